@@ -1,0 +1,1 @@
+"""Connectors: pull RSS/Atom feeds and Telegram channels into Kafka."""

@@ -1,0 +1,62 @@
+"""Shared base classes and field types for every watchfloor message and config document.
+
+Messages on Kafka topics are a public contract: consumers in other languages read them through the
+JSON Schema files in ``schemas/json/``. Message models therefore ignore unknown fields (so a newer
+producer never breaks an older consumer) and carry an explicit ``schema_version``. Config documents
+are written by people, so they forbid unknown fields: a typo is an error, not a silent default.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
+
+SourceType = Literal["rss", "telegram"]
+Severity = Literal["info", "warning", "high", "critical"]
+EntityType = Literal["person", "organisation", "place"]
+
+SEVERITY_ORDER: dict[str, int] = {"info": 0, "warning": 1, "high": 2, "critical": 3}
+
+
+def _to_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _iso_utc(value: datetime) -> str:
+    # Always "2026-11-28T17:35:25.123456Z": one spelling, sortable as text, no "+00:00".
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+UtcDatetime = Annotated[
+    datetime,
+    AfterValidator(_to_utc),
+    PlainSerializer(_iso_utc, return_type=str, when_used="json"),
+]
+"""A timestamp normalised to UTC, written as ISO-8601 with a ``Z`` suffix."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Message(BaseModel):
+    """Base of every message written to a Kafka topic."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes | str):
+        return cls.model_validate_json(data)
+
+
+class ConfigDocument(BaseModel):
+    """Base of every document a person writes (sources, rule packs)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)

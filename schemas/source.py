@@ -1,0 +1,73 @@
+"""``Source`` (config: what to poll) and ``SourceState`` (the connector's cursor and health)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from schemas.base import ConfigDocument, Message, SourceType, UtcDatetime
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,127}$")
+
+
+class Source(ConfigDocument):
+    """One feed or channel to poll, as written in ``sources.yaml`` or on ``watchfloor.sources.v1``."""
+
+    schema_version: Literal[1] = 1
+    id: str = Field(description="Unique id: lower case letters, digits, '_', '.', ':' and '-'.")
+    type: SourceType = Field(description="'rss' for RSS/Atom feeds, 'telegram' for public channels.")
+    url: str | None = Field(None, description="Feed URL (rss), or a local file path for tests.")
+    channel: str | None = Field(None, description="Channel username (telegram), without '@'.")
+    base_url: str = Field("https://t.me", description="Telegram web preview base (telegram, web adapter).")
+    adapter: Literal["web", "mtproto"] = Field("web", description="Telegram adapter (telegram only).")
+    poll_interval_secs: float = Field(300.0, gt=0, description="Seconds between polls when healthy.")
+    backfill_pages: int = Field(1, ge=1, le=100, description="Telegram preview pages read on the first run.")
+    enabled: bool = Field(True, description="Disabled sources are not polled.")
+    lang: str | None = Field(None, description="Language to assume when the source declares none.")
+    name: str | None = Field(None, description="Display name.")
+    tags: list[str] = Field(default_factory=list, description="Free labels for filtering on the desk.")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Source":
+        if not _ID.match(self.id):
+            raise ValueError(f"id {self.id!r} must match {_ID.pattern}")
+        if self.type == "rss" and not self.url:
+            raise ValueError("an rss source needs 'url'")
+        if self.type == "telegram" and not self.channel:
+            raise ValueError("a telegram source needs 'channel'")
+        return self
+
+
+class SeenItem(Message):
+    item_id: str
+    content_hash: str
+    revision: int = 0
+
+
+class SourceState(Message):
+    """Per-source cursor and health, compacted on ``watchfloor.source-state.v1`` keyed by source id.
+
+    Written only after the broker acknowledged the items it accounts for.
+    """
+
+    schema_version: Literal[1] = 1
+    source_id: str
+    url: str | None = Field(None, description="Current URL (updated after a permanent redirect).")
+    etag: str | None = None
+    last_modified: str | None = None
+    cursor: int | None = Field(None, description="Telegram: highest message id emitted.")
+    recent: list[SeenItem] = Field(
+        default_factory=list, description="Bounded list of recently emitted items, newest last."
+    )
+    consecutive_failures: int = 0
+    last_success_at: UtcDatetime | None = None
+    last_error_at: UtcDatetime | None = None
+    last_error: str | None = None
+    last_error_kind: str | None = None
+    next_poll_at: UtcDatetime | None = None
+    disabled: bool = Field(False, description="True after a 410 Gone or an operator action.")
+    disabled_reason: str | None = None
+    items_emitted_total: int = 0
+    updated_at: UtcDatetime | None = None

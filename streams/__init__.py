@@ -1,0 +1,1 @@
+"""Stream processing: topics, the Faust app and its agents, the rule engine."""

@@ -1,0 +1,49 @@
+"""The Faust application. ``create_app(settings)`` builds it; nothing is built at import time, so
+tests and the CLI hand in their own settings. Agents are attached by ``streams.agents`` (issue 6)."""
+
+from __future__ import annotations
+
+import ssl
+
+import faust
+
+from watchfloor.kafka import bootstrap_servers
+from watchfloor.settings import Settings
+
+
+def broker_credentials(settings: Settings):
+    if settings.kafka_sasl_mechanism:
+        password = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
+        context = None
+        if settings.kafka_security_protocol == "SASL_SSL":
+            context = ssl.create_default_context(
+                cafile=str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
+            )
+        return faust.SASLCredentials(
+            username=settings.kafka_sasl_username or "", password=password,
+            mechanism=settings.kafka_sasl_mechanism, ssl_context=context,
+        )
+    if settings.kafka_security_protocol == "SSL":
+        return ssl.create_default_context(
+            cafile=str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
+        )
+    return None
+
+
+def create_app(settings: Settings, *, app_id: str | None = None) -> faust.App:
+    brokers = ";".join(f"kafka://{b}" for b in bootstrap_servers(settings).split(","))
+    app = faust.App(
+        app_id or f"{settings.topic_prefix}worker".replace(".", "-"),
+        broker=brokers,
+        broker_credentials=broker_credentials(settings),
+        datadir=str(settings.data_dir / "faust"),
+        store="memory://",
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.replication_factor,
+        topic_allow_declare=True,
+        web_enabled=False,
+        autodiscover=False,
+        # The embedded broker has no transactions, and Faust's exactly-once has open bugs.
+        processing_guarantee="at_least_once",
+    )
+    return app

@@ -1,0 +1,85 @@
+"""Shared fixtures: one real embedded broker per session; every test gets its own topic prefix
+(so its own topics) and its own consumer group."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from streams.topics import TOPICS
+from watchfloor.broker import EmbeddedBroker
+from watchfloor.kafka import create_topics, make_consumer
+from watchfloor.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def broker():
+    """The embedded tansu broker on a free loopback port, started once per test session."""
+    with EmbeddedBroker("127.0.0.1", 0) as running:
+        yield running
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture
+def settings(broker, topic_prefix, tmp_path) -> Settings:
+    """Settings pointing at the session broker with this test's own topic prefix and data dir."""
+    return Settings(
+        kafka_bootstrap=broker.bootstrap,
+        topic_prefix=topic_prefix,
+        topic_partitions=2,
+        data_dir=tmp_path / "data",
+    )
+
+
+@pytest.fixture
+async def topics(settings) -> dict[str, str]:
+    """Create this test's topics; return short name → full topic name."""
+    await create_topics(settings)
+    return {key: spec.name(settings.topic_prefix) for key, spec in TOPICS.items()}
+
+
+async def consume_until(
+    settings: Settings,
+    topic: str,
+    done: Callable[[list], bool],
+    timeout_secs: float = 30.0,
+    group: str | None = None,
+) -> list:
+    """Read ``topic`` from the beginning until ``done(records)`` or the deadline; return the records."""
+    consumer = make_consumer(settings, topic, group_id=group, auto_offset_reset="earliest")
+    await consumer.start()
+    records: list = []
+    deadline = time.monotonic() + timeout_secs
+    try:
+        while not done(records):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{topic}: condition not met within {timeout_secs}s; got {len(records)} records")
+            batch = await consumer.getmany(timeout_ms=int(min(remaining, 0.5) * 1000))
+            for part in batch.values():
+                records.extend(part)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def wait_until(predicate: Callable[[], object], timeout_secs: float = 30.0, what: str = "condition"):
+    """Await until ``predicate()`` is truthy (it may be a coroutine function) or fail at the deadline."""
+    deadline = time.monotonic() + timeout_secs
+    while True:
+        value = predicate()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout_secs}s waiting for {what}")
+        await asyncio.sleep(0.05)

@@ -1,0 +1,54 @@
+"""``watchfloor`` command line. Each command group lives in ``watchfloor/commands/<name>.py`` with a
+``register(subparsers)`` function; add a module to ``COMMAND_MODULES`` to add a group."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from watchfloor.errors import WatchfloorError
+
+COMMAND_MODULES = [
+    "watchfloor.commands.core",
+    "watchfloor.commands.schemas",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="watchfloor",
+        description="Monitoring pipeline for news feeds and Telegram channels: connectors into Kafka, "
+        "Faust classification into themes and entities, explained alerts.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        return int(args.func(args) or 0)
+    except WatchfloorError as exc:
+        print(f"watchfloor: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Command groups of the ``watchfloor`` CLI, one module each (see ``watchfloor.cli``)."""

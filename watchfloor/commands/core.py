@@ -1,0 +1,88 @@
+"""Core commands: version, broker, topics, worker, run."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+
+from watchfloor.settings import load_settings
+
+
+def register(sub) -> None:
+    sub.add_parser("version", help="print the version").set_defaults(func=_version)
+
+    broker = sub.add_parser("broker", help="run the embedded Kafka-compatible broker (tansu) until Ctrl-C")
+    broker.add_argument("--port", type=int, help="port (default WATCHFLOOR_EMBEDDED_KAFKA_PORT or 9092)")
+    broker.set_defaults(func=_broker)
+
+    topics = sub.add_parser("topics", help="create or list the pipeline's Kafka topics")
+    inner = topics.add_subparsers(dest="topics_command", metavar="ACTION", required=True)
+    inner.add_parser("create", help="create every declared topic that does not exist (idempotent)").set_defaults(
+        func=_topics_create
+    )
+    inner.add_parser("list", help="list the topics on the cluster").set_defaults(func=_topics_list)
+
+    sub.add_parser("worker", help="run a Faust stream worker (classify and alert agents)").set_defaults(
+        func=_worker
+    )
+
+    run = sub.add_parser("run", help="run the whole pipeline on this machine until Ctrl-C")
+    run.set_defaults(func=_run)
+
+
+def _version(args) -> int:
+    from watchfloor import __version__
+
+    print(f"watchfloor {__version__}")
+    return 0
+
+
+def _broker(args) -> int:
+    from watchfloor.broker import EmbeddedBroker
+    from watchfloor.supervisor import Stop, _raise_stop
+
+    settings = load_settings()
+    port = settings.embedded_kafka_port if args.port is None else args.port
+    signal.signal(signal.SIGTERM, _raise_stop)
+    with EmbeddedBroker(settings.embedded_kafka_host, port) as broker:
+        print(broker.bootstrap, flush=True)
+        try:
+            while broker.proc.poll() is None:
+                time.sleep(0.2)
+        except (KeyboardInterrupt, Stop):
+            return 0
+    return 1
+
+
+def _topics_create(args) -> int:
+    from watchfloor.kafka import create_topics
+
+    created = asyncio.run(create_topics(load_settings()))
+    for name in created:
+        print(f"created {name}")
+    if not created:
+        print("all topics exist")
+    return 0
+
+
+def _topics_list(args) -> int:
+    from watchfloor.kafka import list_topics
+
+    for name in asyncio.run(list_topics(load_settings())):
+        print(name)
+    return 0
+
+
+def _worker(args) -> int:
+    from streams.worker import run_worker
+
+    return run_worker(load_settings())
+
+
+def _run(args) -> int:
+    from watchfloor.supervisor import Child, Supervisor, watchfloor_argv
+
+    settings = load_settings()
+    children = [Child("worker", watchfloor_argv("worker"))]
+    return Supervisor(settings, children).run()

@@ -1,0 +1,90 @@
+"""Process settings: environment variables prefixed ``WATCHFLOOR_``, then ``watchfloor.yaml``.
+
+An invalid value stops start-up with one line naming the field and the reason (``load_settings``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from watchfloor.errors import ConfigError
+
+CONFIG_FILE_ENV = "WATCHFLOOR_CONFIG"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="WATCHFLOOR_", extra="forbid", frozen=True, yaml_file="watchfloor.yaml"
+    )
+
+    kafka_bootstrap: str | None = Field(
+        None, description="Kafka bootstrap servers (host:port,...). Unset: start the embedded broker."
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="Security protocol for a real cluster."
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        None, description="SASL mechanism, when the protocol is SASL_*."
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password (never logged).")
+    kafka_ssl_cafile: Path | None = Field(None, description="CA bundle for SSL/SASL_SSL.")
+    embedded_kafka_host: str = Field("127.0.0.1", description="Address the embedded broker binds.")
+    embedded_kafka_port: int = Field(9092, ge=0, le=65535, description="Port of the embedded broker; 0 picks a free one.")
+    topic_prefix: str = Field("watchfloor.", description="Prefix of every topic name.")
+    topic_partitions: int = Field(4, ge=1, le=1024, description="Partitions of the partitioned topics.")
+    replication_factor: int = Field(1, ge=1, le=16, description="Replication factor for created topics.")
+    data_dir: Path = Field(Path(".data"), description="Where the worker keeps tables and the alert store.")
+    sources_path: Path | None = Field(None, description="YAML file of sources; unset: the shipped default list.")
+    rules_path: Path | None = Field(None, description="Rule pack directory or file; unset: the shipped pack.")
+    web_host: str = Field("127.0.0.1", description="Address of the web server (desk, Atom, metrics).")
+    web_port: int = Field(6066, ge=0, le=65535, description="Port of the web server.")
+    web_token: SecretStr | None = Field(None, description="Bearer token required by the desk, if set.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_file = os.environ.get(CONFIG_FILE_ENV, "watchfloor.yaml")
+        return (init_settings, env_settings, YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
+
+    def topic(self, suffix: str) -> str:
+        return f"{self.topic_prefix}{suffix}"
+
+
+def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
+    """One line: the first offending field and why (the rest counted)."""
+    errors = exc.errors()
+    first = errors[0]
+    field = ".".join(str(p) for p in first["loc"]) or "(document)"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{prefix}{field}: {first['msg']}{more}"
+
+
+def load_settings(**overrides) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "(settings)"
+        value = first.get("input")
+        shown = "" if "password" in field or "token" in field else f" (got {value!r})"
+        raise ConfigError(
+            f"invalid setting WATCHFLOOR_{field.upper()}: {first['msg']}{shown}"
+        ) from None

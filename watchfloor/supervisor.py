@@ -1,0 +1,97 @@
+"""``watchfloor run``: the whole pipeline on one machine, as child processes of one supervisor.
+
+Lifecycle: start the embedded broker (unless a cluster is configured) → create topics → start each
+child (worker, connectors, web) → wait until Ctrl-C, SIGTERM or a child dies → stop the children in
+reverse order → stop the broker. Every child dies with the supervisor even when it is SIGKILLed
+(``watchfloor.procs``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+from watchfloor import procs
+from watchfloor.broker import EmbeddedBroker
+from watchfloor.kafka import bootstrap_servers, create_topics
+from watchfloor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Stop(Exception):
+    """Raised by the signal handler to unwind into the supervisor's cleanup."""
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen | None = None
+
+
+def watchfloor_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "watchfloor", *args]
+
+
+class Supervisor:
+    def __init__(self, settings: Settings, children: list[Child]):
+        self.settings = settings
+        self.children = children
+        self.broker: EmbeddedBroker | None = None
+
+    def run(self) -> int:
+        previous = signal.signal(signal.SIGTERM, _raise_stop)
+        try:
+            self._start()
+            return self._watch()
+        except (KeyboardInterrupt, Stop):
+            log.info("Stopping: signal received.")
+            return 0
+        finally:
+            self._stop_all()
+            signal.signal(signal.SIGTERM, previous)
+
+    def _start(self) -> None:
+        env = dict(os.environ)
+        if not self.settings.kafka_bootstrap:
+            self.broker = EmbeddedBroker(self.settings.embedded_kafka_host, self.settings.embedded_kafka_port)
+            self.broker.start()
+            env["WATCHFLOOR_KAFKA_BOOTSTRAP"] = self.broker.bootstrap
+            print(f"Kafka bootstrap: {self.broker.bootstrap} (embedded broker)", flush=True)
+        else:
+            print(f"Kafka bootstrap: {bootstrap_servers(self.settings)}", flush=True)
+        settings = self.settings.model_copy(update={"kafka_bootstrap": env.get("WATCHFLOOR_KAFKA_BOOTSTRAP")})
+        created = asyncio.run(create_topics(settings))
+        log.info("Topics ready (%d created).", len(created))
+        for child in self.children:
+            child.proc = procs.spawn(child.argv, env={**env, **child.env}, stdin=subprocess.DEVNULL)
+            log.info("Started %s (pid %d).", child.name, child.proc.pid)
+
+    def _watch(self) -> int:
+        while True:
+            for child in self.children:
+                if child.proc is not None and child.proc.poll() is not None:
+                    log.error("%s exited with status %s; stopping the pipeline.", child.name, child.proc.returncode)
+                    return 1
+            time.sleep(0.2)
+
+    def _stop_all(self) -> None:
+        for child in reversed(self.children):
+            if child.proc is not None:
+                procs.stop(child.proc, grace_secs=15.0)
+                child.proc = None
+        if self.broker is not None:
+            self.broker.stop()
+            self.broker = None
+
+
+def _raise_stop(signum, frame) -> None:
+    raise Stop()
