@@ -1,0 +1,120 @@
+"""Every watchfloor metric, declared once. Each process builds the group it needs on its own
+``CollectorRegistry`` (tests build their own too), so nothing is global.
+
+Naming follows the Prometheus guide: ``watchfloor_`` prefix, base units (seconds, bytes),
+``_total`` on counters, and labels whose values come from small fixed sets (never URLs or ids).
+The README's operations section lists them; ``tests`` check that each one is exported.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400)
+FETCH_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60)
+CLASSIFY_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5)
+
+# The fixed label values. Code that records a metric must use one of these.
+FETCH_OUTCOMES = (
+    "ok", "not_modified", "http_error", "timeout", "too_large", "rate_limited", "gone",
+    "network_error", "parse_error", "no_preview", "flood_wait",
+)
+CONNECTOR_STAGES = ("fetch", "parse", "normalise", "produce", "state")
+DEADLETTER_STAGES = ("decode", "validate", "classify", "alert", "rules")
+WEBHOOK_OUTCOMES = ("delivered", "retry", "failed", "skipped_duplicate")
+
+
+class ConnectorMetrics:
+    """Received / emitted / errors per connector (Vector's source compliance set), and source health."""
+
+    def __init__(self, registry: CollectorRegistry):
+        self.registry = registry
+        self.fetch_requests = Counter(
+            "watchfloor_fetch_requests_total", "Fetches of a source, by source type and outcome.",
+            ["source_type", "outcome"], registry=registry)
+        self.fetch_duration = Histogram(
+            "watchfloor_fetch_duration_seconds", "Wall time of one fetch, including the body.",
+            ["source_type"], buckets=FETCH_BUCKETS, registry=registry)
+        self.fetch_bytes = Counter(
+            "watchfloor_fetch_received_bytes_total", "Response body bytes received (after decompression).",
+            ["source_type"], registry=registry)
+        self.items_received = Counter(
+            "watchfloor_items_received_total", "Items parsed from fetched sources, before dedupe.",
+            ["source_type"], registry=registry)
+        self.items_emitted = Counter(
+            "watchfloor_items_emitted_total", "Items produced to the raw items topic and acknowledged.",
+            ["source_type"], registry=registry)
+        self.items_duplicate = Counter(
+            "watchfloor_items_duplicate_total", "Items skipped because they were emitted before unchanged.",
+            ["source_type"], registry=registry)
+        self.items_revised = Counter(
+            "watchfloor_items_revised_total", "Items emitted again because their content changed.",
+            ["source_type"], registry=registry)
+        self.ingest_lag = Histogram(
+            "watchfloor_ingest_lag_seconds", "Fetched time minus published time of emitted items.",
+            ["source_type"], buckets=LATENCY_BUCKETS, registry=registry)
+        self.errors = Counter(
+            "watchfloor_connector_errors_total", "Connector errors by stage and error type.",
+            ["stage", "error_type"], registry=registry)
+        self.sources = Gauge(
+            "watchfloor_sources", "Configured sources by state (active, disabled, failing).",
+            ["state"], registry=registry)
+        self.sources_stale = Gauge(
+            "watchfloor_sources_stale", "Enabled sources with no successful fetch within 3 poll intervals.",
+            registry=registry)
+        self.last_success = Gauge(
+            "watchfloor_source_last_success_timestamp_seconds",
+            "Newest successful fetch of any source of this type (Unix time).",
+            ["source_type"], registry=registry)
+
+
+class WorkerMetrics:
+    """What the stream worker does with items: classification, alerts, dead letters, lag."""
+
+    def __init__(self, registry: CollectorRegistry):
+        self.registry = registry
+        self.items_classified = Counter(
+            "watchfloor_items_classified_total", "Items classified by the rule engine.",
+            ["source_type"], registry=registry)
+        self.classify_duration = Histogram(
+            "watchfloor_classify_duration_seconds", "Rule-engine time per item.",
+            buckets=CLASSIFY_BUCKETS, registry=registry)
+        self.alerts = Counter(
+            "watchfloor_alerts_total", "Alerts raised, by severity and the first theme ('none' without one).",
+            ["severity", "theme"], registry=registry)
+        self.alerts_suppressed = Counter(
+            "watchfloor_alerts_suppressed_total", "Alerts not raised: seen before, or folded by the cooldown.",
+            ["reason"], registry=registry)
+        self.latency_from_published = Histogram(
+            "watchfloor_alert_latency_from_published_seconds", "Alerted time minus the item's published time.",
+            buckets=LATENCY_BUCKETS, registry=registry)
+        self.latency_from_fetched = Histogram(
+            "watchfloor_alert_latency_from_fetched_seconds", "Alerted time minus the item's fetch time.",
+            buckets=LATENCY_BUCKETS, registry=registry)
+        self.deadletters = Counter(
+            "watchfloor_deadletters_total", "Messages sent to the dead-letter topic, by stage and reason.",
+            ["stage", "reason"], registry=registry)
+        self.consumer_lag = Gauge(
+            "watchfloor_consumer_lag_messages", "Messages behind the end of the topic, summed over partitions.",
+            ["topic"], registry=registry)
+        self.rebalances = Counter(
+            "watchfloor_rebalances_total", "Consumer group rebalances seen by this worker.", registry=registry)
+        self.rules_reloads = Counter(
+            "watchfloor_rules_reloads_total", "Rule packs loaded, by outcome.", ["outcome"], registry=registry)
+        self.rules_info = Gauge(
+            "watchfloor_rules_info", "1 for the rule pack in use.", ["version"], registry=registry)
+
+
+class DeskMetrics:
+    """The alert desk: webhooks and live page clients."""
+
+    def __init__(self, registry: CollectorRegistry):
+        self.registry = registry
+        self.webhook_deliveries = Counter(
+            "watchfloor_webhook_deliveries_total", "Webhook delivery attempts, by outcome.",
+            ["outcome"], registry=registry)
+        self.desk_clients = Gauge(
+            "watchfloor_desk_clients", "Browsers connected to the live alert stream.", registry=registry)
+        self.alerts_stored = Counter(
+            "watchfloor_desk_alerts_stored_total", "Alerts written to the alert store (new alert ids only).",
+            registry=registry)
