@@ -13,6 +13,12 @@ from watchfloor.errors import WatchfloorError
 COMMAND_MODULES = [
     "watchfloor.commands.core",
     "watchfloor.commands.schemas",
+    "watchfloor.commands.fetch",
+    "watchfloor.commands.sources",
+    "watchfloor.commands.connect",
+    "watchfloor.commands.rules",
+    "watchfloor.commands.desk",
+    "watchfloor.commands.bench",
 ]
 
 

@@ -1,0 +1,5 @@
+"""Command group 'desk' (being built; see the issue that owns it)."""
+
+
+def register(sub) -> None:
+    return None

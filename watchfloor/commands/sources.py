@@ -1,0 +1,5 @@
+"""Command group 'sources' (being built; see the issue that owns it)."""
+
+
+def register(sub) -> None:
+    return None
