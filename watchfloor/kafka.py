@@ -12,7 +12,7 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from pydantic import BaseModel
 
 from schemas.base import utcnow
@@ -47,10 +47,34 @@ def client_kwargs(settings: Settings) -> dict:
     return kwargs
 
 
-def make_producer(settings: Settings, **overrides) -> AIOKafkaProducer:
-    """An idempotent producer with acks=all: a retried send never duplicates a record."""
-    options = {"acks": "all", "enable_idempotence": True, "linger_ms": 5, **overrides}
+def make_producer(settings: Settings, *, idempotent: bool = True, **overrides) -> AIOKafkaProducer:
+    """A producer with acks=all, idempotent unless told otherwise. Prefer ``start_producer``."""
+    options = {"acks": "all", "enable_idempotence": idempotent, "linger_ms": 5, **overrides}
     return AIOKafkaProducer(**client_kwargs(settings), **options)
+
+
+async def start_producer(settings: Settings, **overrides) -> AIOKafkaProducer:
+    """Start an acks=all producer, idempotent where the cluster supports it.
+
+    Real Kafka clusters grant a producer id, so a retried send never duplicates a record. The
+    embedded tansu broker (memory storage) answers InitProducerId with an error; then we fall back
+    to a plain acks=all producer. Deterministic keys (item_id, alert_id) keep the pipeline
+    idempotent either way: consumers recognise a re-sent record by its key.
+    """
+    if settings.kafka_idempotence != "off":
+        producer = make_producer(settings, idempotent=True, **overrides)
+        try:
+            await producer.start()
+            return producer
+        except KafkaError as exc:
+            await producer.stop()
+            if settings.kafka_idempotence == "on":
+                raise
+            log.warning("The cluster refused an idempotent producer (%s); using acks=all without it.",
+                        type(exc).__name__)
+    producer = make_producer(settings, idempotent=False, **overrides)
+    await producer.start()
+    return producer
 
 
 def make_consumer(settings: Settings, *topics: str, **overrides) -> AIOKafkaConsumer:

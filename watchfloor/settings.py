@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     kafka_sasl_username: str | None = Field(None, description="SASL user name.")
     kafka_sasl_password: SecretStr | None = Field(None, description="SASL password (never logged).")
     kafka_ssl_cafile: Path | None = Field(None, description="CA bundle for SSL/SASL_SSL.")
+    kafka_idempotence: Literal["auto", "on", "off"] = Field(
+        "auto", description="Idempotent producers: auto uses them where the cluster grants a producer id."
+    )
     embedded_kafka_host: str = Field("127.0.0.1", description="Address the embedded broker binds.")
     embedded_kafka_port: int = Field(9092, ge=0, le=65535, description="Port of the embedded broker; 0 picks a free one.")
     topic_prefix: str = Field("watchfloor.", description="Prefix of every topic name.")
