@@ -7,6 +7,7 @@ from schemas.classified import ClassifiedItem, EntityHit, Match, ThemeHit, Trigg
 from schemas.item import Item, TelegramMeta
 from schemas.rules import EntityDef, RulePack, ThemeRule, TriggerRule
 from schemas.source import SeenItem, Source, SourceState
+from schemas.webhook import WebhookConfig, WebhookEndpoint
 
 # The models that get a JSON Schema file of their own: the documents, not their parts.
 EXPORTED_MODELS = {
@@ -16,10 +17,12 @@ EXPORTED_MODELS = {
     "source": Source,
     "source_state": SourceState,
     "rule_pack": RulePack,
+    "webhook_config": WebhookConfig,
 }
 
 __all__ = [
     "Alert", "ClassifiedItem", "EntityDef", "EntityHit", "EXPORTED_MODELS", "Item", "Match",
     "Message", "RulePack", "SeenItem", "Severity", "Source", "SourceState", "SourceType",
     "TelegramMeta", "ThemeHit", "ThemeRule", "TriggerHit", "TriggerRule", "utcnow",
+    "WebhookConfig", "WebhookEndpoint",
 ]

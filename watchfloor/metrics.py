@@ -118,3 +118,6 @@ class DeskMetrics:
         self.alerts_stored = Counter(
             "watchfloor_desk_alerts_stored_total", "Alerts written to the alert store (new alert ids only).",
             registry=registry)
+        self.alerts_invalid = Counter(
+            "watchfloor_desk_alerts_invalid_total", "Records on the alerts topic that are not a valid Alert; skipped.",
+            registry=registry)

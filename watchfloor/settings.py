@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="Address of the web server (desk, Atom, metrics).")
     web_port: int = Field(6066, ge=0, le=65535, description="Port of the web server.")
     web_token: SecretStr | None = Field(None, description="Bearer token required by the desk, if set.")
+    webhooks_path: Path | None = Field(None, description="YAML file of webhook endpoints (schemas.WebhookConfig); unset: none.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 
     @classmethod
