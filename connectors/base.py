@@ -31,6 +31,8 @@ class PollResult:
     """Telegram: the highest message id seen."""
     warnings: list[str] = field(default_factory=list)
     """Non-fatal problems (a bozo feed that still had entries), logged and counted by the loop."""
+    received_bytes: int = 0
+    """Body bytes fetched (after decompression), for ``watchfloor_fetch_received_bytes_total``."""
 
 
 class SourceAdapter(Protocol):

@@ -1,0 +1,69 @@
+"""``watchfloor fetch rss URL_OR_PATH``: one feed, its items as JSON Lines on stdout, no broker.
+
+Exit 0 on success (even with no items); on failure exit 2 with one line on stderr naming the source
+and the reason, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sys
+
+from connectors.base import PollResult
+from connectors.errors import ConnectorError
+from connectors.http import make_session
+from connectors.rss.config import RssConfig
+from connectors.rss.source import RssSource
+from schemas import Source, SourceState
+
+log = logging.getLogger(__name__)
+_UNSAFE = re.compile(r"[^a-z0-9_.:-]+")
+
+
+def source_for_target(target: str) -> Source:
+    """An ad-hoc source for a URL or path, with an id derived from it."""
+    slug = _UNSAFE.sub("-", target.lower()).strip("-_.:")[:120] or "feed"
+    return Source(id=f"cli-{slug}"[:128].rstrip("-_.:"), type="rss", url=target)
+
+
+async def fetch_once(target: str, config: RssConfig | None = None) -> PollResult:
+    source = source_for_target(target)
+    async with make_session(limit=4) as session:
+        adapter = RssSource(session, config)
+        return await adapter.poll(source, SourceState(source_id=source.id))
+
+
+def fetch_command(args) -> int:
+    target = args.target
+    try:
+        result = asyncio.run(fetch_once(target))
+    except ConnectorError as exc:
+        print(f"watchfloor: {target}: {_reason(exc, target)}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the promise is one line, never a traceback
+        print(f"watchfloor: {target}: unexpected {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    for warning in result.warnings:
+        log.warning("%s", warning)
+    out = sys.stdout
+    try:
+        for item in result.items:
+            out.write(item.model_dump_json())
+            out.write("\n")
+        out.flush()
+    except BrokenPipeError:
+        pass  # the reader went away (``| head``); not an error of the feed
+    return 0
+
+
+def _reason(exc: ConnectorError, target: str) -> str:
+    text = _one_line(exc)
+    source_id = source_for_target(target).id
+    return text[len(source_id) + 2:] if text.startswith(f"{source_id}: ") else text
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
