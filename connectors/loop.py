@@ -1,0 +1,231 @@
+"""The one polling loop every connector runs in.
+
+A connector supplies ``SourceAdapter.poll`` (fetch and parse one source); this loop owns the rest:
+when each source is due, the global concurrency limit, backoff, dedupe and revisions, producing to
+the raw items topic, advancing the per-source state only after the broker acknowledged, and the
+health metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from aiokafka import AIOKafkaProducer
+
+from connectors.base import PollResult, SourceAdapter
+from connectors.dedupe import select
+from connectors.errors import BadInput, ConnectorError, RetryLater, SourceGone
+from connectors.health import HealthGauges
+from connectors.state import SourceStateStore
+from schemas import Item, Source, SourceState
+from schemas.base import utcnow
+from watchfloor.kafka import ce_type_for, cloudevent_headers
+from watchfloor.metrics import ConnectorMetrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    """Scheduling knobs shared by every connector."""
+
+    max_concurrency: int = 8
+    backoff_base_secs: float = 30.0
+    backoff_max_secs: float = 6 * 3600.0
+    max_retry_after_secs: float = 24 * 3600.0
+    recent_items_max: int = 500
+    stop_grace_secs: float = 5.0
+
+
+class PollingLoop:
+    """Polls every enabled source when due and emits what is new.
+
+    Lifecycle: built with the sources, one adapter per source type, a started producer (acks=all),
+    a loaded ``SourceStateStore`` and the metrics → ``run()`` until ``stop()`` → in-flight polls get
+    ``stop_grace_secs`` to finish, then are cancelled; the caller flushes and stops the producer.
+
+    Delivery: at-least-once. Items are produced and acknowledged first, then the source state
+    (recent ids, etag, next poll) is written; a crash in between re-emits the same ``item_id`` and
+    revision, which consumers recognise by key. A source is never polled concurrently with itself.
+    """
+
+    def __init__(self, *, sources: list[Source], adapters: Mapping[str, SourceAdapter],
+                 producer: AIOKafkaProducer, items_topic: str, store: SourceStateStore,
+                 metrics: ConnectorMetrics, config: LoopConfig = LoopConfig(),
+                 clock: Callable[[], datetime] = utcnow, rng: Callable[[], float] = random.random):
+        self.all_sources = list(sources)
+        self.sources = [s for s in sources if s.enabled]
+        self.adapters = adapters
+        self.producer = producer
+        self.items_topic = items_topic
+        self.store = store
+        self.metrics = metrics
+        self.config = config
+        self.clock = clock
+        self.rng = rng
+        self.health = HealthGauges(metrics)
+        self._slots = asyncio.Semaphore(config.max_concurrency)
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        tasks = [asyncio.create_task(self._run_source(s), name=f"poll:{s.id}") for s in self.sources
+                 if self._adapter(s) is not None]
+        self.health.update(self.all_sources, self.store.states, self.clock())
+        try:
+            await self._stopping.wait()
+        finally:
+            _done, pending = await asyncio.wait(tasks, timeout=self.config.stop_grace_secs) if tasks else ((), ())
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _adapter(self, source: Source) -> SourceAdapter | None:
+        adapter = self.adapters.get(source.type)
+        if adapter is None:
+            log.warning("Source %s is not polled: no adapter for type %r in this process.", source.id, source.type)
+        return adapter
+
+    async def _run_source(self, source: Source) -> None:
+        while not self._stopping.is_set():
+            state = self.store.get(source.id)
+            if state is not None and state.disabled:
+                log.info("Source %s is disabled (%s); not polling it.", source.id, state.disabled_reason)
+                return
+            if await self._sleep_until_due(state):
+                return
+            async with self._slots:
+                if self._stopping.is_set():
+                    return
+                await self.poll_once(source)
+
+    async def _sleep_until_due(self, state: SourceState | None) -> bool:
+        """Wait until the source is due; True if the loop was stopped meanwhile."""
+        delay = 0.0
+        if state is not None and state.next_poll_at is not None:
+            delay = max(0.0, (state.next_poll_at - self.clock()).total_seconds())
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+            return True
+        except TimeoutError:
+            return False
+
+    async def poll_once(self, source: Source) -> SourceState:
+        """Poll one source now, emit what is new, store and return its new state. Never raises
+        for a source's failure: the failure is recorded in the state and the metrics."""
+        state = self.store.get(source.id) or SourceState(source_id=source.id)
+        adapter = self.adapters[source.type]
+        started = time.monotonic()
+        try:
+            result = await adapter.poll(source, state)
+        except ConnectorError as exc:
+            return await self._failed(source, state, exc)
+        except Exception as exc:  # an adapter bug must not stop the other sources
+            log.error("Source %s: the %s adapter failed unexpectedly: %s: %s.", source.id, source.type,
+                      type(exc).__name__, exc, exc_info=True)
+            return await self._failed(source, state, BadInput(f"{source.id}: adapter failed ({type(exc).__name__})"))
+        finally:
+            self.metrics.fetch_duration.labels(source.type).observe(time.monotonic() - started)
+        return await self._succeeded(source, state, result)
+
+    async def _succeeded(self, source: Source, state: SourceState, result: PollResult) -> SourceState:
+        kind = source.type
+        self.metrics.fetch_requests.labels(kind, "not_modified" if result.not_modified else "ok").inc()
+        self.metrics.fetch_bytes.labels(kind).inc(result.received_bytes)
+        self.metrics.items_received.labels(kind).inc(len(result.items))
+        for warning in result.warnings:
+            log.warning("%s", warning)
+            self.metrics.errors.labels("parse", "warning").inc()
+        chosen = select(state.recent, result.items, self.config.recent_items_max)
+        try:
+            await self._produce(chosen.emit)
+        except Exception as exc:
+            self.metrics.errors.labels("produce", "kafka_error").inc()
+            log.error("Source %s: %d items were not acknowledged by Kafka (%s); they will be fetched again.",
+                      source.id, len(chosen.emit), type(exc).__name__)
+            return await self._save(self._failure_state(source, state, f"produce: {type(exc).__name__}",
+                                                        "produce_error", self._backoff(state)))
+        self._count_emitted(kind, chosen)
+        now = self.clock()
+        new = state.model_copy(update=dict(
+            url=result.new_url or state.url, recent=chosen.recent, consecutive_failures=0,
+            etag=result.etag if not result.not_modified else (result.etag or state.etag),
+            last_modified=result.last_modified if not result.not_modified else (result.last_modified or state.last_modified),
+            cursor=result.cursor if result.cursor is not None else state.cursor,
+            last_success_at=now, next_poll_at=now + timedelta(seconds=source.poll_interval_secs),
+            items_emitted_total=state.items_emitted_total + len(chosen.emit), updated_at=now))
+        if result.new_url and result.new_url != state.url:
+            log.info("Source %s moved permanently to %s; polling the new address from now on.", source.id, result.new_url)
+        return await self._save(new)
+
+    def _count_emitted(self, kind: str, chosen) -> None:
+        self.metrics.items_emitted.labels(kind).inc(len(chosen.emit))
+        self.metrics.items_duplicate.labels(kind).inc(chosen.duplicates)
+        self.metrics.items_revised.labels(kind).inc(chosen.revised)
+        for item in chosen.emit:
+            lag = (item.fetched_at - item.published_at).total_seconds()
+            if lag >= 0 and not item.published_at_estimated:
+                self.metrics.ingest_lag.labels(kind).observe(lag)
+
+    async def _produce(self, items: list[Item]) -> None:
+        futures = []
+        for item in items:
+            headers = cloudevent_headers(ce_type_for(item), event_id=f"{item.item_id}#{item.revision}",
+                                         time=item.fetched_at)
+            futures.append(await self.producer.send(
+                self.items_topic, value=item.to_bytes(), key=item.item_id.encode("utf-8"), headers=headers))
+        if futures:
+            await asyncio.gather(*futures)
+
+    async def _failed(self, source: Source, state: SourceState, exc: ConnectorError) -> SourceState:
+        self.metrics.fetch_requests.labels(source.type, exc.kind).inc()
+        self.metrics.errors.labels(exc.stage, exc.kind).inc()
+        if isinstance(exc, SourceGone):
+            log.error("Source %s is gone and is now disabled: %s.", source.id, exc)
+            now = self.clock()
+            return await self._save(state.model_copy(update=dict(
+                disabled=True, disabled_reason=str(exc), last_error=str(exc), last_error_kind=exc.kind,
+                last_error_at=now, consecutive_failures=state.consecutive_failures + 1,
+                next_poll_at=None, updated_at=now)))
+        delay = self._failure_delay(source, state, exc)
+        log.warning("Source %s failed (%s): %s; next try in %.0fs.", source.id, exc.kind, exc, delay)
+        return await self._save(self._failure_state(source, state, str(exc), exc.kind, delay))
+
+    def _failure_delay(self, source: Source, state: SourceState, exc: ConnectorError) -> float:
+        if isinstance(exc, RetryLater):
+            return min(max(exc.retry_after_secs, 1.0), self.config.max_retry_after_secs)
+        if isinstance(exc, BadInput):
+            return source.poll_interval_secs  # the document will not get better sooner
+        return self._backoff(state)
+
+    def _backoff(self, state: SourceState) -> float:
+        """Exponential backoff with full jitter (AWS architecture blog): uniform in [0, cap]."""
+        cap = min(self.config.backoff_max_secs, self.config.backoff_base_secs * 2 ** min(state.consecutive_failures, 30))
+        return max(1.0, self.rng() * cap)
+
+    def _failure_state(self, source: Source, state: SourceState, error: str, kind: str, delay: float) -> SourceState:
+        now = self.clock()
+        return state.model_copy(update=dict(
+            consecutive_failures=state.consecutive_failures + 1, last_error=error[:500],
+            last_error_kind=kind, last_error_at=now, next_poll_at=now + timedelta(seconds=delay),
+            updated_at=now))
+
+    async def _save(self, state: SourceState) -> SourceState:
+        try:
+            await self.store.put(state)
+        except Exception as exc:
+            # Kept in memory so this process does not re-emit; a restart may (at-least-once).
+            self.store.remember(state)
+            self.metrics.errors.labels("state", "kafka_error").inc()
+            log.error("Source %s: its state was not stored in Kafka (%s); a restart may re-emit items.",
+                      state.source_id, type(exc).__name__)
+        self.health.update(self.all_sources, self.store.states, self.clock())
+        return state

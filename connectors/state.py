@@ -1,0 +1,114 @@
+"""Per-source state (``schemas.SourceState``) kept on the compacted ``watchfloor.source-state.v1`` topic.
+
+The topic is the only durable copy: at start the store reads it to its end (manual partition
+assignment, no consumer group, so it is immediate and independent of other instances), then keeps the
+newest state per source in memory. ``put`` writes a state and waits for the broker's acknowledgement
+before the in-memory copy changes, so what the loop sees is what a restart would see.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from aiokafka import AIOKafkaProducer, TopicPartition
+from pydantic import ValidationError
+
+from schemas import SourceState
+from streams.topics import TOPICS
+from watchfloor.kafka import ce_type_for, cloudevent_headers, make_consumer
+from watchfloor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def state_topic(settings: Settings) -> str:
+    return TOPICS["source_state"].name(settings.topic_prefix)
+
+
+async def read_states(settings: Settings, topic: str | None = None, timeout_secs: float = 30.0) -> dict[str, SourceState]:
+    """Every source's newest state on the topic (tombstones remove); unreadable records are skipped."""
+    topic = topic or state_topic(settings)
+    consumer = make_consumer(settings, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()  # refreshes metadata so partitions_for_topic knows the topic
+        partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        if not tps:
+            return {}
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        return await _read_to_end(consumer, tps, ends, timeout_secs, topic)
+    finally:
+        await consumer.stop()
+
+
+async def _read_to_end(consumer, tps, ends, timeout_secs: float, topic: str) -> dict[str, SourceState]:
+    states: dict[str, SourceState] = {}
+    deadline = time.monotonic() + timeout_secs
+    while not await _at_end(consumer, tps, ends):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{topic}: could not read the source states to the end within {timeout_secs:g}s")
+        batch = await consumer.getmany(timeout_ms=500)
+        for records in batch.values():
+            for record in records:
+                _apply(states, record, topic)
+    return states
+
+
+async def _at_end(consumer, tps, ends) -> bool:
+    for tp in tps:
+        if await consumer.position(tp) < ends[tp]:
+            return False
+    return True
+
+
+def _apply(states: dict[str, SourceState], record, topic: str) -> None:
+    key = record.key.decode("utf-8", "replace") if record.key else None
+    if record.value is None:
+        if key:
+            states.pop(key, None)
+        return
+    try:
+        state = SourceState.from_bytes(record.value)
+    except ValidationError as exc:
+        log.warning("Skipped an unreadable source state at %s offset %s: %s.", topic, record.offset,
+                    exc.errors()[0]["msg"])
+        return
+    states[state.source_id] = state
+
+
+class SourceStateStore:
+    """In-memory view of the source-state topic, written through to it.
+
+    Contract: ``load`` once before use; ``get`` is a dict lookup; ``put`` returns only after the broker
+    acknowledged the record (acks=all producer handed in), and raises if it did not, leaving the
+    previous state in place.
+    """
+
+    def __init__(self, settings: Settings, producer: AIOKafkaProducer, topic: str | None = None):
+        self.settings = settings
+        self.producer = producer
+        self.topic = topic or state_topic(settings)
+        self.states: dict[str, SourceState] = {}
+
+    async def load(self) -> dict[str, SourceState]:
+        self.states = await read_states(self.settings, self.topic)
+        log.info("Loaded the state of %d sources from %s.", len(self.states), self.topic)
+        return self.states
+
+    def get(self, source_id: str) -> SourceState | None:
+        return self.states.get(source_id)
+
+    def remember(self, state: SourceState) -> None:
+        """Keep ``state`` in memory only (used when the broker refused it; the next ``put`` retries)."""
+        self.states[state.source_id] = state
+
+    async def put(self, state: SourceState) -> None:
+        headers = cloudevent_headers(ce_type_for(state), time=state.updated_at)
+        await self.producer.send_and_wait(
+            self.topic, value=state.to_bytes(), key=state.source_id.encode("utf-8"), headers=headers
+        )
+        self.states[state.source_id] = state
