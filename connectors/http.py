@@ -142,7 +142,7 @@ async def _finish(resp: aiohttp.ClientResponse, url: str, moved: str | None, lim
     if status == 304:
         return FetchResponse(url, status, resp.headers, not_modified=True, permanent_url=moved)
     if status == 410:
-        raise SourceGone(f"{label}: HTTP 410 Gone; the source is disabled")
+        raise SourceGone(f"{label}: HTTP 410 Gone (the feed was removed for good)")
     if status in (429, 503):
         wait = parse_retry_after(resp.headers.get("Retry-After"), limits.default_retry_after_secs)
         raise RetryLater(f"{label}: HTTP {status}; retry after {wait:.0f}s", wait)

@@ -10,6 +10,8 @@ import asyncio
 import logging
 import re
 import sys
+from pathlib import PurePath
+from urllib.parse import urlsplit
 
 from connectors.base import PollResult
 from connectors.errors import ConnectorError
@@ -23,9 +25,11 @@ _UNSAFE = re.compile(r"[^a-z0-9_.:-]+")
 
 
 def source_for_target(target: str) -> Source:
-    """An ad-hoc source for a URL or path, with an id derived from it."""
-    slug = _UNSAFE.sub("-", target.lower()).strip("-_.:")[:120] or "feed"
-    return Source(id=f"cli-{slug}"[:128].rstrip("-_.:"), type="rss", url=target)
+    """An ad-hoc source for a URL or path, with an id from its host (URL) or file name (path)."""
+    parts = urlsplit(target)
+    name = parts.hostname if parts.scheme in ("http", "https") and parts.hostname else PurePath(target).name
+    slug = _UNSAFE.sub("-", (name or "feed").lower()).strip("-_.:")[:100] or "feed"
+    return Source(id=f"cli-{slug}", type="rss", url=target)
 
 
 async def fetch_once(target: str, config: RssConfig | None = None) -> PollResult:

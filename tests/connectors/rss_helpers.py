@@ -40,3 +40,53 @@ def rss(*entries: tuple[str, str, str], lang: str = "en") -> bytes:
         f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Test</title>'
         f"<language>{lang}</language><link>https://news.example/</link>{''.join(parts)}</channel></rss>"
     ).encode("utf-8")
+
+
+class ThreadedServer:
+    """An aiohttp server on its own thread and loop, for synchronous callers (CLI runs, subprocesses)."""
+
+    def __init__(self, routes: dict[str, object]):
+        import asyncio
+        import threading
+
+        self._routes = routes
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self.base = ""
+
+    def __enter__(self) -> "ThreadedServer":
+        import asyncio
+
+        self._thread.start()
+        self._cm = serve(self._routes)
+        self.base = asyncio.run_coroutine_threadsafe(self._cm.__aenter__(), self._loop).result(10)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import asyncio
+
+        asyncio.run_coroutine_threadsafe(self._cm.__aexit__(None, None, None), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+
+def corpus_route(root):
+    """A handler serving ``root``'s files, with the Content-Type a file's ``Header:`` comment declares."""
+    import re
+    from pathlib import Path
+
+    header = re.compile(rb"^Header:\s*Content-type:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+    root = Path(root)
+
+    async def handler(request):
+        path = (root / request.match_info["path"]).resolve()
+        if root.resolve() not in path.parents or not path.is_file():
+            return web.Response(status=404)
+        data = path.read_bytes()
+        found = header.search(data[:1000])
+        headers = {"Content-Type": found.group(1).decode("latin-1") if found else "application/xml"}
+        return web.Response(body=data, headers=headers)
+
+    return handler
