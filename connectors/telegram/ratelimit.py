@@ -1,0 +1,53 @@
+"""Per-host request spacing with jitter, shared by every channel an adapter polls.
+
+t.me serves every channel from one host and answers bursts with 429, so the spacing is per host,
+not per channel. A 429's Retry-After pushes the host's next slot back for every channel on it. A
+poll that would have to wait longer than ``max_wait_secs`` is not parked on the loop's concurrency
+slot: it gets ``RetryLater`` and the loop reschedules that source.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+
+from connectors.errors import RetryLater
+
+
+class HostRateLimiter:
+    """``await acquire(host, name)`` returns when a request to ``host`` may start.
+
+    Consecutive requests to one host start at least ``min_interval_secs`` plus a uniform jitter in
+    ``[0, jitter_secs)`` apart; ``defer(host, secs)`` (after a 429) moves the next slot later.
+    Clock, sleep and random source are injectable so the spacing can be checked without waiting.
+    """
+
+    def __init__(self, min_interval_secs: float, jitter_secs: float, max_wait_secs: float, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 rng: Callable[[], float] = random.random):
+        self.min_interval_secs = min_interval_secs
+        self.jitter_secs = jitter_secs
+        self.max_wait_secs = max_wait_secs
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng
+        self._next: dict[str, float] = {}
+
+    async def acquire(self, host: str, name: str) -> None:
+        now = self._clock()
+        start = max(now, self._next.get(host, now))
+        wait = start - now
+        if wait > self.max_wait_secs:
+            raise RetryLater(f"{name}: host {host} is rate limited for another {wait:.0f}s", wait)
+        # Reserve the slot before sleeping, so concurrent callers queue behind each other.
+        self._next[host] = start + self.min_interval_secs + self._rng() * self.jitter_secs
+        if wait > 0:
+            await self._sleep(wait)
+
+    def defer(self, host: str, secs: float) -> None:
+        """The host asked us to wait ``secs`` (Retry-After): nobody gets a slot before then."""
+        until = self._clock() + secs
+        self._next[host] = max(self._next.get(host, until), until)
