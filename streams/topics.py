@@ -54,6 +54,10 @@ _SPECS = [
               description="Rule packs, hot-reloaded by every worker."),
     TopicSpec("source_state", "source-state.v1", "source id", SourceState, compacted=True,
               description="Per-source cursor and health."),
+    # Internal: every worker reads it whole (see streams/ledger.py); one partition keeps that cheap.
+    TopicSpec("alert_ledger", "alert-ledger.v1", "a:<alert_id> or c:<trigger>|<entity>", None,
+              partitioned=False, compacted=True,
+              description="Internal: alerts raised and cooldown windows, shared by every worker."),
     TopicSpec("deadletter", "deadletter.v1", "original key", None,
               description="Messages that could not be processed; reason, stage and origin in headers."),
 ]

@@ -1,16 +1,18 @@
-"""Run the Faust worker for ``watchfloor worker``."""
+"""Run the Faust worker for ``watchfloor worker``: the Faust app hosts the pipeline service."""
 
 from __future__ import annotations
 
 import faust
 
 from streams.app import create_app
+from streams.pipeline import Pipeline
 from watchfloor.settings import Settings
 
 
 def run_worker(settings: Settings) -> int:
     (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
-    worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False)
+    pipeline = Pipeline(settings, loop=app.loop)
+    worker = faust.Worker(app, pipeline, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()
     return 0

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     web_port: int = Field(6066, ge=0, le=65535, description="Port of the web server.")
     web_token: SecretStr | None = Field(None, description="Bearer token required by the desk, if set.")
     webhooks_path: Path | None = Field(None, description="YAML file of webhook endpoints (schemas.WebhookConfig); unset: none.")
+    alert_cooldown_secs: float = Field(
+        300.0, ge=0, description="Window per trigger and entity in which further alerts are folded into a count; 0 disables."
+    )
+    worker_metrics_port: int = Field(
+        9108, ge=-1, le=65535, description="Port of the worker's /metrics; 0 picks a free port, -1 disables."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 
     @classmethod

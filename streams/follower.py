@@ -1,0 +1,79 @@
+"""``TopicFollower``: every worker reads a whole compacted topic and keeps following it.
+
+Used for the rule packs and the alert ledger, which each worker needs in full (so no consumer
+group: partitions are assigned manually, read from the beginning). ``caught_up`` is set once the
+follower has applied everything that was on the topic when it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiokafka import TopicPartition
+from mode import Service
+
+from watchfloor.kafka import make_consumer
+from watchfloor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class TopicFollower(Service):
+    def __init__(
+        self,
+        settings: Settings,
+        topic: str,
+        apply: Callable[[object], Awaitable[None] | None],
+        **kwargs,
+    ):
+        self.settings = settings
+        self.topic = topic
+        self.apply = apply
+        self.caught_up = asyncio.Event()
+        self.consumer = None
+        super().__init__(**kwargs)
+
+    async def on_start(self) -> None:
+        self.consumer = make_consumer(self.settings, group_id=None, fetch_max_wait_ms=100)
+        await self.consumer.start()
+        partitions = self.consumer.partitions_for_topic(self.topic)
+        if not partitions:
+            partitions = await self._wait_for_partitions()
+        tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+        self.consumer.assign(tps)
+        await self.consumer.seek_to_beginning(*tps)
+        self._targets = await self.consumer.end_offsets(tps)
+
+    async def _wait_for_partitions(self) -> set[int]:
+        for _ in range(100):
+            await self.consumer._client.force_metadata_update()
+            partitions = self.consumer.partitions_for_topic(self.topic)
+            if partitions:
+                return partitions
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"topic {self.topic} does not exist; run `watchfloor topics create`")
+
+    async def on_stop(self) -> None:
+        if self.consumer is not None:
+            await self.consumer.stop()
+            self.consumer = None
+
+    @Service.task
+    async def _follow(self) -> None:
+        while not self.should_stop:
+            batches = await self.consumer.getmany(timeout_ms=200)
+            for part in batches.values():
+                for record in part:
+                    result = self.apply(record)
+                    if asyncio.iscoroutine(result):
+                        await result
+            if not self.caught_up.is_set() and await self._reached_targets():
+                self.caught_up.set()
+
+    async def _reached_targets(self) -> bool:
+        for tp, end in self._targets.items():
+            if await self.consumer.position(tp) < end:
+                return False
+        return True

@@ -1,0 +1,129 @@
+"""The alert ledger: which alerts were raised, and the cooldown window of each trigger × entity.
+
+Every worker holds the whole ledger in memory and follows the compacted ``alert-ledger`` topic, so
+a revision of an item (same ``item_id``, same ``alert_id``) or a partition that moved to another
+worker never raises an alert twice. Changes are produced with the alerts they account for, before
+the stage commits its input offsets.
+
+Cooldown: the first alert of a trigger about an entity goes out at once and opens a window of
+``cooldown_secs``; alerts inside the window are folded (counted, not sent). When the window ends
+with alerts folded, ``flush`` emits one follow-up alert that carries the count, and opens the next
+window, so a flood becomes one alert plus a count per window.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+
+from schemas import Alert
+from streams.alerting import alert_id_for
+from streams.stage import Output
+
+
+@dataclass
+class Window:
+    started: float
+    first_alert_id: str
+    folded: int = 0
+    last_folded: str | None = None  # JSON of the newest folded alert, for the follow-up
+    seq: int = 0
+    owner: str = ""  # the worker that opened the window flushes it (others only if it went silent)
+
+
+@dataclass
+class Decision:
+    emit: bool
+    reason: str = ""  # "duplicate" or "cooldown" when not emitted
+
+
+@dataclass
+class AlertLedger:
+    topic: str
+    cooldown_secs: float
+    owner: str = ""
+    horizon_secs: float = 7 * 86400
+    alerted: dict[str, float] = field(default_factory=dict)
+    windows: dict[str, Window] = field(default_factory=dict)
+
+    # -- decisions (called by the alert stage) ---------------------------------------------------
+    def decide(self, alert: Alert, key: str, now: float, out: list[Output]) -> Decision:
+        if alert.alert_id in self.alerted:
+            return Decision(False, "duplicate")
+        self._remember(alert.alert_id, now, out)
+        window = self.windows.get(key)
+        if self.cooldown_secs > 0 and window is not None and now - window.started < self.cooldown_secs:
+            window.folded += 1
+            window.seq += 1
+            window.last_folded = alert.model_dump_json()
+            self._save_window(key, window, out)
+            return Decision(False, "cooldown")
+        self._save_window(key, Window(started=now, first_alert_id=alert.alert_id,
+                                      seq=(window.seq + 1) if window else 1, owner=self.owner), out)
+        return Decision(True)
+
+    def flush(self, now: float, out: list[Output]) -> list[Alert]:
+        """Follow-up alerts for windows that ended with folded alerts; forget expired entries."""
+        followups = []
+        for key, window in list(self.windows.items()):
+            if now - window.started < self.cooldown_secs:
+                continue
+            if window.owner != self.owner and now - window.started < 2 * self.cooldown_secs:
+                continue  # its owner flushes it; we step in only when the owner went silent
+            if window.folded and window.last_folded:
+                last = Alert.model_validate_json(window.last_folded)
+                followup = last.model_copy(update={
+                    "alert_id": alert_id_for(last.trigger_id, f"folded:{window.first_alert_id}"),
+                    "folded_count": window.folded,
+                    "alerted_at": _utc(now),
+                })
+                self._remember(followup.alert_id, now, out)
+                followups.append(followup)
+                self._save_window(key, Window(started=now, first_alert_id=followup.alert_id,
+                                              seq=window.seq + 1, owner=self.owner), out)
+            elif now - window.started > self.horizon_secs:
+                del self.windows[key]
+                out.append(Output(self.topic, f"c:{key}".encode(), None))
+        for alert_id, at in list(self.alerted.items()):
+            if now - at > self.horizon_secs:
+                del self.alerted[alert_id]
+                out.append(Output(self.topic, f"a:{alert_id}".encode(), None))
+        return followups
+
+    # -- persistence -----------------------------------------------------------------------------
+    def _remember(self, alert_id: str, now: float, out: list[Output]) -> None:
+        self.alerted[alert_id] = now
+        out.append(Output(self.topic, f"a:{alert_id}".encode(), json.dumps({"at": now}).encode()))
+
+    def _save_window(self, key: str, window: Window, out: list[Output]) -> None:
+        self.windows[key] = window
+        out.append(Output(self.topic, f"c:{key}".encode(), json.dumps(asdict(window)).encode()))
+
+    def apply_record(self, record) -> None:
+        """Apply a ledger-topic record (ours or another worker's); newer windows win by ``seq``."""
+        key = record.key.decode("utf-8")
+        kind, _, name = key.partition(":")
+        if kind == "a":
+            if record.value is None:
+                self.alerted.pop(name, None)
+            else:
+                self.alerted.setdefault(name, json.loads(record.value)["at"])
+        elif kind == "c":
+            if record.value is None:
+                self.windows.pop(name, None)
+                return
+            incoming = Window(**json.loads(record.value))
+            current = self.windows.get(name)
+            if current is None or incoming.seq > current.seq:
+                self.windows[name] = incoming
+
+
+def _utc(ts: float):
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(ts, tz=timezone.utc)
+
+
+def wall_clock() -> float:
+    return time.time()

@@ -1,0 +1,86 @@
+"""The worker's pipeline service: producer, rule packs, alert ledger and the two stages.
+
+Start order: producer → local rule pack → rules follower (caught up, so the newest published pack
+is in use before the first item) → ledger follower (caught up, so no alert is raised twice) →
+classify and alert stages. Stop order is the reverse (mode stops dependencies after dependants).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+
+from mode import Service
+from prometheus_client import CollectorRegistry
+
+from streams.alert_stage import AlertStage
+from streams.classify import ClassifyStage
+from streams.follower import TopicFollower
+from streams.ledger import AlertLedger
+from streams.rules_runtime import RulesHolder
+from streams.topics import TOPICS
+from watchfloor.kafka import start_producer
+from watchfloor.metrics import WorkerMetrics
+from watchfloor.metrics_http import serve_metrics
+from watchfloor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CATCH_UP_TIMEOUT_SECS = 30.0
+
+
+class Pipeline(Service):
+    def __init__(self, settings: Settings, *, registry: CollectorRegistry | None = None, **kwargs):
+        self.settings = settings
+        self.registry = registry or CollectorRegistry()
+        self.metrics = WorkerMetrics(self.registry)
+        self.names = {key: spec.name(settings.topic_prefix) for key, spec in TOPICS.items()}
+        self.producer = None
+        self.rules: RulesHolder | None = None
+        self.ledger = AlertLedger(self.names["alert_ledger"], settings.alert_cooldown_secs, owner=uuid.uuid4().hex)
+        self.metrics_port: int | None = None
+        self._metrics_runner = None
+        super().__init__(**kwargs)
+
+    async def on_start(self) -> None:
+        from streams.rules import compile_pack, load_pack
+
+        if self.settings.worker_metrics_port >= 0:
+            self._metrics_runner, self.metrics_port = await serve_metrics(
+                self.registry, self.settings.web_host, self.settings.worker_metrics_port)
+        self.producer = await start_producer(self.settings, linger_ms=2, max_batch_size=256 * 1024)
+        pack = load_pack(self.settings.rules_path)
+        self.rules = RulesHolder(await asyncio.get_running_loop().run_in_executor(None, compile_pack, pack),
+                                 self.metrics)
+        await self._follow(self.names["rules"], self.rules.apply_record)
+        await self._follow(self.names["alert_ledger"], self.ledger.apply_record)
+        common = dict(producer=self.producer, deadletter_topic=self.names["deadletter"], metrics=self.metrics,
+                      loop=self.loop, beacon=self.beacon)
+        group = f"{self.settings.topic_prefix}worker"
+        stages = [
+            ClassifyStage(self.settings, rules=self.rules, classified_topic=self.names["items_classified"],
+                          source_topic=self.names["items_raw"], group_id=f"{group}.classify", **common),
+            AlertStage(self.settings, ledger=self.ledger, alerts_topic=self.names["alerts"],
+                       source_topic=self.names["items_classified"], group_id=f"{group}.alert", **common),
+        ]
+        # Joining a consumer group takes the broker's initial rebalance delay: join both at once.
+        await asyncio.gather(*(self.add_runtime_dependency(stage) for stage in stages))
+        log.info("Pipeline running with rule pack %s.", self.rules.current.version)
+
+    async def _follow(self, topic: str, apply) -> None:
+        follower = TopicFollower(self.settings, topic, apply, loop=self.loop, beacon=self.beacon)
+        await self.add_runtime_dependency(follower)
+        try:
+            await asyncio.wait_for(follower.caught_up.wait(), CATCH_UP_TIMEOUT_SECS)
+        except asyncio.TimeoutError:
+            log.warning("Reading %s took over %.0fs; going on with what was read.", topic, CATCH_UP_TIMEOUT_SECS)
+
+    async def on_shutdown(self) -> None:
+        # After the children (stages, followers) stopped: nothing produces any more.
+        if self.producer is not None:
+            await self.producer.stop()
+            self.producer = None
+        if self._metrics_runner is not None:
+            await self._metrics_runner.cleanup()
+            self._metrics_runner = None

@@ -1,0 +1,137 @@
+"""``BatchStage``: one hop of the pipeline (topic in → topics out), consumed in batches.
+
+Why not a per-message Faust agent: measured on the embedded broker, a plain Faust agent passes
+~5,500 messages/s while aiokafka alone consumes ~140,000/s; Faust's per-event machinery is the
+ceiling. A stage runs inside the Faust worker as a ``mode`` service, but reads a whole batch with
+``getmany``, transforms it with a plain function, produces every output, waits for the broker's
+acknowledgements, and only then commits the input offsets.
+
+Contract:
+- lifecycle: start (consumer joins its group, producer handed in) → loop until stop → stop
+  (commit nothing that was not produced);
+- delivery: at-least-once. Outputs carry deterministic keys (item_id, alert_id), so a batch that is
+  re-read after a crash produces records that every consumer recognises;
+- a record that fails becomes a dead letter (``Output.dead_letter``); the batch goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from mode import Service
+
+from streams.deadletter import DeadLetter
+from watchfloor.kafka import make_consumer
+from watchfloor.metrics import WorkerMetrics
+from watchfloor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Output:
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]] = ()
+
+
+class _CountRebalances(ConsumerRebalanceListener):
+    def __init__(self, stage: "BatchStage"):
+        self.stage = stage
+
+    async def on_partitions_revoked(self, revoked):
+        return None
+
+    async def on_partitions_assigned(self, assigned):
+        self.stage.metrics.rebalances.inc()
+        self.stage.assigned = set(assigned)
+        log.info("%s: assigned %d partitions of %s.", self.stage.label, len(assigned), self.stage.source_topic)
+
+
+class BatchStage(Service):
+    """Subclasses implement ``process(records) -> list[Output]`` (see module docstring)."""
+
+    max_batch = 500
+    poll_timeout_ms = 100
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        source_topic: str,
+        group_id: str,
+        producer: AIOKafkaProducer,
+        deadletter_topic: str,
+        metrics: WorkerMetrics,
+        **kwargs,
+    ):
+        self.settings = settings
+        self.source_topic = source_topic
+        self.group_id = group_id
+        self.producer = producer
+        self.deadletter_topic = deadletter_topic
+        self.metrics = metrics
+        self.assigned: set[TopicPartition] = set()
+        self.consumer = None
+        super().__init__(**kwargs)
+
+    def process(self, records: list) -> list[Output]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def dead_letter(self, letter: DeadLetter) -> Output:
+        self.metrics.deadletters.labels(letter.stage, letter.reason).inc()
+        log.warning(
+            "Dead letter from %s[%d]@%d at stage %s: %s.", letter.origin_topic, letter.origin_partition,
+            letter.origin_offset, letter.stage, letter.detail,
+        )
+        return Output(self.deadletter_topic, letter.key, letter.value, letter.headers())
+
+    async def on_start(self) -> None:
+        self.consumer = make_consumer(
+            self.settings, group_id=self.group_id, max_poll_records=self.max_batch,
+            fetch_max_wait_ms=50, session_timeout_ms=10000, heartbeat_interval_ms=1000,
+        )
+        self.consumer.subscribe([self.source_topic], listener=_CountRebalances(self))
+        await self.consumer.start()
+
+    async def on_stop(self) -> None:
+        if self.consumer is not None:
+            await self.consumer.stop()
+            self.consumer = None
+
+    @Service.task
+    async def _consume(self) -> None:
+        while not self.should_stop:
+            batches = await self.consumer.getmany(timeout_ms=self.poll_timeout_ms, max_records=self.max_batch)
+            if not batches:
+                await self._update_lag()
+                continue
+            records = [r for part in batches.values() for r in part]
+            await self.deliver(self.process(records))
+            await self.consumer.commit({tp: part[-1].offset + 1 for tp, part in batches.items()})
+
+    async def deliver(self, outputs: list[Output]) -> None:
+        """Produce every output and wait until the broker acknowledged all of them."""
+        futures = [
+            await self.producer.send(o.topic, o.value, key=o.key, headers=list(o.headers)) for o in outputs
+        ]
+        if futures:
+            await asyncio.gather(*futures)
+
+    async def _update_lag(self) -> None:
+        behind = 0
+        for tp in self.consumer.assignment():
+            high = self.consumer.highwater(tp)
+            if high is None:
+                continue
+            try:
+                position = await self.consumer.position(tp)
+            except Exception:  # partition revoked meanwhile
+                continue
+            behind += max(0, high - position)
+        self.metrics.consumer_lag.labels(self.source_topic).set(behind)
