@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     worker_metrics_port: int = Field(
         9108, ge=-1, le=65535, description="Port of the worker's /metrics; 0 picks a free port, -1 disables."
     )
+    connect_metrics_port: int = Field(
+        9109, ge=-1, le=65535, description="Port of the connector's /metrics; 0 picks a free port, -1 disables.")
+    connect_max_concurrency: int = Field(
+        8, ge=1, le=256, description="Sources the connector fetches at the same time, over all types.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 
     @classmethod
