@@ -111,8 +111,8 @@ class TelegramChannelSource:
 def _older_page_needed(page: PreviewPage, before: int | None, cursor: int | None) -> bool:
     if page.before is None or not page.message_ids:
         return False  # the start of the channel
-    if cursor is not None and page.message_ids[0] <= cursor:
-        return False  # this page already reaches what was emitted before
+    if cursor is not None and page.message_ids[0] <= cursor + 1:
+        return False  # every id above the cursor is on the pages read so far
     return before is None or page.before < before  # a link that does not go back would loop
 
 
