@@ -1,5 +1,38 @@
-"""Command group 'desk' (being built; see the issue that owns it)."""
+"""``watchfloor web``: the alert desk (page, Atom, webhooks, /metrics) until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from watchfloor.settings import load_settings
 
 
 def register(sub) -> None:
-    return None
+    web = sub.add_parser("web", help="run the alert desk: live page, /alerts.atom, webhooks and /metrics")
+    web.add_argument("--host", help="address to bind (default WATCHFLOOR_WEB_HOST or 127.0.0.1)")
+    web.add_argument("--port", type=int, help="port (default WATCHFLOOR_WEB_PORT or 6066; 0 picks a free one)")
+    web.set_defaults(func=_web)
+
+
+def _web(args) -> int:
+    settings = load_settings()
+    overrides = {k: v for k, v in (("web_host", args.host), ("web_port", args.port)) if v is not None}
+    if overrides:
+        settings = settings.model_copy(update=overrides)
+    asyncio.run(_serve(settings))
+    return 0
+
+
+async def _serve(settings) -> None:
+    from streams.desk.service import Desk
+    from streams.desk.webhooks import load_webhooks
+
+    targets = load_webhooks(settings.webhooks_path)  # a bad file stops start-up with one line
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with Desk(settings, targets=targets) as desk:
+        print(f"Alert desk: {desk.url}/", flush=True)
+        await stop.wait()

@@ -1,0 +1,170 @@
+"""Webhooks: signed JSON to a real local receiver, filters, retry with backoff, give-up, the
+delivery log across a desk restart, and config errors that never show a secret."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
+
+from conftest import wait_until
+from schemas import Alert, WebhookEndpoint
+from schemas.classified import ThemeHit
+from streams.desk.service import Desk
+from streams.desk.store import AlertStore
+from streams.desk.webhooks import WebhookDispatcher, WebhookTarget, load_webhooks, verify
+from watchfloor.errors import ConfigError
+from watchfloor.metrics import DeskMetrics
+
+from .alerts import make_alert, produce_alerts
+from .receiver import WebhookReceiver
+
+SECRETS = {"ops": "s3cret-ops-Zq9", "chat": "s3cret-chat-Xv4"}
+
+
+def target(receiver: WebhookReceiver, name: str, **options) -> WebhookTarget:
+    fields = {"backoff_initial_secs": 0.05, "backoff_max_secs": 0.2, "timeout_secs": 2.0, **options}
+    endpoint = WebhookEndpoint(name=name, url=receiver.url(name), secret_env=f"HOOK_{name.upper()}", **fields)
+    return WebhookTarget(endpoint, SecretStr(SECRETS[name]))
+
+
+async def test_each_endpoint_gets_the_alerts_its_filters_select_signed_over_the_exact_body(tmp_path):
+    high = make_alert(severity="high")
+    referendum = make_alert(severity="info", themes=[ThemeHit(theme="referendum", score=2)])
+    both = make_alert(severity="critical", themes=[ThemeHit(theme="referendum", score=4)])
+    async with WebhookReceiver(SECRETS) as receiver:
+        store = AlertStore(tmp_path / "desk.sqlite3")
+        targets = [target(receiver, "ops", min_severity="high"), target(receiver, "chat", themes=["Referendum"])]
+        dispatcher = WebhookDispatcher(store, targets, DeskMetrics(CollectorRegistry()))
+        for alert in (high, referendum, both):
+            store.add(alert, dispatcher.endpoints_for(alert))
+        await dispatcher.start()
+        try:
+            await wait_until(lambda: len(receiver.delivered("ops")) == 2 and len(receiver.delivered("chat")) == 2,
+                             10, "4 deliveries")
+        finally:
+            await dispatcher.stop()
+    assert sorted(receiver.delivered("ops")) == sorted([high.alert_id, both.alert_id])
+    assert sorted(receiver.delivered("chat")) == sorted([referendum.alert_id, both.alert_id])
+    for request in receiver.received["ops"] + receiver.received["chat"]:
+        assert request.signature_ok
+        assert Alert.from_bytes(request.body).alert_id == request.alert_id
+        assert request.headers["Content-Type"] == "application/json"
+        assert request.headers["X-Watchfloor-Timestamp"].isdigit()
+    # A receiver holding the other endpoint's secret rejects the signature.
+    sample = receiver.received["ops"][0]
+    assert not verify(sample.body, sample.headers["X-Watchfloor-Signature"], SECRETS["chat"])
+
+
+async def test_failures_are_retried_with_backoff_recorded_and_never_logged_with_secrets(tmp_path, caplog):
+    alert, doomed, refused = make_alert(), make_alert(), make_alert()
+    caplog.set_level(logging.INFO)
+    async with WebhookReceiver(SECRETS, script={"ops": [503, 0, 200], "chat": [500, 500, 500]}) as receiver:
+        store = AlertStore(tmp_path / "desk.sqlite3")
+        registry = CollectorRegistry()
+        ops = target(receiver, "ops", timeout_secs=0.3)
+        chat = target(receiver, "chat", max_attempts=3)
+        dispatcher = WebhookDispatcher(store, [ops, chat], DeskMetrics(registry))
+        store.add(alert, ["ops"])
+        store.add(doomed, ["chat"])
+        await dispatcher.start()
+        try:
+            await wait_until(lambda: store.delivery(alert.alert_id, "ops").state == "delivered", 10, "ops delivery")
+            await wait_until(lambda: store.delivery(doomed.alert_id, "chat").state == "failed", 10, "chat give-up")
+            receiver.script["ops"] = [404]
+            store.add(refused, ["ops"])
+            dispatcher.notify()
+            await wait_until(lambda: store.delivery(refused.alert_id, "ops").state == "failed", 10, "404 give-up")
+        finally:
+            await dispatcher.stop()
+    ok, failed, gone = (store.delivery(alert.alert_id, "ops"), store.delivery(doomed.alert_id, "chat"),
+                        store.delivery(refused.alert_id, "ops"))
+    assert (ok.attempts, ok.last_error) == (3, None)  # 503, then a timeout, then 200
+    assert (failed.attempts, failed.last_error) == (3, "HTTP 500")
+    assert (gone.attempts, gone.last_error) == (1, "HTTP 404")  # a 4xx is not retried
+    samples = {sample.labels["outcome"]: sample.value for family in registry.collect()
+               for sample in family.samples if sample.name == "watchfloor_webhook_deliveries_total"}
+    assert samples == {"delivered": 1, "retry": 4, "failed": 2}
+    assert receiver.received["ops"][0].headers["X-Watchfloor-Attempt"] == "1"
+    assert [r.headers["X-Watchfloor-Attempt"] for r in receiver.received["ops"][:3]] == ["1", "2", "3"]
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("streams.desk"))
+    assert "Webhook ops failed" in ours and "Webhook chat gave up" in ours
+    for secret in SECRETS.values():
+        assert secret not in ours
+    assert "/hook/" not in ours  # URLs may carry credentials: logs name the endpoint only
+
+
+async def test_no_alert_is_delivered_twice_across_a_desk_restart_and_a_full_replay(settings, topics):
+    first = [make_alert() for _ in range(3)]
+    late = make_alert()
+    async with WebhookReceiver(SECRETS) as receiver:
+        targets = [target(receiver, "ops")]
+        web = settings.model_copy(update={"web_port": 0})
+        await produce_alerts(settings, topics["alerts"], first)
+        async with Desk(web, targets=targets, group_id="desk-1"):
+            await wait_until(lambda: len(receiver.delivered("ops")) == 3, 30, "3 deliveries")
+        # The next alert fails once, and the desk stops before its retry is due.
+        receiver.script["ops"] = [503]
+        slow_retry = [target(receiver, "ops", backoff_initial_secs=60)]
+        async with Desk(web, targets=slow_retry, group_id="desk-1"):
+            await produce_alerts(settings, topics["alerts"], [late])
+            await wait_until(lambda: len(receiver.received.get("ops", [])) == 4, 30, "the failing attempt")
+        # Restart with a fresh group: every alert on the topic arrives again; only `late` is owed.
+        async with Desk(web, targets=targets, group_id="desk-2") as desk:
+            await wait_until(lambda: len(receiver.delivered("ops")) == 4, 30, "the retried delivery")
+            await produce_alerts(settings, topics["alerts"], [sentinel := make_alert()])
+            await wait_until(lambda: len(receiver.delivered("ops")) == 5, 30, "the sentinel")
+            await wait_until(lambda: caught_up(desk), 30, "the replay to be stored")
+            log = desk.store.delivery(late.alert_id, "ops")
+    delivered = receiver.delivered("ops")
+    assert sorted(delivered) == sorted(a.alert_id for a in [*first, late, sentinel])
+    assert len(set(delivered)) == len(delivered)
+    assert (log.state, log.attempts) == ("delivered", 2)
+    assert all(r.signature_ok for r in receiver.received["ops"])
+
+
+async def caught_up(desk: Desk) -> bool:
+    return await desk.feed.lag() == 0
+
+
+def test_webhooks_file_resolves_secrets_from_the_environment(tmp_path, monkeypatch):
+    path = tmp_path / "webhooks.yaml"
+    path.write_text("webhooks:\n  - name: ops\n    url: https://hooks.example.net/T0/B0/xyz\n"
+                    "    secret_env: WF_TEST_HOOK\n    min_severity: high\n    themes: [sanctions]\n")
+    monkeypatch.setenv("WF_TEST_HOOK", "from-the-env-9f")
+    [loaded] = load_webhooks(path)
+    assert loaded.secret.get_secret_value() == "from-the-env-9f"
+    assert loaded.wants(make_alert(severity="critical")) and not loaded.wants(make_alert(severity="warning"))
+    assert "from-the-env-9f" not in repr(loaded)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("webhooks:\n  - name: ops\n    url: https://h.example/x\n    secret_env: WF_UNSET_HOOK\n",
+     "webhook ops: environment variable WF_UNSET_HOOK is not set or empty"),
+    ("webhooks:\n  - name: ops\n    url: javascript:alert(1)\n    secret_env: WF_TEST_HOOK\n",
+     "webhooks.0.url: Value error, must be an absolute http or https URL"),
+    ("webhooks:\n  - name: ops\n    url: https://h.example/x\n    secret_env: WF_TEST_HOOK\n    secret: inline\n",
+     "webhooks.0.secret: Extra inputs are not permitted"),
+    ("webhooks: [\n", "not valid YAML"),
+])
+def test_a_bad_webhooks_file_is_one_line_naming_the_field(tmp_path, monkeypatch, text, expected):
+    monkeypatch.setenv("WF_TEST_HOOK", "x")
+    path = tmp_path / "webhooks.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        load_webhooks(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: ") and expected in message and "\n" not in message
+    assert "inline" not in message
+
+
+def test_webhook_body_is_the_alert_json_with_untrusted_text_escaped(tmp_path):
+    hostile = make_alert(title='</script><img src=x onerror="alert(1)">\u2028"quoted"\x00')
+    store = AlertStore(tmp_path / "desk.sqlite3")
+    stored = store.add(hostile, ["ops"])
+    decoded = json.loads(stored.body)
+    assert decoded["title"] == hostile.title  # carried as data, losslessly
+    assert "\x00" not in stored.body  # control characters are JSON escapes, not raw bytes
