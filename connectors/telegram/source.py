@@ -34,9 +34,13 @@ class NoPublicPreview(BadInput):
     stage = "fetch"
 
 
+def is_channel_name(name: str) -> bool:
+    return bool(_CHANNEL.match(name))
+
+
 def channel_of(source: Source) -> str:
     channel = (source.channel or "").strip().lstrip("@")
-    if not _CHANNEL.match(channel):
+    if not is_channel_name(channel):
         raise BadInput(f"{source.id}: channel {source.channel!r} is not a Telegram username (letters, digits, '_')")
     return channel
 
