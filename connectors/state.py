@@ -26,36 +26,29 @@ def state_topic(settings: Settings) -> str:
     return TOPICS["source_state"].name(settings.topic_prefix)
 
 
-async def read_states(settings: Settings, topic: str | None = None, timeout_secs: float = 30.0) -> dict[str, SourceState]:
-    """Every source's newest state on the topic (tombstones remove); unreadable records are skipped."""
-    topic = topic or state_topic(settings)
+async def read_topic_to_end(settings: Settings, topic: str, timeout_secs: float = 30.0) -> list[tuple[str | None, bytes | None, str]]:
+    """Every record of ``topic`` up to its current end as ``(key, value, "topic[partition]@offset")``."""
     consumer = make_consumer(settings, group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
         await consumer.topics()  # refreshes metadata so partitions_for_topic knows the topic
-        partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         if not tps:
-            return {}
+            return []
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
-        return await _read_to_end(consumer, tps, ends, timeout_secs, topic)
+        records = []
+        deadline = time.monotonic() + timeout_secs
+        while not await _at_end(consumer, tps, ends):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{topic}: could not read to the end within {timeout_secs:g}s")
+            for part in (await consumer.getmany(timeout_ms=500)).values():
+                records.extend(part)
     finally:
         await consumer.stop()
-
-
-async def _read_to_end(consumer, tps, ends, timeout_secs: float, topic: str) -> dict[str, SourceState]:
-    states: dict[str, SourceState] = {}
-    deadline = time.monotonic() + timeout_secs
-    while not await _at_end(consumer, tps, ends):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{topic}: could not read the source states to the end within {timeout_secs:g}s")
-        batch = await consumer.getmany(timeout_ms=500)
-        for records in batch.values():
-            for record in records:
-                _apply(states, record, topic)
-    return states
+    return [(r.key.decode("utf-8", "replace") if r.key else None, r.value, f"{topic}[{r.partition}]@{r.offset}")
+            for r in records]
 
 
 async def _at_end(consumer, tps, ends) -> bool:
@@ -65,19 +58,20 @@ async def _at_end(consumer, tps, ends) -> bool:
     return True
 
 
-def _apply(states: dict[str, SourceState], record, topic: str) -> None:
-    key = record.key.decode("utf-8", "replace") if record.key else None
-    if record.value is None:
-        if key:
+async def read_states(settings: Settings, topic: str | None = None, timeout_secs: float = 30.0) -> dict[str, SourceState]:
+    """Every source's newest state on the topic (tombstones remove); unreadable records are skipped."""
+    states: dict[str, SourceState] = {}
+    for key, value, where in await read_topic_to_end(settings, topic or state_topic(settings), timeout_secs):
+        if value is None:
             states.pop(key, None)
-        return
-    try:
-        state = SourceState.from_bytes(record.value)
-    except ValidationError as exc:
-        log.warning("Skipped an unreadable source state at %s offset %s: %s.", topic, record.offset,
-                    exc.errors()[0]["msg"])
-        return
-    states[state.source_id] = state
+            continue
+        try:
+            state = SourceState.from_bytes(value)
+        except ValidationError as exc:
+            log.warning("Skipped an unreadable source state at %s: %s.", where, exc.errors()[0]["msg"])
+            continue
+        states[state.source_id] = state
+    return states
 
 
 class SourceStateStore:

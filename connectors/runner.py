@@ -1,0 +1,85 @@
+"""The connector process (``watchfloor connect``): every enabled source of the configured list, with
+the adapter its type names, polled by one ``PollingLoop`` into Kafka.
+
+Lifecycle: load sources (file, then the sources topic) → create the two topics it writes if missing
+→ start the producer (acks=all, idempotent where the cluster allows) → load source states from their
+topic → serve /metrics from this process's own registry → run until ``stop`` is set (SIGTERM/SIGINT
+in the command) → stop the loop → close adapters and the HTTP session → flush and stop the producer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from prometheus_client import CollectorRegistry, start_http_server
+
+from connectors.http import make_session
+from connectors.loop import LoopConfig, PollingLoop
+from connectors.registry import build_adapters
+from connectors.sources import load_sources
+from connectors.state import SourceStateStore
+from schemas import Source
+from streams.topics import TOPICS
+from watchfloor.kafka import create_topics, start_producer
+from watchfloor.metrics import ConnectorMetrics
+from watchfloor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def serve_metrics(settings: Settings, registry: CollectorRegistry, port: int | None = None):
+    """Start the /metrics HTTP server on a thread; return ``(server, port)`` or ``(None, None)`` if disabled."""
+    port = settings.connect_metrics_port if port is None else port
+    if port < 0:
+        return None, None
+    server, _thread = start_http_server(port, addr=settings.web_host, registry=registry)
+    actual = server.server_address[1]
+    log.info("Serving connector metrics on http://%s:%d/metrics.", settings.web_host, actual)
+    return server, actual
+
+
+async def run_connector(settings: Settings, stop: asyncio.Event, *, sources: list[Source] | None = None,
+                        registry: CollectorRegistry | None = None, metrics_port: int | None = None) -> int:
+    """Run until ``stop`` is set; return the exit status."""
+    sources = sources if sources is not None else await load_sources(settings)
+    enabled = [s for s in sources if s.enabled]
+    log.info("Connector starting with %d sources (%d enabled).", len(sources), len(enabled))
+    await create_topics(settings, [TOPICS["items_raw"], TOPICS["source_state"]])
+    registry = registry or CollectorRegistry()
+    server, _port = serve_metrics(settings, registry, metrics_port)
+    producer = await start_producer(settings)
+    session = make_session(limit=settings.connect_max_concurrency * 2)
+    adapters = {}
+    try:
+        store = SourceStateStore(settings, producer)
+        await store.load()
+        adapters = build_adapters({s.type for s in enabled}, session, settings)
+        loop = PollingLoop(
+            sources=sources, adapters=adapters, producer=producer,
+            items_topic=TOPICS["items_raw"].name(settings.topic_prefix), store=store,
+            metrics=ConnectorMetrics(registry), config=LoopConfig(max_concurrency=settings.connect_max_concurrency))
+        runner = asyncio.create_task(loop.run())
+        await stop.wait()
+        log.info("Connector stopping: finishing in-flight polls.")
+        loop.stop()
+        await runner
+    finally:
+        await _close(adapters.values(), session, producer, server)
+    log.info("Connector stopped.")
+    return 0
+
+
+async def _close(adapters, session, producer, server) -> None:
+    for adapter in adapters:
+        try:
+            await adapter.close()
+        except Exception as exc:  # one adapter failing to close must not keep the producer unflushed
+            log.warning("An adapter failed to close: %s: %s.", type(exc).__name__, exc)
+    await session.close()
+    try:
+        await producer.flush()
+    finally:
+        await producer.stop()
+    if server is not None:
+        server.shutdown()
