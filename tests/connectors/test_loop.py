@@ -182,3 +182,29 @@ async def test_run_polls_due_sources_and_stops_cleanly(settings, topics):
     assert [f.hits.get(f"/f{n}") for n, f in enumerate(feeds)] == [1, 1, 1]
     assert gauge == 1
     assert len(await items_on_topic(settings, topics, 3)) == 3
+
+
+async def test_global_concurrency_limit_holds_further_sources_until_a_slot_frees(settings, topics):
+    import asyncio
+
+    gate = asyncio.Event()
+    active = {"now": 0, "peak": 0}
+
+    async def slow(request):
+        active["now"] += 1
+        active["peak"] = max(active["peak"], active["now"])
+        await gate.wait()
+        active["now"] -= 1
+        return web.Response(body=rss((request.path.strip("/"), "T", "x")), content_type="application/rss+xml")
+
+    async with serve({f"/s{n}": slow for n in range(4)}) as base:
+        sources = [Source(id=f"s{n}", type="rss", url=f"{base}/s{n}") for n in range(4)]
+        async with connector(settings, topics, sources, max_concurrency=2) as loop:
+            runner = asyncio.create_task(loop.run())
+            # Two fetches in flight and the other two sources queued on the limit, not fetching.
+            await wait_until(lambda: active["now"] == 2 and len(loop._slots._waiters or ()) == 2, 20, "limit")
+            gate.set()
+            await wait_until(lambda: all(loop.store.get(f"s{n}") for n in range(4)), 20, "all polled")
+            loop.stop()
+            await asyncio.wait_for(runner, 10)
+    assert active["peak"] == 2
