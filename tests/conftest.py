@@ -83,3 +83,32 @@ async def wait_until(predicate: Callable[[], object], timeout_secs: float = 30.0
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout_secs}s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+async def read_to_end(settings: Settings, topic: str, timeout_secs: float = 30.0) -> list:
+    """Every record on ``topic`` up to its end offsets at the time of the call."""
+    from aiokafka import TopicPartition
+
+    consumer = make_consumer(settings, group_id=None)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        records: list = []
+        deadline = time.monotonic() + timeout_secs
+        async def behind() -> bool:
+            for tp, end in ends.items():
+                if await consumer.position(tp) < end:
+                    return True
+            return False
+
+        while await behind():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{topic}: could not read to the end within {timeout_secs}s")
+            for part in (await consumer.getmany(timeout_ms=200)).values():
+                records.extend(part)
+        return records
+    finally:
+        await consumer.stop()
