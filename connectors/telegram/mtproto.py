@@ -94,6 +94,7 @@ class TelegramMtprotoSource:
                 raise ConnectorError(f"{source.id}: the Telegram session is not authorised; "
                                      "create a new WATCHFLOOR_TELEGRAM_SESSION", kind="http_error")
             self._client = client
+            log.info("Connected to Telegram with the configured MTProto session.")
         return self._client
 
     async def _entity(self, client, source: Source, channel: str):
@@ -106,6 +107,7 @@ class TelegramMtprotoSource:
             if not isinstance(entity, types.Channel):
                 raise BadInput(f"{source.id}: {channel} is not a channel ({type(entity).__name__})")
             self._entities[key] = entity
+            log.info("Resolved Telegram channel %s (id %s) for source %s.", channel, entity.id, source.id)
         return self._entities[key]
 
     async def _read(self, client, entity, source: Source, state: SourceState) -> list:

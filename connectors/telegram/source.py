@@ -151,6 +151,7 @@ class TelegramAdapter:
                 from connectors.telegram.config import load_mtproto_config
 
                 self._mtproto = TelegramMtprotoSource(load_mtproto_config())
+                log.info("Built the MTProto adapter for telegram sources with adapter: mtproto.")
             except ImportError:
                 raise ConnectorError(f"{source.id}: the MTProto adapter needs Telethon: "
                                      "pip install 'watchfloor[telegram]'", kind="http_error") from None
