@@ -19,10 +19,13 @@ class ThemeRule(ConfigDocument):
     terms: dict[str, float] = Field(
         default_factory=dict,
         description="Term expression to weight: phrases, prefix wildcards ('референдум*'), "
-        "proximity ('\"nuclear\" NEAR/5 \"use\"').",
+        "proximity ('\"nuclear\" NEAR/5 \"use\"'), exclusion ('sanction* NOT \"league\"'). A term counts "
+        "once however often it matches; negative weights lower the score.",
     )
     exclude: list[str] = Field(
-        default_factory=list, description="Context expressions that veto the theme when present."
+        default_factory=list,
+        description="Context expressions (phrases, prefixes, NEAR) whose matches veto the theme's term "
+        "matches they overlap: 'nuclear fusion' keeps the 'nuclear' in it from counting.",
     )
 
 
@@ -34,6 +37,10 @@ class EntityDef(ConfigDocument):
         default_factory=list,
         description="Spellings across scripts, transliterations and inflected forms; '*' for a prefix.",
     )
+    tags: list[str] = Field(
+        default_factory=list,
+        description="Groups a trigger can name with entity_tag:TAG, e.g. 'official', 'occupied_region'.",
+    )
 
 
 class TriggerRule(ConfigDocument):
@@ -41,8 +48,8 @@ class TriggerRule(ConfigDocument):
     severity: Severity
     description: str = ""
     when: str = Field(
-        description="Boolean expression over theme:X, entity:Y, entity_type:Z and keyword \"...\" with "
-        "AND, OR, NOT and parentheses."
+        description="Boolean expression over theme:X, entity:Y, entity_type:Z, entity_tag:T and "
+        "keyword \"...\" with AND, OR, NOT and parentheses."
     )
 
 

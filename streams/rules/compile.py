@@ -1,0 +1,165 @@
+"""Compile a ``RulePack`` into the tables ``CompiledRules`` matches with: one Aho-Corasick automaton
+holding every phrase of the pack (theme terms, their contexts, entity variants, trigger keywords),
+and indexes from each phrase to the rules that read it, so the work per document after the single
+automaton pass grows with what matched, not with the size of the pack.
+
+Why pyahocorasick: on this machine it compiles 10,000 phrases in well under a second and scans a
+2.4 KB document in tens of microseconds whatever the number of phrases; Hyperscan scanned faster at
+small sizes but took ~19 s to compile 10,000 patterns, which a hot-reloaded pack cannot afford.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import ahocorasick
+
+from schemas.rules import EntityDef, RulePack, ThemeRule, TriggerRule
+from streams.rules.expr import Chain, Condition, Near, Phrase, parse_condition, parse_phrase, parse_term
+from streams.rules.loader import RulePackError, check_pack, field_name, pack_version
+
+# A compiled pattern: ("p", phrase_id), ("s", (phrase_id, ...)) for a chain of pieces matched word
+# after word, or ("n", left, right, distance) with "p"/"s" operands.
+CPattern = tuple
+
+
+@dataclass(frozen=True, slots=True)
+class CTerm:
+    """A theme term with its phrases resolved to ids; ``primary`` is the phrase that wakes it up."""
+
+    theme: int
+    weight: float
+    source: str
+    pattern: CPattern
+    nots: tuple[CPattern, ...]
+    primary: int
+
+
+@dataclass
+class Tables:
+    """Everything ``CompiledRules`` reads while classifying; built once per pack."""
+
+    automaton: ahocorasick.Automaton | None = None
+    phrases: list[Phrase] = field(default_factory=list)
+    phrase_ids: dict[Phrase, int] = field(default_factory=dict)
+    themes: list[ThemeRule] = field(default_factory=list)
+    terms: list[CTerm] = field(default_factory=list)
+    terms_by_phrase: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    excludes: list[tuple[CPattern, ...]] = field(default_factory=list)
+    entities: list[EntityDef] = field(default_factory=list)
+    entities_by_phrase: dict[int, list[tuple[int, CPattern]]] = field(default_factory=lambda: defaultdict(list))
+    triggers: list[tuple[TriggerRule, Condition]] = field(default_factory=list)
+    triggers_by_atom: dict[tuple, list[int]] = field(default_factory=lambda: defaultdict(list))
+    always_candidates: list[int] = field(default_factory=list)
+    keyword_atoms: dict[int, list[tuple[tuple, CPattern]]] = field(default_factory=lambda: defaultdict(list))
+    keyword_patterns: dict[tuple, CPattern] = field(default_factory=dict)
+
+    def phrase_id(self, phrase: Phrase) -> int:
+        pid = self.phrase_ids.get(phrase)
+        if pid is None:
+            pid = self.phrase_ids[phrase] = len(self.phrases)
+            self.phrases.append(phrase)
+        return pid
+
+    def chain(self, chain: Chain) -> CPattern:
+        if len(chain) == 1:
+            return ("p", self.phrase_id(chain[0]))
+        return ("s", tuple(self.phrase_id(piece) for piece in chain))
+
+    def pattern(self, pattern: Chain | Near) -> CPattern:
+        if isinstance(pattern, Near):
+            return ("n", self.chain(pattern.left), self.chain(pattern.right), pattern.distance)
+        return self.chain(pattern)
+
+
+def first_phrase(pattern: CPattern) -> int:
+    """The phrase id that must be hit for ``pattern`` to match at all (its first piece)."""
+    if pattern[0] == "n":
+        return first_phrase(pattern[1])
+    return pattern[1] if pattern[0] == "p" else pattern[1][0]
+
+
+def _add_themes(tables: Tables, themes: list[ThemeRule]) -> None:
+    tables.themes = list(themes)
+    for t, theme in enumerate(themes):
+        for source, weight in theme.terms.items():
+            term = parse_term(source)
+            pattern = tables.pattern(term.pattern)
+            nots = tuple(tables.pattern(n) for n in term.nots)
+            primary = first_phrase(pattern)
+            tables.terms.append(CTerm(t, weight, source, pattern, nots, primary))
+            tables.terms_by_phrase[primary].append(len(tables.terms) - 1)
+        excludes = []
+        for context in theme.exclude:
+            parsed = parse_term(context)
+            excludes += [tables.pattern(parsed.pattern), *(tables.pattern(n) for n in parsed.nots)]
+        tables.excludes.append(tuple(excludes))
+
+
+def _add_entities(tables: Tables, entities: list[EntityDef]) -> None:
+    tables.entities = list(entities)
+    for e, entity in enumerate(entities):
+        patterns = {tables.chain(parse_phrase(v)) for v in (entity.name, *entity.variants)}
+        for pattern in sorted(patterns):
+            tables.entities_by_phrase[first_phrase(pattern)].append((e, pattern))
+
+
+def _add_triggers(tables: Tables, triggers: list[TriggerRule]) -> None:
+    for i, trigger in enumerate(triggers):
+        condition = parse_condition(trigger.when)
+        tables.triggers.append((trigger, condition))
+        for atom in condition.atoms:
+            if atom[0] == "keyword" and atom not in tables.keyword_patterns:
+                pattern = tables.keyword_patterns[atom] = tables.chain(atom[1])
+                tables.keyword_atoms[first_phrase(pattern)].append((atom, pattern))
+            tables.triggers_by_atom[atom].append(i)
+        # A condition true with nothing present (NOT-only) must be evaluated on every document.
+        if condition.test(set()):
+            tables.always_candidates.append(i)
+
+
+def _build_automaton(phrases: list[Phrase]) -> ahocorasick.Automaton:
+    # Keys start with a space and documents are matched with a space in front, so every hit begins
+    # on a word boundary: no in-word hits to filter. Exact and prefix forms of a phrase share a key.
+    keyed: dict[str, list[int]] = {}
+    for pid, phrase in enumerate(phrases):
+        slot = keyed.setdefault(" " + phrase.text, [-1, -1])
+        slot[1 if phrase.prefix else 0] = pid
+    automaton = ahocorasick.Automaton()
+    for key, (exact, prefix) in keyed.items():
+        automaton.add_word(key, (len(key) - 1, exact, prefix))
+    automaton.make_automaton()
+    return automaton
+
+
+_CACHE: dict[str, object] = {}
+_CACHE_SIZE = 8
+
+
+def compile_pack(pack: RulePack):
+    """Compile ``pack`` (cached by content hash, so a re-published pack compiles once per process).
+
+    Raises ``RulePackError`` (a ``ConfigError`` and a ``ValueError``) naming the pack and the field
+    of the first problem.
+    """
+    from streams.rules.engine import CompiledRules
+
+    version = pack_version(pack)
+    cached = _CACHE.get(version)
+    if cached is not None:
+        return cached
+    problems = check_pack(pack)
+    if problems:
+        loc, message = problems[0]
+        raise RulePackError(f"rule pack {pack.name!r} {field_name(loc)}: {message}")
+    tables = Tables()
+    _add_themes(tables, pack.themes)
+    _add_entities(tables, pack.entities)
+    _add_triggers(tables, pack.triggers)
+    tables.automaton = _build_automaton(tables.phrases)
+    compiled = CompiledRules(pack.model_copy(update={"version": version}), tables)
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[version] = compiled
+    return compiled

@@ -1,0 +1,246 @@
+"""``CompiledRules``: classify one document with one automaton pass plus work proportional to the hits.
+
+Steps per document: normalise (offset map kept), run the automaton once, then from the phrase hits
+derive term matches (NEAR pairs, NOT/exclusion vetoes), theme scores, entity mentions, and the
+triggers whose atoms appeared. Offsets are mapped back to the original document at the end, so
+``document[m.start:m.end] == m.text`` for every match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from schemas.base import SEVERITY_ORDER
+from schemas.classified import EntityHit, Match, ThemeHit, TriggerHit
+from schemas.rules import RulePack
+from streams.rules.normalize import NormalizedText, normalize
+
+Span = tuple[int, int]
+
+
+@dataclass
+class Classification:
+    """What one document matched. Offsets in every ``Match`` index ``document``."""
+
+    themes: list[ThemeHit]
+    entities: list[EntityHit]
+    triggers: list[TriggerHit]
+    version: str
+    document: str
+
+
+@dataclass
+class Analysis:
+    """The intermediate results ``classify`` and ``explain`` share (normalised offsets)."""
+
+    norm: NormalizedText
+    hits: dict[int, list[Span]]
+    term_matches: dict[int, list[list[Span]]] = field(default_factory=dict)
+    term_vetoed: dict[int, list[list[Span]]] = field(default_factory=dict)
+    scores: dict[int, float] = field(default_factory=dict)
+    mentions: dict[int, list[Span]] = field(default_factory=dict)
+    present: set = field(default_factory=set)
+    fired: list[int] = field(default_factory=list)
+
+    def word_index(self, pos: int) -> int:
+        # Normalised words are separated by exactly one space.
+        return self.norm.text.count(" ", 0, pos)
+
+
+def document_of(text: str, title: str | None) -> str:
+    """The analysed document: ``title + "\\n" + text`` when there is a title, else ``text``."""
+    return f"{title}\n{text}" if title else text
+
+
+class CompiledRules:
+    """A rule pack ready to match. Immutable and safe to share; ``version`` is the content hash.
+
+    ``classify(text, title=None, lang=None)`` returns a ``Classification``; themes are listed only
+    when their threshold is met. Matching is language-independent (terms of every language apply to
+    every document, since channels mix languages); ``lang`` is accepted for the callers' records.
+    """
+
+    def __init__(self, pack: RulePack, tables):
+        self.pack = pack
+        self.version = pack.version
+        self.tables = tables
+
+    # --- matching -------------------------------------------------------------------------------
+
+    def _scan(self, norm: str) -> dict[int, list[Span]]:
+        hits: dict[int, list[Span]] = {}
+        n = len(norm)
+        for end, (length, exact, prefix) in self.tables.automaton.iter(" " + norm):
+            start = end - length
+            if exact >= 0:
+                nxt = norm[end] if end < n else " "
+                if nxt == " " or (nxt == "'" and norm.startswith("s", end + 1)
+                                  and (end + 2 >= n or norm[end + 2] == " ")):
+                    hits.setdefault(exact, []).append((start, end))
+            if prefix >= 0:
+                word_end = norm.find(" ", end)
+                hits.setdefault(prefix, []).append((start, n if word_end < 0 else word_end))
+        return hits
+
+    @staticmethod
+    def _chain(pattern: tuple, a: Analysis) -> list[Span]:
+        """Spans of a phrase or of a chain of pieces, each piece starting on the word after the last."""
+        if pattern[0] == "p":
+            return a.hits.get(pattern[1], [])
+        pids = pattern[1]
+        spans = a.hits.get(pids[0], [])
+        for pid in pids[1:]:
+            if not spans:
+                break
+            # Words are one space apart in the normalised text, so the next piece starts at end + 1.
+            following = {start: end for start, end in a.hits.get(pid, ())}
+            spans = [(s, following[e + 1]) for s, e in spans if e + 1 in following]
+        return spans
+
+    def _spans(self, pattern: tuple, a: Analysis, cache: dict) -> list[list[Span]]:
+        """Matches of a compiled pattern, each a list of parts (two parts for NEAR)."""
+        found = cache.get(pattern)
+        if found is not None:
+            return found
+        if pattern[0] != "n":
+            found = [[s] for s in self._chain(pattern, a)]
+        else:
+            _, left, right, distance = pattern
+            found = []
+            right_spans = self._chain(right, a)
+            for ls in self._chain(left, a) if right_spans else ():
+                for rs in right_spans:
+                    if ls[1] <= rs[0]:
+                        gap = a.word_index(rs[0]) - a.word_index(ls[1] - 1)
+                    elif rs[1] <= ls[0]:
+                        gap = a.word_index(ls[0]) - a.word_index(rs[1] - 1)
+                    else:
+                        continue
+                    if gap - 1 <= distance:  # NEAR/n: at most n words in between
+                        found.append([ls, rs])
+        cache[pattern] = found
+        return found
+
+    def _vetoed(self, parts: list[Span], contexts: tuple, a: Analysis, cache: dict) -> bool:
+        lo, hi = min(p[0] for p in parts), max(p[1] for p in parts)
+        for context in contexts:
+            for other in self._spans(context, a, cache):
+                if min(p[0] for p in other) < hi and lo < max(p[1] for p in other):
+                    return True
+        return False
+
+    def _themes(self, a: Analysis) -> None:
+        t = self.tables
+        candidates = sorted({ti for pid in a.hits for ti in t.terms_by_phrase.get(pid, ())})
+        cache: dict = {}
+        for ti in candidates:
+            term = t.terms[ti]
+            kept, vetoed = [], []
+            for parts in self._spans(term.pattern, a, cache):
+                contexts = term.nots + t.excludes[term.theme]
+                (vetoed if contexts and self._vetoed(parts, contexts, a, cache) else kept).append(parts)
+            if vetoed:
+                a.term_vetoed[ti] = vetoed
+            if kept:
+                a.term_matches[ti] = kept
+                a.scores[term.theme] = a.scores.get(term.theme, 0.0) + term.weight
+
+    def _entities(self, a: Analysis) -> None:
+        by_phrase = self.tables.entities_by_phrase
+        for pid, spans in a.hits.items():
+            for e, pattern in by_phrase.get(pid, ()):
+                found = spans if pattern[0] == "p" else self._chain(pattern, a)
+                if found:
+                    a.mentions.setdefault(e, []).extend(found)
+        for e, spans in a.mentions.items():
+            a.mentions[e] = _outermost(spans)
+
+    def _triggers(self, a: Analysis) -> None:
+        t = self.tables
+        present = a.present
+        for theme_index, score in a.scores.items():
+            if score >= t.themes[theme_index].threshold:
+                present.add(("theme", t.themes[theme_index].id))
+        for e in a.mentions:
+            entity = t.entities[e]
+            present.update((("entity", entity.id), ("entity_type", entity.type)))
+            present.update(("entity_tag", tag) for tag in entity.tags)
+        for pid in a.hits:
+            for atom, pattern in t.keyword_atoms.get(pid, ()):
+                if self._chain(pattern, a):
+                    present.add(atom)
+        candidates = set(t.always_candidates)
+        for atom in present:
+            candidates.update(t.triggers_by_atom.get(atom, ()))
+        a.fired = sorted(i for i in candidates if t.triggers[i][1].test(present))
+
+    def analyse(self, document: str) -> Analysis:
+        norm = normalize(document)
+        a = Analysis(norm, self._scan(norm.text))
+        if a.hits:
+            self._themes(a)
+            self._entities(a)
+        self._triggers(a)
+        return a
+
+    # --- results --------------------------------------------------------------------------------
+
+    def match(self, a: Analysis, span: Span, term: str | None) -> Match:
+        start, end = a.norm.span(*span)
+        return Match(text=a.norm.original[start:end], start=start, end=end, term=term)
+
+    def classify(self, text: str, title: str | None = None, lang: str | None = None) -> Classification:
+        document = document_of(text, title)
+        a = self.analyse(document)
+        return Classification(self._theme_hits(a), self._entity_hits(a), self._trigger_hits(a),
+                              self.version, document)
+
+    def _theme_hits(self, a: Analysis) -> list[ThemeHit]:
+        t = self.tables
+        matches: dict[int, list[Match]] = {}
+        for ti, found in a.term_matches.items():
+            term = t.terms[ti]
+            if a.scores[term.theme] >= t.themes[term.theme].threshold:
+                spans = sorted({span for parts in found for span in parts})
+                matches.setdefault(term.theme, []).extend(self.match(a, s, term.source) for s in spans)
+        hits = [ThemeHit(theme=t.themes[i].id, score=round(a.scores[i], 6),
+                                         matches=sorted(ms, key=lambda m: (m.start, m.end)))
+                for i, ms in matches.items()]
+        return sorted(hits, key=lambda h: (-h.score, h.theme))
+
+    def _entity_hits(self, a: Analysis) -> list[EntityHit]:
+        hits = []
+        for e, spans in sorted(a.mentions.items(), key=lambda item: item[1][0]):
+            entity = self.tables.entities[e]
+            hits.append(EntityHit(
+                id=entity.id, name=entity.name, type=entity.type,
+                mentions=[self.match(a, s, None) for s in spans]))
+        return hits
+
+    def _trigger_hits(self, a: Analysis) -> list[TriggerHit]:
+        t = self.tables
+        hits = []
+        for i in a.fired:
+            trigger, condition = t.triggers[i]
+            keywords = sorted({span for atom in condition.atoms if atom[0] == "keyword"
+                               for span in self._chain(t.keyword_patterns[atom], a)})
+            hits.append(TriggerHit(
+                id=trigger.id, severity=trigger.severity, description=trigger.description,
+                keywords=[self.match(a, s, None) for s in keywords]))
+        return sorted(hits, key=lambda h: -SEVERITY_ORDER[h.severity])
+
+    def explain(self, text: str, title: str | None = None):
+        """An ``Explanation`` of what matched and what was missing for every theme and trigger."""
+        from streams.rules.explain import explain
+
+        return explain(self, document_of(text, title))
+
+
+def _outermost(spans: list[Span]) -> list[Span]:
+    """Sorted distinct spans without those inside another (a variant inside a longer variant)."""
+    out: list[Span] = []
+    for span in sorted(set(spans), key=lambda s: (s[0], -s[1])):
+        if out and span[1] <= out[-1][1]:
+            continue
+        out.append(span)
+    return out

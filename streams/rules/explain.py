@@ -1,0 +1,112 @@
+"""Explain a classification: for every theme the terms that matched, those vetoed by a context and
+those missing, the score against the threshold; for every trigger each atom's truth and the verdict.
+Desks read this to tune rules (``watchfloor rules explain``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TermReport:
+    term: str
+    weight: float
+    matched: list[str] = field(default_factory=list)  # 'text' [start:end]
+    vetoed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ThemeReport:
+    theme: str
+    score: float
+    threshold: float
+    terms: list[TermReport]
+    missing: list[str]
+
+    @property
+    def assigned(self) -> bool:
+        return self.score >= self.threshold
+
+
+@dataclass
+class TriggerReport:
+    trigger: str
+    severity: str
+    when: str
+    atoms: list[tuple[str, bool]]
+    fired: bool
+
+
+@dataclass
+class Explanation:
+    """Everything ``rules explain`` prints; ``render()`` is the human-readable form."""
+
+    version: str
+    document: str
+    themes: list[ThemeReport]
+    entities: list[tuple[str, str, list[str]]]
+    triggers: list[TriggerReport]
+
+    def render(self, missing_limit: int = 12) -> str:
+        lines = [f"rule pack version {self.version}; document of {len(self.document)} characters", ""]
+        for th in self.themes:
+            verdict = "ASSIGNED" if th.assigned else "not assigned"
+            lines.append(f"theme {th.theme}: score {th.score:g} / threshold {th.threshold:g} -> {verdict}")
+            for tr in th.terms:
+                if tr.matched:
+                    lines.append(f"  {tr.weight:+g}  {tr.term}  matched {', '.join(tr.matched)}")
+                if tr.vetoed:
+                    lines.append(f"   0  {tr.term}  vetoed by a NOT/exclude context at {', '.join(tr.vetoed)}")
+            shown = ", ".join(th.missing[:missing_limit])
+            more = f" (+{len(th.missing) - missing_limit} more)" if len(th.missing) > missing_limit else ""
+            lines.append(f"  missing: {shown or '-'}{more}")
+        lines.append("")
+        for entity_id, name, mentions in self.entities:
+            lines.append(f"entity {entity_id} ({name}): {', '.join(mentions)}")
+        if not self.entities:
+            lines.append("entities: none")
+        lines.append("")
+        for tg in self.triggers:
+            atoms = ", ".join(f"{atom}={'yes' if value else 'no'}" for atom, value in tg.atoms)
+            lines.append(f"trigger {tg.trigger} ({tg.severity}): {'FIRED' if tg.fired else 'not fired'}")
+            lines.append(f"  when {' '.join(tg.when.split())}")
+            lines.append(f"  {atoms}")
+        return "\n".join(lines) + "\n"
+
+
+def _atom_name(atom: tuple) -> str:
+    kind, value = atom
+    if kind == "keyword":
+        return 'keyword "' + " ".join(p.text + ("*" if p.prefix else "") for p in value) + '"'
+    return f"{kind}:{value}"
+
+
+def explain(rules, document: str) -> Explanation:
+    """Analyse ``document`` with ``rules`` (a ``CompiledRules``) and report on every rule."""
+    a = rules.analyse(document)
+    t = rules.tables
+
+    def show(parts_list):
+        return [f"{m.text!r} [{m.start}:{m.end}]" for parts in parts_list
+                for m in (rules.match(a, span, None) for span in parts)]
+
+    themes = []
+    for index, theme in enumerate(t.themes):
+        reports, missing = [], []
+        for ti, term in enumerate(t.terms):
+            if term.theme != index:
+                continue
+            if ti in a.term_matches or ti in a.term_vetoed:
+                reports.append(TermReport(term.source, term.weight, show(a.term_matches.get(ti, [])),
+                                          show(a.term_vetoed.get(ti, []))))
+            else:
+                missing.append(term.source)
+        themes.append(ThemeReport(theme.id, a.scores.get(index, 0.0), theme.threshold, reports, missing))
+    entities = [(t.entities[e].id, t.entities[e].name, show([[s] for s in spans]))
+                for e, spans in sorted(a.mentions.items(), key=lambda item: item[1][0])]
+    fired = set(a.fired)
+    triggers = [TriggerReport(trigger.id, trigger.severity, trigger.when,
+                              [(_atom_name(atom), atom in a.present) for atom in sorted(cond.atoms, key=str)],
+                              i in fired)
+                for i, (trigger, cond) in enumerate(t.triggers)]
+    return Explanation(rules.version, document, themes, entities, triggers)

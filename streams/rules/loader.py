@@ -1,0 +1,195 @@
+"""Read rule files into one ``RulePack``, and check it, with errors that name the file and line.
+
+A rule pack on disk is a YAML (or JSON) file, or a directory of them read in name order; each file
+holds any of ``name``, ``themes``, ``entities`` and ``triggers``, laid out like ``schemas.RulePack``.
+The result carries everything needed to compile it (no paths), so it can be published on the
+compacted rules topic as it is; ``version`` is the content hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from schemas.rules import RulePack
+from streams.rules.expr import ATOM_KINDS, RuleSyntaxError, parse_condition, parse_phrase, parse_term
+from watchfloor.errors import ConfigError
+
+DEFAULT_PACK = Path(__file__).parent / "default"
+_SUFFIXES = (".yaml", ".yml", ".json")
+_SECTIONS = ("themes", "entities", "triggers")
+ENTITY_TYPES = ("person", "organisation", "place")
+
+
+class RulePackError(ConfigError, ValueError):
+    """A rule pack that cannot be used. A ``ConfigError`` for the CLI (one line, exit 2) and a
+    ``ValueError`` for callers that treat any bad input record alike."""
+
+
+@dataclass(frozen=True)
+class PackProblem:
+    """One thing wrong with a rule pack: where (file and line when known, else the field) and why."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def pack_version(pack: RulePack) -> str:
+    """Content hash of the pack: the same rules give the same version on every worker."""
+    body = pack.model_copy(update={"version": ""}).model_dump_json()
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
+
+
+def field_name(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def check_pack(pack: RulePack) -> list[tuple[tuple, str]]:
+    """Every problem the compiler would meet, as (field location, reason) pairs."""
+    problems: list[tuple[tuple, str]] = []
+    for section in _SECTIONS:
+        seen: set[str] = set()
+        for i, rule in enumerate(getattr(pack, section)):
+            if rule.id in seen:
+                problems.append(((section, i, "id"), f"duplicate {section[:-1]} id {rule.id!r}"))
+            seen.add(rule.id)
+    for i, theme in enumerate(pack.themes):
+        for term in theme.terms:
+            _check(problems, ("themes", i, "terms", term), parse_term, term)
+        for j, context in enumerate(theme.exclude):
+            _check(problems, ("themes", i, "exclude", j), parse_term, context)
+    for i, entity in enumerate(pack.entities):
+        _check(problems, ("entities", i, "name"), parse_phrase, entity.name)
+        for j, variant in enumerate(entity.variants):
+            _check(problems, ("entities", i, "variants", j), parse_phrase, variant)
+    known = {"theme": {t.id for t in pack.themes}, "entity": {e.id for e in pack.entities},
+             "entity_type": set(ENTITY_TYPES), "entity_tag": {tag for e in pack.entities for tag in e.tags}}
+    for i, trigger in enumerate(pack.triggers):
+        condition = _check(problems, ("triggers", i, "when"), parse_condition, trigger.when)
+        for kind, name in sorted(condition.atoms if condition else (), key=str):
+            if kind in ATOM_KINDS and name not in known[kind]:
+                problems.append((("triggers", i, "when"), f"unknown {kind} {name!r}"))
+    return problems
+
+
+def _check(problems, loc, parse, source):
+    try:
+        return parse(source)
+    except RuleSyntaxError as exc:
+        problems.append((loc, str(exc)))
+        return None
+
+
+@dataclass
+class _Origin:
+    """Where a merged rule came from: its file, the file's YAML node tree, its index in that file."""
+
+    path: Path
+    root: yaml.Node | None
+    index: int
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix in _SUFFIXES and p.is_file())
+        if not files:
+            raise RulePackError(f"{path}: no rule files (*.yaml, *.yml, *.json) in this directory")
+        return files
+    if not path.exists():
+        raise RulePackError(f"{path}: no such rule file or directory")
+    return [path]
+
+
+def _read(path: Path) -> tuple[dict, yaml.Node | None]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulePackError(f"{path}: cannot read rule file: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise RulePackError(f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        return {}, root
+    if not isinstance(data, dict):
+        raise RulePackError(f"{path}:1: a rule file is a mapping with themes, entities and/or triggers")
+    return data, root
+
+
+def _line(root: yaml.Node | None, loc: tuple) -> int | None:
+    """1-based line of the deepest node on ``loc`` in a composed YAML tree."""
+    node, line = root, None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            hit = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if hit is None:
+                break
+            line, node = hit[0].start_mark.line + 1, hit[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line if line is not None else (root.start_mark.line + 1 if root is not None else None)
+
+
+def _where(path: Path, root, loc: tuple) -> str:
+    line = _line(root, loc)
+    return f"{path}:{line} ({field_name(loc)})" if line else f"{path} ({field_name(loc)})"
+
+
+def read_pack(path: Path) -> tuple[RulePack | None, list[PackProblem]]:
+    """Read and check the pack at ``path``: the pack (``None`` if unreadable) and every problem."""
+    sections: dict[str, list] = {s: [] for s in _SECTIONS}
+    origins: dict[str, list[_Origin]] = {s: [] for s in _SECTIONS}
+    problems: list[PackProblem] = []
+    name = None
+    for file in _files(path):
+        data, root = _read(file)
+        data = {k: v for k, v in data.items() if k not in ("version", "schema_version")}
+        try:
+            part = RulePack.model_validate(data)
+        except ValidationError as exc:
+            problems += [PackProblem(_where(file, root, e["loc"]), e["msg"]) for e in exc.errors()]
+            continue
+        name = name or data.get("name")
+        for section in _SECTIONS:
+            for index, rule in enumerate(getattr(part, section)):
+                sections[section].append(rule)
+                origins[section].append(_Origin(file, root, index))
+    if problems:
+        return None, problems
+    pack = RulePack(name=name or _default_name(path), **sections)
+    for loc, message in check_pack(pack):
+        origin = origins[loc[0]][loc[1]]
+        problems.append(PackProblem(_where(origin.path, origin.root, (loc[0], origin.index, *loc[2:])), message))
+    return pack.model_copy(update={"version": pack_version(pack)}), problems
+
+
+def _default_name(path: Path) -> str:
+    return "default" if path.resolve() == DEFAULT_PACK.resolve() else path.stem
+
+
+def load_pack(path: Path | None = None) -> RulePack:
+    """The pack at ``path`` (``None``: the pack shipped with watchfloor), with ``version`` filled in.
+
+    Raises ``RulePackError`` (a ``ConfigError``) with a one-line message naming the file, line and
+    field of the first problem (and how many more there are).
+    """
+    pack, problems = read_pack(Path(path) if path is not None else DEFAULT_PACK)
+    if problems:
+        more = f" (and {len(problems) - 1} more; see 'watchfloor rules check')" if len(problems) > 1 else ""
+        raise RulePackError(f"{problems[0]}{more}")
+    return pack

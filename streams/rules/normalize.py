@@ -1,0 +1,152 @@
+"""Text normalisation for matching, with a map from normalised offsets back to the original text.
+
+Rule terms and documents go through the same steps, so a term matches every spelling a reader would
+call the same word:
+
+1. Unicode NFKC (full-width letters, ligatures, composed accents), then case folding;
+2. one spelling for apostrophes (Ukrainian ʼ ’ ' and friends), quotes and dashes; ё → е;
+3. soft hyphens, zero-width characters and Russian stress marks (U+0301) removed;
+4. every character that is not part of a word becomes a space, and each run of them one space. An
+   apostrophe counts as part of a word only between two word characters (``об'єкт``, ``Putin's``),
+   not when it quotes one.
+
+Steps 1–3 keep the length for almost all real text (Latin and Cyrillic news), so the common case is
+a few C-level string calls plus one entry per collapsed separator run. Only text that changes length
+under NFKC/case folding (``ß``, ``ﬁ``, ``İ``, stress marks) takes the per-character path, which
+records for every folded character the original span it came from.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_APOSTROPHES = "\u02bc\u2019\u2018\u201b\u0060\u00b4\u2032\uff07"
+_QUOTES = "\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033\u2039\u203a"
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+
+_REPLACE = {**{c: "'" for c in _APOSTROPHES}, **{c: '"' for c in _QUOTES}, **{c: "-" for c in _DASHES},
+            "ё": "е"}
+# A regex finds the few characters to replace; str.translate with a dict costs a lookup per character.
+_REPLACE_RE = re.compile(f"[{''.join(_REPLACE)}]")
+# Characters dropped outright: soft hyphen, zero-width space/joiners, BOM, combining grave/acute
+# (Russian and Ukrainian texts mark stress with them: "Запоро́жье").
+_DROP = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u0300\u0301"
+_DROP_RE = re.compile(f"[{_DROP}]")
+_SPECIAL_RE = re.compile(f"[{_DROP}{''.join(_REPLACE)}Ё]")
+# Not part of a word: anything but \w and apostrophe, plus an apostrophe not between word characters.
+# Plain spaces already are what they become, so the pattern skips them (most separators are spaces).
+_SEPARATOR_RE = re.compile(r"[^\w ']")
+_LOOSE_APOSTROPHE_RE = re.compile(r"(?<!\w)'|'(?!\w)")
+_SPACES_RE = re.compile(r" {2,}")
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedText:
+    """``text`` is the matching form: words separated by single spaces.
+
+    Offsets go back in two steps. Runs of separators collapsed into one space: after normalised
+    position ``breaks[k]`` add ``shifts[k]`` to get the position in the folded text. Folding: folded
+    character ``i`` came from ``original[starts[i]:ends[i]]``; ``starts``/``ends`` are ``None`` when
+    folding kept every character in place (the common case), which saves two lists per document.
+    """
+
+    original: str
+    text: str
+    breaks: list[int]
+    shifts: list[int]
+    starts: list[int] | None = None
+    ends: list[int] | None = None
+
+    def _folded(self, pos: int) -> int:
+        k = bisect.bisect_right(self.breaks, pos) - 1
+        return pos if k < 0 else pos + self.shifts[k]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original offsets of the normalised span ``text[start:end]`` (``end`` exclusive)."""
+        start, last = self._folded(start), self._folded(end - 1)
+        if self.starts is None:
+            return start, last + 1
+        return self.starts[start], self.ends[last]
+
+
+def _fold_fast(text: str) -> str | None:
+    """The folded text when folding keeps every character in place, else ``None``."""
+    if text.isascii():
+        special = "`" in text
+    else:
+        # One scan tells whether anything needs dropping or replacing (usually nothing does).
+        special = _SPECIAL_RE.search(text) is not None
+        if not unicodedata.is_normalized("NFKC", text) or (special and _DROP_RE.search(text)):
+            return None
+    folded = text.casefold()
+    # Case folding never deletes a character, so equal total length means one char per char.
+    if len(folded) != len(text):
+        return None
+    return _replace(folded) if special else folded
+
+
+def _replace(text: str) -> str:
+    return _REPLACE_RE.sub(lambda m: _REPLACE[m.group()], text) if _REPLACE_RE.search(text) else text
+
+
+def _fold_slow(text: str) -> tuple[str, list[int], list[int]]:
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        j = i + 1
+        # A base character and its combining marks normalise together (и + ̆ → й).
+        while j < n and unicodedata.combining(text[j]):
+            j += 1
+        piece = unicodedata.normalize("NFKC", text[i:j]).casefold()
+        piece = _replace(_DROP_RE.sub("", unicodedata.normalize("NFKC", piece)))
+        for ch in piece:
+            out.append(ch)
+            starts.append(i)
+            ends.append(j)
+        i = j
+    return "".join(out), starts, ends
+
+
+def normalize(text: str) -> NormalizedText:
+    """The matching form of ``text``: folded, word characters kept, everything else a space."""
+    folded = _fold_fast(text)
+    starts = ends = None
+    if folded is None:
+        folded, starts, ends = _fold_slow(text)
+    spaced = _SEPARATOR_RE.sub(" ", folded)
+    # One class without lookarounds is several times faster; apostrophes are rarer, so test first.
+    if "'" in spaced:
+        spaced = _LOOSE_APOSTROPHE_RE.sub(" ", spaced)
+    # Collapse separator runs ("U.S. sanctions", ", ", "\n\n") so phrases match across them.
+    collapsed, breaks, shifts = _collapse(spaced)
+    return NormalizedText(text, collapsed, breaks, shifts, starts, ends)
+
+
+def _collapse(spaced: str) -> tuple[str, list[int], list[int]]:
+    # str.find is a C fast search; a regex scan over the whole text costs several times more.
+    pieces, breaks, shifts, shift, pos = [], [], [], 0, 0
+    run = spaced.find("  ")
+    while run >= 0:
+        end = run + 2
+        while end < len(spaced) and spaced[end] == " ":
+            end += 1
+        pieces.append(spaced[pos:run + 1])
+        shift += end - run - 1
+        breaks.append(end - shift)
+        shifts.append(shift)
+        pos = end
+        run = spaced.find("  ", pos)
+    if not breaks:
+        return spaced, breaks, shifts
+    pieces.append(spaced[pos:])
+    return "".join(pieces), breaks, shifts
+
+
+def normalize_phrase(phrase: str) -> str:
+    """The matching form of a rule phrase: normalised, with single spaces and no padding."""
+    return _SPACES_RE.sub(" ", normalize(phrase).text).strip()

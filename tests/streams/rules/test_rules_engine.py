@@ -1,0 +1,159 @@
+"""Matching semantics on small packs written here: prefixes, chains, NEAR, NOT and exclusion vetoes,
+weights and thresholds, entity variants across scripts, triggers, offsets, versions and caching."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas.rules import RulePack
+from streams.rules import RulePackError, compile_pack, pack_version
+from watchfloor.errors import ConfigError
+
+
+def make_pack(themes=(), entities=(), triggers=(), name="test") -> RulePack:
+    return RulePack(name=name, themes=list(themes), entities=list(entities), triggers=list(triggers))
+
+
+def theme(terms, threshold=1.0, exclude=(), id="t"):
+    return {"id": id, "threshold": threshold, "terms": terms, "exclude": list(exclude)}
+
+
+def matched(rules, text, title=None) -> dict[str, list[str]]:
+    result = rules.classify(text, title=title)
+    return {hit.theme: [m.text for m in hit.matches] for hit in result.themes}
+
+
+def test_prefix_wildcard_matches_inflections_but_only_from_a_word_start():
+    rules = compile_pack(make_pack([theme({"референдум*": 1})]))
+    assert matched(rules, "о референдуме и референдумах") == {"t": ["референдуме", "референдумах"]}
+    assert matched(rules, "псевдореферендум") == {}
+
+
+def test_exact_terms_need_a_word_boundary_on_both_sides_in_latin_and_cyrillic():
+    rules = compile_pack(make_pack([theme({"nato": 1, "ес": 1})]))
+    assert matched(rules, "notorious natolian, если весна") == {}
+    assert matched(rules, "NATO's summit; ЕС, (ес)") == {"t": ["NATO", "ЕС", "ес"]}
+
+
+def test_phrases_match_across_punctuation_and_line_breaks_but_not_inside_words():
+    rules = compile_pack(make_pack([theme({"so-called referendum": 1})]))
+    assert matched(rules, "the so called\n\nreferendum") == {"t": ["so called\n\nreferendum"]}
+    assert matched(rules, "the so-called referendums") == {}
+
+
+def test_chain_of_prefixes_matches_adjacent_inflected_words():
+    rules = compile_pack(make_pack([theme({"ядерн* оружи*": 1})]))
+    assert matched(rules, "применение ядерного оружия") == {"t": ["ядерного оружия"]}
+    assert matched(rules, "ядерного и оружия") == {}
+
+
+def test_near_matches_within_the_distance_in_either_order_and_not_beyond():
+    rules = compile_pack(make_pack([theme({'"nuclear" NEAR/3 "use"': 1})]))
+    assert matched(rules, "nuclear weapons they may use") == {"t": ["nuclear", "use"]}
+    assert matched(rules, "the use of nuclear arms") == {"t": ["use", "nuclear"]}
+    assert matched(rules, "nuclear one two three four use") == {}
+
+
+def test_not_context_vetoes_only_the_overlapping_matches_of_its_term():
+    rules = compile_pack(make_pack([theme({'sanction* NOT "league" NEAR/4 "sanction*"': 1})]))
+    assert matched(rules, "the league sanctioned the transfer") == {}
+    text = "the league sanctioned the transfer on Monday. Separately, the EU adopted sanctions on Russia"
+    assert matched(rules, text) == {"t": ["sanctions"]}
+
+
+def test_theme_exclude_vetoes_matches_inside_the_excluded_context():
+    rules = compile_pack(make_pack([theme({"nuclear*": 1}, exclude=["nuclear fusion"])]))
+    assert matched(rules, "a nuclear fusion start-up") == {}
+    assert matched(rules, "nuclear fusion, and a nuclear threat") == {"t": ["nuclear"]}
+
+
+def test_each_term_counts_once_and_the_threshold_decides():
+    rules = compile_pack(make_pack([theme({"sanctions": 1, "price cap": 2}, threshold=2)]))
+    assert rules.classify("sanctions, sanctions, sanctions").themes == []
+    hits = rules.classify("sanctions and a price cap").themes
+    assert [(h.theme, h.score) for h in hits] == [("t", 3.0)]
+
+
+def test_negative_weights_lower_the_score():
+    rules = compile_pack(make_pack([theme({"sanctions": 2, "football": -2}, threshold=2)]))
+    assert matched(rules, "sanctions") == {"t": ["sanctions"]}
+    assert matched(rules, "football sanctions") == {}
+
+
+ZAPORIZHZHIA = {"id": "zap", "name": "Zaporizhzhia", "type": "place", "tags": ["occupied"],
+                "variants": ["Zaporizhia", "Zaporozhye", "Запоріжжя", "Запорожье", "Запорожской", "Запоріжж*"]}
+
+
+@pytest.mark.parametrize("text", ["Zaporizhzhia", "Zaporizhia", "ZAPOROZHYE", "Запоріжжя", "Запорожье",
+                                  "Запоро́жье", "Запорожской", "у Запоріжжі"])
+def test_every_spelling_of_an_entity_resolves_to_its_canonical_id(text):
+    rules = compile_pack(make_pack(entities=[ZAPORIZHZHIA]))
+    result = rules.classify(f"Shelling near {text} overnight")
+    assert [(e.id, e.name, e.type) for e in result.entities] == [("zap", "Zaporizhzhia", "place")]
+    mention = result.entities[0].mentions[0]
+    assert result.document[mention.start:mention.end] == mention.text
+    assert mention.text.endswith(text.split()[-1][-3:])
+
+
+def test_a_variant_inside_a_longer_variant_of_the_same_entity_is_one_mention():
+    entity = {"id": "znpp", "name": "ZNPP", "type": "place", "variants": ["Zaporizhzhia nuclear plant", "ZNPP"]}
+    rules = compile_pack(make_pack(entities=[entity, ZAPORIZHZHIA]))
+    result = rules.classify("The Zaporizhzhia nuclear plant (ZNPP)")
+    mentions = {e.id: [m.text for m in e.mentions] for e in result.entities}
+    assert mentions == {"znpp": ["Zaporizhzhia nuclear plant", "ZNPP"], "zap": ["Zaporizhzhia"]}
+
+
+def test_triggers_combine_themes_entities_tags_and_keywords():
+    pack = make_pack(
+        [theme({"referendum*": 2}, threshold=2, id="referendum")], [ZAPORIZHZHIA],
+        [{"id": "occupied_vote", "severity": "high", "when": "theme:referendum AND entity_tag:occupied"},
+         {"id": "kw", "severity": "info", "when": 'keyword "sham*" AND NOT entity:zap'},
+         {"id": "quiet", "severity": "warning", "when": "NOT theme:referendum"}])
+    rules = compile_pack(pack)
+    fired = rules.classify("A sham referendum in Zaporozhye").triggers
+    assert [(t.id, t.severity) for t in fired] == [("occupied_vote", "high")]
+    fired = rules.classify("A sham vote elsewhere").triggers
+    assert [(t.id, t.severity, [m.text for m in t.keywords]) for t in fired] == [
+        ("quiet", "warning", []), ("kw", "info", ["sham"])]
+
+
+def test_offsets_index_title_newline_text_when_a_title_is_given():
+    rules = compile_pack(make_pack([theme({"референдум*": 1})]))
+    result = rules.classify("Итоги референдума", title="Референдум")
+    assert result.document == "Референдум\nИтоги референдума"
+    assert [(m.start, m.end) for m in result.themes[0].matches] == [(0, 10), (17, 28)]
+    assert all(result.document[m.start:m.end] == m.text for m in result.themes[0].matches)
+
+
+def test_version_is_a_content_hash_stable_across_compiles_and_changed_by_any_edit():
+    pack = make_pack([theme({"a word": 1})])
+    assert compile_pack(pack).version == pack_version(pack) == pack_version(pack.model_copy())
+    assert compile_pack(pack) is compile_pack(make_pack([theme({"a word": 1})]))  # cached by hash
+    assert compile_pack(make_pack([theme({"a word": 2})])).version != pack_version(pack)
+    assert rules_version_of(pack) == compile_pack(pack).classify("a word").version
+
+
+def rules_version_of(pack):
+    return pack_version(pack)
+
+
+def test_a_pack_round_trips_through_json_with_the_same_version_and_results():
+    pack = make_pack([theme({'"nuclear" NEAR/5 "use"': 1, "ядерн* удар*": 1})], [ZAPORIZHZHIA])
+    again = RulePack.model_validate_json(pack.model_dump_json())
+    text = "Nuclear arms may use; ядерный удар по Запоріжжю"
+    assert compile_pack(again).classify(text) == compile_pack(pack).classify(text)
+
+
+def test_compiling_a_broken_pack_raises_a_config_error_naming_the_field():
+    pack = make_pack([theme({"ok": 1, "x*": 1})], triggers=[{"id": "a", "severity": "info", "when": "theme:nope"}])
+    with pytest.raises(RulePackError) as err:
+        compile_pack(pack)
+    assert isinstance(err.value, ConfigError) and isinstance(err.value, ValueError)
+    assert "themes[0].terms.x*" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_ten_thousand_terms_compile_into_one_automaton_and_match():
+    terms = {f"term{i} word{i % 97}": 1.0 for i in range(10_000)}
+    rules = compile_pack(make_pack([theme(terms, id="big")]))
+    assert len(rules.tables.phrases) == 10_000
+    assert matched(rules, "x term9999 word9999 y term5 word5") == {"big": ["term5 word5"]}

@@ -1,0 +1,69 @@
+"""Normalisation: every spelling a reader calls the same word matches alike, and every normalised
+span maps back to the exact original characters it came from."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from streams.rules.normalize import normalize, normalize_phrase
+
+
+def words_back(text: str) -> list[tuple[str, str]]:
+    """(normalised word, original slice it maps to) for every word of ``text``."""
+    n = normalize(text)
+    return [(m.group(), text[slice(*n.span(m.start(), m.end()))]) for m in re.finditer(r"\S+", n.text)]
+
+
+@pytest.mark.parametrize("spelling", ["об'єкт", "обʼєкт", "об’єкт", "об‘єкт", "ОБ'ЄКТ", "об`єкт"])
+def test_ukrainian_apostrophe_variants_normalise_to_one_spelling(spelling):
+    assert normalize(spelling).text == "об'єкт"
+
+
+def test_nfkc_and_case_folding_unify_fullwidth_ligatures_and_capitals():
+    assert normalize("ＮＡＴＯ ﬁnal STRAẞE").text == "nato final strasse"
+
+
+def test_yo_becomes_ye_in_both_cases():
+    assert normalize("Ёлка, ещё Семёрка").text == "елка еще семерка"
+
+
+def test_stress_marks_soft_hyphens_and_zero_width_characters_are_dropped():
+    assert normalize("Запоро\u0301жье ре\u00adферен\u200bдум").text == "запорожье референдум"
+
+
+def test_separators_become_single_spaces_and_quoting_apostrophes_are_separators():
+    assert normalize("«U.S.»  sanctions —\n\n'new' package; Putin's").text == " u s sanctions new package putin's"
+
+
+@pytest.mark.parametrize("text", [
+    "Запоро\u0301жье — «референдум» в Запоріжжі, Putin's STRAẞE ﬁne",
+    "  U.S.  sanctions,\n\nновые  санкції  ",
+    "İstanbul ǅemal ŉ ΐ ﬃ x",
+    "ОБʼЄДНАННЯ   об’єкт ‘quoted’",
+])
+def test_every_normalised_word_maps_back_to_its_original_characters(text):
+    pairs = words_back(text)
+    assert pairs, text
+    for word, original in pairs:
+        assert original, (word, text)
+        # The original slice, normalised on its own, gives back the word (or contains it, for
+        # characters that expand into several words, which none of these do).
+        assert normalize_phrase(original) == word, (word, original)
+
+
+def test_identity_map_is_used_for_plain_text():
+    n = normalize("Plain news text, in English and русский.")
+    assert n.starts is None and n.ends is None
+
+
+def test_slow_path_is_used_when_folding_changes_length():
+    n = normalize("Straße")
+    assert n.starts is not None
+    assert n.text == "strasse"
+    assert n.span(0, len(n.text)) == (0, 6)
+
+
+def test_normalize_phrase_collapses_and_strips():
+    assert normalize_phrase('  "So-Called"   Referendum ') == "so called referendum"
