@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "watchfloor.commands.rules",
     "watchfloor.commands.desk",
     "watchfloor.commands.bench",
+    "watchfloor.commands.demo",
 ]
 
 

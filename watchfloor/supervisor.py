@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from watchfloor import procs
 from watchfloor.broker import EmbeddedBroker
+from watchfloor.errors import WatchfloorError
 from watchfloor.kafka import bootstrap_servers, create_topics
 from watchfloor.settings import Settings
 
@@ -29,12 +30,19 @@ class Stop(Exception):
     """Raised by the signal handler to unwind into the supervisor's cleanup."""
 
 
+class ChildFailed(WatchfloorError):
+    """A child process died on start; the message names it."""
+
+
 @dataclass
 class Child:
     name: str
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
+    ready_line: bool = False
+    """Wait for the child's first line on stdout before starting the next child."""
     proc: subprocess.Popen | None = None
+    first_line: str = ""
 
 
 def watchfloor_argv(*args: str) -> list[str]:
@@ -65,6 +73,8 @@ class Supervisor:
             self.broker = EmbeddedBroker(self.settings.embedded_kafka_host, self.settings.embedded_kafka_port)
             self.broker.start()
             env["WATCHFLOOR_KAFKA_BOOTSTRAP"] = self.broker.bootstrap
+            # The embedded broker grants no producer ids; don't make every child ask and log an error.
+            env.setdefault("WATCHFLOOR_KAFKA_IDEMPOTENCE", "off")
             print(f"Kafka bootstrap: {self.broker.bootstrap} (embedded broker)", flush=True)
         else:
             print(f"Kafka bootstrap: {bootstrap_servers(self.settings)}", flush=True)
@@ -72,8 +82,15 @@ class Supervisor:
         created = asyncio.run(create_topics(settings))
         log.info("Topics ready (%d created).", len(created))
         for child in self.children:
-            child.proc = procs.spawn(child.argv, env={**env, **child.env}, stdin=subprocess.DEVNULL)
+            stdout = subprocess.PIPE if child.ready_line else None
+            child.proc = procs.spawn(child.argv, env={**env, **child.env}, stdin=subprocess.DEVNULL,
+                                     stdout=stdout, text=child.ready_line)
             log.info("Started %s (pid %d).", child.name, child.proc.pid)
+            if child.ready_line:
+                child.first_line = child.proc.stdout.readline().strip()
+                if not child.first_line:
+                    raise ChildFailed(f"{child.name} exited before it was ready (status {child.proc.poll()})")
+                log.info("%s is ready: %s", child.name, child.first_line)
 
     def _watch(self) -> int:
         while True:

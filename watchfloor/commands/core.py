@@ -27,7 +27,11 @@ def register(sub) -> None:
         func=_worker
     )
 
-    run = sub.add_parser("run", help="run the whole pipeline on this machine until Ctrl-C")
+    run = sub.add_parser(
+        "run", help="run the whole pipeline on this machine until Ctrl-C: broker, topics, worker, connectors, desk")
+    run.add_argument("--demo", action="store_true",
+                     help="poll the shipped demo feeds and channels from a local server instead of the real sources")
+    run.add_argument("--workers", type=int, default=1, help="worker processes to start (default 1)")
     run.set_defaults(func=_run)
 
 
@@ -81,8 +85,26 @@ def _worker(args) -> int:
 
 
 def _run(args) -> int:
+    import os
+
     from watchfloor.supervisor import Child, Supervisor, watchfloor_argv
 
     settings = load_settings()
-    children = [Child("worker", watchfloor_argv("worker"))]
+    children: list[Child] = []
+    shared_env: dict[str, str] = {}
+    if args.demo:
+        sources = (settings.data_dir / "demo-sources.yaml").resolve()
+        children.append(Child("demo server", watchfloor_argv("demo", "serve", "--sources-out", str(sources)),
+                              ready_line=True))
+        shared_env["WATCHFLOOR_SOURCES_PATH"] = str(sources)
+        # Show a folded flood within the demo's few minutes instead of after the default 5.
+        if "WATCHFLOOR_ALERT_COOLDOWN_SECS" not in os.environ:
+            shared_env["WATCHFLOOR_ALERT_COOLDOWN_SECS"] = "60"
+    for n in range(max(1, args.workers)):
+        # Several workers on one machine cannot share the metrics port: the first keeps it.
+        env = {} if n == 0 else {"WATCHFLOOR_WORKER_METRICS_PORT": "0"}
+        children.append(Child(f"worker {n + 1}", watchfloor_argv("worker"), env={**shared_env, **env}))
+    children.append(Child("connectors", watchfloor_argv("connect"), env=shared_env))
+    children.append(Child("desk", watchfloor_argv("web"), env=shared_env))
+    print(f"Desk: http://{settings.web_host}:{settings.web_port}/  (Ctrl-C stops everything)", flush=True)
     return Supervisor(settings, children).run()
