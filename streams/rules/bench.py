@@ -81,11 +81,14 @@ def synthetic_docs(terms: list[str], count: int, size_bytes: int = 2400, seed: i
     filler = [_word(rng, _FILLER_LATIN, _FILLER_CYRILLIC) for _ in range(3000)]
     docs = []
     for _ in range(count):
+        phrases = [" ".join(_plain(term)) for term in rng.sample(terms[:10], 3) + rng.sample(terms, 5)]
         words: list[str] = []
-        while len(" ".join(words).encode()) < size_bytes:
+        size = sum(len(p.encode()) + 1 for p in phrases)
+        while size < size_bytes:
             words.append(rng.choice(filler) + ("," if rng.random() < 0.08 else ""))
-        for term in rng.sample(terms[:10], 3) + rng.sample(terms, 5):
-            words.insert(rng.randrange(len(words)), " ".join(_plain(term)))
+            size += len(words[-1].encode()) + 1
+        for phrase in phrases:
+            words.insert(rng.randrange(len(words) + 1), phrase)
         docs.append(" ".join(words).capitalize() + ".")
     return docs
 

@@ -90,6 +90,12 @@ def _check(problems, loc, parse, source):
         return None
 
 
+class _Unreadable(Exception):
+    def __init__(self, problem: PackProblem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
 @dataclass
 class _Origin:
     """Where a merged rule came from: its file, the file's YAML node tree, its index in that file."""
@@ -116,15 +122,15 @@ def _read(path: Path) -> tuple[dict, yaml.Node | None]:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except (OSError, UnicodeDecodeError) as exc:
-        raise RulePackError(f"{path}: cannot read rule file: {exc}") from None
+        raise _Unreadable(PackProblem(str(path), f"cannot read rule file: {exc}")) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise RulePackError(f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise _Unreadable(PackProblem(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")) from None
     if data is None:
         return {}, root
     if not isinstance(data, dict):
-        raise RulePackError(f"{path}:1: a rule file is a mapping with themes, entities and/or triggers")
+        raise _Unreadable(PackProblem(f"{path}:1", "a rule file is a mapping with themes, entities and/or triggers"))
     return data, root
 
 
@@ -157,7 +163,11 @@ def read_pack(path: Path) -> tuple[RulePack | None, list[PackProblem]]:
     problems: list[PackProblem] = []
     name = None
     for file in _files(path):
-        data, root = _read(file)
+        try:
+            data, root = _read(file)
+        except _Unreadable as exc:
+            problems.append(exc.problem)
+            continue
         data = {k: v for k, v in data.items() if k not in ("version", "schema_version")}
         try:
             part = RulePack.model_validate(data)

@@ -1,0 +1,129 @@
+"""The command line: ``watchfloor classify`` (JSON Lines in, one line out per input, same order),
+``watchfloor rules check`` and ``rules explain``, and ``watchfloor bench classify``."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+from streams.rules import bench, compile_pack, load_pack
+from watchfloor.cli import main
+
+ITEMS = [
+    {"id": "a", "title": "Кремль", "text": "Путин пригрозил ядерным ударом после референдума в Запоріжжі", "lang": "ru"},
+    {"id": "b", "text": "The league sanctioned the transfer."},
+    {"id": "c", "text": "EU agrees 14th sanctions package"},
+]
+
+
+def run_classify(monkeypatch, capsys, lines: list[str], *args: str) -> tuple[int, list[dict], str]:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("".join(line + "\n" for line in lines)))
+    status = main(["classify", *args])
+    out, err = capsys.readouterr()
+    return status, [json.loads(line) for line in out.splitlines()], err
+
+
+def test_classify_writes_one_line_per_item_in_order_with_the_documented_fields(monkeypatch, capsys):
+    status, out, _ = run_classify(monkeypatch, capsys, [json.dumps(i, ensure_ascii=False) for i in ITEMS])
+    assert status == 0
+    assert [o["id"] for o in out] == ["a", "b", "c"]
+    assert all(set(o) == {"id", "themes", "entities", "triggers", "rules_version"} for o in out)
+    first = out[0]
+    assert {t["theme"] for t in first["themes"]} == {"escalation", "referendum"}
+    assert set(first["themes"][0]) == {"theme", "score", "matches"}
+    assert set(first["themes"][0]["matches"][0]) == {"text", "start", "end"}
+    assert {"id": "zaporizhzhia", "name": "Zaporizhzhia", "type": "place",
+            "mentions": [{"text": "Запоріжжі", "start": 58, "end": 67}]} in first["entities"]
+    assert first["triggers"][0] == {"id": "nuclear_threat_by_official", "severity": "critical"}
+    document = ITEMS[0]["title"] + "\n" + ITEMS[0]["text"]
+    for theme in first["themes"]:
+        assert all(document[m["start"]:m["end"]] == m["text"] for m in theme["matches"])
+    assert out[1]["themes"] == [] and out[1]["triggers"] == []
+    assert [t["id"] for t in out[2]["triggers"]] == ["new_sanctions_package"]
+    assert {o["rules_version"] for o in out} == {load_pack(None).version}
+
+
+def test_classify_reports_bad_lines_in_place_and_keeps_the_good_ones(monkeypatch, capsys, caplog):
+    lines = [json.dumps(ITEMS[2]), "{not json", json.dumps({"id": "x"}), "[1, 2]", json.dumps(ITEMS[1])]
+    status, out, _ = run_classify(monkeypatch, capsys, lines)
+    assert status == 1
+    assert [o.get("id") for o in out] == ["c", None, None, None, "b"]
+    assert out[1]["line"] == 2 and out[1]["error"].startswith("stdin line 2: ")
+    assert out[2]["error"] == "stdin line 3: field 'text' is missing or not a string"
+    assert out[3]["error"] == "stdin line 4: expected a JSON object"
+    assert "Skipped stdin line 3 because it is not a usable item" in caplog.text
+
+
+def test_classify_reads_a_file_with_a_rules_directory(tmp_path, capsys):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "t.yaml").write_text("themes:\n  - {id: fruit, terms: {apple*: 1}}\n", encoding="utf-8")
+    items = tmp_path / "items.jsonl"
+    items.write_text(json.dumps({"id": 1, "title": "Apples", "text": "and pears"}) + "\n", encoding="utf-8")
+    assert main(["classify", "--rules", str(rules), str(items)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["themes"] == [{"theme": "fruit", "score": 1.0, "matches": [{"text": "Apples", "start": 0, "end": 6}]}]
+
+
+def test_classify_with_a_broken_rule_pack_fails_with_one_line_naming_file_and_line(tmp_path, capsys):
+    (tmp_path / "bad.yaml").write_text("themes:\n  - id: x\n    terms: {ab*: 1}\n", encoding="utf-8")
+    assert main(["classify", "--rules", str(tmp_path / "bad.yaml"), "-"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"watchfloor: {tmp_path / 'bad.yaml'}:3 (themes[0].terms.ab*)") and "\n" not in err
+
+
+def test_rules_check_lists_every_problem_with_file_and_line(tmp_path, capsys):
+    (tmp_path / "a.yaml").write_text("themes:\n  - id: x\n    terms: {ab*: 1, ok: 1}\n", encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("triggers:\n  - {id: t, severity: high, when: 'theme:y'}\n", encoding="utf-8")
+    assert main(["rules", "check", str(tmp_path)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{tmp_path / 'a.yaml'}:3 (themes[0].terms.ab*): a prefix needs")
+    assert lines[1] == f"{tmp_path / 'b.yaml'}:2 (triggers[0].when): unknown theme 'y'"
+    assert lines[2] == f"2 problem(s) in {tmp_path}"
+
+
+def test_rules_check_accepts_the_shipped_pack(capsys):
+    from streams.rules import DEFAULT_PACK
+
+    assert main(["rules", "check", str(DEFAULT_PACK)]) == 0
+    assert capsys.readouterr().out.startswith("ok: 3 themes, ")
+
+
+def test_rules_explain_shows_matches_vetoes_missing_terms_and_trigger_atoms(capsys):
+    text = "The league sanctioned the transfer; Putin threatened a nuclear strike"
+    assert main(["rules", "explain", "--text", text]) == 0
+    out = capsys.readouterr().out
+    assert "theme escalation: score 2 / threshold 2 -> ASSIGNED" in out
+    assert "+2  nuclear strike*  matched 'nuclear strike' [" in out
+    assert "theme sanctions: score 0 / threshold 2 -> not assigned" in out
+    assert "vetoed by a NOT/exclude context at 'sanctioned'" in out
+    assert "entity putin (Vladimir Putin): 'Putin' [36:41]" in out
+    assert "trigger nuclear_threat_by_official (critical): FIRED" in out
+    assert 'entity_tag:official=yes, keyword "dirty bomb*"=no' in out
+
+
+def test_bench_rows_put_the_engine_beside_the_regex_baseline():
+    rows = bench.run(sizes=(10, 200), docs=20, budget_secs=0.2)
+    assert [r.terms for r in rows] == [10, 200]
+    assert all(r.docs_per_sec > 0 and r.re_docs_per_sec > 0 and r.mb_per_sec > 0 for r in rows)
+    table = bench.render(rows)
+    print(table)
+    assert "200-term throughput is" in table
+
+
+def test_bench_documents_hold_rule_phrases_so_every_document_matches():
+    terms = bench.synthetic_terms(300)
+    rules = compile_pack(bench.synthetic_pack(terms))
+    docs = bench.synthetic_docs(terms, 20)
+    assert all(2400 <= len(d.encode()) <= 2500 for d in docs)
+    assert all(rules.classify(d).themes for d in docs)
+
+
+def test_bench_classify_command_prints_a_table():
+    done = subprocess.run([sys.executable, "-m", "watchfloor", "bench", "classify", "--sizes", "10,100",
+                           "--docs", "20", "--budget-secs", "0.2"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "docs/s" in done.stdout and "re docs/s" in done.stdout
+    assert "100-term throughput is" in done.stdout

@@ -1,0 +1,73 @@
+"""The shipped pack's triggers and gazetteer do what the desks were promised: a nuclear threat by a
+named official is critical, a referendum in an occupied region high, a new sanctions package a
+warning; every spelling of a place is one entity."""
+
+from __future__ import annotations
+
+import pytest
+
+from streams.rules import compile_pack, load_pack
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return compile_pack(load_pack(None))
+
+
+def triggers(rules, text, title=None):
+    return [(t.id, t.severity) for t in rules.classify(text, title=title).triggers]
+
+
+@pytest.mark.parametrize("text", [
+    "Medvedev said Russia could use nuclear weapons against Kyiv.",
+    "Медведев заявил, что Россия может применить ядерное оружие.",
+    "Медвєдєв заявив, що Росія може застосувати ядерну зброю.",
+])
+def test_nuclear_threat_by_a_named_official_is_critical_in_each_language(rules, text):
+    assert ("nuclear_threat_by_official", "critical") in triggers(rules, text)
+    assert triggers(rules, text)[0][1] == "critical"
+
+
+def test_nuclear_threat_without_a_named_official_is_not_critical(rules):
+    fired = triggers(rules, "Analysts say the risk of a tactical nuclear strike remains low.")
+    assert fired == [("escalation_without_named_official", "info")]
+
+
+@pytest.mark.parametrize("text", [
+    "Occupation officials will hold a referendum on joining Russia in Zaporozhye.",
+    "В Запорожской области пройдёт референдум о вхождении в состав России.",
+    "У Херсоні окупанти проводять так званий референдум.",
+])
+def test_referendum_in_an_occupied_region_is_high(rules, text):
+    assert ("referendum_in_occupied_region", "high") in triggers(rules, text)
+
+
+def test_referendum_elsewhere_raises_no_occupied_region_alert(rules):
+    assert triggers(rules, "Ireland held a referendum on the constitution; turnout was high.") == []
+
+
+@pytest.mark.parametrize("text", [
+    "The EU agreed its 16th sanctions package on Monday.",
+    "ЕС согласовал шестнадцатый пакет санкций.",
+    "ЄС погодив шістнадцятий пакет санкцій.",
+])
+def test_new_sanctions_package_is_a_warning(rules, text):
+    assert ("new_sanctions_package", "warning") in triggers(rules, text)
+
+
+@pytest.mark.parametrize("spelling", ["Zaporizhzhia", "Zaporizhia", "Zaporozhye", "Запоріжжя", "Запорожье",
+                                      "Запорожской", "Запорізької", "Запоріжжі"])
+def test_every_spelling_of_zaporizhzhia_is_the_same_place(rules, spelling):
+    result = rules.classify(f"Новости: {spelling}")
+    assert [(e.id, e.type) for e in result.entities] == [("zaporizhzhia", "place")]
+
+
+@pytest.mark.parametrize("text, entity", [
+    ("Зеленський", "zelensky"), ("Zelenskyy", "zelensky"), ("Зеленского", "zelensky"),
+    ("Путіна", "putin"), ("Путиным", "putin"), ("НАТО", "nato"), ("ОБСЄ", "osce"), ("ОБСЕ", "osce"),
+    ("Большой семёрки", "g7"), ("Великої сімки", "g7"), ("ООН", "un"), ("Євросоюзу", "eu"),
+    ("Евросоюзом", "eu"), ("Kharkov", "kharkiv"), ("Харкові", "kharkiv"), ("Києві", "kyiv"),
+    ("Kiev", "kyiv"), ("Odessa", "odesa"), ("Миколаєві", "mykolaiv"), ("Луганщині", "luhansk"),
+])
+def test_gazetteer_resolves_inflections_and_transliterations(rules, text, entity):
+    assert entity in [e.id for e in rules.classify(text).entities]
