@@ -4,7 +4,8 @@ loop of one ``re`` pattern per term measured in the same run on the same documen
 The packs and documents are synthetic and seeded (same figures on every run, give or take the
 machine): packs of N terms over pseudo-words in Latin and Cyrillic (phrases, prefixes and NEAR
 pairs), nested so the 10-term pack is inside the 1,000-term one; documents of ~2.4 KB of UTF-8 mixing
-filler words with a few rule phrases, so every document has work to do after the automaton pass.
+filler words with eight rule phrases (three from the first ten terms, five from the whole list), so
+every document has work to do after the automaton pass and bigger packs match more per document.
 """
 
 from __future__ import annotations
@@ -40,9 +41,11 @@ class BenchRow:
         return self.docs_per_sec / self.re_docs_per_sec if self.re_docs_per_sec else float("inf")
 
 
-def _word(rng: random.Random, latin=_LATIN, cyrillic=_CYRILLIC) -> str:
-    syllables = latin if rng.random() < 0.5 else cyrillic
-    return "".join(rng.choice(syllables) for _ in range(rng.randint(2, 4)))
+def _word(rng: random.Random, latin=_LATIN, cyrillic=_CYRILLIC, syllables=(3, 5)) -> str:
+    # Three to five syllables: a space of ~800,000 words per script, so (as with real vocabulary)
+    # one term rarely spells another term's word or its prefix by chance.
+    alphabet = latin if rng.random() < 0.5 else cyrillic
+    return "".join(rng.choice(alphabet) for _ in range(rng.randint(*syllables)))
 
 
 def synthetic_terms(count: int, seed: int = 7) -> list[str]:
@@ -78,7 +81,7 @@ def synthetic_docs(terms: list[str], count: int, size_bytes: int = 2400, seed: i
     """Documents of about ``size_bytes``: filler words plus three phrases from the first ten terms and
     five from all ``terms``."""
     rng = random.Random(seed)
-    filler = [_word(rng, _FILLER_LATIN, _FILLER_CYRILLIC) for _ in range(3000)]
+    filler = [_word(rng, _FILLER_LATIN, _FILLER_CYRILLIC, (2, 4)) for _ in range(3000)]
     docs = []
     for _ in range(count):
         phrases = [" ".join(_plain(term)) for term in rng.sample(terms[:10], 3) + rng.sample(terms, 5)]
@@ -102,15 +105,24 @@ def _regex_baseline(terms: list[str]) -> list[re.Pattern]:
     return patterns
 
 
-def _rate(func, docs: list[str], budget_secs: float) -> tuple[float, int]:
-    """Documents per second of ``func`` over ``docs``, stopping once ``budget_secs`` is spent."""
-    done, start = 0, time.perf_counter()
-    for doc in docs:
-        func(doc)
-        done += 1
-        if time.perf_counter() - start > budget_secs:
+def _rate(func, docs: list[str], budget_secs: float, rounds: int = 5) -> tuple[float, int]:
+    """Documents per second of ``func``: the best of ``rounds`` equal slices of ``docs`` (the machine is
+    shared, and the best slice is the one least disturbed), stopping once ``budget_secs`` is spent."""
+    size = max(1, len(docs) // rounds)
+    best, done, began = 0.0, 0, time.perf_counter()
+    for first in range(0, len(docs), size):
+        start = time.perf_counter()
+        count = 0
+        for doc in docs[first:first + size]:
+            func(doc)
+            count += 1
+            if time.perf_counter() - began > budget_secs:
+                break
+        best = max(best, count / (time.perf_counter() - start))
+        done += count
+        if time.perf_counter() - began > budget_secs:
             break
-    return done / (time.perf_counter() - start), done
+    return best, done
 
 
 def run(sizes=(10, 1000, 10000), docs: int = 2000, budget_secs: float = 3.0) -> list[BenchRow]:

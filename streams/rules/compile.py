@@ -32,7 +32,7 @@ class CTerm:
     weight: float
     source: str
     pattern: CPattern
-    nots: tuple[CPattern, ...]
+    contexts: tuple[CPattern, ...]  # its own NOT contexts, then its theme's exclusions
     primary: int
 
 
@@ -52,6 +52,8 @@ class Tables:
     triggers: list[tuple[TriggerRule, Condition]] = field(default_factory=list)
     triggers_by_atom: dict[tuple, list[int]] = field(default_factory=lambda: defaultdict(list))
     always_candidates: list[int] = field(default_factory=list)
+    theme_atoms: list[tuple] = field(default_factory=list)
+    entity_atoms: list[tuple] = field(default_factory=list)
     keyword_atoms: dict[int, list[tuple[tuple, CPattern]]] = field(default_factory=lambda: defaultdict(list))
     keyword_patterns: dict[tuple, CPattern] = field(default_factory=dict)
 
@@ -82,23 +84,22 @@ def first_phrase(pattern: CPattern) -> int:
 
 def _add_themes(tables: Tables, themes: list[ThemeRule]) -> None:
     tables.themes = list(themes)
+    tables.theme_atoms = [("theme", theme.id) for theme in themes]
     for t, theme in enumerate(themes):
+        tables.excludes.append(tuple(tables.pattern(parse_term(context).pattern) for context in theme.exclude))
         for source, weight in theme.terms.items():
             term = parse_term(source)
             pattern = tables.pattern(term.pattern)
-            nots = tuple(tables.pattern(n) for n in term.nots)
+            contexts = tuple(tables.pattern(n) for n in term.nots) + tables.excludes[t]
             primary = first_phrase(pattern)
-            tables.terms.append(CTerm(t, weight, source, pattern, nots, primary))
+            tables.terms.append(CTerm(t, weight, source, pattern, contexts, primary))
             tables.terms_by_phrase[primary].append(len(tables.terms) - 1)
-        excludes = []
-        for context in theme.exclude:
-            parsed = parse_term(context)
-            excludes += [tables.pattern(parsed.pattern), *(tables.pattern(n) for n in parsed.nots)]
-        tables.excludes.append(tuple(excludes))
 
 
 def _add_entities(tables: Tables, entities: list[EntityDef]) -> None:
     tables.entities = list(entities)
+    tables.entity_atoms = [(("entity", e.id), ("entity_type", e.type), *(("entity_tag", tag) for tag in e.tags))
+                           for e in entities]
     for e, entity in enumerate(entities):
         patterns = {tables.chain(parse_phrase(v)) for v in (entity.name, *entity.variants)}
         for pattern in sorted(patterns):

@@ -131,19 +131,29 @@ class CompiledRules:
 
     def _themes(self, a: Analysis) -> None:
         t = self.tables
-        candidates = sorted({ti for pid in a.hits for ti in t.terms_by_phrase.get(pid, ())})
         cache: dict = {}
-        for ti in candidates:
-            term = t.terms[ti]
-            kept, vetoed = [], []
-            for parts in self._spans(term.pattern, a, cache):
-                contexts = term.nots + t.excludes[term.theme]
-                (vetoed if contexts and self._vetoed(parts, contexts, a, cache) else kept).append(parts)
-            if vetoed:
-                a.term_vetoed[ti] = vetoed
-            if kept:
-                a.term_matches[ti] = kept
-                a.scores[term.theme] = a.scores.get(term.theme, 0.0) + term.weight
+        scores = a.scores
+        # Each term is filed under its first phrase only, so no term is reached twice.
+        for pid, spans in a.hits.items():
+            for ti in t.terms_by_phrase.get(pid, ()):
+                term = t.terms[ti]
+                if term.pattern[0] == "p":
+                    found = [[span] for span in spans]
+                else:
+                    found = self._spans(term.pattern, a, cache)
+                    if not found:
+                        continue
+                if term.contexts:
+                    kept, vetoed = [], []
+                    for parts in found:
+                        (vetoed if self._vetoed(parts, term.contexts, a, cache) else kept).append(parts)
+                    if vetoed:
+                        a.term_vetoed[ti] = vetoed
+                    if not kept:
+                        continue
+                    found = kept
+                a.term_matches[ti] = found
+                scores[term.theme] = scores.get(term.theme, 0.0) + term.weight
 
     def _entities(self, a: Analysis) -> None:
         by_phrase = self.tables.entities_by_phrase
@@ -153,18 +163,19 @@ class CompiledRules:
                 if found:
                     a.mentions.setdefault(e, []).extend(found)
         for e, spans in a.mentions.items():
-            a.mentions[e] = _outermost(spans)
+            if len(spans) > 1:
+                a.mentions[e] = _outermost(spans)
 
     def _triggers(self, a: Analysis) -> None:
         t = self.tables
+        if not t.triggers:
+            return
         present = a.present
         for theme_index, score in a.scores.items():
             if score >= t.themes[theme_index].threshold:
-                present.add(("theme", t.themes[theme_index].id))
+                present.add(t.theme_atoms[theme_index])
         for e in a.mentions:
-            entity = t.entities[e]
-            present.update((("entity", entity.id), ("entity_type", entity.type)))
-            present.update(("entity_tag", tag) for tag in entity.tags)
+            present.update(t.entity_atoms[e])
         for pid in a.hits:
             for atom, pattern in t.keyword_atoms.get(pid, ()):
                 if self._chain(pattern, a):
@@ -187,7 +198,8 @@ class CompiledRules:
 
     def match(self, a: Analysis, span: Span, term: str | None) -> Match:
         start, end = a.norm.span(*span)
-        return Match(text=a.norm.original[start:end], start=start, end=end, term=term)
+        # model_validate on a dict skips the keyword-argument __init__ path: a third faster.
+        return Match.model_validate({"text": a.norm.original[start:end], "start": start, "end": end, "term": term})
 
     def classify(self, text: str, title: str | None = None, lang: str | None = None) -> Classification:
         document = document_of(text, title)
@@ -204,7 +216,7 @@ class CompiledRules:
                 spans = sorted({span for parts in found for span in parts})
                 matches.setdefault(term.theme, []).extend(self.match(a, s, term.source) for s in spans)
         hits = [ThemeHit(theme=t.themes[i].id, score=round(a.scores[i], 6),
-                                         matches=sorted(ms, key=lambda m: (m.start, m.end)))
+                         matches=sorted(ms, key=lambda m: (m.start, m.end)))
                 for i, ms in matches.items()]
         return sorted(hits, key=lambda h: (-h.score, h.theme))
 

@@ -67,7 +67,9 @@ def check_pack(pack: RulePack) -> list[tuple[tuple, str]]:
         for term in theme.terms:
             _check(problems, ("themes", i, "terms", term), parse_term, term)
         for j, context in enumerate(theme.exclude):
-            _check(problems, ("themes", i, "exclude", j), parse_term, context)
+            parsed = _check(problems, ("themes", i, "exclude", j), parse_term, context)
+            if parsed is not None and parsed.nots:
+                problems.append((("themes", i, "exclude", j), "NOT has no meaning in an exclude context"))
     for i, entity in enumerate(pack.entities):
         _check(problems, ("entities", i, "name"), parse_phrase, entity.name)
         for j, variant in enumerate(entity.variants):

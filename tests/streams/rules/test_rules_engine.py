@@ -157,3 +157,10 @@ def test_ten_thousand_terms_compile_into_one_automaton_and_match():
     rules = compile_pack(make_pack([theme(terms, id="big")]))
     assert len(rules.tables.phrases) == 10_000
     assert matched(rules, "x term9999 word9999 y term5 word5") == {"big": ["term5 word5"]}
+
+
+@pytest.mark.parametrize("text", ["", " ", "...", "'", "\u0301", "ßßß", "\u00ad\u200b", "x" * 50_000])
+def test_degenerate_documents_classify_to_nothing_without_errors(text):
+    rules = compile_pack(make_pack([theme({"nuclear*": 1})], [ZAPORIZHZHIA]))
+    result = rules.classify(text)
+    assert (result.themes, result.entities, result.triggers, result.document) == ([], [], [], text)
