@@ -68,6 +68,7 @@ def create_app(state: DeskState) -> web.Application:
     app.router.add_get("/alerts.atom", _atom)
     app.router.add_get("/metrics", _metrics)
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/favicon.ico", _favicon)
     app.on_shutdown.append(_close_streams)
     return app
 
@@ -184,6 +185,10 @@ async def _metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+async def _favicon(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPMovedPermanently("/static/favicon.svg")
+
+
 async def _healthz(request: web.Request) -> web.Response:
     state = request.app[DESK]
     return web.json_response({"status": "ok", "consuming": state.consuming, "clients": len(state.hub),
@@ -191,6 +196,7 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 _LOGIN = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>watchfloor desk: log in</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/desk.css"></head><body class="login"><form method="post" action="/login">
 <h1>watchfloor desk</h1><p>{message}</p><label>Desk token <input type="password" name="token" autofocus
 autocomplete="current-password"></label><button type="submit">Open the desk</button></form></body></html>"""
@@ -208,7 +214,7 @@ async def _login(request: web.Request) -> web.StreamResponse:
         response = web.HTTPSeeOther("/")
         if token is not None:
             set_session(response, request, token)
-        return response
+        raise response
     return web.Response(status=401, text=_LOGIN.format(message="That token is not right."), content_type="text/html")
 
 

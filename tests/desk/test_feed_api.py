@@ -10,9 +10,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from streams.desk.service import Desk
 
-from conftest import wait_until
 from .alerts import make_alert, produce_alerts
 from .sse import read_events
+from .waiting import wait_until
 
 
 def _web(settings):

@@ -10,7 +10,6 @@ import pytest
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
-from conftest import wait_until
 from schemas import Alert, WebhookEndpoint
 from schemas.classified import ThemeHit
 from streams.desk.service import Desk
@@ -21,6 +20,7 @@ from watchfloor.metrics import DeskMetrics
 
 from .alerts import make_alert, produce_alerts
 from .receiver import WebhookReceiver
+from .waiting import wait_until
 
 SECRETS = {"ops": "s3cret-ops-Zq9", "chat": "s3cret-chat-Xv4"}
 
@@ -104,12 +104,11 @@ async def test_no_alert_is_delivered_twice_across_a_desk_restart_and_a_full_repl
         targets = [target(receiver, "ops")]
         web = settings.model_copy(update={"web_port": 0})
         await produce_alerts(settings, topics["alerts"], first)
-        async with Desk(web, targets=targets, group_id="desk-1"):
-            await wait_until(lambda: len(receiver.delivered("ops")) == 3, 30, "3 deliveries")
-        # The next alert fails once, and the desk stops before its retry is due.
-        receiver.script["ops"] = [503]
+        # A slow retry schedule, so that the desk stops while the failed `late` delivery waits.
         slow_retry = [target(receiver, "ops", backoff_initial_secs=60)]
         async with Desk(web, targets=slow_retry, group_id="desk-1"):
+            await wait_until(lambda: len(receiver.delivered("ops")) == 3, 30, "3 deliveries")
+            receiver.script["ops"] = [503]
             await produce_alerts(settings, topics["alerts"], [late])
             await wait_until(lambda: len(receiver.received.get("ops", [])) == 4, 30, "the failing attempt")
         # Restart with a fresh group: every alert on the topic arrives again; only `late` is owed.

@@ -263,6 +263,7 @@
     panel.replaceChildren();
     if (!rec) { panel.appendChild(el("p", "why-hint", "Select an alert to see why it fired.")); return; }
     const a = rec.alert;
+    panel.appendChild(el("p", "why-label", "Why it fired"));
     const head = el("header", "why-head sev-" + a.severity);
     head.appendChild(el("span", "sev", a.severity));
     head.appendChild(el("h2", null, a.title || a.trigger_id));

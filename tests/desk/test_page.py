@@ -1,0 +1,93 @@
+"""The desk page in headless Chromium, fed by the real broker: history on load, a live alert,
+filters, the why-it-fired view, acknowledgement that survives a reload."""
+
+from __future__ import annotations
+
+import aiohttp
+from playwright.async_api import expect
+
+from schemas.classified import ThemeHit
+from streams.desk.service import Desk
+
+from .alerts import make_alert, produce_alerts
+from .browser import PageWatch, chromium
+from .waiting import wait_until
+
+WAIT_MS = 30_000
+
+
+def rows(page):
+    return page.locator("#rows > article")
+
+
+async def _stored(session, url: str, n: int) -> bool:
+    async with session.get(f"{url}/api/alerts") as response:
+        return len((await response.json())["alerts"]) >= n
+
+
+async def row_ids(page) -> list[str]:
+    return await page.eval_on_selector_all("#rows > article", "rows => rows.map(r => r.dataset.alertId)")
+
+
+async def test_page_shows_history_and_live_alerts_filters_and_keeps_acknowledgement_after_reload(
+        settings, topics, tmp_path):
+    sanctions = make_alert(severity="high")
+    referendum = make_alert(severity="warning", source_id="wire-two", trigger_id="referendum-call",
+                            themes=[ThemeHit(theme="referendum", score=2.0)])
+    await produce_alerts(settings, topics["alerts"], [sanctions, referendum])
+    async with Desk(settings.model_copy(update={"web_port": 0}), targets=[]) as desk, \
+            aiohttp.ClientSession() as session, chromium() as browser:
+        await wait_until(lambda: _stored(session, desk.url, 2), 30, "the history")
+        page = await browser.new_page(viewport={"width": 1500, "height": 800})
+        watch = PageWatch(desk.url)
+        await watch.attach(page)
+        await page.goto(f"{desk.url}/")
+        await page.wait_for_selector("body[data-conn=live]", timeout=WAIT_MS)
+        assert await row_ids(page) == [referendum.alert_id, sanctions.alert_id]
+
+        live = make_alert(severity="critical", title="Live: sanctions on the Moscow exchange")
+        await produce_alerts(settings, topics["alerts"], [live])
+        row = page.locator(f'#rows > article[data-alert-id="{live.alert_id}"]')
+        await row.wait_for(timeout=WAIT_MS)
+        assert (await row_ids(page))[0] == live.alert_id  # newest first
+        assert "sev-critical" in await row.get_attribute("class")
+        assert await row.locator(".snippet mark").all_text_contents() == ["Kyiv", "sanctions", "Moscow"]
+        link = row.locator(".headline a.orig")
+        assert await link.get_attribute("href") == live.url
+        assert await link.get_attribute("rel") == "noopener noreferrer"
+
+        await page.select_option("select[name=severity]", "critical")
+        await expect(rows(page)).to_have_count(1, timeout=WAIT_MS)
+        assert await row_ids(page) == [live.alert_id]
+        await page.select_option("select[name=severity]", "info")
+        await page.select_option("select[name=theme]", "referendum")
+        await expect(rows(page)).to_have_count(1, timeout=WAIT_MS)
+        assert await row_ids(page) == [referendum.alert_id]
+        assert "theme=referendum" in await page.get_attribute("#atom", "href")
+        await page.select_option("select[name=theme]", "")
+        await page.fill("input[name=entity]", "Kyiv")
+        await page.press("input[name=entity]", "Enter")
+        await expect(rows(page)).to_have_count(3, timeout=WAIT_MS)
+        await page.select_option("select[name=source]", "wire-two")
+        await expect(rows(page)).to_have_count(1, timeout=WAIT_MS)
+        await page.click("#clear")
+        await expect(rows(page)).to_have_count(3, timeout=WAIT_MS)
+
+        await row.locator(".snippet").click()
+        why = page.locator("#why")
+        await why.get_by_text(live.description).wait_for(timeout=WAIT_MS)
+        why_text = await why.inner_text()
+        for expected in (live.trigger_id, live.rules_version, "sanctions", "3.50", "Kyiv", "place:moscow"):
+            assert expected in why_text
+
+        await page.fill("#who", "night desk")
+        await row.locator("button.ack").click()
+        await row.locator(".acked").wait_for(timeout=WAIT_MS)
+        await page.screenshot(path=str(tmp_path / "desk.png"))
+        await page.reload()
+        await page.wait_for_selector("body[data-conn=live]", timeout=WAIT_MS)
+        reloaded = page.locator(f'#rows > article[data-alert-id="{live.alert_id}"]')
+        assert await reloaded.locator(".acked").inner_text() == "✓ night desk"
+        assert await reloaded.locator("button.ack").count() == 0
+        assert await page.locator(f'#rows > article[data-alert-id="{sanctions.alert_id}"] button.ack').count() == 1
+        await watch.assert_nothing_ran(page)
