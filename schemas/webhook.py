@@ -8,6 +8,7 @@ The file never holds a secret: each endpoint names the environment variable that
 from __future__ import annotations
 
 import os
+from typing import Literal
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -55,6 +56,7 @@ class WebhookEndpoint(ConfigDocument):
 class WebhookConfig(ConfigDocument):
     """The webhooks file: ``webhooks: [ {name, url, secret_env, ...filters}, ... ]``."""
 
+    schema_version: Literal[1] = 1
     webhooks: list[WebhookEndpoint] = Field(default_factory=list)
 
     @field_validator("webhooks")

@@ -15,6 +15,7 @@ from schemas import (
     TelegramMeta, ThemeHit, TriggerHit,
 )
 from schemas.export import SCHEMA_DIR, export, render
+from schemas.webhook import WebhookConfig, WebhookEndpoint
 from watchfloor.kafka import ce_type_for, cloudevent_headers, start_producer
 from tests.conftest import consume_until
 
@@ -48,6 +49,9 @@ def sample_documents() -> dict[str, object]:
         "source": Source(id="kyiv-independent", type="rss", url="https://kyivindependent.com/feed/"),
         "source_state": SourceState(source_id="kyiv-independent", etag='"x"', consecutive_failures=2),
         "rule_pack": RulePack(name="t"),
+        "webhook_config": WebhookConfig(webhooks=[WebhookEndpoint(
+            name="desk-chat", url="https://chat.example.org/hook", secret_env="DESK_CHAT_SECRET",
+            min_severity="high")]),
     }
 
 
