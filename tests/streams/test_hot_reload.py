@@ -49,3 +49,35 @@ def test_an_invalid_pack_is_refused_with_its_file_named(tmp_path):
         prepare_pack(path)
     assert "broken.yaml" in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def run_cli(settings, *args: str):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "WATCHFLOOR_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+           "WATCHFLOOR_TOPIC_PREFIX": settings.topic_prefix}
+    return subprocess.run([sys.executable, "-m", "watchfloor", *args], env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+async def test_rules_push_refuses_an_invalid_pack_and_publishes_a_valid_one(settings, topics, tmp_path):
+    from tests.conftest import read_to_end
+
+    broken = copy.deepcopy(TEST_PACK)
+    broken["themes"][0]["terms"] = {'"nuclear" NEAR/x "use"': 1.0}
+    bad = tmp_path / "bad.yaml"
+    write_pack(bad, broken)
+    refused = run_cli(settings, "rules", "push", str(bad))
+    assert refused.returncode == 2
+    assert len(refused.stderr.strip().splitlines()) == 1 and "bad.yaml" in refused.stderr
+    assert await read_to_end(settings, topics["rules"]) == []
+
+    good = tmp_path / "good.yaml"
+    write_pack(good, pack_with_zebra_trigger())
+    published = run_cli(settings, "rules", "push", str(good))
+    assert published.returncode == 0, published.stderr
+    records = await read_to_end(settings, topics["rules"])
+    assert len(records) == 1 and records[0].key == TEST_PACK["name"].encode()
+    assert prepare_pack(good).version in published.stdout

@@ -35,6 +35,9 @@ def register(sub) -> None:
     explain.add_argument("--text", required=True, help="the document text")
     explain.add_argument("--title", help="optional title (offsets then index title + newline + text)")
     explain.set_defaults(func=_explain)
+    push = inner.add_parser("push", help="validate a rule pack and publish it; every worker switches within seconds")
+    push.add_argument("path", type=Path, metavar="PATH", help="rule file or directory")
+    push.set_defaults(func=_push)
 
 
 def rules_subparsers(sub):
@@ -45,6 +48,19 @@ def rules_subparsers(sub):
         existing = parser.add_subparsers(dest="rules_command", metavar="ACTION", required=True)
         setattr(sub, _RULES_GROUP, existing)
     return existing
+
+
+def _push(args) -> int:
+    import asyncio
+
+    from streams.rules_publish import prepare_pack, publish_pack
+    from watchfloor.settings import load_settings
+
+    settings = load_settings()
+    pack = prepare_pack(args.path)  # an invalid pack stops here, before anything is published
+    version = asyncio.run(publish_pack(settings, pack))
+    print(f"published rule pack {pack.name!r} version {version}")
+    return 0
 
 
 def _check(args) -> int:
