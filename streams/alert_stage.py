@@ -13,6 +13,7 @@ from streams.alerting import build_alert, cooldown_key
 from streams.deadletter import dead_letter_for, describe_validation_error
 from streams.ledger import AlertLedger, wall_clock
 from streams.stage import BatchStage, Output
+from streams.storybook import StoryBook
 from watchfloor.kafka import ce_type_for, cloudevent_headers
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,10 @@ class AlertStage(BatchStage):
 
     flush_interval_secs = 1.0
 
-    def __init__(self, settings, *, ledger: AlertLedger, alerts_topic: str, clock=wall_clock, **kwargs):
+    def __init__(self, settings, *, ledger: AlertLedger, alerts_topic: str, clock=wall_clock,
+                 story_book: StoryBook | None = None, **kwargs):
         self.ledger = ledger
+        self.story_book = story_book  # set when the input is items.stories (see streams/storybook.py)
         self.alerts_topic = alerts_topic
         self.clock = clock
         super().__init__(settings, **kwargs)
@@ -53,13 +56,19 @@ class AlertStage(BatchStage):
                 stage = "decode" if reason == "undecodable" else "validate"
                 out.append(self.dead_letter(dead_letter_for(record, stage, reason, detail)))
                 continue
+            story = self.story_book.observe(classified, now, out) if self.story_book else None
             for trigger in classified.triggers:
                 alert = build_alert(classified, trigger, stamp)
+                if story is not None:
+                    alert = self.story_book.story_alert(alert, story[0])
                 decision = self.ledger.decide(alert, cooldown_key(classified, trigger), now, out)
                 if decision.emit:
                     out.append(self.alert_output(alert))
                 else:
                     self.metrics.alerts_suppressed.labels(decision.reason).inc()
+            if story is not None and story[1]:
+                for update in self.story_book.updates(classified, story[0], stamp, self.ledger, now, out):
+                    out.append(self.alert_output(update))
         return out
 
     @Service.timer(1.0)

@@ -91,6 +91,10 @@ class AlertLedger:
                 out.append(Output(self.topic, f"a:{alert_id}".encode(), None))
         return followups
 
+    def remember(self, alert_id: str, now: float, out: list[Output]) -> None:
+        """Record an alert raised outside ``decide`` (story updates), so it is never raised twice."""
+        self._remember(alert_id, now, out)
+
     # -- persistence -----------------------------------------------------------------------------
     def _remember(self, alert_id: str, now: float, out: list[Output]) -> None:
         self.alerted[alert_id] = now

@@ -2,7 +2,8 @@
 
 Start order: producer → local rule pack → rules follower (caught up, so the newest published pack
 is in use before the first item) → ledger follower (caught up, so no alert is raised twice) →
-classify and alert stages. Stop order is the reverse (mode stops dependencies after dependants).
+classify and alert stages (with story grouping: the story book follower, and the story stages of
+``streams/story_stage.py`` between classify and alert). Stop order is the reverse (mode stops dependencies after dependants).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from streams.classify import ClassifyStage
 from streams.follower import TopicFollower
 from streams.ledger import AlertLedger
 from streams.rules_runtime import RulesHolder
+from streams.story_stage import story_stages
+from streams.storybook import StoryBook
 from streams.topics import TOPICS
 from watchfloor.kafka import start_producer
 from watchfloor.metrics import WorkerMetrics
@@ -39,6 +42,8 @@ class Pipeline(Service):
         self.producer = None
         self.rules: RulesHolder | None = None
         self.ledger = AlertLedger(self.names["alert_ledger"], settings.alert_cooldown_secs, owner=uuid.uuid4().hex)
+        self.story_book = StoryBook(self.names["story_book"], window_secs=settings.story_window_secs,
+                                    milestones=settings.story_update_milestones) if settings.story_grouping else None
         self.metrics_port: int | None = None
         self._metrics_runner = None
         super().__init__(**kwargs)
@@ -55,6 +60,8 @@ class Pipeline(Service):
                                  self.metrics)
         await self._follow(self.names["rules"], self.rules.apply_record)
         await self._follow(self.names["alert_ledger"], self.ledger.apply_record)
+        if self.story_book is not None:
+            await self._follow(self.names["story_book"], self.story_book.apply_record)
         common = dict(producer=self.producer, deadletter_topic=self.names["deadletter"], metrics=self.metrics,
                       loop=self.loop, beacon=self.beacon)
         group = f"{self.settings.topic_prefix}worker"
@@ -62,8 +69,11 @@ class Pipeline(Service):
             ClassifyStage(self.settings, rules=self.rules, classified_topic=self.names["items_classified"],
                           source_topic=self.names["items_raw"], group_id=f"{group}.classify", **common),
             AlertStage(self.settings, ledger=self.ledger, alerts_topic=self.names["alerts"],
-                       source_topic=self.names["items_classified"], group_id=f"{group}.alert", **common),
+                       story_book=self.story_book, group_id=f"{group}.alert", **common,
+                       source_topic=self.names["items_stories" if self.story_book else "items_classified"]),
         ]
+        if self.story_book is not None:
+            stages += story_stages(self.settings, self.names, group, common)
         # Joining a consumer group takes the broker's initial rebalance delay: join both at once.
         await asyncio.gather(*(self.add_runtime_dependency(stage) for stage in stages))
         log.info("Pipeline running with rule pack %s.", self.rules.current.version)

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from schemas import Alert, ClassifiedItem, Item, RulePack, Source, SourceState
+from schemas.story import MentionEvent, StoryEntry, StoryProbe, StoryVote
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,19 @@ _SPECS = [
     TopicSpec("alert_ledger", "alert-ledger.v1", "a:<alert_id> or c:<trigger>|<entity>", None,
               partitioned=False, compacted=True,
               description="Internal: alerts raised and cooldown windows, shared by every worker."),
+    TopicSpec("items_stories", "items.stories.v1", "story_id", ClassifiedItem,
+              description="Classified items with their near-duplicate story_id, keyed by it (docs/stories.md)."),
+    TopicSpec("story_probes", "story-probes.v1", "band bucket", StoryProbe,
+              description="Internal: an item's LSH band buckets, on the partition that owns them."),
+    TopicSpec("story_votes", "story-votes.v1", "item_id", StoryVote,
+              description="Internal: each index partition's story for an item."),
+    TopicSpec("story_index", "story-index.v1", "band bucket or s:<story_id>", None, compacted=True,
+              description="Internal: the story index of each probe partition (same partition number)."),
+    # Internal: every worker reads it whole, like the alert ledger; one partition keeps that cheap.
+    TopicSpec("story_book", "story-book.v1", "story_id", StoryEntry, partitioned=False, compacted=True,
+              description="Internal: the sources carrying each story."),
+    TopicSpec("mentions", "mentions.v1", "theme|entity", MentionEvent,
+              description="Theme × entity mentions of alerting-relevant items, counted by the surge detector."),
     TopicSpec("deadletter", "deadletter.v1", "original key", None,
               description="Messages that could not be processed; reason, stage and origin in headers."),
 ]

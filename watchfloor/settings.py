@@ -17,6 +17,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from schemas.story import SurgeSettings
 from watchfloor.errors import ConfigError
 
 CONFIG_FILE_ENV = "WATCHFLOOR_CONFIG"
@@ -57,6 +58,17 @@ class Settings(BaseSettings):
     alert_cooldown_secs: float = Field(
         300.0, ge=0, description="Window per trigger and entity in which further alerts are folded into a count; 0 disables."
     )
+    story_grouping: bool = Field(
+        True, description="Group near-duplicate items into stories: one alert per story and trigger, then updates.")
+    story_window_secs: float = Field(
+        48 * 3600.0, gt=0, description="A story not seen for this long is forgotten; a later copy opens a new one.")
+    story_min_similarity: float = Field(
+        0.3, ge=0, le=1, description="Estimated Jaccard similarity (word 3-grams) for two items to be one story.")
+    story_update_milestones: list[int] = Field(
+        [2, 3, 5, 10, 20, 50, 100, 200, 500, 1000],
+        description="Source counts at which a story raises an update alert.")
+    surge: SurgeSettings = Field(
+        default_factory=SurgeSettings, description="Surge detection thresholds: defaults and per-theme overrides.")
     worker_metrics_port: int = Field(
         9108, ge=-1, le=65535, description="Port of the worker's /metrics; 0 picks a free port, -1 disables."
     )

@@ -71,7 +71,9 @@ async def run_pipeline(settings, topics, rules_file):
     running: list[Pipeline] = []
 
     async def start(**overrides) -> Pipeline:
-        values = {"worker_metrics_port": -1, "rules_path": rules_file, "alert_cooldown_secs": 0, **overrides}
+        # Item-level alerting unless a test asks for stories (tests/streams/stories/).
+        values = {"worker_metrics_port": -1, "rules_path": rules_file, "alert_cooldown_secs": 0,
+                  "story_grouping": False, **overrides}
         pipeline = Pipeline(settings.model_copy(update=values), loop=asyncio.get_running_loop())
         await pipeline.start()
         running.append(pipeline)

@@ -16,7 +16,7 @@ from tests.streams.test_pipeline import NUCLEAR, SANCTIONS, UNRELATED
 ITEMS = 600
 
 
-def start_worker(settings, rules_file, log_path) -> subprocess.Popen:
+def start_worker(settings, rules_file, log_path, story_grouping: str = "false") -> subprocess.Popen:
     env = {
         **os.environ,
         "WATCHFLOOR_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
@@ -26,6 +26,8 @@ def start_worker(settings, rules_file, log_path) -> subprocess.Popen:
         "WATCHFLOOR_DATA_DIR": str(settings.data_dir),
         "WATCHFLOOR_WORKER_METRICS_PORT": "0",
         "WATCHFLOOR_ALERT_COOLDOWN_SECS": "0",
+        # The corpus repeats three texts across 7 feeds: with stories they would be 3 alerts, not 400.
+        "WATCHFLOOR_STORY_GROUPING": story_grouping,
     }
     with open(log_path, "ab") as log:
         return subprocess.Popen([sys.executable, "-m", "watchfloor", "worker"], env=env, stdout=log,

@@ -1,0 +1,202 @@
+"""Near-duplicate grouping: MinHash signatures, LSH band buckets and the per-partition story index.
+Plain functions and classes, no broker; ``streams/story_stage.py`` runs them across workers.
+
+Why MinHash/LSH and not SimHash: syndicated copies are short (a wire paragraph, a Telegram post)
+and differ by a few words. SimHash on 40 words flips ~10 of 64 bits for such an edit, far beyond
+the 3-bit distance its block tables can find; MinHash over word 3-grams estimates Jaccard
+similarity directly, and banding it (``BANDS`` × ``ROWS``) makes a pair with Jaccard 0.6 meet in at
+least one bucket with probability 1 - (1 - 0.6³)²⁰ ≈ 0.99, while unrelated texts that share a few
+phrases (Jaccard ≈ 0.1) rarely meet, and when they do the signature check (``similarity``) keeps
+them apart.
+
+Why no numpy or datasketch: the worker does not otherwise need numpy, and a signature is cheap in
+the standard library: one ``shake_128`` digest per shingle yields all ``PERMUTATIONS`` 32-bit hash
+values at once (independent hash functions, a random oracle being stronger than datasketch's
+universal hashing), and ``map(min, zip(*rows))`` takes the column minima at C speed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from aiokafka.partitioner import murmur2
+
+from streams.alerting import stable_hash
+from streams.rules.normalize import normalize
+
+BANDS = 20
+ROWS = 3
+PERMUTATIONS = BANDS * ROWS
+SHINGLE_WORDS = 3
+MIN_WORDS = 6  # below this a text is too short to call anything its duplicate
+_UNPACK = struct.Struct(f"<{PERMUTATIONS}I").unpack
+
+
+def shingles(text: str) -> set[str]:
+    """Word 3-grams of the normalised text (case, script quirks and punctuation folded)."""
+    words = normalize(text).text.split()
+    if len(words) < MIN_WORDS:
+        return set()
+    return {" ".join(words[i:i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
+
+
+def signature(grams: set[str]) -> list[int]:
+    """MinHash signature: per hash function, the minimum over the shingles."""
+    rows = [_UNPACK(hashlib.shake_128(g.encode("utf-8")).digest(4 * PERMUTATIONS)) for g in grams]
+    return list(map(min, zip(*rows)))
+
+
+def similarity(a: list[int], b: list[int]) -> float:
+    """Estimated Jaccard similarity of two signatures: the share of equal positions."""
+    if not a or len(a) != len(b):
+        return 0.0
+    return sum(x == y for x, y in zip(a, b)) / len(a)
+
+
+def band_buckets(sig: list[int]) -> list[str]:
+    """One bucket key per band; near-duplicates share at least one with high probability."""
+    return [
+        f"b{band}:{stable_hash(*map(str, sig[band * ROWS:(band + 1) * ROWS]), size=8)}"
+        for band in range(BANDS)
+    ]
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives ``key``, so records keyed by a bucket
+    (probes, index records) land where the bucket's index lives."""
+    return (murmur2(key.encode("utf-8")) & 0x7FFFFFFF) % partitions
+
+
+def story_id_for(item_id: str) -> str:
+    """A story is named after the item that opened it: deterministic, so replays agree."""
+    return f"story-{stable_hash(item_id)}"
+
+
+def text_for_grouping(title: str, text: str) -> str:
+    """The body; the title joins it only for a short body (titles differ most between outlets)."""
+    return text if len(text.split()) >= 2 * MIN_WORDS else f"{title}\n{text}"
+
+
+@dataclass
+class Bucket:
+    story_id: str
+    story_seen_at: float
+    last_seen: float
+
+
+@dataclass(frozen=True)
+class Match:
+    story_id: str
+    story_seen_at: float
+
+
+class StoryIndex:
+    """Band buckets → story, for one partition; plus each story's representative signature.
+
+    Contract: ``probe`` is deterministic given the order of calls, bounded by ``max_buckets``
+    (least recently seen evicted first) and by ``window_secs`` (``expire``). Changes are returned
+    as (key, value-or-None) pairs for the compacted index topic, so a restart rebuilds the same
+    index by ``apply``-ing them in order.
+    """
+
+    def __init__(self, *, window_secs: float, min_similarity: float, max_buckets: int = 200_000):
+        self.window_secs = window_secs
+        self.min_similarity = min_similarity
+        self.max_buckets = max_buckets
+        self.buckets: OrderedDict[str, Bucket] = OrderedDict()
+        self.signatures: dict[str, list[int]] = {}
+
+    def probe(self, item_id: str, buckets: list[str], sig: list[int], seen_at: float
+              ) -> tuple[Match, list[str], list[tuple[str, dict | None]]]:
+        """(the oldest similar story known here, else the item's own; buckets given to the item's
+        own story; changes). An existing story wins over the item's own even when the item is
+        older: every partition then agrees with the order the items arrived in."""
+        own = Match(story_id_for(item_id), seen_at)
+        best: Match | None = None
+        for key in buckets:
+            bucket = self.buckets.get(key)
+            if bucket is None or bucket.story_id == own.story_id:
+                continue
+            if similarity(sig, self.signatures.get(bucket.story_id, [])) < self.min_similarity:
+                continue  # a chance collision: the texts are not alike
+            found = Match(bucket.story_id, bucket.story_seen_at)
+            if best is None or (found.story_seen_at, found.story_id) < (best.story_seen_at, best.story_id):
+                best = found
+        chosen = best or own
+        changes: list[tuple[str, dict | None]] = []
+        registered: list[str] = []
+        for key in buckets:
+            bucket = self.buckets.get(key)
+            if bucket is None:
+                registered.append(key)
+                changes.append(self._set(key, Bucket(own.story_id, own.story_seen_at, seen_at)))
+            elif bucket.story_id == chosen.story_id:
+                bucket.last_seen = max(bucket.last_seen, seen_at)
+                self.buckets.move_to_end(key)
+        if registered and own.story_id not in self.signatures:
+            self.signatures[own.story_id] = sig
+            changes.append((f"s:{own.story_id}", {"sig": sig, "at": seen_at}))
+        return chosen, registered, changes + self._evict_overflow()
+
+    def bind(self, buckets: list[str], story_id: str, story_seen_at: float, sig: list[int]
+             ) -> list[tuple[str, dict | None]]:
+        """The resolver put an item with these buckets into ``story_id``: buckets held by a newer
+        story move to it, so later copies meet the oldest story wherever they probe."""
+        changes = []
+        for key in buckets:
+            bucket = self.buckets.get(key)
+            if bucket is not None and (story_seen_at, story_id) < (bucket.story_seen_at, bucket.story_id):
+                changes.append(self._set(key, Bucket(story_id, story_seen_at, bucket.last_seen)))
+        if changes and story_id not in self.signatures:
+            self.signatures[story_id] = sig
+            changes.append((f"s:{story_id}", {"sig": sig, "at": story_seen_at}))
+        return changes
+
+    def expire(self, now: float) -> list[tuple[str, dict | None]]:
+        """Forget buckets not seen within the window, and signatures no bucket points to."""
+        changes = []
+        while self.buckets:
+            key, bucket = next(iter(self.buckets.items()))
+            if now - bucket.last_seen <= self.window_secs:
+                break
+            del self.buckets[key]
+            changes.append((key, None))
+        live = {b.story_id for b in self.buckets.values()}
+        for story_id in [s for s in self.signatures if s not in live]:
+            del self.signatures[story_id]
+            changes.append((f"s:{story_id}", None))
+        return changes
+
+    def apply(self, key: str, value: dict | None) -> None:
+        """Replay one index-topic record (restore after a restart or a rebalance)."""
+        if key.startswith("s:"):
+            if value is None:
+                self.signatures.pop(key[2:], None)
+            else:
+                self.signatures[key[2:]] = value["sig"]
+        elif value is None:
+            self.buckets.pop(key, None)
+        else:
+            self.buckets[key] = Bucket(value["story"], value["story_at"], value["at"])
+            self.buckets.move_to_end(key)
+
+    def _set(self, key: str, bucket: Bucket) -> tuple[str, dict]:
+        self.buckets[key] = bucket
+        self.buckets.move_to_end(key)
+        return key, {"story": bucket.story_id, "story_at": bucket.story_seen_at, "at": bucket.last_seen}
+
+    def _evict_overflow(self) -> list[tuple[str, dict | None]]:
+        changes = []
+        while len(self.buckets) > self.max_buckets:
+            key, _ = self.buckets.popitem(last=False)
+            changes.append((key, None))
+        return changes
+
+
+def resolve(votes: list[tuple[str, float]]) -> tuple[str, float]:
+    """The story an item belongs to: the oldest of its votes (seen time, then id: a total order, so
+    two items that two partitions saw in opposite orders still settle on the same story)."""
+    return min(votes, key=lambda v: (v[1], v[0]))

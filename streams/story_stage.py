@@ -1,0 +1,220 @@
+"""The story stages: classified items → ``items.stories`` (the same items with a ``story_id``, keyed by
+it), correct with any number of workers.
+
+Three hops, because near-duplicates must meet on one partition but an item has 20 band buckets:
+
+1. ``StoryRouteStage`` (``items.classified`` → ``story-probes``): signature and band buckets of each
+   item; the buckets are grouped by the partition Kafka gives their key, one probe per partition.
+   Only one probe carries the item itself. Texts too short to compare skip to step 3's output.
+2. ``StoryIndexStage`` (``story-probes`` → ``story-votes``): each partition owns the buckets that
+   hash to it (``stories.StoryIndex``) and votes for the oldest similar story, or the item's own.
+   Every index change is written to the compacted ``story-index`` topic, to the same partition
+   number; a worker that is assigned a partition replays that index partition first, so a restart
+   or a rebalance does not split stories.
+3. ``StoryResolveStage`` (``story-votes`` keyed by item_id → ``items.stories``): waits for the item's
+   votes, takes the oldest story (a total order, so two workers that saw two copies in opposite
+   orders agree), and tells the partitions that voted for a newer story to move the item's buckets
+   to the chosen one ("bind" probes), so later copies meet the oldest story wherever they probe. Offsets are committed only below the oldest undecided item.
+
+Trade-offs: a story costs ~1 + 2p records per item over p ≤ partitions probes, and three hops of
+latency (~tens of ms each). The index is bounded by a time window (``story_window_secs``) and a
+bucket cap; a story that goes quiet longer than the window starts afresh. A vote that never arrives
+(a stuck partition) is waited for ``VOTE_TIMEOUT_SECS``, then the item is decided without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+from aiokafka import TopicPartition
+from mode import Service
+from pydantic import ValidationError
+
+from schemas import ClassifiedItem
+from schemas.story import StoryProbe, StoryVote
+from streams.deadletter import dead_letter_for, describe_validation_error
+from streams.stage import BatchStage, Output, _CountRebalances
+from streams.stories import (
+    StoryIndex, band_buckets, partition_of, resolve, shingles, signature, story_id_for, text_for_grouping,
+)
+from watchfloor.kafka import ce_type_for, cloudevent_headers, make_consumer
+
+log = logging.getLogger(__name__)
+
+CE_CLASSIFIED = ce_type_for(ClassifiedItem)
+VOTE_TIMEOUT_SECS = 30.0
+
+
+@dataclass(frozen=True)
+class PartitionedOutput(Output):
+    partition: int | None = None
+
+
+def storied_output(topic: str, classified: ClassifiedItem) -> Output:
+    item = classified.item
+    headers = cloudevent_headers(CE_CLASSIFIED, event_id=f"{item.item_id}#{item.revision}",
+                                 time=classified.classified_at)
+    return Output(topic, classified.story_id.encode(), classified.to_bytes(), headers)
+
+
+def _decode(stage: BatchStage, record, model):
+    try:
+        return model.model_validate_json(record.value if record.value is not None else b"")
+    except ValidationError as exc:
+        reason, detail = describe_validation_error(exc)
+        return stage.dead_letter(dead_letter_for(record, "decode" if reason == "undecodable" else "validate",
+                                                 reason, detail))
+
+
+class StoryRouteStage(BatchStage):
+    """Consumes ``items.classified``; produces probes (or, for short texts, the storied item)."""
+
+    def __init__(self, settings, *, probes_topic: str, stories_topic: str, **kwargs):
+        self.probes_topic = probes_topic
+        self.stories_topic = stories_topic
+        self.partitions = 1
+        super().__init__(settings, **kwargs)
+
+    async def on_start(self) -> None:
+        self.partitions = len(await self.producer.partitions_for(self.probes_topic))
+        await super().on_start()
+
+    def process(self, records: list) -> list[Output]:
+        out: list[Output] = []
+        for record in records:
+            classified = _decode(self, record, ClassifiedItem)
+            if isinstance(classified, Output):
+                out.append(classified)
+                continue
+            item = classified.item
+            grams = shingles(text_for_grouping(item.title, item.text))
+            if not grams:
+                single = classified.model_copy(update={"story_id": story_id_for(item.item_id)})
+                out.append(storied_output(self.stories_topic, single))
+                continue
+            out.extend(self.probes(classified, signature(grams)))
+        return out
+
+    def probes(self, classified: ClassifiedItem, sig: list[int]) -> list[Output]:
+        groups: dict[int, list[str]] = {}
+        for key in band_buckets(sig):
+            groups.setdefault(partition_of(key, self.partitions), []).append(key)
+        item = classified.item
+        out = []
+        for n, (_, keys) in enumerate(sorted(groups.items())):
+            probe = StoryProbe(item_id=item.item_id, buckets=keys, signature=sig,
+                               seen_at=item.fetched_at.timestamp(), probes=len(groups),
+                               payload=classified.model_dump_json() if n == 0 else None)
+            out.append(Output(self.probes_topic, keys[0].encode(), probe.to_bytes()))
+        return out
+
+
+class _RestoreIndex(_CountRebalances):
+    async def on_partitions_revoked(self, revoked):
+        for tp in revoked:
+            self.stage.indexes.pop(tp.partition, None)
+
+    async def on_partitions_assigned(self, assigned):
+        await super().on_partitions_assigned(assigned)
+        await self.stage.restore([tp.partition for tp in assigned if tp.partition not in self.stage.indexes])
+
+
+class StoryIndexStage(BatchStage):
+    """Consumes ``story-probes``; produces votes keyed by item_id, and index changes (see module)."""
+
+    def __init__(self, settings, *, votes_topic: str, index_topic: str, clock=time.time, **kwargs):
+        self.votes_topic = votes_topic
+        self.index_topic = index_topic
+        self.clock = clock
+        self.indexes: dict[int, StoryIndex] = {}
+        super().__init__(settings, **kwargs)
+
+    def new_index(self) -> StoryIndex:
+        return StoryIndex(window_secs=self.settings.story_window_secs,
+                          min_similarity=self.settings.story_min_similarity)
+
+    async def on_start(self) -> None:
+        self.consumer = make_consumer(
+            self.settings, group_id=self.group_id, max_poll_records=self.max_batch,
+            fetch_max_wait_ms=50, session_timeout_ms=10000, heartbeat_interval_ms=1000,
+        )
+        self.consumer.subscribe([self.source_topic], listener=_RestoreIndex(self))
+        await self.consumer.start()
+
+    async def restore(self, partitions: list[int]) -> None:
+        """Replay the index partitions of newly assigned probe partitions before any probe."""
+        if not partitions:
+            return
+        reader = make_consumer(self.settings, group_id=None, fetch_max_wait_ms=100)
+        await reader.start()
+        try:
+            tps = [TopicPartition(self.index_topic, p) for p in partitions]
+            reader.assign(tps)
+            await reader.seek_to_beginning(*tps)
+            ends = await reader.end_offsets(tps)
+            indexes = {p: self.new_index() for p in partitions}
+            while [tp for tp, end in ends.items() if await reader.position(tp) < end]:
+                for tp, part in (await reader.getmany(timeout_ms=200)).items():
+                    for r in part:
+                        indexes[tp.partition].apply(r.key.decode(), json.loads(r.value) if r.value else None)
+            self.indexes.update(indexes)
+            log.info("Story index restored for partitions %s (%d buckets).", partitions,
+                     sum(len(i.buckets) for i in indexes.values()))
+        finally:
+            await reader.stop()
+
+    def process(self, records: list) -> list[Output]:
+        out: list[Output] = []
+        for record in records:
+            probe = _decode(self, record, StoryProbe)
+            if isinstance(probe, Output):
+                out.append(probe)
+                continue
+            index = self.indexes.setdefault(record.partition, self.new_index())
+            if probe.kind == "bind":
+                changes = index.bind(probe.buckets, probe.story_id, probe.story_seen_at, probe.signature)
+            else:
+                match, _, changes = index.probe(probe.item_id, probe.buckets, probe.signature, probe.seen_at)
+                vote = StoryVote(item_id=probe.item_id, partition=record.partition, probes=probe.probes,
+                                 story_id=match.story_id, story_seen_at=match.story_seen_at,
+                                 buckets=probe.buckets, signature=probe.signature, payload=probe.payload)
+                out.append(Output(self.votes_topic, probe.item_id.encode(), vote.to_bytes()))
+            out.extend(self._index_outputs(record.partition, changes))
+        return out
+
+    def _index_outputs(self, partition: int, changes) -> list[Output]:
+        return [PartitionedOutput(self.index_topic, key.encode(), json.dumps(value).encode() if value else None,
+                                  partition=partition) for key, value in changes]
+
+    async def deliver(self, outputs: list[Output]) -> None:
+        futures = [await self.producer.send(o.topic, o.value, key=o.key, headers=list(o.headers),
+                                            partition=getattr(o, "partition", None)) for o in outputs]
+        if futures:
+            await asyncio.gather(*futures)
+
+    @Service.timer(60.0)
+    async def _expire(self) -> None:
+        now = self.clock()
+        out: list[Output] = []
+        for partition, index in list(self.indexes.items()):
+            out.extend(self._index_outputs(partition, index.expire(now)))
+        if out:
+            await self.deliver(out)
+
+
+def story_stages(settings, names: dict[str, str], group: str, common: dict) -> list[BatchStage]:
+    """The three story stages, wired between ``items.classified`` and ``items.stories``."""
+    from streams.story_resolve import StoryResolveStage
+
+    return [
+        StoryRouteStage(settings, probes_topic=names["story_probes"], stories_topic=names["items_stories"],
+                        source_topic=names["items_classified"], group_id=f"{group}.story-route", **common),
+        StoryIndexStage(settings, votes_topic=names["story_votes"], index_topic=names["story_index"],
+                        source_topic=names["story_probes"], group_id=f"{group}.story-index", **common),
+        StoryResolveStage(settings, stories_topic=names["items_stories"], probes_topic=names["story_probes"],
+                          source_topic=names["story_votes"], group_id=f"{group}.story-resolve", **common),
+    ]

@@ -1,0 +1,48 @@
+"""Near-duplicate stories on the real broker: syndicated copies across RSS and Telegram become one
+story with one alert and its source-count updates; unrelated texts sharing phrases stay apart."""
+
+from __future__ import annotations
+
+from streams.alerting import alert_id_for
+from tests.streams.conftest import produce_items
+from tests.streams.stories.conftest import alerts_until, copy_item, storied
+from tests.streams.stories.corpus import APART_A, APART_B, WIRE, syndicated_copies
+
+MILESTONES = [2, 3, 5, 10, 20]
+
+
+async def test_twenty_syndicated_copies_raise_one_alert_then_one_update_per_source_milestone(
+    settings, topics, run_pipeline
+):
+    await run_pipeline(story_grouping=True)
+    items = [copy_item(i, text, f"outlet-{i}") for i, text in enumerate(syndicated_copies(20))]
+    await produce_items(settings, topics["items_raw"], items)
+
+    by_item = await storied(settings, topics["items_stories"], 20)
+    story_ids = {c.story_id for c in by_item.values()}
+    assert len(story_ids) == 1, f"the copies split into {len(story_ids)} stories"
+    story_id = story_ids.pop()
+
+    alerts = await alerts_until(settings, topics["alerts"], lambda a: any(x.source_count == 20 for x in a))
+    assert len({a.alert_id for a in alerts}) == len(alerts), "an alert id reached the topic twice"
+    first = [a for a in alerts if a.kind == "item"]
+    assert [a.alert_id for a in first] == [alert_id_for("nuclear-threat", story_id)]
+    assert first[0].story_id == story_id and first[0].item_id in by_item
+    updates = sorted((a for a in alerts if a.kind == "story"), key=lambda a: a.source_count)
+    assert [u.source_count for u in updates] == MILESTONES
+    assert all(u.story_id == story_id and u.trigger_id == "nuclear-threat" for u in updates)
+    assert "now 20 sources; first seen at 2026-11-28 12:00 UTC on outlet-0" in updates[-1].description
+    assert len(alerts) == 1 + len(MILESTONES)
+
+
+async def test_two_stories_sharing_stock_phrases_stay_apart_from_each_other_and_the_wire(
+    settings, topics, run_pipeline
+):
+    await run_pipeline(story_grouping=True)
+    items = [copy_item(0, WIRE, "wire"), copy_item(1, APART_A, "tass-tg"), copy_item(2, APART_B, "ria"),
+             copy_item(4, syndicated_copies(5)[4], "outlet-4")]
+    await produce_items(settings, topics["items_raw"], items)
+    by_item = await storied(settings, topics["items_stories"], 4)
+    stories = {i.item_id: by_item[i.item_id].story_id for i in items}
+    assert stories[items[0].item_id] == stories[items[3].item_id], "a wire copy was not grouped"
+    assert len({stories[i.item_id] for i in items[:3]}) == 3, f"unrelated texts were grouped: {stories}"
