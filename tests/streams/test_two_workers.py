@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from schemas import Alert
-from tests.conftest import consume_until, read_to_end
+from tests.conftest import consume_until, read_to_end, wait_until
 from tests.streams.conftest import make_item, produce_items
 from tests.streams.test_pipeline import NUCLEAR, SANCTIONS, UNRELATED
 
@@ -41,8 +41,12 @@ def corpus() -> list:
 
 async def test_sigkill_of_one_worker_loses_no_item_and_duplicates_no_alert(settings, topics, rules_file, tmp_path):
     settings = settings.model_copy(update={"topic_partitions": 2})
-    workers = [start_worker(settings, rules_file, tmp_path / f"worker{i}.log") for i in range(2)]
+    logs = [tmp_path / f"worker{i}.log" for i in range(2)]
+    workers = [start_worker(settings, rules_file, log) for log in logs]
     try:
+        # Both workers hold one of the two partitions once the group has settled.
+        await wait_until(lambda: all("ClassifyStage: assigned 1 partitions" in log.read_text(errors="replace")
+                                     for log in logs), timeout_secs=120, what="both workers to share the partitions")
         items = corpus()
         await produce_items(settings, topics["items_raw"], items[: ITEMS // 2])
         # Kill the first worker once the stream is flowing.
@@ -60,6 +64,9 @@ async def test_sigkill_of_one_worker_loses_no_item_and_duplicates_no_alert(setti
         ids = [Alert.model_validate_json(r.value).alert_id for r in records]
         assert len(ids) == len(set(ids)) == expected_alerts
         assert workers[1].poll() is None, "the surviving worker crashed"
+    except TimeoutError as exc:
+        tails = "\n".join(f"--- {log.name}:\n{log.read_text(errors='replace')[-2500:]}" for log in logs)
+        raise AssertionError(f"{exc}\n{tails}") from None
     finally:
         for proc in workers:
             if proc.poll() is None:
