@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from schemas.base import ConfigDocument, Message, UtcDatetime
+from schemas.base import ConfigDocument, EntityType, Message, SourceType, UtcDatetime
 
 
 class StoryProbe(Message):
@@ -62,8 +62,13 @@ class MentionEvent(Message):
     theme: str
     entity_id: str
     entity_name: str
+    entity_type: EntityType
     item_id: str
     source_id: str
+    source_type: SourceType
+    title: str = ""
+    url: str | None = None
+    rules_version: str = ""
     story_id: str | None = None
     at: float = Field(description="Event time (Unix seconds): the item's fetch time; windows use it.")
 
@@ -71,8 +76,6 @@ class MentionEvent(Message):
 class SurgeThresholds(ConfigDocument):
     """When a theme × entity count is a surge. Every field has a default (docs/stories.md)."""
 
-    window_secs: float = Field(600.0, gt=0, description="Length of one counting window.")
-    baseline_windows: int = Field(6, ge=1, description="Previous windows averaged into the baseline.")
     min_count: int = Field(5, ge=1, description="Mentions in the window below which nothing is a surge.")
     min_sources: int = Field(3, ge=1, description="Distinct sources the window's mentions must come from.")
     ratio: float = Field(3.0, gt=1, description="Count over baseline that opens a surge.")
@@ -85,6 +88,8 @@ class SurgeSettings(ConfigDocument):
     """Defaults for every theme, and per-theme overrides (whole ``SurgeThresholds`` documents)."""
 
     enabled: bool = True
+    window_secs: float = Field(600.0, gt=0, description="Length of one counting window (one for all themes).")
+    baseline_windows: int = Field(6, ge=1, description="Previous windows averaged into the baseline.")
     default: SurgeThresholds = Field(default_factory=SurgeThresholds)
     themes: dict[str, SurgeThresholds] = Field(default_factory=dict)
 

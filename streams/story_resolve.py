@@ -20,7 +20,7 @@ from schemas import ClassifiedItem
 from schemas.story import StoryProbe, StoryVote
 from streams.stage import BatchStage, Output
 from streams.stories import resolve
-from streams.story_stage import VOTE_TIMEOUT_SECS, _decode, storied_output
+from streams.story_stage import VOTE_TIMEOUT_SECS, _decode, deliver_routed, mention_outputs, storied_output
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,10 @@ class Pending:
 
 
 class StoryResolveStage(BatchStage):
-    def __init__(self, settings, *, stories_topic: str, probes_topic: str, clock=time.monotonic, **kwargs):
+    def __init__(self, settings, *, stories_topic: str, probes_topic: str, mentions_topic: str | None = None,
+                 clock=time.monotonic, **kwargs):
         self.stories_topic = stories_topic
+        self.mentions_topic = mentions_topic
         self.probes_topic = probes_topic
         self.clock = clock
         self.pending: dict[str, Pending] = {}
@@ -63,14 +65,17 @@ class StoryResolveStage(BatchStage):
             log.warning("Story votes for %s arrived without the item; it was decided elsewhere or lost.", item_id)
             return []
         story_id, story_seen_at = resolve([(v.story_id, v.story_seen_at) for v in votes])
-        classified = ClassifiedItem.model_validate_json(carrier.payload)
-        out = [storied_output(self.stories_topic, classified.model_copy(update={"story_id": story_id}))]
+        classified = ClassifiedItem.model_validate_json(carrier.payload).model_copy(update={"story_id": story_id})
+        out = [storied_output(self.stories_topic, classified), *mention_outputs(self.mentions_topic, classified)]
         for v in votes:
             if v.story_id != story_id and v.buckets:
                 bind = StoryProbe(kind="bind", item_id=item_id, buckets=v.buckets, signature=v.signature,
                                   story_id=story_id, story_seen_at=story_seen_at)
                 out.append(Output(self.probes_topic, v.buckets[0].encode(), bind.to_bytes()))
         return out
+
+    async def deliver(self, outputs: list[Output]) -> None:
+        await deliver_routed(self.producer, outputs)
 
     def commit_offsets(self, batches: dict) -> dict:
         """Per partition: past the batch, unless an undecided item's first vote is older."""

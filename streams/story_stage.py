@@ -38,6 +38,7 @@ from schemas import ClassifiedItem
 from schemas.story import StoryProbe, StoryVote
 from streams.deadletter import dead_letter_for, describe_validation_error
 from streams.stage import BatchStage, Output, _CountRebalances
+from streams.surge import mentions_of
 from streams.stories import (
     StoryIndex, band_buckets, partition_of, resolve, shingles, signature, story_id_for, text_for_grouping,
 )
@@ -50,8 +51,20 @@ VOTE_TIMEOUT_SECS = 30.0
 
 
 @dataclass(frozen=True)
-class PartitionedOutput(Output):
+class RoutedOutput(Output):
+    """An output for an explicit partition, or with an explicit record time (event time)."""
+
     partition: int | None = None
+    timestamp_ms: int | None = None
+
+
+async def deliver_routed(producer, outputs: list[Output]) -> None:
+    """``BatchStage.deliver`` that honours ``RoutedOutput``: produce all, then await every ack."""
+    futures = [await producer.send(o.topic, o.value, key=o.key, headers=list(o.headers),
+                                   partition=getattr(o, "partition", None),
+                                   timestamp_ms=getattr(o, "timestamp_ms", None)) for o in outputs]
+    if futures:
+        await asyncio.gather(*futures)
 
 
 def storied_output(topic: str, classified: ClassifiedItem) -> Output:
@@ -59,6 +72,14 @@ def storied_output(topic: str, classified: ClassifiedItem) -> Output:
     headers = cloudevent_headers(CE_CLASSIFIED, event_id=f"{item.item_id}#{item.revision}",
                                  time=classified.classified_at)
     return Output(topic, classified.story_id.encode(), classified.to_bytes(), headers)
+
+
+def mention_outputs(topic: str | None, classified: ClassifiedItem) -> list[Output]:
+    """Mentions of a storied item for the surge detector; record time = event time (fetch time)."""
+    if topic is None:
+        return []
+    return [RoutedOutput(topic, f"{m.theme}|{m.entity_id}".encode(), m.to_bytes(), timestamp_ms=int(m.at * 1000))
+            for m in mentions_of(classified)]
 
 
 def _decode(stage: BatchStage, record, model):
@@ -73,9 +94,11 @@ def _decode(stage: BatchStage, record, model):
 class StoryRouteStage(BatchStage):
     """Consumes ``items.classified``; produces probes (or, for short texts, the storied item)."""
 
-    def __init__(self, settings, *, probes_topic: str, stories_topic: str, **kwargs):
+    def __init__(self, settings, *, probes_topic: str, stories_topic: str, mentions_topic: str | None = None,
+                 **kwargs):
         self.probes_topic = probes_topic
         self.stories_topic = stories_topic
+        self.mentions_topic = mentions_topic  # None: no surge detection
         self.partitions = 1
         super().__init__(settings, **kwargs)
 
@@ -95,9 +118,13 @@ class StoryRouteStage(BatchStage):
             if not grams:
                 single = classified.model_copy(update={"story_id": story_id_for(item.item_id)})
                 out.append(storied_output(self.stories_topic, single))
+                out.extend(mention_outputs(self.mentions_topic, single))
                 continue
             out.extend(self.probes(classified, signature(grams)))
         return out
+
+    async def deliver(self, outputs: list[Output]) -> None:
+        await deliver_routed(self.producer, outputs)
 
     def probes(self, classified: ClassifiedItem, sig: list[int]) -> list[Output]:
         groups: dict[int, list[str]] = {}
@@ -187,14 +214,11 @@ class StoryIndexStage(BatchStage):
         return out
 
     def _index_outputs(self, partition: int, changes) -> list[Output]:
-        return [PartitionedOutput(self.index_topic, key.encode(), json.dumps(value).encode() if value else None,
+        return [RoutedOutput(self.index_topic, key.encode(), json.dumps(value).encode() if value else None,
                                   partition=partition) for key, value in changes]
 
     async def deliver(self, outputs: list[Output]) -> None:
-        futures = [await self.producer.send(o.topic, o.value, key=o.key, headers=list(o.headers),
-                                            partition=getattr(o, "partition", None)) for o in outputs]
-        if futures:
-            await asyncio.gather(*futures)
+        await deliver_routed(self.producer, outputs)
 
     @Service.timer(60.0)
     async def _expire(self) -> None:
@@ -212,9 +236,11 @@ def story_stages(settings, names: dict[str, str], group: str, common: dict) -> l
 
     return [
         StoryRouteStage(settings, probes_topic=names["story_probes"], stories_topic=names["items_stories"],
+                        mentions_topic=names["mentions"] if settings.surge.enabled else None,
                         source_topic=names["items_classified"], group_id=f"{group}.story-route", **common),
         StoryIndexStage(settings, votes_topic=names["story_votes"], index_topic=names["story_index"],
                         source_topic=names["story_probes"], group_id=f"{group}.story-index", **common),
         StoryResolveStage(settings, stories_topic=names["items_stories"], probes_topic=names["story_probes"],
+                          mentions_topic=names["mentions"] if settings.surge.enabled else None,
                           source_topic=names["story_votes"], group_id=f"{group}.story-resolve", **common),
     ]

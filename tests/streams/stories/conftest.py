@@ -36,3 +36,76 @@ async def alerts_until(settings, topic: str, done, timeout_secs: float = 60.0) -
     await consume_until(settings, topic, lambda rs: done([Alert.model_validate_json(r.value) for r in rs]),
                         timeout_secs=timeout_secs)
     return [Alert.model_validate_json(r.value) for r in await read_to_end(settings, topic)]
+
+
+# -- real worker processes -----------------------------------------------------------------------
+
+def stories_pack() -> dict:
+    """The pipeline test pack plus a second person, so surge scenarios can use separate keys."""
+    from tests.streams.conftest import TEST_PACK
+
+    shoigu = {"id": "person:shoigu", "name": "Sergei Shoigu", "type": "person", "variants": ["Shoigu", "Шойгу"]}
+    return {**TEST_PACK, "entities": [*TEST_PACK["entities"], shoigu]}
+
+
+def start_worker(settings, rules_file, log_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "WATCHFLOOR_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "WATCHFLOOR_TOPIC_PREFIX": settings.topic_prefix,
+        "WATCHFLOOR_TOPIC_PARTITIONS": str(settings.topic_partitions),
+        "WATCHFLOOR_RULES_PATH": str(rules_file),
+        "WATCHFLOOR_DATA_DIR": str(settings.data_dir),
+        "WATCHFLOOR_WORKER_METRICS_PORT": "-1",
+        "WATCHFLOOR_ALERT_COOLDOWN_SECS": "0",
+        "WATCHFLOOR_STORY_GROUPING": "true",
+    }
+    with open(log_path, "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "watchfloor", "worker"], env=env, stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def stop_workers(workers) -> None:
+    import signal
+    import subprocess
+
+    for proc in workers:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in workers:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+async def wait_committed(settings, group: str, topic: str, timeout_secs: float = 60.0) -> None:
+    """Until ``group`` committed every record of ``topic`` (its consumer got through them all)."""
+    from aiokafka import TopicPartition
+
+    from tests.conftest import wait_until
+    from watchfloor.kafka import make_consumer
+
+    reader = make_consumer(settings, group_id=group)
+    await reader.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(reader.partitions_for_topic(topic) or [])]
+        ends = await reader.end_offsets(tps)
+
+        async def through() -> bool:
+            for tp in tps:
+                if ends[tp] and (await reader.committed(tp) or 0) < ends[tp]:
+                    return False
+            return True
+        await wait_until(through, timeout_secs=timeout_secs, what=f"{group} to commit all of {topic}")
+    finally:
+        await reader.stop()
+
+
+def faust_group(settings) -> str:
+    return f"{settings.topic_prefix}worker".replace(".", "-")

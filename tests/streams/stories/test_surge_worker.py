@@ -1,0 +1,69 @@
+"""Stories and surges in real ``watchfloor worker`` processes (the Faust app hosts the surge agent;
+the story stages run in the pipeline service), with one worker and with two sharing the partitions."""
+
+from __future__ import annotations
+
+from schemas import Alert
+from streams.alerting import alert_id_for
+from tests.conftest import consume_until, read_to_end
+from tests.streams.conftest import produce_items, write_pack
+from tests.streams.stories.conftest import (
+    copy_item, faust_group, start_worker, stop_workers, stories_pack, wait_committed,
+)
+from tests.streams.stories.corpus import syndicated_copies
+from tests.streams.stories.surge_corpus import burst, one_source, steady
+
+
+async def run_workers(settings, topics, tmp_path, count: int, items: list, first: list = ()) -> list[Alert]:
+    """Start ``count`` workers, feed ``first`` (and wait until it is storied), then ``items``; wait
+    until every mention was counted; return every alert."""
+    rules = tmp_path / "stories-rules.yaml"
+    write_pack(rules, stories_pack())
+    workers = [start_worker(settings, rules, tmp_path / f"worker{i}.log") for i in range(count)]
+    try:
+        if first:
+            await produce_items(settings, topics["items_raw"], list(first))
+            await consume_until(settings, topics["items_stories"], lambda rs: len(rs) >= len(first), timeout_secs=90)
+        await produce_items(settings, topics["items_raw"], items)
+        items = [*first, *items]
+        await consume_until(settings, topics["items_stories"], lambda rs: len(rs) >= len(items), timeout_secs=90)
+        await wait_committed(settings, faust_group(settings), topics["mentions"], timeout_secs=60)
+        await wait_committed(settings, f"{settings.topic_prefix}worker.alert", topics["items_stories"])
+        assert all(w.poll() is None for w in workers), "a worker exited"
+        return [Alert.model_validate_json(r.value) for r in await read_to_end(settings, topics["alerts"])]
+    finally:
+        stop_workers(workers)
+
+
+def assert_one_surge_for_the_burst_only(alerts: list[Alert]) -> None:
+    surges = [a for a in alerts if a.kind == "surge"]
+    assert len(surges) == 1, [a.description for a in surges]
+    surge = surges[0]
+    assert surge.trigger_id == "surge:escalation" and [e.id for e in surge.entities] == ["person:medvedev"]
+    assert surge.source_count >= 3 and "stories mentioning escalation × Dmitry Medvedev" in surge.description
+    assert surge.snippet.startswith("Items: ") and surge.snippet.count("(outlet-") >= 5
+
+
+async def test_one_worker_raises_one_surge_for_a_burst_and_none_for_a_steady_stream_or_a_lone_source(
+    settings, topics, tmp_path
+):
+    alerts = await run_workers(settings, topics, tmp_path, 1, steady() + one_source() + burst())
+    assert_one_surge_for_the_burst_only(alerts)
+
+
+async def test_two_workers_group_syndicated_copies_into_one_story_and_raise_one_surge(settings, topics, tmp_path):
+    copies = [copy_item(3000 + i, text, f"syndicate-{i}") for i, text in enumerate(syndicated_copies(20))]
+    # The wire story's first copy is indexed before the other 19 arrive, spread over both workers
+    # (copies that reach two workers at the same instant can open two stories: docs/stories.md).
+    alerts = await run_workers(settings, topics, tmp_path, 2, copies[1:] + steady() + one_source() + burst(),
+                               first=copies[:1])
+    ids = [a.alert_id for a in alerts]
+    assert len(ids) == len(set(ids)), "an alert id reached the topic twice"
+    assert_one_surge_for_the_burst_only(alerts)
+    copy_ids = {c.item_id for c in copies}
+    stories = {a.story_id for a in alerts if a.item_id in copy_ids}
+    assert len(stories) == 1, f"the copies split into {len(stories)} stories"
+    story_id = stories.pop()
+    assert alert_id_for("nuclear-threat", story_id) in ids
+    updates = sorted(a.source_count for a in alerts if a.kind == "story" and a.story_id == story_id)
+    assert updates == [2, 3, 5, 10, 20]
