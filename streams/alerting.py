@@ -59,6 +59,15 @@ def snippet_around(document: str, matches: list[Match], context: int = SNIPPET_C
     return document[start:end], start
 
 
+def headline(text: str, limit: int = 140) -> str:
+    """A display title for an item without one (a Telegram post): its first line, cut at a word."""
+    line = next((ln.strip() for ln in text.split("\n") if ln.strip()), "")
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1].rsplit(" ", 1)[0] or line[: limit - 1]
+    return cut.rstrip() + "…"
+
+
 def primary_entity(entities: list[EntityHit]) -> EntityHit | None:
     """The entity an alert is about: most mentions, then earliest mention."""
     if not entities:
@@ -87,7 +96,7 @@ def build_alert(classified: ClassifiedItem, trigger: TriggerHit, now: datetime, 
         source_id=item.source_id,
         item_id=item.item_id,
         url=item.url,
-        title=item.title,
+        title=item.title or headline(item.text),
         lang=item.lang,
         published_at=item.published_at,
         fetched_at=item.fetched_at,

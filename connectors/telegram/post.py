@@ -12,7 +12,7 @@ from datetime import datetime
 from schemas import Item
 from schemas.item import TelegramMeta
 
-from connectors.telegram.richtext import PERMALINK_BASE, Span, normalise, title_from, to_html, to_plain
+from connectors.telegram.richtext import PERMALINK_BASE, Span, normalise, to_html, to_plain
 
 MEDIA_KINDS = ("photo", "video", "document", "audio", "voice", "sticker", "poll", "location")
 _VIEWS = re.compile(r"^(\d+(?:[.,]\d+)?)\s*([KMB]?)$", re.IGNORECASE)
@@ -63,7 +63,9 @@ def post_to_item(post: Post, *, source_id: str, fetched_at: datetime, lang: str 
     channel = post.channel.lower()
     spans = normalise(list(post.spans))
     text = to_plain(spans)
-    title = title_from(text)
+    # A post has no title. Deriving one from the first line would make the classifier read that
+    # line twice (it analyses title + "\n" + text); the desk shows a headline derived at alert time.
+    title = ""
     return Item(
         item_id=item_id_for(channel, post.message_id),
         source_type="telegram",

@@ -160,11 +160,3 @@ def _groups_by(spans: list[Span], key):
             groups.append((k, [span]))
     return groups
 
-
-def title_from(text: str, limit: int = 140) -> str:
-    """The first non-empty line, cut at a word boundary to ``limit`` characters."""
-    line = next((ln.strip() for ln in text.split("\n") if ln.strip()), "")
-    if len(line) <= limit:
-        return line
-    cut = line[: limit - 1].rsplit(" ", 1)[0] or line[: limit - 1]
-    return cut.rstrip() + "…"

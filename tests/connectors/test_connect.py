@@ -14,7 +14,7 @@ import urllib.request
 from aiohttp import web
 from rss_helpers import rss, serve
 
-from conftest import consume_until
+from tests.conftest import consume_until
 from connectors.sources import publish_source
 from schemas import Item, Source
 

@@ -11,7 +11,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from rss_helpers import rss, serve
 
-from conftest import consume_until, wait_until
+from tests.conftest import consume_until, wait_until
 from connectors.http import make_session
 from connectors.loop import LoopConfig, PollingLoop
 from connectors.rss.source import RssSource

@@ -80,3 +80,11 @@ def test_expired_entries_are_forgotten_with_tombstones():
     ledger.flush(T0 + 7200, out)
     assert "a1" not in ledger.alerted and "k" not in ledger.windows
     assert {o.key for o in out if o.value is None} == {b"a:a1", b"c:k"}
+
+
+def test_headline_is_the_first_line_cut_at_a_word():
+    from streams.alerting import headline
+
+    assert headline("\n\nFirst line\nsecond") == "First line"
+    cut = headline("word " * 40, limit=30)
+    assert cut.endswith("…") and len(cut) <= 30 and not cut[:-1].endswith(" ")

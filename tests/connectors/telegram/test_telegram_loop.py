@@ -11,7 +11,7 @@ from fake_telethon import fixture_client
 from prometheus_client import CollectorRegistry
 from tg_helpers import serve_preview
 
-from conftest import consume_until
+from tests.conftest import consume_until
 from connectors.http import make_session
 from connectors.loop import LoopConfig, PollingLoop
 from connectors.state import SourceStateStore

@@ -8,7 +8,7 @@ from telethon.tl import types
 
 from connectors.telegram.entities import message_spans
 from connectors.telegram.page import parse_preview
-from connectors.telegram.richtext import Span, canonical_href, is_autolink, normalise, title_from, to_html, to_plain
+from connectors.telegram.richtext import Span, canonical_href, is_autolink, normalise, to_html, to_plain
 
 
 def page_spans(inner: str) -> list[Span]:
@@ -61,8 +61,3 @@ def test_unsafe_link_schemes_are_dropped_and_text_kept():
         'go &amp; <span class="tg-spoiler">secret</span>'
 
 
-def test_title_is_the_first_line_cut_at_a_word():
-    assert title_from("\n\nFirst line\nsecond") == "First line"
-    long = "Слово " * 40
-    cut = title_from(long, limit=30)
-    assert cut.endswith("…") and len(cut) <= 30 and not cut[:-1].endswith(" ")
