@@ -133,9 +133,10 @@ class StoryIndex:
             if bucket is None:
                 registered.append(key)
                 changes.append(self._set(key, Bucket(own.story_id, own.story_seen_at, seen_at)))
-            elif bucket.story_id == chosen.story_id:
-                bucket.last_seen = max(bucket.last_seen, seen_at)
-                self.buckets.move_to_end(key)
+            elif bucket.story_id == chosen.story_id and seen_at - bucket.last_seen > self.window_secs / 10:
+                # Keep a live story's buckets, written at a tenth of the window's granularity so a
+                # busy story does not cost 20 index records per copy.
+                changes.append(self._set(key, Bucket(bucket.story_id, bucket.story_seen_at, seen_at)))
         if registered and own.story_id not in self.signatures:
             self.signatures[own.story_id] = sig
             changes.append((f"s:{own.story_id}", {"sig": sig, "at": seen_at}))

@@ -33,5 +33,6 @@ async def test_created_topics_have_the_declared_partition_counts(settings):
 def test_topic_names_follow_the_prefix_and_compaction_is_declared_for_state_topics():
     assert TOPICS["items_raw"].name("watchfloor.") == "watchfloor.items.raw.v1"
     assert TOPICS["source_state"].name("x.") == "x.source-state.v1"
-    assert {k for k, s in TOPICS.items() if s.compacted} == {"sources", "rules", "source_state", "alert_ledger"}
+    assert {k for k, s in TOPICS.items() if s.compacted} == {"sources", "rules", "source_state", "alert_ledger",
+                                                                  "story_index", "story_book"}
     assert TOPICS["rules"].partitions(8) == 1
