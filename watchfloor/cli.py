@@ -42,6 +42,9 @@ def setup_logging(verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not verbose:
+        # aiokafka narrates every subscription and group join at INFO; keep its warnings only.
+        logging.getLogger("aiokafka").setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
