@@ -24,7 +24,7 @@ class StoryProbe(Message):
     item_id: str
     buckets: list[str] = Field(description="Band bucket keys 'b<band>:<hex>' on this partition.")
     signature: list[int] = Field(default_factory=list, description="The item's MinHash signature.")
-    seen_at: float = Field(0.0, description="When the item was first fetched (Unix time): orders stories.")
+    seen_at: float = Field(0.0, description="When the route stage saw the item (Unix time, increasing): orders stories.")
     probes: int = Field(1, ge=1, description="How many probes the item was split into (votes to wait for).")
     story_id: str | None = Field(None, description="For a bind: the story the buckets belong to.")
     story_seen_at: float = 0.0

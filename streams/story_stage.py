@@ -12,8 +12,8 @@ Three hops, because near-duplicates must meet on one partition but an item has 2
    number; a worker that is assigned a partition replays that index partition first, so a restart
    or a rebalance does not split stories.
 3. ``StoryResolveStage`` (``story-votes`` keyed by item_id → ``items.stories``): waits for the item's
-   votes, takes the oldest story (a total order, so two workers that saw two copies in opposite
-   orders agree), and tells the partitions that voted for a newer story to move the item's buckets
+   votes, takes the oldest story (by the route stage's stamp, then id: a total order, so two
+   partitions that saw two copies in opposite orders still agree), and tells the partitions that voted for a newer story to move the item's buckets
    to the chosen one ("bind" probes), so later copies meet the oldest story wherever they probe. Offsets are committed only below the oldest undecided item.
 
 Trade-offs: a story costs ~1 + 2p records per item over p ≤ partitions probes, and three hops of
@@ -38,10 +38,10 @@ from schemas import ClassifiedItem
 from schemas.story import StoryProbe, StoryVote
 from streams.deadletter import dead_letter_for, describe_validation_error
 from streams.stage import BatchStage, Output, _CountRebalances
-from streams.surge import mentions_of
 from streams.stories import (
-    StoryIndex, band_buckets, partition_of, resolve, shingles, signature, story_id_for, text_for_grouping,
+    StoryIndex, band_buckets, partition_of, shingles, signature, story_id_for, text_for_grouping,
 )
+from streams.surge import mentions_of
 from watchfloor.kafka import ce_type_for, cloudevent_headers, make_consumer
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,7 @@ class StoryRouteStage(BatchStage):
         self.stories_topic = stories_topic
         self.mentions_topic = mentions_topic  # None: no surge detection
         self.partitions = 1
+        self.stamped = 0.0
         super().__init__(settings, **kwargs)
 
     async def on_start(self) -> None:
@@ -131,10 +132,14 @@ class StoryRouteStage(BatchStage):
         for key in band_buckets(sig):
             groups.setdefault(partition_of(key, self.partitions), []).append(key)
         item = classified.item
+        # The order stories are told apart by: when this stage saw the item, strictly increasing.
+        # Index partitions receive probes in (nearly) this order, so "the story a bucket already
+        # has" and "the oldest story voted for" agree; fetch times do not (feeds arrive late).
+        self.stamped = max(time.time(), self.stamped + 1e-6)
         out = []
         for n, (_, keys) in enumerate(sorted(groups.items())):
             probe = StoryProbe(item_id=item.item_id, buckets=keys, signature=sig,
-                               seen_at=item.fetched_at.timestamp(), probes=len(groups),
+                               seen_at=self.stamped, probes=len(groups),
                                payload=classified.model_dump_json() if n == 0 else None)
             out.append(Output(self.probes_topic, keys[0].encode(), probe.to_bytes()))
         return out

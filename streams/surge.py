@@ -26,9 +26,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from pydantic import ValidationError
+
 from schemas import Alert, ClassifiedItem, EntityHit, ThemeHit
 from schemas.story import MentionEvent, SurgeSettings, SurgeThresholds
 from streams.alerting import alert_id_for
+from streams.deadletter import describe_validation_error
 from streams.topics import TOPICS
 from watchfloor.kafka import ce_type_for, cloudevent_headers
 
@@ -119,8 +122,9 @@ def surge_alert(mention: MentionEvent, window: dict, window_start: float, verdic
     )
 
 
-def attach_surge(app, settings) -> None:
-    """Add the surge agent and its tables to the worker's Faust app (``streams/worker.py``)."""
+def attach_surge(app, settings, metrics=None) -> None:
+    """Add the surge agent and its tables to the worker's Faust app (``streams/worker.py``);
+    ``metrics`` (the pipeline's ``WorkerMetrics``) counts surge alerts and undecodable mentions."""
     limits = settings.surge
     if not limits.enabled:
         return
@@ -135,7 +139,15 @@ def attach_surge(app, settings) -> None:
     @app.agent(mentions)
     async def count_mentions(stream):
         async for event in stream.events():
-            mention = MentionEvent.model_validate_json(event.value)
+            try:
+                mention = MentionEvent.model_validate_json(event.value or b"")
+            except ValidationError as exc:  # never let one bad record stop the agent
+                reason, detail = describe_validation_error(exc)
+                log.warning("Skipping mention at %s[%d]@%d: %s.", event.message.topic, event.message.partition,
+                            event.message.offset, detail)
+                if metrics is not None:
+                    metrics.deadletters.labels("validate", reason).inc()
+                continue
             key = f"{mention.theme}|{mention.entity_id}"
             window = add_mention(counts[key].current(), mention)
             counts[key] = window
@@ -147,7 +159,9 @@ def attach_surge(app, settings) -> None:
                 start = mention.at - (mention.at % span)
                 alert = surge_alert(mention, window, start, verdict, limits)
                 new_state["last_alert_at"] = mention.at
-                log.info("Surge alert %s: %s.", alert.alert_id, alert.description)
+                log.info("Surge alert %s: %s", alert.alert_id, alert.description)
+                if metrics is not None:
+                    metrics.alerts.labels(alert.severity, mention.theme).inc()
                 await alerts.send(key=alert.alert_id.encode(), value=alert.to_bytes(),
                                   headers=cloudevent_headers(CE_ALERT, event_id=alert.alert_id, time=alert.alerted_at))
             if new_state != state[key]:

@@ -13,9 +13,9 @@ from watchfloor.settings import Settings
 def run_worker(settings: Settings) -> int:
     (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
-    if settings.story_grouping:
-        attach_surge(app, settings)  # mentions come from the story route stage
     pipeline = Pipeline(settings, loop=app.loop)
+    if settings.story_grouping:
+        attach_surge(app, settings, pipeline.metrics)  # mentions come from the story stages
     worker = faust.Worker(app, pipeline, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()
     return 0
