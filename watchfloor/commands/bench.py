@@ -18,6 +18,7 @@ def register(sub) -> None:
     classify.add_argument("--budget-secs", type=float, default=3.0,
                           help="time limit per measurement, for the slow baseline (default %(default)s)")
     classify.set_defaults(func=_classify)
+    register_pipeline(inner)
 
 
 def bench_subparsers(sub):
@@ -44,4 +45,31 @@ def _classify(args) -> int:
     print(f"rule engine on {'CPU ' + str(cpu) if cpu is not None else 'one thread'}; "
           f"{args.docs} synthetic documents of ~2.4 KB (Latin and Cyrillic)", flush=True)
     print(bench.render(bench.run(sizes, docs=args.docs, budget_secs=args.budget_secs)))
+    return 0
+
+
+def register_pipeline(inner) -> None:
+    pipeline = inner.add_parser(
+        "pipeline", help="throughput and latency of the worker beside raw Kafka and a plain Faust agent")
+    pipeline.add_argument("--items", type=int, default=20000, help="items per throughput phase (default %(default)s)")
+    pipeline.add_argument("--rate", type=float, default=1000.0,
+                          help="offered load of the latency phase, items/s (default %(default)s)")
+    pipeline.add_argument("--latency-secs", type=float, default=10.0,
+                          help="length of the latency phase (default %(default)s)")
+    pipeline.add_argument("--json", action="store_true", help="end with one line of JSON holding every figure")
+    pipeline.set_defaults(func=_pipeline)
+
+
+def _pipeline(args) -> int:
+    import json
+
+    from streams.bench.run import run
+    from watchfloor.errors import ConfigError
+
+    if args.items < 100 or args.rate <= 0 or args.latency_secs <= 0:
+        raise ConfigError("--items must be at least 100, --rate and --latency-secs positive")
+    figures = run(items=args.items, rate=args.rate, latency_secs=args.latency_secs,
+                  say=lambda line: print(line, flush=True))
+    if args.json:
+        print(json.dumps(figures))
     return 0
