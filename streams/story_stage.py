@@ -152,7 +152,12 @@ class _RestoreIndex(_CountRebalances):
 
     async def on_partitions_assigned(self, assigned):
         await super().on_partitions_assigned(assigned)
-        await self.stage.restore([tp.partition for tp in assigned if tp.partition not in self.stage.indexes])
+        # aiokafka may already fetch for the new assignment: hold every batch until the index is back.
+        self.stage.restored.clear()
+        try:
+            await self.stage.restore([tp.partition for tp in assigned if tp.partition not in self.stage.indexes])
+        finally:
+            self.stage.restored.set()
 
 
 class StoryIndexStage(BatchStage):
@@ -163,6 +168,8 @@ class StoryIndexStage(BatchStage):
         self.index_topic = index_topic
         self.clock = clock
         self.indexes: dict[int, StoryIndex] = {}
+        self.restored = asyncio.Event()
+        self.restored.set()
         super().__init__(settings, **kwargs)
 
     def new_index(self) -> StoryIndex:
@@ -198,6 +205,18 @@ class StoryIndexStage(BatchStage):
                      sum(len(i.buckets) for i in indexes.values()))
         finally:
             await reader.stop()
+
+    @Service.task
+    async def _consume(self) -> None:
+        while not self.should_stop:
+            batches = await self.consumer.getmany(timeout_ms=self.poll_timeout_ms, max_records=self.max_batch)
+            await self.restored.wait()
+            batches = {tp: part for tp, part in batches.items() if tp in self.consumer.assignment()}
+            if not batches:
+                await self._update_lag()
+                continue
+            await self.deliver(self.process([r for part in batches.values() for r in part]))
+            await self.consumer.commit({tp: part[-1].offset + 1 for tp, part in batches.items()})
 
     def process(self, records: list) -> list[Output]:
         out: list[Output] = []

@@ -46,3 +46,20 @@ async def test_two_stories_sharing_stock_phrases_stay_apart_from_each_other_and_
     stories = {i.item_id: by_item[i.item_id].story_id for i in items}
     assert stories[items[0].item_id] == stories[items[3].item_id], "a wire copy was not grouped"
     assert len({stories[i.item_id] for i in items[:3]}) == 3, f"unrelated texts were grouped: {stories}"
+
+
+async def test_a_restarted_worker_rebuilds_the_index_and_book_so_later_copies_join_the_story(
+    settings, topics, run_pipeline
+):
+    copies = [copy_item(i, text, f"outlet-{i}") for i, text in enumerate(syndicated_copies(5))]
+    first = await run_pipeline(story_grouping=True)
+    await produce_items(settings, topics["items_raw"], copies[:1])
+    story_id = (await storied(settings, topics["items_stories"], 1))[copies[0].item_id].story_id
+    await first.stop()
+
+    await run_pipeline(story_grouping=True)  # a new worker: nothing in memory, everything from topics
+    await produce_items(settings, topics["items_raw"], copies[1:])
+    by_item = await storied(settings, topics["items_stories"], 5)
+    assert {c.story_id for c in by_item.values()} == {story_id}
+    alerts = await alerts_until(settings, topics["alerts"], lambda a: any(x.source_count == 5 for x in a))
+    assert sorted((a.kind, a.source_count) for a in alerts) == [("item", 1), ("story", 2), ("story", 3), ("story", 5)]
