@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 @dataclass
 class Pending:
     started: float
-    offsets: dict = field(default_factory=dict)  # TopicPartition → first offset of a vote
+    tp: TopicPartition  # an item's votes share a partition (keyed by item_id)
+    first: int
+    last: int
     votes: dict[int, StoryVote] = field(default_factory=dict)  # index partition → vote
 
 
@@ -40,6 +42,7 @@ class StoryResolveStage(BatchStage):
         self.probes_topic = probes_topic
         self.clock = clock
         self.pending: dict[str, Pending] = {}
+        self.spans: list[tuple[TopicPartition, int, int]] = []  # decided items' vote offsets, until committed
         super().__init__(settings, **kwargs)
 
     def process(self, records: list) -> list[Output]:
@@ -50,8 +53,9 @@ class StoryResolveStage(BatchStage):
             if isinstance(vote, Output):
                 out.append(vote)
                 continue
-            entry = self.pending.setdefault(vote.item_id, Pending(now))
-            entry.offsets.setdefault(TopicPartition(record.topic, record.partition), record.offset)
+            tp = TopicPartition(record.topic, record.partition)
+            entry = self.pending.setdefault(vote.item_id, Pending(now, tp, record.offset, record.offset))
+            entry.last = record.offset
             entry.votes[vote.partition] = vote  # a re-delivered vote replaces its twin
             if len(entry.votes) >= vote.probes:
                 out.extend(self.decide(vote.item_id))
@@ -59,6 +63,7 @@ class StoryResolveStage(BatchStage):
 
     def decide(self, item_id: str) -> list[Output]:
         entry = self.pending.pop(item_id)
+        self.spans.append((entry.tp, entry.first, entry.last))
         votes = list(entry.votes.values())
         carrier = next((v for v in votes if v.payload), None)
         if carrier is None:
@@ -78,12 +83,16 @@ class StoryResolveStage(BatchStage):
         await deliver_routed(self.producer, outputs)
 
     def commit_offsets(self, batches: dict) -> dict:
-        """Per partition: past the batch, unless an undecided item's first vote is older."""
-        offsets = {tp: part[-1].offset + 1 for tp, part in batches.items()}
-        for entry in self.pending.values():
-            for tp, first in entry.offsets.items():
-                if tp in offsets:
-                    offsets[tp] = min(offsets[tp], first)
+        """Per partition: past the batch, unless an undecided item's first vote is older; and never
+        between two votes of a decided item, so a re-read never finds half an item's votes."""
+        offsets = {}
+        for tp, part in batches.items():
+            offset = min([part[-1].offset + 1] + [e.first for e in self.pending.values() if e.tp == tp])
+            spans = [(first, last) for t, first, last in self.spans if t == tp]
+            while straddled := [first for first, last in spans if first < offset <= last]:
+                offset = min(straddled)
+            offsets[tp] = offset
+        self.spans = [(t, f, last) for t, f, last in self.spans if t not in offsets or last >= offsets[t]]
         return offsets
 
     @Service.task

@@ -127,3 +127,29 @@ def test_judge_holds_an_open_surge_until_the_ratio_falls_below_the_clear_ratio_a
     cooling = judge(burst, [1], 1, {"active": False, "last_alert_at": 0.0}, 60.0, LIMITS)
     assert cooling.active and not cooling.alert
     assert judge(burst, [1], 1, {"last_alert_at": 0.0}, LIMITS.cooldown_secs + 1, LIMITS).alert
+
+
+def test_the_resolver_never_commits_between_two_votes_of_one_item():
+    from types import SimpleNamespace
+
+    from aiokafka import TopicPartition
+
+    from schemas.story import StoryVote
+    from streams.story_resolve import StoryResolveStage
+
+    stage = StoryResolveStage.__new__(StoryResolveStage)  # process() and commit_offsets() need no broker
+    stage.pending, stage.spans, stage.clock = {}, [], lambda: 0.0
+    stage.stories_topic, stage.probes_topic, stage.mentions_topic = "stories", "probes", None
+
+    def record(offset, item, partition, probes=2):
+        vote = StoryVote(item_id=item, partition=partition, probes=probes, story_id="s", story_seen_at=1.0)
+        return SimpleNamespace(topic="votes", partition=0, offset=offset, key=item.encode(), value=vote.to_bytes())
+
+    tp = TopicPartition("votes", 0)
+    # x's votes at 10 and 12, y's first at 11: y holds the commit at 11, x is decided (no payload).
+    batch = [record(10, "x", 0), record(11, "y", 0), record(12, "x", 1)]
+    stage.process(batch)
+    assert "x" not in stage.pending and "y" in stage.pending
+    assert stage.commit_offsets({tp: batch}) == {tp: 10}, "restarting at 11 would re-read half of x"
+    stage.process(more := [record(13, "y", 1)])
+    assert stage.commit_offsets({tp: more}) == {tp: 14}
