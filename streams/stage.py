@@ -16,7 +16,6 @@ Contract:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from mode import Service
 
 from streams.deadletter import DeadLetter
-from watchfloor.kafka import make_consumer
+from watchfloor.kafka import make_consumer, send_all
 from watchfloor.metrics import WorkerMetrics
 from watchfloor.settings import Settings
 
@@ -116,12 +115,9 @@ class BatchStage(Service):
             await self.consumer.commit({tp: part[-1].offset + 1 for tp, part in batches.items()})
 
     async def deliver(self, outputs: list[Output]) -> None:
-        """Produce every output and wait until the broker acknowledged all of them."""
-        futures = [
-            await self.producer.send(o.topic, o.value, key=o.key, headers=list(o.headers)) for o in outputs
-        ]
-        if futures:
-            await asyncio.gather(*futures)
+        """Produce every output and wait until the broker acknowledged all of them (batched:
+        ``watchfloor.kafka.send_all``; outputs with ``partition``/``timestamp_ms`` are honoured)."""
+        await send_all(self.producer, outputs)
 
     async def _update_lag(self) -> None:
         behind = 0

@@ -4,6 +4,7 @@ embedded broker. One copy, imported everywhere, so it cannot drift."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 import uuid
@@ -13,6 +14,7 @@ from datetime import datetime
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.partitioner import DefaultPartitioner
 from pydantic import BaseModel
 
 from schemas.base import utcnow
@@ -75,6 +77,43 @@ async def start_producer(settings: Settings, **overrides) -> AIOKafkaProducer:
     producer = make_producer(settings, idempotent=False, **overrides)
     await producer.start()
     return producer
+
+
+_partitioner = DefaultPartitioner()
+
+
+async def send_all(producer: AIOKafkaProducer, outputs) -> None:
+    """Produce every output (``.topic``, ``.key``, ``.value``, ``.headers``, and optionally
+    ``.partition`` / ``.timestamp_ms``) and wait until the broker acknowledged all of them.
+
+    Records are packed into one ``BatchBuilder`` per partition and handed over with ``send_batch``:
+    ``producer.send`` per record waits on metadata and creates futures per record, which measured
+    as a tenth of a worker's time. Keys are partitioned as ``send`` would (murmur2, the Java
+    client's default), so a key's records land on the partition they always did, in order.
+    """
+    builders: dict[tuple[str, int], object] = {}
+    futures = []
+    partitions: dict[str, list[int]] = {}
+    for o in outputs:
+        part = getattr(o, "partition", None)
+        if part is None:
+            known = partitions.get(o.topic)
+            if known is None:
+                known = partitions[o.topic] = sorted(await producer.partitions_for(o.topic))
+            part = _partitioner(o.key, known, known)
+        slot = (o.topic, part)
+        builder = builders.get(slot)
+        if builder is None:
+            builder = builders[slot] = producer.create_batch()
+        stamp = getattr(o, "timestamp_ms", None)
+        if builder.append(timestamp=stamp, key=o.key, value=o.value, headers=list(o.headers)) is None:
+            futures.append(await producer.send_batch(builder, o.topic, partition=part))
+            builder = builders[slot] = producer.create_batch()
+            builder.append(timestamp=stamp, key=o.key, value=o.value, headers=list(o.headers))
+    for (topic, part), builder in builders.items():
+        futures.append(await producer.send_batch(builder, topic, partition=part))
+    if futures:
+        await asyncio.gather(*futures)
 
 
 def make_consumer(settings: Settings, *topics: str, **overrides) -> AIOKafkaConsumer:
