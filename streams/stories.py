@@ -85,6 +85,7 @@ class Bucket:
     story_id: str
     story_seen_at: float
     last_seen: float
+    origin: str = ""  # key of the index record that wrote it last
 
 
 @dataclass(frozen=True)
@@ -93,13 +94,18 @@ class Match:
     story_seen_at: float
 
 
+Change = tuple[str, dict | None]
+
+
 class StoryIndex:
     """Band buckets → story, for one partition; plus each story's representative signature.
 
     Contract: ``probe`` is deterministic given the order of calls, bounded by ``max_buckets``
-    (least recently seen evicted first) and by ``window_secs`` (``expire``). Changes are returned
-    as (key, value-or-None) pairs for the compacted index topic, so a restart rebuilds the same
-    index by ``apply``-ing them in order.
+    (least recently seen evicted first) and by ``window_secs`` (``expire``). Each call returns its
+    changes as records for the compacted index topic: one record per probe or bind (key
+    ``p:<item>@<seen_at>`` or ``b:<item>``) listing the buckets it wrote, with their stories'
+    signatures; a record whose buckets were all overwritten, expired or evicted is tombstoned. A
+    restart rebuilds the same index by ``apply``-ing the records in order.
     """
 
     def __init__(self, *, window_secs: float, min_similarity: float, max_buckets: int = 200_000):
@@ -108,9 +114,10 @@ class StoryIndex:
         self.max_buckets = max_buckets
         self.buckets: OrderedDict[str, Bucket] = OrderedDict()
         self.signatures: dict[str, list[int]] = {}
+        self.holders: dict[str, set[str]] = {}  # record key → the buckets it still holds
 
     def probe(self, item_id: str, buckets: list[str], sig: list[int], seen_at: float
-              ) -> tuple[Match, list[str], list[tuple[str, dict | None]]]:
+              ) -> tuple[Match, list[str], list[Change]]:
         """(the oldest similar story known here, else the item's own; buckets given to the item's
         own story; changes). An existing story wins over the item's own even when the item is
         older: every partition then agrees with the order the items arrived in."""
@@ -126,74 +133,91 @@ class StoryIndex:
             if best is None or (found.story_seen_at, found.story_id) < (best.story_seen_at, best.story_id):
                 best = found
         chosen = best or own
-        changes: list[tuple[str, dict | None]] = []
-        registered: list[str] = []
+        origin, writes, registered = f"p:{item_id}@{seen_at!r}", [], []
         for key in buckets:
             bucket = self.buckets.get(key)
             if bucket is None:
                 registered.append(key)
-                changes.append(self._set(key, Bucket(own.story_id, own.story_seen_at, seen_at)))
+                writes.append((key, Bucket(own.story_id, own.story_seen_at, seen_at, origin)))
             elif bucket.story_id == chosen.story_id and seen_at - bucket.last_seen > self.window_secs / 10:
-                # Keep a live story's buckets, written at a tenth of the window's granularity so a
-                # busy story does not cost 20 index records per copy.
-                changes.append(self._set(key, Bucket(bucket.story_id, bucket.story_seen_at, seen_at)))
-        if registered and own.story_id not in self.signatures:
-            self.signatures[own.story_id] = sig
-            changes.append((f"s:{own.story_id}", {"sig": sig, "at": seen_at}))
-        return chosen, registered, changes + self._evict_overflow()
+                # Keep a live story's buckets, refreshed at a tenth of the window's granularity so a
+                # busy story is not rewritten by every copy.
+                writes.append((key, Bucket(bucket.story_id, bucket.story_seen_at, seen_at, origin)))
+        if registered:
+            self.signatures.setdefault(own.story_id, sig)
+        return chosen, registered, self._write(origin, writes) + self._evict_overflow()
 
-    def bind(self, buckets: list[str], story_id: str, story_seen_at: float, sig: list[int]
-             ) -> list[tuple[str, dict | None]]:
+    def bind(self, item_id: str, buckets: list[str], story_id: str, story_seen_at: float, sig: list[int]
+             ) -> list[Change]:
         """The resolver put an item with these buckets into ``story_id``: buckets held by a newer
         story move to it, so later copies meet the oldest story wherever they probe."""
-        changes = []
-        for key in buckets:
-            bucket = self.buckets.get(key)
-            if bucket is not None and (story_seen_at, story_id) < (bucket.story_seen_at, bucket.story_id):
-                changes.append(self._set(key, Bucket(story_id, story_seen_at, bucket.last_seen)))
-        if changes and story_id not in self.signatures:
-            self.signatures[story_id] = sig
-            changes.append((f"s:{story_id}", {"sig": sig, "at": story_seen_at}))
-        return changes
+        origin = f"b:{item_id}"
+        writes = [(key, Bucket(story_id, story_seen_at, bucket.last_seen, origin)) for key in buckets
+                  if (bucket := self.buckets.get(key)) is not None
+                  and (story_seen_at, story_id) < (bucket.story_seen_at, bucket.story_id)]
+        if writes:
+            self.signatures.setdefault(story_id, sig)
+        return self._write(origin, writes)
 
-    def expire(self, now: float) -> list[tuple[str, dict | None]]:
+    def expire(self, now: float) -> list[Change]:
         """Forget buckets not seen within the window, and signatures no bucket points to."""
-        changes = []
+        changes: list[Change] = []
         while self.buckets:
             key, bucket = next(iter(self.buckets.items()))
             if now - bucket.last_seen <= self.window_secs:
                 break
             del self.buckets[key]
-            changes.append((key, None))
+            changes += self._release(bucket.origin, key)
+        self.prune_signatures()
+        return changes
+
+    def prune_signatures(self) -> None:
         live = {b.story_id for b in self.buckets.values()}
         for story_id in [s for s in self.signatures if s not in live]:
             del self.signatures[story_id]
-            changes.append((f"s:{story_id}", None))
-        return changes
 
     def apply(self, key: str, value: dict | None) -> None:
         """Replay one index-topic record (restore after a restart or a rebalance)."""
-        if key.startswith("s:"):
-            if value is None:
-                self.signatures.pop(key[2:], None)
-            else:
-                self.signatures[key[2:]] = value["sig"]
-        elif value is None:
-            self.buckets.pop(key, None)
-        else:
-            self.buckets[key] = Bucket(value["story"], value["story_at"], value["at"])
+        if value is None:
+            for bucket_key in self.holders.pop(key, ()):
+                del self.buckets[bucket_key]
+            return
+        self.signatures.update(value["sigs"])
+        self._write(key, [(k, Bucket(story, story_at, at, key)) for k, story, story_at, at in value["sets"]])
+        self._evict_overflow()  # single buckets evicted by the cap have no record of their own
+
+    def _write(self, origin: str, writes: list[tuple[str, Bucket]]) -> list[Change]:
+        if not writes:
+            return []
+        changes: list[Change] = []
+        for key, bucket in writes:
+            old = self.buckets.get(key)
+            self.buckets[key] = bucket
             self.buckets.move_to_end(key)
+            self.holders.setdefault(origin, set()).add(key)
+            if old is not None and old.origin != origin:
+                changes += self._release(old.origin, key)
+        stories = {b.story_id for _, b in writes}
+        record = {"sets": [[k, b.story_id, b.story_seen_at, b.last_seen] for k, b in writes],
+                  "sigs": {s: self.signatures[s] for s in stories if s in self.signatures}}
+        return [(origin, record), *changes]
 
-    def _set(self, key: str, bucket: Bucket) -> tuple[str, dict]:
-        self.buckets[key] = bucket
-        self.buckets.move_to_end(key)
-        return key, {"story": bucket.story_id, "story_at": bucket.story_seen_at, "at": bucket.last_seen}
+    def _release(self, origin: str, key: str) -> list[Change]:
+        """``origin`` no longer holds ``key``; its record is tombstoned when it holds nothing."""
+        held = self.holders.get(origin)
+        if held is None:
+            return []
+        held.discard(key)
+        if held:
+            return []
+        del self.holders[origin]
+        return [(origin, None)]
 
-    def _evict_overflow(self) -> list[tuple[str, dict | None]]:
-        changes = []
+    def _evict_overflow(self) -> list[Change]:
+        changes: list[Change] = []
         while len(self.buckets) > self.max_buckets:
-            key, _ = self.buckets.popitem(last=False)
-            changes.append((key, None))
+            key, bucket = self.buckets.popitem(last=False)
+            changes += self._release(bucket.origin, key)
         return changes
 
 

@@ -16,8 +16,8 @@ Three hops, because near-duplicates must meet on one partition but an item has 2
    partitions that saw two copies in opposite orders still agree), and tells the partitions that voted for a newer story to move the item's buckets
    to the chosen one ("bind" probes), so later copies meet the oldest story wherever they probe. Offsets are committed only below the oldest undecided item.
 
-Trade-offs: a story costs ~1 + 2p records per item over p ≤ partitions probes, and three hops of
-latency (~tens of ms each). The index is bounded by a time window (``story_window_secs``) and a
+Trade-offs: a story costs ~3p + 1 records per item over p ≤ partitions probes (probes, votes, index
+records; then the storied item), and three hops of latency (~tens of ms each). The index is bounded by a time window (``story_window_secs``) and a
 bucket cap; a story that goes quiet longer than the window starts afresh. A vote that never arrives
 (a stuck partition) is waited for ``VOTE_TIMEOUT_SECS``, then the item is decided without it.
 """
@@ -200,6 +200,8 @@ class StoryIndexStage(BatchStage):
                 for tp, part in (await reader.getmany(timeout_ms=200)).items():
                     for r in part:
                         indexes[tp.partition].apply(r.key.decode(), json.loads(r.value) if r.value else None)
+            for index in indexes.values():
+                index.prune_signatures()
             self.indexes.update(indexes)
             log.info("Story index restored for partitions %s (%d buckets).", partitions,
                      sum(len(i.buckets) for i in indexes.values()))
@@ -227,7 +229,8 @@ class StoryIndexStage(BatchStage):
                 continue
             index = self.indexes.setdefault(record.partition, self.new_index())
             if probe.kind == "bind":
-                changes = index.bind(probe.buckets, probe.story_id, probe.story_seen_at, probe.signature)
+                changes = index.bind(probe.item_id, probe.buckets, probe.story_id, probe.story_seen_at,
+                                     probe.signature)
             else:
                 match, _, changes = index.probe(probe.item_id, probe.buckets, probe.signature, probe.seen_at)
                 vote = StoryVote(item_id=probe.item_id, partition=record.partition, probes=probe.probes,

@@ -65,7 +65,7 @@ _SPECS = [
               description="Internal: an item's LSH band buckets, on the partition that owns them."),
     TopicSpec("story_votes", "story-votes.v1", "item_id", StoryVote,
               description="Internal: each index partition's story for an item."),
-    TopicSpec("story_index", "story-index.v1", "band bucket or s:<story_id>", None, compacted=True,
+    TopicSpec("story_index", "story-index.v1", "p:<item_id>@<stamp> or b:<item_id>", None, compacted=True,
               description="Internal: the story index of each probe partition (same partition number)."),
     # Internal: every worker reads it whole, like the alert ledger; one partition keeps that cheap.
     TopicSpec("story_book", "story-book.v1", "story_id", StoryEntry, partitioned=False, compacted=True,

@@ -61,21 +61,31 @@ def test_two_partitions_that_saw_two_copies_in_opposite_orders_resolve_both_to_t
     as_pairs = lambda *ms: [(m.story_id, m.story_seen_at) for m in ms]  # noqa: E731
     assert resolve(as_pairs(x0, x1)) == resolve(as_pairs(y0, y1)) == (story_id_for("x"), 10.0)
     # The resolver's bind moves partition 1's buckets to the older story for later copies.
-    p1.bind(shared, story_id_for("x"), 10.0, sig_x)
+    p1.bind("x", shared, story_id_for("x"), 10.0, sig_x)
     later, _, _ = p1.probe("z", shared, sig_y, 30.0)
     assert later.story_id == story_id_for("x")
 
 
 def test_an_index_rebuilt_from_its_change_records_answers_like_the_original():
-    original = StoryIndex(window_secs=3600, min_similarity=0.3)
-    log = []
+    # A small cap forces evictions; a bind moves buckets; an unrelated story expires: every kind of
+    # change (records, overwrites, tombstones) is in the log.
+    original = StoryIndex(window_secs=3600, min_similarity=0.3, max_buckets=45)
+    sig_a = signature(shingles(APART_A))
+    log = original.probe("apart", band_buckets(sig_a), sig_a, -5000.0)[2]
     for n, text in enumerate(syndicated_copies(5)):
         sig = signature(shingles(text))
         log += original.probe(f"i{n}", band_buckets(sig), sig, float(n))[2]
-    rebuilt = StoryIndex(window_secs=3600, min_similarity=0.3)
+    sig_b = signature(shingles(syndicated_copies(5)[4]))
+    log += original.bind("i4", band_buckets(sig_b), "story-older", -1.0, sig_b)
+    log += original.expire(now=100.0)
+    assert any(value is None for _, value in log) and original.holders
+    rebuilt = StoryIndex(window_secs=3600, min_similarity=0.3, max_buckets=45)
     for key, value in log:
         rebuilt.apply(key, value)
+    rebuilt.prune_signatures()
+    original.prune_signatures()
     assert rebuilt.buckets == original.buckets and rebuilt.signatures == original.signatures
+    assert rebuilt.holders == original.holders
     sig = signature(shingles(syndicated_copies(7)[6]))
     assert rebuilt.probe("late", band_buckets(sig), sig, 9.0)[0] == original.probe("late", band_buckets(sig), sig, 9.0)[0]
 
@@ -85,8 +95,8 @@ def test_the_index_forgets_buckets_older_than_its_window_and_tombstones_them():
     sig = signature(shingles(WIRE))
     index.probe("old", band_buckets(sig), sig, 0.0)
     changes = index.expire(now=500.0)
-    assert not index.buckets and not index.signatures
-    assert all(value is None for _, value in changes) and len(changes) == len(band_buckets(sig)) + 1
+    assert not index.buckets and not index.signatures and not index.holders
+    assert changes == [(f"p:old@{0.0!r}", None)], "one record per probe, one tombstone for it"
 
 
 def mention(n: int, source: str, story: str | None = None) -> MentionEvent:
