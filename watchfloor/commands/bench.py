@@ -19,6 +19,7 @@ def register(sub) -> None:
                           help="time limit per measurement, for the slow baseline (default %(default)s)")
     classify.set_defaults(func=_classify)
     register_pipeline(inner)
+    register_soak(inner)
 
 
 def bench_subparsers(sub):
@@ -72,4 +73,25 @@ def _pipeline(args) -> int:
                   say=lambda line: print(line, flush=True))
     if args.json:
         print(json.dumps(figures))
+    return 0
+
+
+def register_soak(inner) -> None:
+    soak = inner.add_parser("soak", help="one worker at a constant rate for minutes, its memory sampled")
+    soak.add_argument("--minutes", type=float, default=10.0, help="length of the run (default %(default)s)")
+    soak.add_argument("--rate", type=float, default=200.0, help="offered load, items/s (default %(default)s)")
+    soak.add_argument("--json", action="store_true", help="end with one line of JSON holding the figures")
+    soak.set_defaults(func=_soak)
+
+
+def _soak(args) -> int:
+    import json
+
+    from streams.bench.soak import soak
+    from watchfloor.errors import ConfigError
+
+    if args.minutes <= 0 or args.rate <= 0:
+        raise ConfigError("--minutes and --rate must be positive")
+    figures = soak(minutes=args.minutes, rate=args.rate, say=lambda line: print(line, flush=True))
+    print(json.dumps(figures) if args.json else "\n".join(f"{k}: {v}" for k, v in figures.items()))
     return 0
