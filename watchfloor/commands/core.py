@@ -90,6 +90,7 @@ def _run(args) -> int:
     from watchfloor.supervisor import Child, Supervisor, watchfloor_argv
 
     settings = load_settings()
+    _check_before_start(settings, demo=args.demo)
     children: list[Child] = []
     shared_env: dict[str, str] = {}
     if args.demo:
@@ -108,3 +109,15 @@ def _run(args) -> int:
     children.append(Child("desk", watchfloor_argv("web"), env=shared_env))
     print(f"Desk: http://{settings.web_host}:{settings.web_port}/  (Ctrl-C stops everything)", flush=True)
     return Supervisor(settings, children).run()
+
+
+def _check_before_start(settings, *, demo: bool) -> None:
+    """Load the rule pack and the sources file the children will load, before anything starts: a
+    mistake is one line naming the file, line or field (``ConfigError``), with no broker or child
+    process left behind, instead of a worker dying after the broker came up."""
+    from connectors.sources import load_sources_file, sources_path
+    from streams.rules import compile_pack, load_pack
+
+    compile_pack(load_pack(settings.rules_path))
+    if not demo:  # the demo server writes its own sources file when it starts
+        load_sources_file(sources_path(settings))
