@@ -20,7 +20,7 @@ from schemas import ClassifiedItem
 from schemas.story import StoryProbe, StoryVote
 from streams.stage import BatchStage, Output
 from streams.stories import resolve
-from streams.story_stage import VOTE_TIMEOUT_SECS, _decode, deliver_routed, mention_outputs, storied_output
+from streams.story_stage import VOTE_TIMEOUT_SECS, _decode, mention_outputs, storied_output
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +78,6 @@ class StoryResolveStage(BatchStage):
                                   story_id=story_id, story_seen_at=story_seen_at)
                 out.append(Output(self.probes_topic, v.buckets[0].encode(), bind.to_bytes()))
         return out
-
-    async def deliver(self, outputs: list[Output]) -> None:
-        await deliver_routed(self.producer, outputs)
 
     def commit_offsets(self, batches: dict) -> dict:
         """Per partition: past the batch, unless an undecided item's first vote is older; and never

@@ -52,19 +52,11 @@ VOTE_TIMEOUT_SECS = 30.0
 
 @dataclass(frozen=True)
 class RoutedOutput(Output):
-    """An output for an explicit partition, or with an explicit record time (event time)."""
+    """An output for an explicit partition, or with an explicit record time (event time);
+    ``BatchStage.deliver`` (``watchfloor.kafka.send_all``) honours both."""
 
     partition: int | None = None
     timestamp_ms: int | None = None
-
-
-async def deliver_routed(producer, outputs: list[Output]) -> None:
-    """``BatchStage.deliver`` that honours ``RoutedOutput``: produce all, then await every ack."""
-    futures = [await producer.send(o.topic, o.value, key=o.key, headers=list(o.headers),
-                                   partition=getattr(o, "partition", None),
-                                   timestamp_ms=getattr(o, "timestamp_ms", None)) for o in outputs]
-    if futures:
-        await asyncio.gather(*futures)
 
 
 def storied_output(topic: str, classified: ClassifiedItem) -> Output:
@@ -123,9 +115,6 @@ class StoryRouteStage(BatchStage):
                 continue
             out.extend(self.probes(classified, signature(grams)))
         return out
-
-    async def deliver(self, outputs: list[Output]) -> None:
-        await deliver_routed(self.producer, outputs)
 
     def probes(self, classified: ClassifiedItem, sig: list[int]) -> list[Output]:
         groups: dict[int, list[str]] = {}
@@ -243,9 +232,6 @@ class StoryIndexStage(BatchStage):
     def _index_outputs(self, partition: int, changes) -> list[Output]:
         return [RoutedOutput(self.index_topic, key.encode(), json.dumps(value).encode() if value else None,
                                   partition=partition) for key, value in changes]
-
-    async def deliver(self, outputs: list[Output]) -> None:
-        await deliver_routed(self.producer, outputs)
 
     @Service.timer(60.0)
     async def _expire(self) -> None:
