@@ -1,0 +1,114 @@
+"""The broker stops answering for 20 s and comes back: the worker and the connector reconnect by
+themselves, neither crashes, and every item published during and after the outage is classified.
+
+"Stopped" is SIGSTOP/SIGCONT of the broker process: the embedded tansu broker keeps its data in
+memory only, so a real restart would be a new, empty cluster (topics, offsets and the alert ledger
+gone), which is a different fault from a broker that goes away and comes back with its log. A
+frozen broker is the harder case for clients, too: connections stay open and requests hang instead
+of failing fast. The test runs its own broker so that freezing it cannot disturb other tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+import uuid
+
+import pytest
+
+from schemas import ClassifiedItem
+from tests.conftest import consume_until
+from tests.faults.conftest import Feeds, process_env, serve_feeds, start, stop
+from watchfloor.broker import EmbeddedBroker
+from watchfloor.kafka import create_topics, topic_names
+from watchfloor.settings import Settings
+
+OUTAGE_SECS = 20.0
+
+
+@pytest.fixture
+def own_broker():
+    with EmbeddedBroker("127.0.0.1", 0) as running:
+        yield running
+
+
+def add_items(feeds: Feeds, start_n: int, count: int) -> set[str]:
+    texts = ["Medvedev again threatened to use nuclear weapons against Kyiv.",
+             "The EU adopted its 19th sanctions package targeting the shadow fleet.",
+             "The city council voted to repair the tram line on Tuesday."]
+    new = [(f"g{n}", f"{texts[n % 3]} Report {n}.") for n in range(start_n, start_n + count)]
+    feeds.entries.setdefault("wire", []).extend(new)
+    return {guid for guid, _ in new}
+
+
+async def classified_guids(settings, topic: str, wanted: set[str], timeout_secs: float) -> set[str]:
+    def guids(records) -> set[str]:  # the feed's guid is the last part of the item's link
+        return {ClassifiedItem.model_validate_json(r.value).item.url.rsplit("/", 1)[-1] for r in records}
+
+    records = await consume_until(settings, topic, lambda rs: wanted <= guids(rs), timeout_secs=timeout_secs)
+    return guids(records)
+
+
+async def test_worker_and_connector_survive_a_20s_broker_stop_and_process_everything_after(own_broker, tmp_path):
+    settings = Settings(kafka_bootstrap=own_broker.bootstrap, topic_prefix=f"t{uuid.uuid4().hex[:8]}.",
+                        topic_partitions=2, data_dir=tmp_path / "data")
+    await create_topics(settings)
+    names = topic_names(settings)
+    feeds = Feeds()
+    before = add_items(feeds, 0, 20)
+    async with serve_feeds(feeds) as base:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(f"sources:\n  - {{id: wire, type: rss, url: '{base}/wire', poll_interval_secs: 1}}\n")
+        env = process_env(settings, WATCHFLOOR_SOURCES_PATH=str(sources))
+        procs = {name: start(name, env, tmp_path / f"{name}.log") for name in ("worker", "connect")}
+        try:
+            await classified_guids(settings, names["items_classified"], before, 90)
+            os.kill(own_broker.proc.pid, signal.SIGSTOP)
+            try:
+                during = add_items(feeds, 20, 20)
+                deadline = time.monotonic() + OUTAGE_SECS
+                while time.monotonic() < deadline:  # the outage itself; meanwhile nobody may exit
+                    assert all(p.poll() is None for p in procs.values()), "a process exited during the outage"
+                    await asyncio.sleep(0.5)
+            finally:
+                os.kill(own_broker.proc.pid, signal.SIGCONT)
+            after = add_items(feeds, 40, 20)
+            await classified_guids(settings, names["items_classified"], before | during | after, 120)
+            assert all(p.poll() is None for p in procs.values()), "a process exited after the outage"
+        finally:
+            codes = {name: stop(p) for name, p in procs.items()}
+    logs = {name: (tmp_path / f"{name}.log").read_text(errors="replace") for name in procs}
+    assert codes == {"worker": 0, "connect": 0}, logs
+    for name, text in logs.items():
+        assert "Traceback" not in text, f"{name} logged a traceback:\n{text[-3000:]}"
+
+
+async def test_worker_and_connector_survive_a_real_broker_restart_with_topics_created_again(own_broker, tmp_path):
+    """A real restart of the memory-only broker on the same port: an empty cluster, on which the
+    topics are created again (as ``watchfloor run`` does at start). Items published after it are
+    all classified, and neither process crashes."""
+    settings = Settings(kafka_bootstrap=own_broker.bootstrap, topic_prefix=f"t{uuid.uuid4().hex[:8]}.",
+                        topic_partitions=2, data_dir=tmp_path / "data")
+    await create_topics(settings)
+    names = topic_names(settings)
+    feeds = Feeds()
+    before = add_items(feeds, 0, 10)
+    async with serve_feeds(feeds) as base:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(f"sources:\n  - {{id: wire, type: rss, url: '{base}/wire', poll_interval_secs: 1}}\n")
+        env = process_env(settings, WATCHFLOOR_SOURCES_PATH=str(sources))
+        procs = {name: start(name, env, tmp_path / f"{name}.log") for name in ("worker", "connect")}
+        try:
+            await classified_guids(settings, names["items_classified"], before, 90)
+            own_broker.stop()
+            own_broker.start()
+            await create_topics(settings)
+            after = add_items(feeds, 10, 20)
+            await classified_guids(settings, names["items_classified"], after, 120)
+            assert all(p.poll() is None for p in procs.values()), "a process exited after the restart"
+        finally:
+            codes = {name: stop(p) for name, p in procs.items()}
+    logs = {name: (tmp_path / f"{name}.log").read_text(errors="replace") for name in procs}
+    assert codes == {"worker": 0, "connect": 0}, logs
