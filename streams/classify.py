@@ -16,6 +16,9 @@ from watchfloor.kafka import ce_type_for, cloudevent_headers
 log = logging.getLogger(__name__)
 
 CE_CLASSIFIED = ce_type_for(ClassifiedItem)
+# "1" when the item has a theme or a trigger: only those can alert or count towards a surge, so the
+# story stages skip the rest without parsing them (most news matches nothing).
+RELEVANT_HEADER = "wf_relevant"
 
 
 def classify_item(item: Item, rules, now=None) -> ClassifiedItem:
@@ -62,5 +65,6 @@ class ClassifyStage(BatchStage):
             self.metrics.classify_duration.observe(time.perf_counter() - started)
             self.metrics.items_classified.labels(item.source_type).inc()
             headers = cloudevent_headers(CE_CLASSIFIED, event_id=f"{item.item_id}#{item.revision}", time=now)
+            headers.append((RELEVANT_HEADER, b"1" if classified.themes or classified.triggers else b"0"))
             out.append(Output(self.classified_topic, item.item_id.encode("utf-8"), classified.to_bytes(), headers))
         return out

@@ -36,6 +36,7 @@ from pydantic import ValidationError
 
 from schemas import ClassifiedItem
 from schemas.story import StoryProbe, StoryVote
+from streams.classify import RELEVANT_HEADER
 from streams.deadletter import dead_letter_for, describe_validation_error
 from streams.stage import BatchStage, Output, _CountRebalances
 from streams.stories import (
@@ -102,9 +103,13 @@ class StoryRouteStage(BatchStage):
     def process(self, records: list) -> list[Output]:
         out: list[Output] = []
         for record in records:
+            if (RELEVANT_HEADER, b"0") in (record.headers or ()):
+                continue  # no theme and no trigger: nothing to alert on or count, no story needed
             classified = _decode(self, record, ClassifiedItem)
             if isinstance(classified, Output):
                 out.append(classified)
+                continue
+            if not classified.themes and not classified.triggers:
                 continue
             item = classified.item
             grams = shingles(text_for_grouping(item.title, item.text))
