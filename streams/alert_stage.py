@@ -6,11 +6,9 @@ import logging
 from datetime import datetime, timezone
 
 from mode import Service
-from pydantic import ValidationError
 
 from schemas import Alert, ClassifiedItem
 from streams.alerting import build_alert, cooldown_key
-from streams.deadletter import dead_letter_for, describe_validation_error
 from streams.ledger import AlertLedger, wall_clock
 from streams.stage import BatchStage, Output
 from streams.storybook import StoryBook
@@ -49,12 +47,9 @@ class AlertStage(BatchStage):
         stamp = datetime.fromtimestamp(now, tz=timezone.utc)
         out: list[Output] = []
         for record in records:
-            try:
-                classified = ClassifiedItem.model_validate_json(record.value if record.value is not None else b"")
-            except ValidationError as exc:
-                reason, detail = describe_validation_error(exc)
-                stage = "decode" if reason == "undecodable" else "validate"
-                out.append(self.dead_letter(dead_letter_for(record, stage, reason, detail)))
+            classified = self.decode(record, ClassifiedItem)
+            if isinstance(classified, Output):
+                out.append(classified)
                 continue
             story = self.story_book.observe(classified, now, out) if self.story_book else None
             for trigger in classified.triggers:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import logging
 import time
 
-from pydantic import ValidationError
-
 from schemas import ClassifiedItem, Item, utcnow
-from streams.deadletter import dead_letter_for, describe_validation_error
+from streams.deadletter import dead_letter_for
 from streams.rules_runtime import RulesHolder
 from streams.stage import BatchStage, Output
 from watchfloor.kafka import ce_type_for, cloudevent_headers
@@ -47,12 +45,9 @@ class ClassifyStage(BatchStage):
         now = utcnow()
         out: list[Output] = []
         for record in records:
-            try:
-                item = Item.model_validate_json(record.value if record.value is not None else b"")
-            except ValidationError as exc:
-                reason, detail = describe_validation_error(exc)
-                stage = "decode" if reason == "undecodable" else "validate"
-                out.append(self.dead_letter(dead_letter_for(record, stage, reason, detail)))
+            item = self.decode(record, Item)
+            if isinstance(item, Output):
+                out.append(item)
                 continue
             started = time.perf_counter()
             try:

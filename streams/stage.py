@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from mode import Service
 
-from streams.deadletter import DeadLetter
+from pydantic import ValidationError
+
+from streams.deadletter import DeadLetter, dead_letter_for, describe_validation_error
 from watchfloor.kafka import make_consumer, send_all
 from watchfloor.metrics import WorkerMetrics
 from watchfloor.settings import Settings
@@ -81,6 +83,15 @@ class BatchStage(Service):
 
     def process(self, records: list) -> list[Output]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def decode(self, record, model):
+        """The record's value as ``model``, or the dead-letter ``Output`` that replaces it."""
+        try:
+            return model.model_validate_json(record.value if record.value is not None else b"")
+        except ValidationError as exc:
+            reason, detail = describe_validation_error(exc)
+            stage = "decode" if reason == "undecodable" else "validate"
+            return self.dead_letter(dead_letter_for(record, stage, reason, detail))
 
     def dead_letter(self, letter: DeadLetter) -> Output:
         self.metrics.deadletters.labels(letter.stage, letter.reason).inc()

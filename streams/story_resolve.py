@@ -20,7 +20,7 @@ from schemas import ClassifiedItem
 from schemas.story import StoryProbe, StoryVote
 from streams.stage import BatchStage, Output
 from streams.stories import resolve
-from streams.story_stage import VOTE_TIMEOUT_SECS, _decode, mention_outputs, storied_output
+from streams.story_stage import VOTE_TIMEOUT_SECS, mention_outputs, storied_output
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class StoryResolveStage(BatchStage):
         out: list[Output] = []
         now = self.clock()
         for record in records:
-            vote = _decode(self, record, StoryVote)
+            vote = self.decode(record, StoryVote)
             if isinstance(vote, Output):
                 out.append(vote)
                 continue

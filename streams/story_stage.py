@@ -32,12 +32,10 @@ from dataclasses import dataclass
 
 from aiokafka import TopicPartition
 from mode import Service
-from pydantic import ValidationError
 
 from schemas import ClassifiedItem
 from schemas.story import StoryProbe, StoryVote
 from streams.classify import RELEVANT_HEADER
-from streams.deadletter import dead_letter_for, describe_validation_error
 from streams.stage import BatchStage, Output, _CountRebalances
 from streams.stories import (
     StoryIndex, band_buckets, partition_of, shingles, signature, story_id_for, text_for_grouping,
@@ -75,15 +73,6 @@ def mention_outputs(topic: str | None, classified: ClassifiedItem) -> list[Outpu
             for m in mentions_of(classified)]
 
 
-def _decode(stage: BatchStage, record, model):
-    try:
-        return model.model_validate_json(record.value if record.value is not None else b"")
-    except ValidationError as exc:
-        reason, detail = describe_validation_error(exc)
-        return stage.dead_letter(dead_letter_for(record, "decode" if reason == "undecodable" else "validate",
-                                                 reason, detail))
-
-
 class StoryRouteStage(BatchStage):
     """Consumes ``items.classified``; produces probes (or, for short texts, the storied item)."""
 
@@ -105,7 +94,7 @@ class StoryRouteStage(BatchStage):
         for record in records:
             if (RELEVANT_HEADER, b"0") in (record.headers or ()):
                 continue  # no theme and no trigger: nothing to alert on or count, no story needed
-            classified = _decode(self, record, ClassifiedItem)
+            classified = self.decode(record, ClassifiedItem)
             if isinstance(classified, Output):
                 out.append(classified)
                 continue
@@ -217,7 +206,7 @@ class StoryIndexStage(BatchStage):
     def process(self, records: list) -> list[Output]:
         out: list[Output] = []
         for record in records:
-            probe = _decode(self, record, StoryProbe)
+            probe = self.decode(record, StoryProbe)
             if isinstance(probe, Output):
                 out.append(probe)
                 continue
