@@ -18,12 +18,13 @@ WORKER_ARGV = [sys.executable, "-m", "watchfloor", "worker"]
 PEER_ARGV = [sys.executable, "-m", "streams.bench.peer"]
 
 
-def phase_settings(bootstrap: str, workdir: Path, partitions: int = 4) -> Settings:
+def phase_settings(bootstrap: str, workdir: Path, partitions: int = 4, **overrides) -> Settings:
     """Settings of one phase: its own topic prefix and data directory on the bench's broker."""
     prefix = f"bench{uuid.uuid4().hex[:8]}."
-    return Settings(kafka_bootstrap=bootstrap, topic_prefix=prefix, topic_partitions=partitions,
-                    data_dir=workdir / prefix.rstrip("."), kafka_idempotence="off",
-                    worker_metrics_port=-1, alert_cooldown_secs=0)
+    values = dict(kafka_bootstrap=bootstrap, topic_prefix=prefix, topic_partitions=partitions,
+                  data_dir=workdir / prefix.rstrip("."), kafka_idempotence="off",
+                  worker_metrics_port=-1, alert_cooldown_secs=0)
+    return Settings(**{**values, **overrides})
 
 
 def child_env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -37,6 +38,7 @@ def child_env(settings: Settings, **extra: str) -> dict[str, str]:
         "WATCHFLOOR_WORKER_METRICS_PORT": str(settings.worker_metrics_port),
         # Every triggered item raises its alert: the heaviest output path, and one latency sample each.
         "WATCHFLOOR_ALERT_COOLDOWN_SECS": str(settings.alert_cooldown_secs),
+        "WATCHFLOOR_STORY_GROUPING": "true" if settings.story_grouping else "false",
         **extra,
     }
     if settings.rules_path is not None:

@@ -47,6 +47,9 @@ async def run_all(bootstrap: str, workdir: Path, *, items: int, rate: float, lat
     ours = await measure_drain(phase_settings(bootstrap, workdir), pairs, WORKER_ARGV,
                                expected_alerts=limits.expected_alerts)
     say(f"(c) our pipeline, one worker: {ours:,.0f} items/s (raw → classified → {limits.expected_alerts} alerts)")
+    flat = await measure_drain(phase_settings(bootstrap, workdir, story_grouping=False), pairs, WORKER_ARGV,
+                               expected_alerts=limits.expected_alerts)
+    say(f"(c') our pipeline without story grouping (classify → alerts): {flat:,.0f} items/s")
     latency = await measure_latency(phase_settings(bootstrap, workdir), rate=rate, seconds=latency_secs)
     say(f"(d) at {latency.offered_items_per_s:,.0f} items/s offered ({latency.achieved_items_per_s:,.0f} sent): "
         f"alert latency p50 {latency.p50 * 1000:.0f} ms, p99 {latency.p99 * 1000:.0f} ms, "
@@ -65,6 +68,8 @@ async def run_all(bootstrap: str, workdir: Path, *, items: int, rate: float, lat
         "peer_items_per_s": round(peer, 1),
         "pipeline_items_per_s": round(ours, 1),
         "pipeline_two_workers_items_per_s": round(two, 1),
+        "pipeline_no_stories_items_per_s": round(flat, 1),
+        "ratio_no_stories_vs_peer": round(flat / peer, 3),
         "ratio_vs_peer": round(ours / peer, 3),
         "ratio_vs_limit": round(ours / limit, 3),
         "latency_offered_items_per_s": rate,
