@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -58,8 +59,11 @@ def similarity(a: list[int], b: list[int]) -> float:
 
 def band_buckets(sig: list[int]) -> list[str]:
     """One bucket key per band; near-duplicates share at least one with high probability."""
+    # ``stable_hash(*map(str, rows), size=8)`` inlined: the same keys, without a call per band.
+    blake2b, sep = hashlib.blake2b, "\x1f"
     return [
-        f"b{band}:{stable_hash(*map(str, sig[band * ROWS:(band + 1) * ROWS]), size=8)}"
+        f"b{band}:" + blake2b(sep.join(map(str, sig[band * ROWS:(band + 1) * ROWS])).encode(),
+                              digest_size=8).hexdigest()
         for band in range(BANDS)
     ]
 
@@ -80,7 +84,7 @@ def text_for_grouping(title: str, text: str) -> str:
     return text if len(text.split()) >= 2 * MIN_WORDS else f"{title}\n{text}"
 
 
-@dataclass
+@dataclass(slots=True)  # hundreds of thousands live per partition: no __dict__ each
 class Bucket:
     story_id: str
     story_seen_at: float
@@ -106,6 +110,11 @@ class StoryIndex:
     ``p:<item>@<seen_at>`` or ``b:<item>``) listing the buckets it wrote, with their stories'
     signatures; a record whose buckets were all overwritten, expired or evicted is tombstoned. A
     restart rebuilds the same index by ``apply``-ing the records in order.
+
+    Memory: buckets (and the ``holders`` of their records) are bounded by ``max_buckets``; a story's
+    signature is kept, as a compact ``array('I')``, exactly while one of its buckets is (``refs``
+    counts them), so evicting or expiring a story's last bucket drops its signature at once. An
+    evicted story is only forgotten early: a later copy opens a new story.
     """
 
     def __init__(self, *, window_secs: float, min_similarity: float, max_buckets: int = 200_000):
@@ -113,7 +122,8 @@ class StoryIndex:
         self.min_similarity = min_similarity
         self.max_buckets = max_buckets
         self.buckets: OrderedDict[str, Bucket] = OrderedDict()
-        self.signatures: dict[str, list[int]] = {}
+        self.signatures: dict[str, array] = {}
+        self.refs: dict[str, int] = {}  # story → how many buckets point to it
         self.holders: dict[str, set[str]] = {}  # record key → the buckets it still holds
 
     def probe(self, item_id: str, buckets: list[str], sig: list[int], seen_at: float
@@ -144,7 +154,7 @@ class StoryIndex:
                 # busy story is not rewritten by every copy.
                 writes.append((key, Bucket(bucket.story_id, bucket.story_seen_at, seen_at, origin)))
         if registered:
-            self.signatures.setdefault(own.story_id, sig)
+            self.signatures.setdefault(own.story_id, array("I", sig))
         return chosen, registered, self._write(origin, writes) + self._evict_overflow()
 
     def bind(self, item_id: str, buckets: list[str], story_id: str, story_seen_at: float, sig: list[int]
@@ -156,7 +166,7 @@ class StoryIndex:
                   if (bucket := self.buckets.get(key)) is not None
                   and (story_seen_at, story_id) < (bucket.story_seen_at, bucket.story_id)]
         if writes:
-            self.signatures.setdefault(story_id, sig)
+            self.signatures.setdefault(story_id, array("I", sig))
         return self._write(origin, writes)
 
     def expire(self, now: float) -> list[Change]:
@@ -167,11 +177,12 @@ class StoryIndex:
             if now - bucket.last_seen <= self.window_secs:
                 break
             del self.buckets[key]
+            self._unref(bucket.story_id)
             changes += self._release(bucket.origin, key)
-        self.prune_signatures()
         return changes
 
     def prune_signatures(self) -> None:
+        """Drop signatures no bucket points to (``refs`` already does; kept for restores)."""
         live = {b.story_id for b in self.buckets.values()}
         for story_id in [s for s in self.signatures if s not in live]:
             del self.signatures[story_id]
@@ -180,9 +191,9 @@ class StoryIndex:
         """Replay one index-topic record (restore after a restart or a rebalance)."""
         if value is None:
             for bucket_key in self.holders.pop(key, ()):
-                del self.buckets[bucket_key]
+                self._unref(self.buckets.pop(bucket_key).story_id)
             return
-        self.signatures.update(value["sigs"])
+        self.signatures.update((s, array("I", sig)) for s, sig in value["sigs"].items())
         self._write(key, [(k, Bucket(story, story_at, at, key)) for k, story, story_at, at in value["sets"]])
         self._evict_overflow()  # single buckets evicted by the cap have no record of their own
 
@@ -194,12 +205,15 @@ class StoryIndex:
             old = self.buckets.get(key)
             self.buckets[key] = bucket
             self.buckets.move_to_end(key)
+            self.refs[bucket.story_id] = self.refs.get(bucket.story_id, 0) + 1
             self.holders.setdefault(origin, set()).add(key)
-            if old is not None and old.origin != origin:
-                changes += self._release(old.origin, key)
+            if old is not None:
+                self._unref(old.story_id)
+                if old.origin != origin:
+                    changes += self._release(old.origin, key)
         stories = {b.story_id for _, b in writes}
         record = {"sets": [[k, b.story_id, b.story_seen_at, b.last_seen] for k, b in writes],
-                  "sigs": {s: self.signatures[s] for s in stories if s in self.signatures}}
+                  "sigs": {s: self.signatures[s].tolist() for s in stories if s in self.signatures}}
         return [(origin, record), *changes]
 
     def _release(self, origin: str, key: str) -> list[Change]:
@@ -217,8 +231,18 @@ class StoryIndex:
         changes: list[Change] = []
         while len(self.buckets) > self.max_buckets:
             key, bucket = self.buckets.popitem(last=False)
+            self._unref(bucket.story_id)
             changes += self._release(bucket.origin, key)
         return changes
+
+    def _unref(self, story_id: str) -> None:
+        """One bucket fewer points to ``story_id``; its signature goes with its last bucket."""
+        left = self.refs.get(story_id, 0) - 1
+        if left > 0:
+            self.refs[story_id] = left
+        else:
+            self.refs.pop(story_id, None)
+            self.signatures.pop(story_id, None)
 
 
 def resolve(votes: list[tuple[str, float]]) -> tuple[str, float]:

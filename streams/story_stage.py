@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import struct
 import time
 from dataclasses import dataclass
 
@@ -38,7 +39,7 @@ from schemas.story import StoryProbe, StoryVote
 from streams.classify import RELEVANT_HEADER
 from streams.stage import BatchStage, Output, _CountRebalances
 from streams.stories import (
-    StoryIndex, band_buckets, partition_of, shingles, signature, story_id_for, text_for_grouping,
+    StoryIndex, band_buckets, shingles, signature, story_id_for, text_for_grouping,
 )
 from streams.surge import mentions_of
 from watchfloor.kafka import ce_type_for, cloudevent_headers, make_consumer
@@ -47,6 +48,27 @@ log = logging.getLogger(__name__)
 
 CE_CLASSIFIED = ce_type_for(ClassifiedItem)
 VOTE_TIMEOUT_SECS = 30.0
+_M, _MASK = 0x5BD1E995, 0xFFFFFFFF
+
+
+def bucket_partition(key: str, partitions: int) -> int:
+    """``stories.partition_of`` (Kafka's murmur2 partitioner), twice as fast: whole 32-bit words are
+    unpacked in C instead of assembled byte by byte; 20 per item made it a tenth of the route stage."""
+    data = key.encode("utf-8")
+    length = len(data)
+    h = 0x9747B28C ^ length
+    for k in struct.unpack_from(f"<{length >> 2}I", data):
+        k = (k * _M) & _MASK
+        h = ((h * _M) & _MASK) ^ (((k ^ (k >> 24)) * _M) & _MASK)
+    body, tail = length & ~3, length & 3
+    if tail:
+        if tail == 3:
+            h ^= data[body + 2] << 16
+        if tail >= 2:
+            h ^= data[body + 1] << 8
+        h = ((h ^ data[body]) * _M) & _MASK
+    h = ((h ^ (h >> 13)) * _M) & _MASK
+    return ((h ^ (h >> 15)) & 0x7FFFFFFF) % partitions
 
 
 @dataclass(frozen=True)
@@ -107,24 +129,25 @@ class StoryRouteStage(BatchStage):
                 out.append(storied_output(self.stories_topic, single))
                 out.extend(mention_outputs(self.mentions_topic, single))
                 continue
-            out.extend(self.probes(classified, signature(grams)))
+            # The record's value is this item's JSON already: carry it instead of dumping it again.
+            out.extend(self.probes(classified, signature(grams), record.value.decode("utf-8")))
         return out
 
-    def probes(self, classified: ClassifiedItem, sig: list[int]) -> list[Output]:
+    def probes(self, classified: ClassifiedItem, sig: list[int], payload: str) -> list[Output]:
         groups: dict[int, list[str]] = {}
         for key in band_buckets(sig):
-            groups.setdefault(partition_of(key, self.partitions), []).append(key)
+            groups.setdefault(bucket_partition(key, self.partitions), []).append(key)
         item = classified.item
         # The order stories are told apart by: when this stage saw the item, strictly increasing.
         # Index partitions receive probes in (nearly) this order, so "the story a bucket already
         # has" and "the oldest story voted for" agree; fetch times do not (feeds arrive late).
         self.stamped = max(time.time(), self.stamped + 1e-6)
         out = []
-        for n, (_, keys) in enumerate(sorted(groups.items())):
+        for n, (partition, keys) in enumerate(sorted(groups.items())):
             probe = StoryProbe(item_id=item.item_id, buckets=keys, signature=sig,
-                               seen_at=self.stamped, probes=len(groups),
-                               payload=classified.model_dump_json() if n == 0 else None)
-            out.append(Output(self.probes_topic, keys[0].encode(), probe.to_bytes()))
+                               seen_at=self.stamped, probes=len(groups), payload=payload if n == 0 else None)
+            # The partition is known: the producer need not hash the key again.
+            out.append(RoutedOutput(self.probes_topic, keys[0].encode(), probe.to_bytes(), partition=partition))
         return out
 
 
