@@ -9,6 +9,12 @@ Cooldown: the first alert of a trigger about an entity goes out at once and open
 ``cooldown_secs``; alerts inside the window are folded (counted, not sent). When the window ends
 with alerts folded, ``flush`` emits one follow-up alert that carries the count, and opens the next
 window, so a flood becomes one alert plus a count per window.
+
+Memory is bounded by count as well as by time: at most ``max_ids`` alert ids (oldest first out,
+past the ``horizon_secs`` of 7 days) and ``max_windows`` cooldown windows (the longest-open first
+out). Eviction trades exactness for a bound: an evicted id re-alerts only if its item comes back
+(a revision, a replay) after ``max_ids`` newer alerts — days of traffic at the default; an evicted
+window loses its folded count, and the next alert of its key opens a new window at once.
 """
 
 from __future__ import annotations
@@ -38,12 +44,22 @@ class Decision:
     reason: str = ""  # "duplicate" or "cooldown" when not emitted
 
 
+MAX_IDS = 200_000
+MAX_WINDOWS = 10_000
+
+
 @dataclass
 class AlertLedger:
+    """Decides whether an alert goes out (see the module). ``alerted`` and ``windows`` are kept in
+    insertion order (oldest first) and never exceed ``max_ids`` / ``max_windows``; evictions are
+    tombstoned on the ledger topic, so a restart replays a bounded ledger too."""
+
     topic: str
     cooldown_secs: float
     owner: str = ""
     horizon_secs: float = 7 * 86400
+    max_ids: int = MAX_IDS
+    max_windows: int = MAX_WINDOWS
     alerted: dict[str, float] = field(default_factory=dict)
     windows: dict[str, Window] = field(default_factory=dict)
 
@@ -99,10 +115,25 @@ class AlertLedger:
     def _remember(self, alert_id: str, now: float, out: list[Output]) -> None:
         self.alerted[alert_id] = now
         out.append(Output(self.topic, f"a:{alert_id}".encode(), json.dumps({"at": now}).encode()))
+        for evicted in self._evict(self.alerted, self.max_ids):
+            out.append(Output(self.topic, f"a:{evicted}".encode(), None))
 
     def _save_window(self, key: str, window: Window, out: list[Output]) -> None:
+        self.windows.pop(key, None)  # re-inserted last: the dict stays ordered by window start
         self.windows[key] = window
         out.append(Output(self.topic, f"c:{key}".encode(), json.dumps(asdict(window)).encode()))
+        for evicted in self._evict(self.windows, self.max_windows):
+            out.append(Output(self.topic, f"c:{evicted}".encode(), None))
+
+    @staticmethod
+    def _evict(entries: dict, limit: int) -> list[str]:
+        """Drop the oldest entries past ``limit``; their keys, for tombstones."""
+        evicted = []
+        while len(entries) > limit:
+            key = next(iter(entries))
+            del entries[key]
+            evicted.append(key)
+        return evicted
 
     def apply_record(self, record) -> None:
         """Apply a ledger-topic record (ours or another worker's); newer windows win by ``seq``."""
@@ -113,6 +144,7 @@ class AlertLedger:
                 self.alerted.pop(name, None)
             else:
                 self.alerted.setdefault(name, json.loads(record.value)["at"])
+                self._evict(self.alerted, self.max_ids)
         elif kind == "c":
             if record.value is None:
                 self.windows.pop(name, None)
@@ -120,7 +152,9 @@ class AlertLedger:
             incoming = Window(**json.loads(record.value))
             current = self.windows.get(name)
             if current is None or incoming.seq > current.seq:
+                self.windows.pop(name, None)
                 self.windows[name] = incoming
+                self._evict(self.windows, self.max_windows)
 
 
 def _utc(ts: float):

@@ -41,9 +41,11 @@ class Pipeline(Service):
         self.names = {key: spec.name(settings.topic_prefix) for key, spec in TOPICS.items()}
         self.producer = None
         self.rules: RulesHolder | None = None
-        self.ledger = AlertLedger(self.names["alert_ledger"], settings.alert_cooldown_secs, owner=uuid.uuid4().hex)
+        self.ledger = AlertLedger(self.names["alert_ledger"], settings.alert_cooldown_secs, owner=uuid.uuid4().hex,
+                                  max_ids=settings.alert_ledger_max_ids, max_windows=settings.alert_ledger_max_windows)
         self.story_book = StoryBook(self.names["story_book"], window_secs=settings.story_window_secs,
-                                    milestones=settings.story_update_milestones) if settings.story_grouping else None
+                                    milestones=settings.story_update_milestones,
+                                    max_entries=settings.story_book_max_entries) if settings.story_grouping else None
         self.metrics_port: int | None = None
         self._metrics_runner = None
         super().__init__(**kwargs)

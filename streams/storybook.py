@@ -9,10 +9,16 @@ any alert). When a new source brings the story to a milestone of ``story_update_
 (2, 3, 5, 10, ...), each trigger the story already alerted on raises an update: a distinct record,
 kind "story", id ``alert_id_for(trigger, "<story_id>@<sources>")``, "now N sources; first seen at T
 on S". Updates bypass the cooldown (they are about a story already on the desk), never the dedupe.
+
+Memory: entries are forgotten ``window_secs`` after a story was last seen, and at most
+``max_entries`` are kept (least recently seen out first, tombstoned like expired ones). An evicted
+story that comes back starts counting its sources afresh; its story alert and the updates already
+raised stay deduplicated by the ledger, so at worst a milestone is reached again later.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime
 
 from schemas import Alert, ClassifiedItem
@@ -22,14 +28,19 @@ from streams.ledger import AlertLedger
 from streams.stage import Output
 
 SWEEP_INTERVAL_SECS = 60.0
+MAX_ENTRIES = 50_000
 
 
 class StoryBook:
-    def __init__(self, topic: str, *, window_secs: float, milestones: list[int]):
+    """Stories' sources and milestones (see the module); ``entries`` is ordered least recently
+    seen first and never holds more than ``max_entries``."""
+
+    def __init__(self, topic: str, *, window_secs: float, milestones: list[int], max_entries: int = MAX_ENTRIES):
         self.topic = topic
         self.window_secs = window_secs
         self.milestones = set(milestones)
-        self.entries: dict[str, StoryEntry] = {}
+        self.max_entries = max_entries
+        self.entries: OrderedDict[str, StoryEntry] = OrderedDict()
         self._swept = 0.0
 
     def observe(self, classified: ClassifiedItem, now: float, out: list[Output]) -> tuple[StoryEntry, bool]:
@@ -90,10 +101,21 @@ class StoryBook:
         current = self.entries.get(story_id)
         if current is None or (len(incoming.sources), incoming.items) >= (len(current.sources), current.items):
             self.entries[story_id] = incoming
+            self.entries.move_to_end(story_id)
+            self._evict()
 
     def _save(self, entry: StoryEntry, out: list[Output]) -> None:
         self.entries[entry.story_id] = entry
+        self.entries.move_to_end(entry.story_id)
         out.append(Output(self.topic, entry.story_id.encode(), entry.to_bytes()))
+        out.extend(Output(self.topic, story_id.encode(), None) for story_id in self._evict())
+
+    def _evict(self) -> list[str]:
+        """Drop the least recently seen stories past ``max_entries``; their ids, for tombstones."""
+        evicted = []
+        while len(self.entries) > self.max_entries:
+            evicted.append(self.entries.popitem(last=False)[0])
+        return evicted
 
     def _sweep(self, now: float, out: list[Output]) -> None:
         if now - self._swept < SWEEP_INTERVAL_SECS:

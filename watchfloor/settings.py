@@ -67,6 +67,15 @@ class Settings(BaseSettings):
     story_update_milestones: list[int] = Field(
         [2, 3, 5, 10, 20, 50, 100, 200, 500, 1000],
         description="Source counts at which a story raises an update alert.")
+    alert_ledger_max_ids: int = Field(
+        200_000, ge=1, description="Alert ids the ledger remembers (besides its 7-day horizon), oldest out first; "
+        "an evicted id can re-alert only if its item comes back after that many newer alerts.")
+    alert_ledger_max_windows: int = Field(
+        10_000, ge=1, description="Cooldown windows (trigger × entity) kept, the longest-open out first; an evicted "
+        "window loses its folded count.")
+    story_book_max_entries: int = Field(
+        50_000, ge=1, description="Stories whose sources are counted (besides story_window_secs), least recently "
+        "seen out first; an evicted story counts its sources afresh.")
     surge: SurgeSettings = Field(
         default_factory=SurgeSettings, description="Surge detection thresholds: defaults and per-theme overrides.")
     worker_metrics_port: int = Field(
