@@ -12,13 +12,13 @@ them apart.
 Why no numpy or datasketch: the worker does not otherwise need numpy, and a signature is cheap in
 the standard library: one ``shake_128`` digest per shingle yields all ``PERMUTATIONS`` 32-bit hash
 values at once (independent hash functions, a random oracle being stronger than datasketch's
-universal hashing), and ``map(min, zip(*rows))`` takes the column minima at C speed.
+universal hashing), and ``streams.minhash.column_minima`` takes the column minima of all rows at
+once with big-integer arithmetic (a third faster than ``map(min, zip(*rows))``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import struct
 from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from aiokafka.partitioner import murmur2
 
 from streams.alerting import stable_hash
+from streams.minhash import column_minima
 from streams.rules.normalize import normalize
 
 BANDS = 20
@@ -33,7 +34,6 @@ ROWS = 3
 PERMUTATIONS = BANDS * ROWS
 SHINGLE_WORDS = 3
 MIN_WORDS = 6  # below this a text is too short to call anything its duplicate
-_UNPACK = struct.Struct(f"<{PERMUTATIONS}I").unpack
 
 
 def shingles(text: str) -> set[str]:
@@ -46,8 +46,9 @@ def shingles(text: str) -> set[str]:
 
 def signature(grams: set[str]) -> list[int]:
     """MinHash signature: per hash function, the minimum over the shingles."""
-    rows = [_UNPACK(hashlib.shake_128(g.encode("utf-8")).digest(4 * PERMUTATIONS)) for g in grams]
-    return list(map(min, zip(*rows)))
+    shake = hashlib.shake_128
+    rows = b"".join([shake(g.encode("utf-8")).digest(4 * PERMUTATIONS) for g in grams])
+    return column_minima(rows, len(grams))
 
 
 def similarity(a: list[int], b: list[int]) -> float:
