@@ -43,6 +43,9 @@ class ClassifyStage(BatchStage):
     def process(self, records: list) -> list[Output]:
         rules = self.rules.current  # one pack for the whole batch, even if a reload lands meanwhile
         now = utcnow()
+        # Every header but ce_id is the same for the batch: format them once, not per record.
+        base_headers = cloudevent_headers(CE_CLASSIFIED, event_id="-", time=now)
+        counters = {}  # source_type → the counter's child, instead of a labels() lookup per record
         out: list[Output] = []
         for record in records:
             item = self.decode(record, Item)
@@ -58,8 +61,12 @@ class ClassifyStage(BatchStage):
                     record, "classify", "processing_error", f"{type(exc).__name__}: {exc}")))
                 continue
             self.metrics.classify_duration.observe(time.perf_counter() - started)
-            self.metrics.items_classified.labels(item.source_type).inc()
-            headers = cloudevent_headers(CE_CLASSIFIED, event_id=f"{item.item_id}#{item.revision}", time=now)
+            counter = counters.get(item.source_type)
+            if counter is None:
+                counter = counters[item.source_type] = self.metrics.items_classified.labels(item.source_type)
+            counter.inc()
+            event_id = f"{item.item_id}#{item.revision}".encode("utf-8")
+            headers = [(k, event_id) if k == "ce_id" else (k, v) for k, v in base_headers]
             headers.append((RELEVANT_HEADER, b"1" if classified.themes or classified.triggers else b"0"))
             out.append(Output(self.classified_topic, item.item_id.encode("utf-8"), classified.to_bytes(), headers))
         return out
