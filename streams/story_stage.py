@@ -181,8 +181,7 @@ class StoryIndexStage(BatchStage):
 
     def new_index(self) -> StoryIndex:
         return StoryIndex(window_secs=self.settings.story_window_secs,
-                          min_similarity=self.settings.story_min_similarity,
-                          max_buckets=self.settings.story_index_max_buckets)
+                          min_similarity=self.settings.story_min_similarity)
 
     async def on_start(self) -> None:
         self.consumer = make_consumer(
