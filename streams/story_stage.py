@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 from aiokafka import TopicPartition
 from mode import Service
-from pydantic_core import to_json
 
 from schemas import ClassifiedItem
 from schemas.story import StoryProbe, StoryVote
@@ -181,7 +180,8 @@ class StoryIndexStage(BatchStage):
 
     def new_index(self) -> StoryIndex:
         return StoryIndex(window_secs=self.settings.story_window_secs,
-                          min_similarity=self.settings.story_min_similarity)
+                          min_similarity=self.settings.story_min_similarity,
+                          max_buckets=self.settings.story_index_max_buckets)
 
     async def on_start(self) -> None:
         self.consumer = make_consumer(
@@ -248,10 +248,8 @@ class StoryIndexStage(BatchStage):
         return out
 
     def _index_outputs(self, partition: int, changes) -> list[Output]:
-        # pydantic_core's encoder: the same JSON as json.dumps without the spaces, ~6× faster; an
-        # index record (buckets and a 60-int signature) is written for most probes.
-        return [RoutedOutput(self.index_topic, key.encode(), to_json(value) if value else None, partition=partition)
-                for key, value in changes]
+        return [RoutedOutput(self.index_topic, key.encode(), json.dumps(value).encode() if value else None,
+                                  partition=partition) for key, value in changes]
 
     @Service.timer(60.0)
     async def _expire(self) -> None:

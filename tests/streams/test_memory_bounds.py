@@ -5,6 +5,7 @@ kept, what is tombstoned, and that a replay of the topic records rebuilds the sa
 
 from __future__ import annotations
 
+import asyncio
 from collections import namedtuple
 from datetime import datetime, timezone
 
@@ -119,3 +120,19 @@ def test_story_index_keeps_a_signature_while_any_bucket_of_its_story_lives():
     assert index.refs[match.story_id] == 2 and match.story_id in index.signatures
     index.probe("more", buckets_of(4, 2), sig_of(4), 13.0)  # and now its last two
     assert match.story_id not in index.signatures and match.story_id not in index.refs
+
+
+def test_the_bounds_come_from_the_settings():
+    from types import SimpleNamespace
+
+    from streams.pipeline import Pipeline
+    from streams.story_stage import StoryIndexStage
+    from watchfloor.settings import Settings
+
+    settings = Settings(alert_ledger_max_ids=11, alert_ledger_max_windows=12, story_book_max_entries=13,
+                        story_index_max_buckets=14, worker_metrics_port=-1)
+    pipeline = Pipeline(settings, loop=asyncio.new_event_loop())
+    assert (pipeline.ledger.max_ids, pipeline.ledger.max_windows) == (11, 12)
+    assert pipeline.story_book.max_entries == 13
+    assert StoryIndexStage.new_index(SimpleNamespace(settings=settings)).max_buckets == 14
+    pipeline.loop.close()
