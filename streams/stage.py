@@ -123,7 +123,12 @@ class BatchStage(Service):
                 continue
             records = [r for part in batches.values() for r in part]
             await self.deliver(self.process(records))
-            await self.consumer.commit({tp: part[-1].offset + 1 for tp, part in batches.items()})
+            await self.consumer.commit(self.commit_offsets(batches))
+
+    def commit_offsets(self, batches: dict) -> dict:
+        """Offsets to commit once a batch's outputs were acknowledged: past the whole batch. A stage
+        that holds records across batches (the story resolver) commits less."""
+        return {tp: part[-1].offset + 1 for tp, part in batches.items()}
 
     async def deliver(self, outputs: list[Output]) -> None:
         """Produce every output and wait until the broker acknowledged all of them (batched:

@@ -92,17 +92,6 @@ class StoryResolveStage(BatchStage):
         self.spans = [(t, f, last) for t, f, last in self.spans if t not in offsets or last >= offsets[t]]
         return offsets
 
-    @Service.task
-    async def _consume(self) -> None:
-        while not self.should_stop:
-            batches = await self.consumer.getmany(timeout_ms=self.poll_timeout_ms, max_records=self.max_batch)
-            if not batches:
-                await self._update_lag()
-                continue
-            records = [r for part in batches.values() for r in part]
-            await self.deliver(self.process(records))
-            await self.consumer.commit(self.commit_offsets(batches))
-
     @Service.timer(1.0)
     async def _give_up_waiting(self) -> None:
         now = self.clock()
