@@ -101,10 +101,12 @@ class AlertLedger:
             elif now - window.started > self.horizon_secs:
                 del self.windows[key]
                 out.append(Output(self.topic, f"c:{key}".encode(), None))
-        for alert_id, at in list(self.alerted.items()):
-            if now - at > self.horizon_secs:
-                del self.alerted[alert_id]
-                out.append(Output(self.topic, f"a:{alert_id}".encode(), None))
+        while self.alerted:  # oldest first, so a flush does not scan every id it keeps
+            alert_id, at = next(iter(self.alerted.items()))
+            if now - at <= self.horizon_secs:
+                break  # an older id replayed out of order behind it waits for this one or the cap
+            del self.alerted[alert_id]
+            out.append(Output(self.topic, f"a:{alert_id}".encode(), None))
         return followups
 
     def remember(self, alert_id: str, now: float, out: list[Output]) -> None:

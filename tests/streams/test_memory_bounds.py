@@ -136,3 +136,12 @@ def test_the_bounds_come_from_the_settings():
     assert pipeline.story_book.max_entries == 13
     assert StoryIndexStage.new_index(SimpleNamespace(settings=settings)).max_buckets == 14
     pipeline.loop.close()
+
+
+def test_ledger_flush_forgets_ids_past_the_horizon_oldest_first_and_keeps_the_rest():
+    ledger, out = AlertLedger("ledger", cooldown_secs=0, horizon_secs=100), []
+    for n in range(10):
+        ledger.decide(make_alert(f"a{n}"), "k", T0 + 10 * n, out)
+    ledger.flush(T0 + 145, out)  # a0..a4 are older than 100 s
+    assert list(ledger.alerted) == [f"a{n}" for n in range(5, 10)]
+    assert tombstoned(out, b"a:") == {f"a:a{n}".encode() for n in range(5)}
