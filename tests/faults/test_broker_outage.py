@@ -13,8 +13,11 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import time
 import uuid
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -51,37 +54,55 @@ async def classified_guids(settings, topic: str, wanted: set[str], timeout_secs:
     return guids(records)
 
 
-async def test_worker_and_connector_survive_a_20s_broker_stop_and_process_everything_after(own_broker, tmp_path):
-    settings = Settings(kafka_bootstrap=own_broker.bootstrap, topic_prefix=f"t{uuid.uuid4().hex[:8]}.",
+@dataclass
+class Running:
+    settings: Settings
+    names: dict[str, str]
+    feeds: Feeds
+    procs: dict[str, subprocess.Popen]
+    first: set[str]
+    logs: dict[str, str] = field(default_factory=dict)
+
+
+@asynccontextmanager
+async def worker_and_connector(broker: EmbeddedBroker, tmp_path, first_items: int):
+    """A worker and a connector polling one local feed, once they classified ``first_items`` items.
+    On exit both are stopped and must exit 0; their logs are left in ``Running.logs``."""
+    settings = Settings(kafka_bootstrap=broker.bootstrap, topic_prefix=f"t{uuid.uuid4().hex[:8]}.",
                         topic_partitions=2, data_dir=tmp_path / "data")
     await create_topics(settings)
-    names = topic_names(settings)
     feeds = Feeds()
-    before = add_items(feeds, 0, 20)
+    before = add_items(feeds, 0, first_items)
     async with serve_feeds(feeds) as base:
         sources = tmp_path / "sources.yaml"
         sources.write_text(f"sources:\n  - {{id: wire, type: rss, url: '{base}/wire', poll_interval_secs: 1}}\n")
         env = process_env(settings, WATCHFLOOR_SOURCES_PATH=str(sources))
         procs = {name: start(name, env, tmp_path / f"{name}.log") for name in ("worker", "connect")}
+        running = Running(settings, topic_names(settings), feeds, procs, before)
         try:
-            await classified_guids(settings, names["items_classified"], before, 90)
-            os.kill(own_broker.proc.pid, signal.SIGSTOP)
-            try:
-                during = add_items(feeds, 20, 20)
-                deadline = time.monotonic() + OUTAGE_SECS
-                while time.monotonic() < deadline:  # the outage itself; meanwhile nobody may exit
-                    assert all(p.poll() is None for p in procs.values()), "a process exited during the outage"
-                    await asyncio.sleep(0.5)
-            finally:
-                os.kill(own_broker.proc.pid, signal.SIGCONT)
-            after = add_items(feeds, 40, 20)
-            await classified_guids(settings, names["items_classified"], before | during | after, 120)
-            assert all(p.poll() is None for p in procs.values()), "a process exited after the outage"
+            await classified_guids(settings, running.names["items_classified"], before, 90)
+            yield running
         finally:
             codes = {name: stop(p) for name, p in procs.items()}
-    logs = {name: (tmp_path / f"{name}.log").read_text(errors="replace") for name in procs}
-    assert codes == {"worker": 0, "connect": 0}, logs
-    for name, text in logs.items():
+    running.logs = {name: (tmp_path / f"{name}.log").read_text(errors="replace") for name in procs}
+    assert codes == {"worker": 0, "connect": 0}, running.logs
+
+
+async def test_worker_and_connector_survive_a_20s_broker_stop_and_process_everything_after(own_broker, tmp_path):
+    async with worker_and_connector(own_broker, tmp_path, 20) as run:
+        os.kill(own_broker.proc.pid, signal.SIGSTOP)
+        try:
+            during = add_items(run.feeds, 20, 20)
+            deadline = time.monotonic() + OUTAGE_SECS
+            while time.monotonic() < deadline:  # the outage itself; meanwhile nobody may exit
+                assert all(p.poll() is None for p in run.procs.values()), "a process exited during the outage"
+                await asyncio.sleep(0.5)
+        finally:
+            os.kill(own_broker.proc.pid, signal.SIGCONT)
+        after = add_items(run.feeds, 40, 20)
+        await classified_guids(run.settings, run.names["items_classified"], run.first | during | after, 120)
+        assert all(p.poll() is None for p in run.procs.values()), "a process exited after the outage"
+    for name, text in run.logs.items():
         assert "Traceback" not in text, f"{name} logged a traceback:\n{text[-3000:]}"
 
 
@@ -89,26 +110,10 @@ async def test_worker_and_connector_survive_a_real_broker_restart_with_topics_cr
     """A real restart of the memory-only broker on the same port: an empty cluster, on which the
     topics are created again (as ``watchfloor run`` does at start). Items published after it are
     all classified, and neither process crashes."""
-    settings = Settings(kafka_bootstrap=own_broker.bootstrap, topic_prefix=f"t{uuid.uuid4().hex[:8]}.",
-                        topic_partitions=2, data_dir=tmp_path / "data")
-    await create_topics(settings)
-    names = topic_names(settings)
-    feeds = Feeds()
-    before = add_items(feeds, 0, 10)
-    async with serve_feeds(feeds) as base:
-        sources = tmp_path / "sources.yaml"
-        sources.write_text(f"sources:\n  - {{id: wire, type: rss, url: '{base}/wire', poll_interval_secs: 1}}\n")
-        env = process_env(settings, WATCHFLOOR_SOURCES_PATH=str(sources))
-        procs = {name: start(name, env, tmp_path / f"{name}.log") for name in ("worker", "connect")}
-        try:
-            await classified_guids(settings, names["items_classified"], before, 90)
-            own_broker.stop()
-            own_broker.start()
-            await create_topics(settings)
-            after = add_items(feeds, 10, 20)
-            await classified_guids(settings, names["items_classified"], after, 120)
-            assert all(p.poll() is None for p in procs.values()), "a process exited after the restart"
-        finally:
-            codes = {name: stop(p) for name, p in procs.items()}
-    logs = {name: (tmp_path / f"{name}.log").read_text(errors="replace") for name in procs}
-    assert codes == {"worker": 0, "connect": 0}, logs
+    async with worker_and_connector(own_broker, tmp_path, 10) as run:
+        own_broker.stop()
+        own_broker.start()
+        await create_topics(run.settings)
+        after = add_items(run.feeds, 10, 20)
+        await classified_guids(run.settings, run.names["items_classified"], after, 120)
+        assert all(p.poll() is None for p in run.procs.values()), "a process exited after the restart"
