@@ -22,6 +22,7 @@ class StoryProbe(Message):
 
     kind: Literal["probe", "bind"] = "probe"
     item_id: str
+    revision: int = Field(0, ge=0, description="The item's revision (names the storied record's event).")
     buckets: list[str] = Field(description="Band bucket keys 'b<band>:<hex>' on this partition.")
     signature: list[int] = Field(default_factory=list, description="The item's MinHash signature.")
     seen_at: float = Field(0.0, description="When the route stage saw the item (Unix time, increasing): orders stories.")
@@ -35,6 +36,7 @@ class StoryVote(Message):
     """What one index partition knows about an item: the oldest matching story, or its own new one."""
 
     item_id: str
+    revision: int = Field(0, ge=0)
     partition: int
     probes: int
     story_id: str

@@ -1,9 +1,18 @@
-"""The classify stage: raw items → classified items (themes, entities, trigger hits, rules version)."""
+"""The classify stage: raw items → classified items (themes, entities, trigger hits, rules version).
+
+Chained steps: the next step of the pipeline is keyed like this stage (by item_id) — the alerter
+(``streams/alert_stage.py``) without story grouping, the story router (``streams/story_stage.py``)
+with it — so it runs here, on the item already in memory, instead of as a hop of its own that
+would re-read and re-parse every classified record (operator chaining, as Flink calls it). The
+classified record is still written for downstream consumers; the steps see only relevant items
+(a theme or a trigger), and a step that fails dead-letters its item without losing the record.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from typing import Protocol
 
 from schemas import ClassifiedItem, Item, utcnow
 from streams.deadletter import dead_letter_for
@@ -32,12 +41,24 @@ def classify_item(item: Item, rules, now=None) -> ClassifiedItem:
     )
 
 
-class ClassifyStage(BatchStage):
-    """Consumes ``items.raw``; produces ``items.classified`` keyed by item_id; dead-letters the rest."""
+class ChainedStep(Protocol):
+    """The next step, run inside the classify stage on each relevant item (see the module)."""
 
-    def __init__(self, settings, *, rules: RulesHolder, classified_topic: str, **kwargs):
+    name: str
+
+    def handle(self, classified: ClassifiedItem, value: bytes, out: list[Output]) -> None:
+        """Append this step's outputs for ``classified`` (whose record value is ``value``) to ``out``."""
+
+
+class ClassifyStage(BatchStage):
+    """Consumes ``items.raw``; produces ``items.classified`` keyed by item_id, plus the outputs of the
+    chained ``steps``; dead-letters the rest."""
+
+    def __init__(self, settings, *, rules: RulesHolder, classified_topic: str, steps: tuple[ChainedStep, ...] = (),
+                 **kwargs):
         self.rules = rules
         self.classified_topic = classified_topic
+        self.steps = steps
         super().__init__(settings, **kwargs)
 
     def process(self, records: list) -> list[Output]:
@@ -67,6 +88,20 @@ class ClassifyStage(BatchStage):
             counter.inc()
             event_id = f"{item.item_id}#{item.revision}".encode("utf-8")
             headers = [(k, event_id) if k == "ce_id" else (k, v) for k, v in base_headers]
-            headers.append((RELEVANT_HEADER, b"1" if classified.themes or classified.triggers else b"0"))
-            out.append(Output(self.classified_topic, item.item_id.encode("utf-8"), classified.to_bytes(), headers))
+            relevant = bool(classified.themes or classified.triggers)
+            headers.append((RELEVANT_HEADER, b"1" if relevant else b"0"))
+            value = classified.to_bytes()
+            out.append(Output(self.classified_topic, item.item_id.encode("utf-8"), value, headers))
+            if relevant:
+                self.run_steps(record, classified, value, out)
         return out
+
+    def run_steps(self, record, classified: ClassifiedItem, value: bytes, out: list[Output]) -> None:
+        for step in self.steps:
+            try:
+                step.handle(classified, value, out)
+            except Exception as exc:  # a bug in one step must not stop the stream or lose the record
+                # What the step already wrote stays: it matches the state the step changed.
+                log.exception("The %s step failed on %s.", step.name, classified.item.item_id)
+                out.append(self.dead_letter(dead_letter_for(
+                    record, step.name, "processing_error", f"{type(exc).__name__}: {exc}")))

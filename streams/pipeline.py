@@ -1,9 +1,13 @@
-"""The worker's pipeline service: producer, rule packs, alert ledger and the two stages.
+"""The worker's pipeline service: producer, rule packs, alert ledger and the stages.
+
+Without story grouping one stage does the work: classify, with the alerter chained in it
+(``streams/classify.py``). With it: classify with the story router chained → the story index and
+resolve stages (``streams/story_stage.py``) → the alert stage on ``items.stories``.
 
 Start order: producer → local rule pack → rules follower (caught up, so the newest published pack
 is in use before the first item) → ledger follower (caught up, so no alert is raised twice) →
-classify and alert stages (with story grouping: the story book follower, and the story stages of
-``streams/story_stage.py`` between classify and alert). Stop order is the reverse (mode stops dependencies after dependants).
+(with story grouping: the story book follower) → the stages. Stop order is the reverse (mode stops
+dependencies after dependants).
 """
 
 from __future__ import annotations
@@ -15,15 +19,15 @@ import uuid
 from mode import Service
 from prometheus_client import CollectorRegistry
 
-from streams.alert_stage import AlertStage
+from streams.alert_stage import Alerter, AlertStage
 from streams.classify import ClassifyStage
 from streams.follower import TopicFollower
 from streams.ledger import AlertLedger
 from streams.rules_runtime import RulesHolder
-from streams.story_stage import story_stages
+from streams.story_stage import StoryRouter, story_stages
 from streams.storybook import StoryBook
 from streams.topics import TOPICS
-from watchfloor.kafka import start_producer
+from watchfloor.kafka import send_all, start_producer
 from watchfloor.metrics import WorkerMetrics
 from watchfloor.metrics_http import serve_metrics
 from watchfloor.settings import Settings
@@ -46,6 +50,7 @@ class Pipeline(Service):
         self.story_book = StoryBook(self.names["story_book"], window_secs=settings.story_window_secs,
                                     milestones=settings.story_update_milestones,
                                     max_entries=settings.story_book_max_entries) if settings.story_grouping else None
+        self.alerter: Alerter | None = None
         self.metrics_port: int | None = None
         self._metrics_runner = None
         super().__init__(**kwargs)
@@ -67,18 +72,32 @@ class Pipeline(Service):
         common = dict(producer=self.producer, deadletter_topic=self.names["deadletter"], metrics=self.metrics,
                       loop=self.loop, beacon=self.beacon)
         group = f"{self.settings.topic_prefix}worker"
-        stages = [
-            ClassifyStage(self.settings, rules=self.rules, classified_topic=self.names["items_classified"],
-                          source_topic=self.names["items_raw"], group_id=f"{group}.classify", **common),
-            AlertStage(self.settings, ledger=self.ledger, alerts_topic=self.names["alerts"],
-                       story_book=self.story_book, group_id=f"{group}.alert", **common,
-                       source_topic=self.names["items_stories" if self.story_book else "items_classified"]),
-        ]
-        if self.story_book is not None:
-            stages += story_stages(self.settings, self.names, group, common)
+        self.alerter = Alerter(ledger=self.ledger, alerts_topic=self.names["alerts"], metrics=self.metrics,
+                               story_book=self.story_book)
+        if self.story_book is None:
+            steps, stages = (self.alerter,), []
+        else:
+            router = StoryRouter(probes_topic=self.names["story_probes"], stories_topic=self.names["items_stories"],
+                                 partitions=len(await self.producer.partitions_for(self.names["story_probes"])))
+            steps = (router,)
+            stages = [
+                *story_stages(self.settings, self.names, group, common),
+                AlertStage(self.settings, alerter=self.alerter, source_topic=self.names["items_stories"],
+                           mentions_topic=self.names["mentions"] if self.settings.surge.enabled else None,
+                           group_id=f"{group}.alert", **common),
+            ]
+        stages.insert(0, ClassifyStage(self.settings, rules=self.rules, classified_topic=self.names["items_classified"],
+                                       steps=steps, source_topic=self.names["items_raw"],
+                                       group_id=f"{group}.classify", **common))
         # Joining a consumer group takes the broker's initial rebalance delay: join both at once.
         await asyncio.gather(*(self.add_runtime_dependency(stage) for stage in stages))
         log.info("Pipeline running with rule pack %s.", self.rules.current.version)
+
+    @Service.timer(1.0)
+    async def _flush_cooldowns(self) -> None:
+        """Follow-ups of cooldown windows that ended (``AlertLedger.flush``), wherever the alerter runs."""
+        if self.alerter is not None and self.producer is not None and (out := self.alerter.flush()):
+            await send_all(self.producer, out)
 
     async def _follow(self, topic: str, apply) -> None:
         follower = TopicFollower(self.settings, topic, apply, loop=self.loop, beacon=self.beacon)

@@ -41,6 +41,15 @@ class Output:
     headers: Sequence[tuple[str, bytes]] = ()
 
 
+@dataclass(frozen=True)
+class RoutedOutput(Output):
+    """An output for an explicit partition, or with an explicit record time (event time);
+    ``BatchStage.deliver`` (``watchfloor.kafka.send_all``) honours both."""
+
+    partition: int | None = None
+    timestamp_ms: int | None = None
+
+
 class _CountRebalances(ConsumerRebalanceListener):
     def __init__(self, stage: "BatchStage"):
         self.stage = stage

@@ -1,7 +1,8 @@
 """``StoryResolveStage``: an item's votes → its story (step 3 of ``streams/story_stage.py``).
 
 Contract: consumes ``story-votes`` (keyed by item_id, so an item's votes share a partition);
-produces the ``ClassifiedItem`` with ``story_id`` to ``items.stories`` keyed by story_id, and "bind"
+produces the ``ClassifiedItem`` with ``story_id`` to ``items.stories`` keyed by story_id (the
+carried record with the id spliced in, not parsed), and "bind"
 probes to the partitions that voted for a newer story. Offsets are committed only below the
 oldest item still waiting for votes, so a crash re-reads every vote of an undecided item; a
 re-decided item produces the same story id (idempotent downstream).
@@ -16,11 +17,10 @@ from dataclasses import dataclass, field
 from aiokafka import TopicPartition
 from mode import Service
 
-from schemas import ClassifiedItem
 from schemas.story import StoryProbe, StoryVote
 from streams.stage import BatchStage, Output
 from streams.stories import resolve
-from streams.story_stage import VOTE_TIMEOUT_SECS, mention_outputs, storied_output
+from streams.story_stage import VOTE_TIMEOUT_SECS, storied_output
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +35,8 @@ class Pending:
 
 
 class StoryResolveStage(BatchStage):
-    def __init__(self, settings, *, stories_topic: str, probes_topic: str, mentions_topic: str | None = None,
-                 clock=time.monotonic, **kwargs):
+    def __init__(self, settings, *, stories_topic: str, probes_topic: str, clock=time.monotonic, **kwargs):
         self.stories_topic = stories_topic
-        self.mentions_topic = mentions_topic
         self.probes_topic = probes_topic
         self.clock = clock
         self.pending: dict[str, Pending] = {}
@@ -70,8 +68,7 @@ class StoryResolveStage(BatchStage):
             log.warning("Story votes for %s arrived without the item; it was decided elsewhere or lost.", item_id)
             return []
         story_id, story_seen_at = resolve([(v.story_id, v.story_seen_at) for v in votes])
-        classified = ClassifiedItem.model_validate_json(carrier.payload).model_copy(update={"story_id": story_id})
-        out = [storied_output(self.stories_topic, classified), *mention_outputs(self.mentions_topic, classified)]
+        out = [storied_output(self.stories_topic, carrier.payload.encode("utf-8"), item_id, carrier.revision, story_id)]
         for v in votes:
             if v.story_id != story_id and v.buckets:
                 bind = StoryProbe(kind="bind", item_id=item_id, buckets=v.buckets, signature=v.signature,

@@ -1,23 +1,28 @@
 """The story stages: classified items → ``items.stories`` (the same items with a ``story_id``, keyed by
 it), correct with any number of workers.
 
-Three hops, because near-duplicates must meet on one partition but an item has 20 band buckets:
+Three steps, two of them hops, because near-duplicates must meet on one partition but an item has
+20 band buckets:
 
-1. ``StoryRouteStage`` (``items.classified`` → ``story-probes``): signature and band buckets of each
-   item; the buckets are grouped by the partition Kafka gives their key, one probe per partition.
-   Only one probe carries the item itself. Texts too short to compare skip to step 3's output.
+1. ``StoryRouter`` (chained in the classify stage, which is keyed by item_id too → ``story-probes``):
+   signature and band buckets of each relevant item; the buckets are grouped by the partition Kafka
+   gives their key, one probe per partition. Only one probe carries the item itself (its classified
+   record, as written). Texts too short to compare skip to step 3's output.
 2. ``StoryIndexStage`` (``story-probes`` → ``story-votes``): each partition owns the buckets that
    hash to it (``stories.StoryIndex``) and votes for the oldest similar story, or the item's own.
    Every index change is written to the compacted ``story-index`` topic, to the same partition
    number; a worker that is assigned a partition replays that index partition first, so a restart
    or a rebalance does not split stories.
 3. ``StoryResolveStage`` (``story-votes`` keyed by item_id → ``items.stories``): waits for the item's
-   votes, takes the oldest story (by the route stage's stamp, then id: a total order, so two
+   votes, takes the oldest story (by the router's stamp, then id: a total order, so two
    partitions that saw two copies in opposite orders still agree), and tells the partitions that voted for a newer story to move the item's buckets
-   to the chosen one ("bind" probes), so later copies meet the oldest story wherever they probe. Offsets are committed only below the oldest undecided item.
+   to the chosen one ("bind" probes), so later copies meet the oldest story wherever they probe.
+   The storied record is the classified record with ``story_id`` spliced in (``with_story_id``),
+   not parsed again. Offsets are committed only below the oldest undecided item.
 
 Trade-offs: a story costs ~3p + 1 records per item over p ≤ partitions probes (probes, votes, index
-records; then the storied item), and three hops of latency (~tens of ms each). The index is bounded by a time window (``story_window_secs``) and a
+records; then the storied item), and three hops of latency before the alert stage (~tens of ms
+each). The index is bounded by a time window (``story_window_secs``) and a
 bucket cap; a story that goes quiet longer than the window starts afresh. A vote that never arrives
 (a stuck partition) is waited for ``VOTE_TIMEOUT_SECS``, then the item is decided without it.
 """
@@ -29,20 +34,17 @@ import json
 import logging
 import struct
 import time
-from dataclasses import dataclass
 
 from aiokafka import TopicPartition
 from mode import Service
 from pydantic_core import to_json
 
-from schemas import ClassifiedItem
+from schemas import ClassifiedItem, utcnow
 from schemas.story import StoryProbe, StoryVote
-from streams.classify import RELEVANT_HEADER
-from streams.stage import BatchStage, Output, _CountRebalances
+from streams.stage import BatchStage, Output, RoutedOutput, _CountRebalances
 from streams.stories import (
     StoryIndex, band_buckets, shingles, signature, story_id_for, text_for_grouping,
 )
-from streams.surge import mentions_of
 from watchfloor.kafka import ce_type_for, cloudevent_headers, make_consumer
 
 log = logging.getLogger(__name__)
@@ -72,80 +74,57 @@ def bucket_partition(key: str, partitions: int) -> int:
     return ((h ^ (h >> 15)) & 0x7FFFFFFF) % partitions
 
 
-@dataclass(frozen=True)
-class RoutedOutput(Output):
-    """An output for an explicit partition, or with an explicit record time (event time);
-    ``BatchStage.deliver`` (``watchfloor.kafka.send_all``) honours both."""
-
-    partition: int | None = None
-    timestamp_ms: int | None = None
+STORY_ID_NULL = b',"story_id":null}'
 
 
-def storied_output(topic: str, classified: ClassifiedItem) -> Output:
-    item = classified.item
-    headers = cloudevent_headers(CE_CLASSIFIED, event_id=f"{item.item_id}#{item.revision}",
-                                 time=classified.classified_at)
-    return Output(topic, classified.story_id.encode(), classified.to_bytes(), headers)
+def with_story_id(value: bytes, story_id: str) -> bytes:
+    """A ``ClassifiedItem`` record with ``story_id`` set, without parsing it: ``story_id`` is the
+    model's last field, so our own encoding ends with ``"story_id":null}``. Anything else (another
+    producer's spelling) is parsed and encoded again — slower, same result."""
+    if value.endswith(STORY_ID_NULL):
+        return b"%s,\"story_id\":%s}" % (value[:-len(STORY_ID_NULL)], to_json(story_id))
+    return ClassifiedItem.model_validate_json(value).model_copy(update={"story_id": story_id}).to_bytes()
 
 
-def mention_outputs(topic: str | None, classified: ClassifiedItem) -> list[Output]:
-    """Mentions of a storied item for the surge detector; record time = event time (fetch time)."""
-    if topic is None:
-        return []
-    return [RoutedOutput(topic, f"{m.theme}|{m.entity_id}".encode(), m.to_bytes(), timestamp_ms=int(m.at * 1000))
-            for m in mentions_of(classified)]
+def storied_output(topic: str, value: bytes, item_id: str, revision: int, story_id: str) -> Output:
+    headers = cloudevent_headers(CE_CLASSIFIED, event_id=f"{item_id}#{revision}", time=utcnow())
+    return Output(topic, story_id.encode(), with_story_id(value, story_id), headers)
 
 
-class StoryRouteStage(BatchStage):
-    """Consumes ``items.classified``; produces probes (or, for short texts, the storied item)."""
+class StoryRouter:
+    """Step 1, chained in the classify stage: an item's signature and band buckets, grouped by the
+    partition Kafka gives their key, one probe per partition (only the first carries the item);
+    a text too short to compare is its own story at once."""
 
-    def __init__(self, settings, *, probes_topic: str, stories_topic: str, mentions_topic: str | None = None,
-                 **kwargs):
+    name = "story-route"
+
+    def __init__(self, *, probes_topic: str, stories_topic: str, partitions: int = 1):
         self.probes_topic = probes_topic
         self.stories_topic = stories_topic
-        self.mentions_topic = mentions_topic  # None: no surge detection
-        self.partitions = 1
+        self.partitions = partitions  # of the probes topic; the pipeline sets it at start
         self.stamped = 0.0
-        super().__init__(settings, **kwargs)
 
-    async def on_start(self) -> None:
-        self.partitions = len(await self.producer.partitions_for(self.probes_topic))
-        await super().on_start()
-
-    def process(self, records: list) -> list[Output]:
-        out: list[Output] = []
-        for record in records:
-            if (RELEVANT_HEADER, b"0") in (record.headers or ()):
-                continue  # no theme and no trigger: nothing to alert on or count, no story needed
-            classified = self.decode(record, ClassifiedItem)
-            if isinstance(classified, Output):
-                out.append(classified)
-                continue
-            if not classified.themes and not classified.triggers:
-                continue
-            item = classified.item
-            grams = shingles(text_for_grouping(item.title, item.text))
-            if not grams:
-                single = classified.model_copy(update={"story_id": story_id_for(item.item_id)})
-                out.append(storied_output(self.stories_topic, single))
-                out.extend(mention_outputs(self.mentions_topic, single))
-                continue
-            # The record's value is this item's JSON already: carry it instead of dumping it again.
-            out.extend(self.probes(classified, signature(grams), record.value.decode("utf-8")))
-        return out
+    def handle(self, classified: ClassifiedItem, value: bytes, out: list[Output]) -> None:
+        item = classified.item
+        grams = shingles(text_for_grouping(item.title, item.text))
+        if not grams:
+            out.append(storied_output(self.stories_topic, value, item.item_id, item.revision,
+                                      story_id_for(item.item_id)))
+            return
+        out.extend(self.probes(classified, signature(grams), value.decode("utf-8")))
 
     def probes(self, classified: ClassifiedItem, sig: list[int], payload: str) -> list[Output]:
         groups: dict[int, list[str]] = {}
         for key in band_buckets(sig):
             groups.setdefault(bucket_partition(key, self.partitions), []).append(key)
         item = classified.item
-        # The order stories are told apart by: when this stage saw the item, strictly increasing.
+        # The order stories are told apart by: when this step saw the item, strictly increasing.
         # Index partitions receive probes in (nearly) this order, so "the story a bucket already
         # has" and "the oldest story voted for" agree; fetch times do not (feeds arrive late).
         self.stamped = max(time.time(), self.stamped + 1e-6)
         out = []
         for n, (partition, keys) in enumerate(sorted(groups.items())):
-            probe = StoryProbe(item_id=item.item_id, buckets=keys, signature=sig,
+            probe = StoryProbe(item_id=item.item_id, revision=item.revision, buckets=keys, signature=sig,
                                seen_at=self.stamped, probes=len(groups), payload=payload if n == 0 else None)
             # The partition is known: the producer need not hash the key again.
             out.append(RoutedOutput(self.probes_topic, keys[0].encode(), probe.to_bytes(), partition=partition))
@@ -241,8 +220,8 @@ class StoryIndexStage(BatchStage):
                                      probe.signature)
             else:
                 match, _, changes = index.probe(probe.item_id, probe.buckets, probe.signature, probe.seen_at)
-                vote = StoryVote(item_id=probe.item_id, partition=record.partition, probes=probe.probes,
-                                 story_id=match.story_id, story_seen_at=match.story_seen_at,
+                vote = StoryVote(item_id=probe.item_id, revision=probe.revision, partition=record.partition,
+                                 probes=probe.probes, story_id=match.story_id, story_seen_at=match.story_seen_at,
                                  buckets=probe.buckets, signature=probe.signature, payload=probe.payload)
                 out.append(Output(self.votes_topic, probe.item_id.encode(), vote.to_bytes()))
             out.extend(self._index_outputs(record.partition, changes))
@@ -265,16 +244,12 @@ class StoryIndexStage(BatchStage):
 
 
 def story_stages(settings, names: dict[str, str], group: str, common: dict) -> list[BatchStage]:
-    """The three story stages, wired between ``items.classified`` and ``items.stories``."""
+    """The index and resolve stages (steps 2 and 3), between ``story-probes`` and ``items.stories``."""
     from streams.story_resolve import StoryResolveStage
 
     return [
-        StoryRouteStage(settings, probes_topic=names["story_probes"], stories_topic=names["items_stories"],
-                        mentions_topic=names["mentions"] if settings.surge.enabled else None,
-                        source_topic=names["items_classified"], group_id=f"{group}.story-route", **common),
         StoryIndexStage(settings, votes_topic=names["story_votes"], index_topic=names["story_index"],
                         source_topic=names["story_probes"], group_id=f"{group}.story-index", **common),
         StoryResolveStage(settings, stories_topic=names["items_stories"], probes_topic=names["story_probes"],
-                          mentions_topic=names["mentions"] if settings.surge.enabled else None,
                           source_topic=names["story_votes"], group_id=f"{group}.story-resolve", **common),
     ]

@@ -32,6 +32,7 @@ from schemas import Alert, ClassifiedItem, EntityHit, ThemeHit
 from schemas.story import MentionEvent, SurgeSettings, SurgeThresholds
 from streams.alerting import alert_id_for
 from streams.deadletter import describe_validation_error
+from streams.stage import RoutedOutput
 from streams.topics import TOPICS
 from watchfloor.kafka import ce_type_for, cloudevent_headers
 
@@ -52,6 +53,14 @@ def mentions_of(classified: ClassifiedItem) -> list[MentionEvent]:
                      at=item.fetched_at.timestamp())
         for t in classified.themes for e in classified.entities
     ] if item.revision == 0 else []  # a revision is the same mention again
+
+
+def mention_outputs(topic: str | None, classified: ClassifiedItem) -> list[RoutedOutput]:
+    """Mentions of a storied item for the surge detector; record time = event time (fetch time)."""
+    if topic is None:
+        return []
+    return [RoutedOutput(topic, f"{m.theme}|{m.entity_id}".encode(), m.to_bytes(), timestamp_ms=int(m.at * 1000))
+            for m in mentions_of(classified)]
 
 
 @dataclass(frozen=True)
