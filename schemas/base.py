@@ -26,15 +26,18 @@ def _to_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-def _iso_utc(value: datetime) -> str:
+def iso_utc(value: datetime) -> str:
     # Always "2026-11-28T17:35:25.123456Z": one spelling, sortable as text, no "+00:00".
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # ``isoformat`` is C; ``strftime`` was 5% of a worker's CPU (three timestamps per record).
+    if value.tzinfo is not timezone.utc:
+        value = value.astimezone(timezone.utc)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 UtcDatetime = Annotated[
     datetime,
     AfterValidator(_to_utc),
-    PlainSerializer(_iso_utc, return_type=str, when_used="json"),
+    PlainSerializer(iso_utc, return_type=str, when_used="json"),
 ]
 """A timestamp normalised to UTC, written as ISO-8601 with a ``Z`` suffix."""
 

@@ -23,6 +23,8 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 
+from pydantic_core import to_json
+
 from schemas import Alert
 from streams.alerting import alert_id_for
 from streams.stage import Output
@@ -68,8 +70,10 @@ class AlertLedger:
         if alert.alert_id in self.alerted:
             return Decision(False, "duplicate")
         self._remember(alert.alert_id, now, out)
+        if self.cooldown_secs <= 0:
+            return Decision(True)  # no cooldown: no window to fold into, none to keep
         window = self.windows.get(key)
-        if self.cooldown_secs > 0 and window is not None and now - window.started < self.cooldown_secs:
+        if window is not None and now - window.started < self.cooldown_secs:
             window.folded += 1
             window.seq += 1
             window.last_folded = alert.model_dump_json()
@@ -116,14 +120,14 @@ class AlertLedger:
     # -- persistence -----------------------------------------------------------------------------
     def _remember(self, alert_id: str, now: float, out: list[Output]) -> None:
         self.alerted[alert_id] = now
-        out.append(Output(self.topic, f"a:{alert_id}".encode(), json.dumps({"at": now}).encode()))
+        out.append(Output(self.topic, f"a:{alert_id}".encode(), to_json({"at": now})))
         for evicted in self._evict(self.alerted, self.max_ids):
             out.append(Output(self.topic, f"a:{evicted}".encode(), None))
 
     def _save_window(self, key: str, window: Window, out: list[Output]) -> None:
         self.windows.pop(key, None)  # re-inserted last: the dict stays ordered by window start
         self.windows[key] = window
-        out.append(Output(self.topic, f"c:{key}".encode(), json.dumps(asdict(window)).encode()))
+        out.append(Output(self.topic, f"c:{key}".encode(), to_json(asdict(window))))
         for evicted in self._evict(self.windows, self.max_windows):
             out.append(Output(self.topic, f"c:{evicted}".encode(), None))
 

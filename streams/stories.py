@@ -23,8 +23,6 @@ from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from aiokafka.partitioner import murmur2
-
 from streams.alerting import stable_hash
 from streams.minhash import column_minima
 from streams.rules.normalize import normalize
@@ -67,12 +65,6 @@ def band_buckets(sig: list[int]) -> list[str]:
                               digest_size=8).hexdigest()
         for band in range(BANDS)
     ]
-
-
-def partition_of(key: str, partitions: int) -> int:
-    """The partition Kafka's default partitioner gives ``key``, so records keyed by a bucket
-    (probes, index records) land where the bucket's index lives."""
-    return (murmur2(key.encode("utf-8")) & 0x7FFFFFFF) % partitions
 
 
 def story_id_for(item_id: str) -> str:

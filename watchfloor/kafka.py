@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import ssl
+import struct
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -14,10 +16,9 @@ from datetime import datetime
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
-from aiokafka.partitioner import DefaultPartitioner
 from pydantic import BaseModel
 
-from schemas.base import utcnow
+from schemas.base import iso_utc, utcnow
 from streams.topics import TOPICS, TopicSpec
 from watchfloor.settings import Settings
 
@@ -79,7 +80,28 @@ async def start_producer(settings: Settings, **overrides) -> AIOKafkaProducer:
     return producer
 
 
-_partitioner = DefaultPartitioner()
+_M, _MASK = 0x5BD1E995, 0xFFFFFFFF
+
+
+def key_partition(data: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner (murmur2, as the Java client) gives a key, twice
+    as fast as ``aiokafka.partitioner.murmur2``: whole 32-bit words are unpacked in C instead of
+    assembled byte by byte. Per record in ``send_all`` and 20 times per item in the story router,
+    the byte-wise version was 4% of a worker's CPU."""
+    length = len(data)
+    h = 0x9747B28C ^ length
+    for k in struct.unpack_from(f"<{length >> 2}I", data):
+        k = (k * _M) & _MASK
+        h = ((h * _M) & _MASK) ^ (((k ^ (k >> 24)) * _M) & _MASK)
+    body, tail = length & ~3, length & 3
+    if tail:
+        if tail == 3:
+            h ^= data[body + 2] << 16
+        if tail >= 2:
+            h ^= data[body + 1] << 8
+        h = ((h ^ data[body]) * _M) & _MASK
+    h = ((h ^ (h >> 13)) * _M) & _MASK
+    return ((h ^ (h >> 15)) & 0x7FFFFFFF) % partitions
 
 
 async def send_all(producer: AIOKafkaProducer, outputs) -> None:
@@ -100,7 +122,7 @@ async def send_all(producer: AIOKafkaProducer, outputs) -> None:
             known = partitions.get(o.topic)
             if known is None:
                 known = partitions[o.topic] = sorted(await producer.partitions_for(o.topic))
-            part = _partitioner(o.key, known, known)
+            part = known[key_partition(o.key, len(known))] if o.key is not None else random.choice(known)
         slot = (o.topic, part)
         builder = builders.get(slot)
         if builder is None:
@@ -130,7 +152,7 @@ def cloudevent_headers(
         "ce_id": event_id or str(uuid.uuid4()),
         "ce_type": ce_type,
         "ce_source": source,
-        "ce_time": (time or utcnow()).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "ce_time": iso_utc(time or utcnow()),
         "content-type": "application/json",
     }
     return [(k, v.encode("utf-8")) for k, v in headers.items()]

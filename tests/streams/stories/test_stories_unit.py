@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from schemas.story import MentionEvent, SurgeThresholds
 from streams.stories import (
-    StoryIndex, band_buckets, partition_of, resolve, shingles, signature, similarity, story_id_for,
+    StoryIndex, band_buckets, resolve, shingles, signature, similarity, story_id_for,
 )
 from streams.surge import add_mention, judge
 from tests.streams.stories.corpus import APART_A, APART_B, WIRE, syndicated_copies
+from watchfloor.kafka import key_partition
 
 LIMITS = SurgeThresholds()
 
@@ -17,7 +18,7 @@ def probe_all(indexes: dict[int, StoryIndex], item_id: str, text: str, seen_at: 
     sig = signature(shingles(text))
     groups: dict[int, list[str]] = {}
     for key in band_buckets(sig):
-        groups.setdefault(partition_of(key, len(indexes)), []).append(key)
+        groups.setdefault(key_partition(key.encode(), len(indexes)), []).append(key)
     votes = []
     for p in order or sorted(groups):
         if p in groups:
