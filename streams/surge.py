@@ -137,10 +137,6 @@ def attach_surge(app, settings, metrics=None) -> None:
     limits = settings.surge
     if not limits.enabled:
         return
-    # The embedded broker holds a first group join for half the session timeout: Faust's 60 s
-    # default kept the agent idle for 30 s after start. The pipeline's stages use 10 s too.
-    app.conf.broker_session_timeout = 10.0
-    app.conf.broker_heartbeat_interval = 1.0
     mentions = app.topic(TOPICS["mentions"].name(settings.topic_prefix), key_serializer="raw",
                          value_serializer="raw")
     alerts = app.topic(TOPICS["alerts"].name(settings.topic_prefix), key_serializer="raw", value_serializer="raw")

@@ -75,3 +75,23 @@ async def test_sigkill_of_one_worker_loses_no_item_and_duplicates_no_alert(setti
                     proc.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+
+
+async def test_a_worker_is_ready_soon_after_start_and_stops_cleanly(settings, topics, rules_file, tmp_path):
+    """Faust's default 60 s session timeout made the embedded broker hold the app's first group
+    join for 30 s: the worker was not ready for half a minute, and one told to stop meanwhile waited
+    for the join before it could leave, and was killed. Now the app is ready within seconds, and a
+    SIGTERM ends the worker with status 0 (a clean stop, not a kill) well within the supervisor's
+    grace period."""
+    log = tmp_path / "worker.log"
+    worker = start_worker(settings, rules_file, log)
+    try:
+        await wait_until(lambda: "[^Worker]: Ready" in log.read_text(errors="replace"), 25,
+                         "the worker's Faust app to be ready")
+        worker.send_signal(signal.SIGTERM)
+        await wait_until(lambda: worker.poll() is not None, 8, "the worker to exit after SIGTERM")
+        assert worker.returncode == 0, log.read_text(errors="replace")[-2000:]
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
