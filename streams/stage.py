@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from mode import Service
 
 from pydantic import ValidationError
@@ -126,13 +127,29 @@ class BatchStage(Service):
     @Service.task
     async def _consume(self) -> None:
         while not self.should_stop:
-            batches = await self.consumer.getmany(timeout_ms=self.poll_timeout_ms, max_records=self.max_batch)
+            batches = await self.accept(
+                await self.consumer.getmany(timeout_ms=self.poll_timeout_ms, max_records=self.max_batch))
             if not batches:
                 await self._update_lag()
                 continue
-            records = [r for part in batches.values() for r in part]
-            await self.deliver(self.process(records))
-            await self.consumer.commit(self.commit_offsets(batches))
+            outputs = self.process([r for part in batches.values() for r in part])
+            await self._finish(outputs, self.commit_offsets(batches))
+
+    async def accept(self, batches: dict) -> dict:
+        """The fetched batches this stage may process now (a hook: the story index waits for its
+        restore and drops revoked partitions)."""
+        return batches
+
+    async def _finish(self, outputs: list[Output], offsets: dict) -> None:
+        await self.deliver(outputs)
+        if not offsets:
+            return
+        try:
+            await self.consumer.commit(offsets)
+        except (CommitFailedError, IllegalStateError) as exc:
+            # The group rebalanced meanwhile: the new owner reads these records again (at-least-once).
+            log.warning("%s: offsets not committed (%s); the batch will be read again.", self.label,
+                        type(exc).__name__)
 
     def commit_offsets(self, batches: dict) -> dict:
         """Offsets to commit once a batch's outputs were acknowledged: past the whole batch. A stage

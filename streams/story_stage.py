@@ -173,17 +173,9 @@ class StoryIndexStage(BatchStage):
         finally:
             await reader.stop()
 
-    @Service.task
-    async def _consume(self) -> None:
-        while not self.should_stop:
-            batches = await self.consumer.getmany(timeout_ms=self.poll_timeout_ms, max_records=self.max_batch)
-            await self.restored.wait()
-            batches = {tp: part for tp, part in batches.items() if tp in self.consumer.assignment()}
-            if not batches:
-                await self._update_lag()
-                continue
-            await self.deliver(self.process([r for part in batches.values() for r in part]))
-            await self.consumer.commit({tp: part[-1].offset + 1 for tp, part in batches.items()})
+    async def accept(self, batches: dict) -> dict:
+        await self.restored.wait()
+        return {tp: part for tp, part in batches.items() if tp in self.consumer.assignment()}
 
     def process(self, records: list) -> list[Output]:
         out: list[Output] = []
