@@ -87,14 +87,17 @@ class AlertStage(BatchStage):
         self.alerter = alerter
         self.mentions_topic = mentions_topic
         super().__init__(settings, **kwargs)
+        self.window_secs = self.settings.surge.window_secs
 
     def process(self, records: list) -> list[Output]:
         out: list[Output] = []
+        storied: list[ClassifiedItem] = []
         for record in records:
             classified = self.decode(record, ClassifiedItem)
             if isinstance(classified, Output):
                 out.append(classified)
                 continue
             self.alerter.handle(classified, record.value, out)
-            out.extend(mention_outputs(self.mentions_topic, classified))
+            storied.append(classified)
+        out.extend(mention_outputs(self.mentions_topic, storied, self.window_secs))
         return out

@@ -1,12 +1,13 @@
 """Surge detection: theme × entity mentions per window against a rolling baseline.
 
-The story stages write one ``MentionEvent`` per theme × entity of each storied item to the
-low-volume ``mentions`` topic (keyed ``theme|entity``, record timestamp = the item's fetch time).
+The alert stage (on ``items.stories``) writes one ``MentionEvent`` per theme × entity of each
+storied item to the ``mentions`` topic, gathered per batch into one record per key and window (a
+JSON array, keyed ``theme|entity``, record timestamp = the first item's fetch time).
 Counts are of distinct stories, so a syndicated wire story is one mention however many outlets
 carry it (it has its own story alert); ``min_sources`` still counts every source.
 A Faust agent in the worker's app counts them in a tumbling windowed ``Table`` (event time: the
-record timestamp, so a replay or a test with an injected clock counts the same), and judges each
-key when a mention arrives:
+record timestamp, so a replay or a test with an injected clock counts the same), and judges the key
+once per record:
 
 - surge opens when the window holds ``min_count`` mentions from ``min_sources`` distinct sources
   and the count is ``ratio`` × the baseline (mean of the previous ``baseline_windows`` windows,
@@ -26,7 +27,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import to_json
 
 from schemas import Alert, ClassifiedItem, EntityHit, ThemeHit
 from schemas.story import MentionEvent, SurgeSettings, SurgeThresholds
@@ -41,6 +43,7 @@ log = logging.getLogger(__name__)
 MAX_LISTED_ITEMS = 20
 MAX_TRACKED_STORIES = 500  # past this a window counts every mention (bounded changelog records)
 CE_ALERT = ce_type_for(Alert)
+_MENTION_LIST = TypeAdapter(list[MentionEvent])
 
 
 def mentions_of(classified: ClassifiedItem) -> list[MentionEvent]:
@@ -55,12 +58,29 @@ def mentions_of(classified: ClassifiedItem) -> list[MentionEvent]:
     ] if item.revision == 0 else []  # a revision is the same mention again
 
 
-def mention_outputs(topic: str | None, classified: ClassifiedItem) -> list[RoutedOutput]:
-    """Mentions of a storied item for the surge detector; record time = event time (fetch time)."""
+def mention_outputs(topic: str | None, storied: list[ClassifiedItem], window_secs: float) -> list[RoutedOutput]:
+    """The mentions of a batch of storied items, one record per theme × entity and window: a JSON
+    array of ``MentionEvent``, keyed ``theme|entity``, record time = the first mention's event time
+    (fetch time), so the windowed table files the whole record in the window all of them share. The
+    surge agent is a per-message Faust agent and rewrites a key's window at each record: one record
+    per mention made it a fifth of a worker's CPU at 1,000 items/s with story grouping."""
     if topic is None:
         return []
-    return [RoutedOutput(topic, f"{m.theme}|{m.entity_id}".encode(), m.to_bytes(), timestamp_ms=int(m.at * 1000))
-            for m in mentions_of(classified)]
+    groups: dict[tuple[str, int], list[MentionEvent]] = {}
+    for classified in storied:
+        for m in mentions_of(classified):
+            groups.setdefault((f"{m.theme}|{m.entity_id}", int(m.at // window_secs)), []).append(m)
+    return [RoutedOutput(topic, key.encode(), to_json([m.model_dump(mode="json") for m in group]),
+                        timestamp_ms=int(group[0].at * 1000))
+            for (key, _), group in groups.items()]
+
+
+def parse_mentions(value: bytes | None) -> list[MentionEvent]:
+    """A mentions record: an array of ``MentionEvent`` (``mention_outputs``), or a single one."""
+    data = value or b""
+    if data.lstrip()[:1] == b"[":
+        return _MENTION_LIST.validate_json(data)
+    return [MentionEvent.model_validate_json(data)]
 
 
 @dataclass(frozen=True)
@@ -149,16 +169,22 @@ def attach_surge(app, settings, metrics=None) -> None:
     async def count_mentions(stream):
         async for event in stream.events():
             try:
-                mention = MentionEvent.model_validate_json(event.value or b"")
+                batch = parse_mentions(event.value)
             except ValidationError as exc:  # never let one bad record stop the agent
                 reason, detail = describe_validation_error(exc)
-                log.warning("Skipping mention at %s[%d]@%d: %s.", event.message.topic, event.message.partition,
+                log.warning("Skipping mentions at %s[%d]@%d: %s.", event.message.topic, event.message.partition,
                             event.message.offset, detail)
                 if metrics is not None:
                     metrics.deadletters.labels("validate", reason).inc()
                 continue
+            if not batch:
+                continue
+            # One key and one window per record (mention_outputs): count them all, judge once.
+            mention = max(batch, key=lambda m: m.at)
             key = f"{mention.theme}|{mention.entity_id}"
-            window = add_mention(counts[key].current(), mention)
+            window = counts[key].current()
+            for m in batch:
+                window = add_mention(window, m)
             counts[key] = window
             history = [counts[key].delta(span * k).get("count", 0) for k in range(1, limits.baseline_windows + 1)]
             theme_limits = limits.for_theme(mention.theme)

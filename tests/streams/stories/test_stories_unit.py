@@ -164,3 +164,30 @@ def test_the_resolver_never_commits_between_two_votes_of_one_item():
     assert stage.commit_offsets({tp: batch}) == {tp: 10}, "restarting at 11 would re-read half of x"
     stage.process(more := [record(13, "y", 1)])
     assert stage.commit_offsets({tp: more}) == {tp: 14}
+
+
+def test_mentions_of_a_batch_are_one_record_per_key_and_window_and_parse_back():
+    from datetime import datetime, timezone
+
+    from schemas import ClassifiedItem, EntityHit, ThemeHit, utcnow
+    from streams.surge import mention_outputs, parse_mentions
+    from tests.streams.conftest import make_item
+
+    def storied(n: int, at: float, entities: list[str]) -> ClassifiedItem:
+        item = make_item(n, f"Report {n}", source=f"feed-{n}").model_copy(
+            update={"fetched_at": datetime.fromtimestamp(at, tz=timezone.utc)})
+        return ClassifiedItem(item=item, themes=[ThemeHit(theme="escalation", score=1.0)],
+                              entities=[EntityHit(id=e, name=e, type="person") for e in entities],
+                              rules_version="v", classified_at=utcnow(), story_id=f"story-{n}")
+
+    batch = [storied(1, 1000.0, ["person:a", "person:b"]), storied(2, 1100.0, ["person:a"]),
+             storied(3, 1700.0, ["person:a"])]  # window 600 s: 1000 and 1100 share one, 1700 is the next
+    out = mention_outputs("mentions", batch, 600.0)
+    records = {(o.key, o.timestamp_ms): parse_mentions(o.value) for o in out}
+    assert sorted(records) == [(b"escalation|person:a", 1_000_000), (b"escalation|person:a", 1_700_000),
+                               (b"escalation|person:b", 1_000_000)]
+    assert [m.item_id for m in records[(b"escalation|person:a", 1_000_000)]] == ["rss:feed-1:1", "rss:feed-2:2"]
+    assert [m.story_id for m in records[(b"escalation|person:a", 1_700_000)]] == ["story-3"]
+    assert mention_outputs(None, batch, 600.0) == []
+    single = mention(5, "src")
+    assert parse_mentions(single.to_bytes()) == [single]  # one event per record is still read

@@ -27,8 +27,9 @@ async def run_workers(settings, topics, tmp_path, count: int, items: list, first
         await produce_items(settings, topics["items_raw"], items)
         items = [*first, *items]
         await consume_until(settings, topics["items_stories"], lambda rs: len(rs) >= len(items), timeout_secs=90)
-        await wait_committed(settings, faust_group(settings), topics["mentions"], timeout_secs=60)
+        # The alert stage writes the mentions before it commits items.stories; then the agent counts them.
         await wait_committed(settings, f"{settings.topic_prefix}worker.alert", topics["items_stories"])
+        await wait_committed(settings, faust_group(settings), topics["mentions"], timeout_secs=60)
         assert all(w.poll() is None for w in workers), "a worker exited"
         return [Alert.model_validate_json(r.value) for r in await read_to_end(settings, topics["alerts"])]
     finally:
