@@ -57,6 +57,9 @@ def register_pipeline(inner) -> None:
                           help="offered load of the latency phase, items/s (default %(default)s)")
     pipeline.add_argument("--latency-secs", type=float, default=10.0,
                           help="length of the latency phase (default %(default)s)")
+    pipeline.add_argument("--rounds", type=int, default=3,
+                          help="rounds of the peer and our pipeline, alternating; the median ratio is "
+                               "reported (default %(default)s)")
     pipeline.add_argument("--json", action="store_true", help="end with one line of JSON holding every figure")
     pipeline.set_defaults(func=_pipeline)
 
@@ -67,9 +70,9 @@ def _pipeline(args) -> int:
     from streams.bench.run import run
     from watchfloor.errors import ConfigError
 
-    if args.items < 100 or args.rate <= 0 or args.latency_secs <= 0:
-        raise ConfigError("--items must be at least 100, --rate and --latency-secs positive")
-    figures = run(items=args.items, rate=args.rate, latency_secs=args.latency_secs,
+    if args.items < 100 or args.rate <= 0 or args.latency_secs <= 0 or args.rounds < 1:
+        raise ConfigError("--items must be at least 100, --rate and --latency-secs positive, --rounds at least 1")
+    figures = run(items=args.items, rate=args.rate, latency_secs=args.latency_secs, rounds=args.rounds,
                   say=lambda line: print(line, flush=True))
     if args.json:
         print(json.dumps(figures))
