@@ -67,7 +67,12 @@ class _CountRebalances(ConsumerRebalanceListener):
 class BatchStage(Service):
     """Subclasses implement ``process(records) -> list[Output]`` (see module docstring)."""
 
-    max_batch = 500
+    # Records per batch, at most: what one fetch round brings from four partitions (aiokafka's 1 MB
+    # per partition of ~1 KB records). Each batch waits once for its fetch, its acknowledgements and
+    # its commit; measured on 20,000-item drains (alternating), 500 → 2,000 → 4,000 gave ~6,000 →
+    # ~6,800 → ~7,600 items/s without story grouping and +10–20% with it. At a steady load batches
+    # are small anyway (what arrived since the last fetch), so this only bounds a backlog's batches.
+    max_batch = 4000
     poll_timeout_ms = 100
 
     def __init__(
