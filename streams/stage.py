@@ -121,8 +121,12 @@ class BatchStage(Service):
             self.settings, group_id=self.group_id, max_poll_records=self.max_batch,
             fetch_max_wait_ms=50, session_timeout_ms=10000, heartbeat_interval_ms=1000,
         )
-        self.consumer.subscribe([self.source_topic], listener=_CountRebalances(self))
+        self.consumer.subscribe([self.source_topic], listener=self.rebalance_listener())
         await self.consumer.start()
+
+    def rebalance_listener(self) -> ConsumerRebalanceListener:
+        """What runs on a rebalance (a hook: the story index restores its partitions)."""
+        return _CountRebalances(self)
 
     async def on_stop(self) -> None:
         if self.consumer is not None:

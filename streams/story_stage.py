@@ -40,15 +40,15 @@ from pydantic_core import to_json
 
 from schemas import ClassifiedItem, utcnow
 from schemas.story import StoryProbe, StoryVote
+from streams.classify import CE_CLASSIFIED
 from streams.stage import BatchStage, Output, RoutedOutput, _CountRebalances
 from streams.stories import (
     StoryIndex, band_buckets, shingles, signature, story_id_for, text_for_grouping,
 )
-from watchfloor.kafka import ce_type_for, cloudevent_headers, key_partition, make_consumer
+from watchfloor.kafka import cloudevent_headers, key_partition, make_consumer
 
 log = logging.getLogger(__name__)
 
-CE_CLASSIFIED = ce_type_for(ClassifiedItem)
 VOTE_TIMEOUT_SECS = 30.0
 
 
@@ -141,13 +141,8 @@ class StoryIndexStage(BatchStage):
                           min_similarity=self.settings.story_min_similarity,
                           max_buckets=self.settings.story_index_max_buckets)
 
-    async def on_start(self) -> None:
-        self.consumer = make_consumer(
-            self.settings, group_id=self.group_id, max_poll_records=self.max_batch,
-            fetch_max_wait_ms=50, session_timeout_ms=10000, heartbeat_interval_ms=1000,
-        )
-        self.consumer.subscribe([self.source_topic], listener=_RestoreIndex(self))
-        await self.consumer.start()
+    def rebalance_listener(self) -> _RestoreIndex:
+        return _RestoreIndex(self)
 
     async def restore(self, partitions: list[int]) -> None:
         """Replay the index partitions of newly assigned probe partitions before any probe."""
