@@ -1,6 +1,6 @@
 # One image for every watchfloor process; docker-compose.yml picks the command
 # (topics create, worker, connect, web). All configuration comes from WATCHFLOOR_* environment
-# variables (watchfloor/settings.py); nothing secret is baked in.
+# variables (core/settings.py); nothing secret is baked in.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -16,6 +16,8 @@ COPY watchfloor ./watchfloor
 COPY schemas ./schemas
 COPY connectors ./connectors
 COPY streams ./streams
+COPY desk ./desk
+COPY core ./core
 RUN pip install . \
     && cd / && rm -rf /src
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from core.metrics import ConnectorMetrics
 from schemas import Source, SourceState
-from watchfloor.metrics import ConnectorMetrics
 
 STALE_INTERVALS = 3
 SOURCE_STATES = ("active", "disabled", "failing")

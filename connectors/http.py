@@ -26,7 +26,7 @@ import aiohttp
 from multidict import CIMultiDictProxy
 
 from connectors.errors import FetchError, RetryLater, SourceGone
-from watchfloor import __version__
+from core import __version__
 
 USER_AGENT = f"watchfloor/{__version__} (+https://github.com/watchfloor/watchfloor; news monitoring)"
 PERMANENT_REDIRECTS = (301, 308)

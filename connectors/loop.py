@@ -13,7 +13,6 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
@@ -23,24 +22,13 @@ from connectors.dedupe import select
 from connectors.errors import BadInput, ConnectorError, RetryLater, SourceGone
 from connectors.health import HealthGauges
 from connectors.state import SourceStateStore
+from core.kafka import ce_type_for, cloudevent_headers
+from core.metrics import ConnectorMetrics
+from core.settings import PollingSettings
 from schemas import Item, Source, SourceState
 from schemas.base import utcnow
-from watchfloor.kafka import ce_type_for, cloudevent_headers
-from watchfloor.metrics import ConnectorMetrics
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class LoopConfig:
-    """Scheduling knobs shared by every connector."""
-
-    max_concurrency: int = 8
-    backoff_base_secs: float = 30.0
-    backoff_max_secs: float = 6 * 3600.0
-    max_retry_after_secs: float = 24 * 3600.0
-    recent_items_max: int = 500
-    stop_grace_secs: float = 5.0
 
 
 class PollingLoop:
@@ -57,7 +45,7 @@ class PollingLoop:
 
     def __init__(self, *, sources: list[Source], adapters: Mapping[str, SourceAdapter],
                  producer: AIOKafkaProducer, items_topic: str, store: SourceStateStore,
-                 metrics: ConnectorMetrics, config: LoopConfig = LoopConfig(),
+                 metrics: ConnectorMetrics, config: PollingSettings = PollingSettings(), max_concurrency: int = 8,
                  clock: Callable[[], datetime] = utcnow, rng: Callable[[], float] = random.random):
         self.all_sources = list(sources)
         self.sources = [s for s in sources if s.enabled]
@@ -70,7 +58,7 @@ class PollingLoop:
         self.clock = clock
         self.rng = rng
         self.health = HealthGauges(metrics)
-        self._slots = asyncio.Semaphore(config.max_concurrency)
+        self._slots = asyncio.Semaphore(max_concurrency)
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:

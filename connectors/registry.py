@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 import aiohttp
 
 from connectors.base import SourceAdapter
-from watchfloor.settings import Settings
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ AdapterFactory = Callable[[aiohttp.ClientSession, Settings], SourceAdapter]
 
 _LOCATIONS: dict[str, str] = {
     "rss": "connectors.rss.source:make_adapter",
-    "telegram": "connectors.telegram.source:make_adapter",
+    "telegram": "connectors.telegram.adapter:make_adapter",
 }
 _FACTORIES: dict[str, AdapterFactory] = {}
 

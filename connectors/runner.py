@@ -12,31 +12,21 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 
 from connectors.http import make_session
-from connectors.loop import LoopConfig, PollingLoop
+from connectors.loop import PollingLoop
 from connectors.registry import build_adapters
 from connectors.sources import load_sources
 from connectors.state import SourceStateStore
+from core.kafka import create_topics, start_producer
+from core.metrics import ConnectorMetrics
+from core.metrics_http import serve_metrics
+from core.settings import Settings
 from schemas import Source
-from streams.topics import TOPICS
-from watchfloor.kafka import create_topics, start_producer
-from watchfloor.metrics import ConnectorMetrics
-from watchfloor.settings import Settings
+from schemas.topics import TOPICS
 
 log = logging.getLogger(__name__)
-
-
-def serve_metrics(settings: Settings, registry: CollectorRegistry, port: int | None = None):
-    """Start the /metrics HTTP server on a thread; return ``(server, port)`` or ``(None, None)`` if disabled."""
-    port = settings.connect_metrics_port if port is None else port
-    if port < 0:
-        return None, None
-    server, _thread = start_http_server(port, addr=settings.web_host, registry=registry)
-    actual = server.server_address[1]
-    log.info("Serving connector metrics on http://%s:%d/metrics.", settings.web_host, actual)
-    return server, actual
 
 
 async def run_connector(settings: Settings, stop: asyncio.Event, *, sources: list[Source] | None = None,
@@ -47,7 +37,8 @@ async def run_connector(settings: Settings, stop: asyncio.Event, *, sources: lis
     log.info("Connector starting with %d sources (%d enabled).", len(sources), len(enabled))
     await create_topics(settings, [TOPICS["items_raw"], TOPICS["source_state"]])
     registry = registry or CollectorRegistry()
-    server, _port = serve_metrics(settings, registry, metrics_port)
+    port = settings.connect_metrics_port if metrics_port is None else metrics_port
+    server = None if port < 0 else (await serve_metrics(registry, settings.web_host, port))[0]
     producer = await start_producer(settings)
     session = make_session(limit=settings.connect_max_concurrency * 2)
     adapters = {}
@@ -58,7 +49,8 @@ async def run_connector(settings: Settings, stop: asyncio.Event, *, sources: lis
         loop = PollingLoop(
             sources=sources, adapters=adapters, producer=producer,
             items_topic=TOPICS["items_raw"].name(settings.topic_prefix), store=store,
-            metrics=ConnectorMetrics(registry), config=LoopConfig(max_concurrency=settings.connect_max_concurrency))
+            metrics=ConnectorMetrics(registry), config=settings.polling,
+            max_concurrency=settings.connect_max_concurrency)
         runner = asyncio.create_task(loop.run())
         await stop.wait()
         log.info("Connector stopping: finishing in-flight polls.")
@@ -82,4 +74,4 @@ async def _close(adapters, session, producer, server) -> None:
     finally:
         await producer.stop()
     if server is not None:
-        server.shutdown()
+        await server.cleanup()

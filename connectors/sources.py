@@ -17,11 +17,12 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from connectors.state import read_topic_to_end
+from core.errors import ConfigError
+from core.kafka import ce_type_for, cloudevent_headers, start_producer
+from core.settings import Settings, describe_validation_error
 from schemas import Source
-from streams.topics import TOPICS
-from watchfloor.errors import ConfigError
-from watchfloor.kafka import ce_type_for, cloudevent_headers, start_producer
-from watchfloor.settings import Settings, describe_validation_error
+from schemas.topics import TOPICS
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,6 @@ def sources_topic(settings: Settings) -> str:
 
 async def read_topic_sources(settings: Settings, timeout_secs: float = 30.0) -> dict[str, Source | None]:
     """The sources topic read to its end: id → source, or None for a tombstone (removed)."""
-    from connectors.state import read_topic_to_end
-
     found: dict[str, Source | None] = {}
     for key, value, where in await read_topic_to_end(settings, sources_topic(settings), timeout_secs):
         if value is None:

@@ -14,10 +14,10 @@ import time
 from aiokafka import AIOKafkaProducer, TopicPartition
 from pydantic import ValidationError
 
+from core.kafka import ce_type_for, cloudevent_headers, make_consumer
+from core.settings import Settings
 from schemas import SourceState
-from streams.topics import TOPICS
-from watchfloor.kafka import ce_type_for, cloudevent_headers, make_consumer
-from watchfloor.settings import Settings
+from schemas.topics import TOPICS
 
 log = logging.getLogger(__name__)
 

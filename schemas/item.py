@@ -27,6 +27,12 @@ class TelegramMeta(Message):
     edited: bool = Field(False, description="The channel shows the post as edited.")
 
 
+def document_of(text: str, title: str | None) -> str:
+    """The analysed document, which every match offset indexes: ``title + "\\n" + text`` when there is
+    a title, else ``text``. The rule engine and the alert's snippet both read it from here."""
+    return f"{title}\n{text}" if title else text
+
+
 class Item(Message):
     """A normalised article or post.
 

@@ -8,8 +8,8 @@ The file never holds a secret: each endpoint names the environment variable that
 from __future__ import annotations
 
 import os
-from typing import Literal
 from collections.abc import Mapping
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator

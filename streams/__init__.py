@@ -1,1 +1,2 @@
-"""Stream processing: topics, the Faust app and its agents, the rule engine."""
+"""The worker service: batched stages (classify, then story grouping and alerting), the rule engine,
+the Faust app that hosts them."""

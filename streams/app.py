@@ -1,5 +1,7 @@
 """The Faust application. ``create_app(settings)`` builds it; nothing is built at import time, so
-tests and the CLI hand in their own settings. Agents are attached by ``streams.agents`` (issue 6)."""
+tests and the CLI hand in their own settings. It hosts the batched stages as a service
+(``streams.pipeline.Pipeline``, attached by ``streams.worker``) and the surge agent
+(``streams.alerts.surge``)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,8 @@ import ssl
 
 import faust
 
-from watchfloor.kafka import bootstrap_servers
-from watchfloor.settings import Settings
+from core.kafka import bootstrap_servers
+from core.settings import Settings
 
 
 def broker_credentials(settings: Settings):

@@ -1,7 +1,7 @@
 """The classify stage: raw items → classified items (themes, entities, trigger hits, rules version).
 
 Chained steps: the next step of the pipeline is keyed like this stage (by item_id) — the alerter
-(``streams/alert_stage.py``) without story grouping, the story router (``streams/story_stage.py``)
+(``streams/alerts/stage.py``) without story grouping, the story router (``streams/stories/stages.py``)
 with it — so it runs here, on the item already in memory, instead of as a hop of its own that
 would re-read and re-parse every classified record (operator chaining, as Flink calls it). The
 classified record is still written for downstream consumers; the steps see only relevant items
@@ -14,11 +14,11 @@ import logging
 import time
 from typing import Protocol
 
+from core.kafka import ce_type_for, cloudevent_headers
 from schemas import ClassifiedItem, Item, utcnow
 from streams.deadletter import dead_letter_for
-from streams.rules_runtime import RulesHolder
+from streams.rules.runtime import RulesHolder
 from streams.stage import BatchStage, Output
-from watchfloor.kafka import ce_type_for, cloudevent_headers
 
 log = logging.getLogger(__name__)
 

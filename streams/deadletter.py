@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from watchfloor.kafka import cloudevent_headers
+from core.kafka import cloudevent_headers
 
 # Short, fixed reason labels (metric label values); the full message goes into a header.
 REASONS = ("undecodable", "invalid", "unsupported_version", "processing_error")

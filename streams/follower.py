@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable
 from aiokafka import TopicPartition
 from mode import Service
 
-from watchfloor.kafka import make_consumer
-from watchfloor.settings import Settings
+from core.kafka import make_consumer
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Without story grouping one stage does the work: classify, with the alerter chained in it
 (``streams/classify.py``). With it: classify with the story router chained → the story index and
-resolve stages (``streams/story_stage.py``) → the alert stage on ``items.stories``.
+resolve stages (``streams/stories/stages.py``) → the alert stage on ``items.stories``.
 
 Start order: producer → local rule pack → rules follower (caught up, so the newest published pack
 is in use before the first item) → ledger follower (caught up, so no alert is raised twice) →
@@ -19,18 +19,19 @@ import uuid
 from mode import Service
 from prometheus_client import CollectorRegistry
 
-from streams.alert_stage import Alerter, AlertStage
+from core.kafka import send_all, start_producer, topic_names
+from core.metrics import WorkerMetrics
+from core.metrics_http import serve_metrics
+from core.settings import Settings
+from streams.alerts.ledger import AlertLedger
+from streams.alerts.stage import Alerter, AlertStage
+from streams.alerts.storybook import StoryBook
 from streams.classify import ClassifyStage
 from streams.follower import TopicFollower
-from streams.ledger import AlertLedger
-from streams.rules_runtime import RulesHolder
-from streams.story_stage import StoryRouter, story_stages
-from streams.storybook import StoryBook
-from streams.topics import TOPICS
-from watchfloor.kafka import send_all, start_producer
-from watchfloor.metrics import WorkerMetrics
-from watchfloor.metrics_http import serve_metrics
-from watchfloor.settings import Settings
+from streams.rules import compile_pack, load_pack
+from streams.rules.runtime import RulesHolder
+from streams.stories.stages import StoryRouter
+from streams.stories.topology import story_stages
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class Pipeline(Service):
         self.settings = settings
         self.registry = registry or CollectorRegistry()
         self.metrics = WorkerMetrics(self.registry)
-        self.names = {key: spec.name(settings.topic_prefix) for key, spec in TOPICS.items()}
+        self.names = topic_names(settings)
         self.producer = None
         self.rules: RulesHolder | None = None
         self.ledger = AlertLedger(self.names["alert_ledger"], settings.alert_cooldown_secs, owner=uuid.uuid4().hex,
@@ -56,8 +57,6 @@ class Pipeline(Service):
         super().__init__(**kwargs)
 
     async def on_start(self) -> None:
-        from streams.rules import compile_pack, load_pack
-
         if self.settings.worker_metrics_port >= 0:
             self._metrics_runner, self.metrics_port = await serve_metrics(
                 self.registry, self.settings.web_host, self.settings.worker_metrics_port)

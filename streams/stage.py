@@ -23,13 +23,12 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 from mode import Service
-
 from pydantic import ValidationError
 
+from core.kafka import make_consumer, send_all
+from core.metrics import WorkerMetrics
+from core.settings import Settings
 from streams.deadletter import DeadLetter, dead_letter_for, describe_validation_error
-from watchfloor.kafka import make_consumer, send_all
-from watchfloor.metrics import WorkerMetrics
-from watchfloor.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ class Output:
 @dataclass(frozen=True)
 class RoutedOutput(Output):
     """An output for an explicit partition, or with an explicit record time (event time);
-    ``BatchStage.deliver`` (``watchfloor.kafka.send_all``) honours both."""
+    ``BatchStage.deliver`` (``core.kafka.send_all``) honours both."""
 
     partition: int | None = None
     timestamp_ms: int | None = None
@@ -167,7 +166,7 @@ class BatchStage(Service):
 
     async def deliver(self, outputs: list[Output]) -> None:
         """Produce every output and wait until the broker acknowledged all of them (batched:
-        ``watchfloor.kafka.send_all``; outputs with ``partition``/``timestamp_ms`` are honoured)."""
+        ``core.kafka.send_all``; outputs with ``partition``/``timestamp_ms`` are honoured)."""
         await send_all(self.producer, outputs)
 
     async def _update_lag(self) -> None:

@@ -6,11 +6,10 @@ import gc
 
 import faust
 
+from core.settings import Settings
+from streams.alerts.surge import attach_surge
 from streams.app import create_app
 from streams.pipeline import Pipeline
-from streams.surge import attach_surge
-from watchfloor.settings import Settings
-
 
 # Garbage collection: a worker allocates several short-lived objects per record (pydantic models,
 # match lists, Kafka records) and keeps a large, stable heap (rule tables, the story index, the

@@ -10,10 +10,9 @@ from collections.abc import Callable
 
 import pytest
 
-from streams.topics import TOPICS
+from core.kafka import create_topics, make_consumer, topic_names
+from core.settings import Settings
 from watchfloor.broker import EmbeddedBroker
-from watchfloor.kafka import create_topics, make_consumer
-from watchfloor.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +42,7 @@ def settings(broker, topic_prefix, tmp_path) -> Settings:
 async def topics(settings) -> dict[str, str]:
     """Create this test's topics; return short name → full topic name."""
     await create_topics(settings)
-    return {key: spec.name(settings.topic_prefix) for key, spec in TOPICS.items()}
+    return topic_names(settings)
 
 
 async def consume_until(

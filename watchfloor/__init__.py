@@ -1,4 +1,7 @@
-"""watchfloor: command line, settings and process supervision. Domain logic lives in
-``connectors/``, ``streams/`` and ``schemas/``."""
+"""watchfloor, the shell: the command line, process supervision, the embedded broker, the demo and the
+benchmarks. Nothing imports it; the services live in ``connectors/``, ``streams/`` and ``desk/`` on
+top of ``core/`` and ``schemas/``."""
 
-__version__ = "0.1.0"
+from core import __version__
+
+__all__ = ["__version__"]

@@ -15,8 +15,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from core.errors import WatchfloorError
 from watchfloor import procs
-from watchfloor.errors import WatchfloorError
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import importlib
 import logging
 import sys
 
-from watchfloor.errors import WatchfloorError
+from core.errors import WatchfloorError
 
 COMMAND_MODULES = [
     "watchfloor.commands.core",

@@ -17,11 +17,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from core.errors import WatchfloorError
+from core.kafka import bootstrap_servers, create_topics
+from core.settings import Settings
 from watchfloor import procs
 from watchfloor.broker import EmbeddedBroker
-from watchfloor.errors import WatchfloorError
-from watchfloor.kafka import bootstrap_servers, create_topics
-from watchfloor.settings import Settings
 
 log = logging.getLogger(__name__)
 

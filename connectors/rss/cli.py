@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 from connectors.base import PollResult
 from connectors.errors import ConnectorError
 from connectors.http import make_session
-from connectors.rss.config import RssConfig
 from connectors.rss.source import RssSource
+from core.settings import RssSettings
 from schemas import Source, SourceState
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def source_for_target(target: str) -> Source:
     return Source(id=f"cli-{slug}", type="rss", url=target)
 
 
-async def fetch_once(target: str, config: RssConfig | None = None) -> PollResult:
+async def fetch_once(target: str, config: RssSettings | None = None) -> PollResult:
     source = source_for_target(target)
     async with make_session(limit=4) as session:
         adapter = RssSource(session, config)

@@ -11,9 +11,10 @@ import aiohttp
 from connectors.base import PollResult
 from connectors.errors import FetchError
 from connectors.http import fetch
-from connectors.rss.config import FEED_ACCEPT, RssConfig
+from connectors.rss.config import FEED_ACCEPT, rss_limits
 from connectors.rss.normalise import normalise_feed
 from connectors.rss.parse import parse_feed
+from core.settings import RssSettings
 from schemas import Item, Source, SourceState
 from schemas.base import utcnow
 
@@ -31,9 +32,9 @@ class RssSource:
 
     source_type = "rss"
 
-    def __init__(self, session: aiohttp.ClientSession, config: RssConfig | None = None):
+    def __init__(self, session: aiohttp.ClientSession, config: RssSettings | None = None):
         self.session = session
-        self.config = config or RssConfig()
+        self.config = config or RssSettings()
 
     async def poll(self, source: Source, state: SourceState) -> PollResult:
         url = state.url or source.url or ""
@@ -41,7 +42,7 @@ class RssSource:
             data = await asyncio.to_thread(_read_file, url, self.config.max_body_bytes, source.id)
             return await self._parse(source, data, url=None, headers={})
         response = await fetch(
-            self.session, url, limits=self.config.limits(), etag=state.etag,
+            self.session, url, limits=rss_limits(self.config), etag=state.etag,
             last_modified=state.last_modified, name=source.id, accept=FEED_ACCEPT,
         )
         if response.not_modified:
@@ -89,4 +90,4 @@ def _read_file(target: str, max_bytes: int, name: str) -> bytes:
 
 def make_adapter(session: aiohttp.ClientSession, settings=None) -> RssSource:
     """Registry factory (``connectors.registry``)."""
-    return RssSource(session, RssConfig())
+    return RssSource(session, settings.rss if settings is not None else RssSettings())

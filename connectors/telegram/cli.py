@@ -16,8 +16,9 @@ from pydantic import ValidationError
 from connectors.base import PollResult
 from connectors.errors import ConnectorError
 from connectors.http import make_session
-from connectors.telegram.config import TelegramWebConfig
-from connectors.telegram.source import TelegramChannelSource, is_channel_name
+from connectors.telegram.channel import is_channel_name
+from connectors.telegram.source import TelegramChannelSource
+from core.settings import TelegramSettings
 from schemas import Source, SourceState
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ def source_for_channel(channel: str, base_url: str, pages: int) -> Source:
                   base_url=base_url, backfill_pages=pages)
 
 
-async def fetch_channel(source: Source, config: TelegramWebConfig | None = None) -> PollResult:
+async def fetch_channel(source: Source, config: TelegramSettings | None = None) -> PollResult:
     async with make_session(limit=4) as session:
         adapter = TelegramChannelSource(session, config)
         return await adapter.poll(source, SourceState(source_id=source.id))

@@ -19,17 +19,17 @@ from telethon.tl import types
 
 from connectors.base import PollResult
 from connectors.errors import BadInput, ConnectorError, FetchError, RetryLater
-from connectors.telegram.config import TelegramMtprotoConfig
+from connectors.telegram.channel import NoPublicPreview, channel_of
 from connectors.telegram.entities import media_kind, message_spans
 from connectors.telegram.post import Post, post_to_item
-from connectors.telegram.source import NoPublicPreview, channel_of
+from core.settings import TelegramSettings
 from schemas import Source, SourceState
 from schemas.base import utcnow
 
 log = logging.getLogger(__name__)
 
 
-def telethon_client(config: TelegramMtprotoConfig) -> TelegramClient:
+def telethon_client(config: TelegramSettings) -> TelegramClient:
     # flood_sleep_threshold=0: Telethon would otherwise sleep through FloodWaits of up to a minute
     # inside the call, holding one of the loop's slots; we want the error, to reschedule instead.
     return TelegramClient(
@@ -57,8 +57,8 @@ class TelegramMtprotoSource:
 
     source_type = "telegram"
 
-    def __init__(self, config: TelegramMtprotoConfig,
-                 client_factory: Callable[[TelegramMtprotoConfig], Any] = telethon_client):
+    def __init__(self, config: TelegramSettings,
+                 client_factory: Callable[[TelegramSettings], Any] = telethon_client):
         self.config = config
         self._factory = client_factory
         self._client: Any = None

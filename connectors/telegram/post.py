@@ -9,10 +9,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from connectors.telegram.richtext import PERMALINK_BASE, Span, normalise, to_html, to_plain
 from schemas import Item
 from schemas.item import TelegramMeta
-
-from connectors.telegram.richtext import PERMALINK_BASE, Span, normalise, to_html, to_plain
 
 MEDIA_KINDS = ("photo", "video", "document", "audio", "voice", "sticker", "poll", "location")
 _VIEWS = re.compile(r"^(\d+(?:[.,]\d+)?)\s*([KMB]?)$", re.IGNORECASE)

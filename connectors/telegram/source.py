@@ -1,5 +1,4 @@
-"""``TelegramChannelSource``: the web-preview adapter (no credentials), and ``make_adapter``, the
-registry's factory, which serves each telegram source with the adapter its ``Source.adapter`` names."""
+"""``TelegramChannelSource``: the web-preview adapter (no credentials)."""
 
 from __future__ import annotations
 
@@ -11,38 +10,19 @@ from urllib.parse import quote, urlsplit
 
 import aiohttp
 
-from connectors.base import PollResult, SourceAdapter
-from connectors.errors import BadInput, ConnectorError, RetryLater
+from connectors.base import PollResult
+from connectors.errors import RetryLater
 from connectors.http import fetch
-from connectors.telegram.config import TelegramWebConfig
+from connectors.telegram.channel import NoPublicPreview, channel_of
+from connectors.telegram.config import web_limits
 from connectors.telegram.page import PreviewPage, parse_preview
 from connectors.telegram.post import Post, post_to_item
 from connectors.telegram.ratelimit import HostRateLimiter
+from core.settings import TelegramSettings
 from schemas import Source, SourceState
 from schemas.base import utcnow
-from watchfloor.errors import ConfigError
 
 log = logging.getLogger(__name__)
-_CHANNEL = re.compile(r"^[A-Za-z0-9_]{1,64}$")
-
-
-class NoPublicPreview(BadInput):
-    """The channel shows no public web preview (t.me redirects away from ``/s/``, or the page has
-    no messages): a property of the source, retried only at its normal interval."""
-
-    kind = "no_preview"
-    stage = "fetch"
-
-
-def is_channel_name(name: str) -> bool:
-    return bool(_CHANNEL.match(name))
-
-
-def channel_of(source: Source) -> str:
-    channel = (source.channel or "").strip().lstrip("@")
-    if not is_channel_name(channel):
-        raise BadInput(f"{source.id}: channel {source.channel!r} is not a Telegram username (letters, digits, '_')")
-    return channel
 
 
 class TelegramChannelSource:
@@ -59,10 +39,10 @@ class TelegramChannelSource:
 
     source_type = "telegram"
 
-    def __init__(self, session: aiohttp.ClientSession, config: TelegramWebConfig | None = None,
+    def __init__(self, session: aiohttp.ClientSession, config: TelegramSettings | None = None,
                  limiter: HostRateLimiter | None = None):
         self.session = session
-        self.config = config or TelegramWebConfig()
+        self.config = config or TelegramSettings()
         self.limiter = limiter or HostRateLimiter(
             self.config.host_min_interval_secs, self.config.host_jitter_secs, self.config.max_host_wait_secs)
 
@@ -95,7 +75,7 @@ class TelegramChannelSource:
         host = urlsplit(url).netloc
         await self.limiter.acquire(host, source.id)
         try:
-            response = await fetch(self.session, url, limits=self.config.limits(), name=source.id,
+            response = await fetch(self.session, url, limits=web_limits(self.config), name=source.id,
                                    accept="text/html,application/xhtml+xml")
         except RetryLater as exc:
             self.limiter.defer(host, exc.retry_after_secs)
@@ -126,45 +106,3 @@ def _charset(headers) -> str:
         return codecs.lookup(match.group(1)).name if match else "utf-8"
     except LookupError:
         return "utf-8"
-
-
-class TelegramAdapter:
-    """The registry's one telegram adapter: each source is polled by the adapter its
-    ``Source.adapter`` names. The MTProto adapter is built on first use, so a process without
-    Telethon or without credentials still polls its web-preview sources."""
-
-    source_type = "telegram"
-
-    def __init__(self, web: TelegramChannelSource, mtproto: SourceAdapter | None = None):
-        self.web = web
-        self._mtproto = mtproto
-
-    async def poll(self, source: Source, state: SourceState) -> PollResult:
-        if source.adapter == "mtproto":
-            return await self._mtproto_adapter(source).poll(source, state)
-        return await self.web.poll(source, state)
-
-    def _mtproto_adapter(self, source: Source) -> SourceAdapter:
-        if self._mtproto is None:
-            try:
-                from connectors.telegram.mtproto import TelegramMtprotoSource
-                from connectors.telegram.config import load_mtproto_config
-
-                self._mtproto = TelegramMtprotoSource(load_mtproto_config())
-                log.info("Built the MTProto adapter for telegram sources with adapter: mtproto.")
-            except ImportError:
-                raise ConnectorError(f"{source.id}: the MTProto adapter needs Telethon: "
-                                     "pip install 'watchfloor[telegram]'", kind="http_error") from None
-            except ConfigError as exc:
-                raise BadInput(f"{source.id}: the MTProto adapter is not configured: {exc}") from None
-        return self._mtproto
-
-    async def close(self) -> None:
-        await self.web.close()
-        if self._mtproto is not None:
-            await self._mtproto.close()
-
-
-def make_adapter(session: aiohttp.ClientSession, settings=None) -> TelegramAdapter:
-    """Registry factory (``connectors.registry``): web config from ``WATCHFLOOR_TELEGRAM_*``."""
-    return TelegramAdapter(TelegramChannelSource(session, TelegramWebConfig()))

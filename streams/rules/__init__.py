@@ -5,7 +5,7 @@ Public API (stable; the stream worker and the CLI call only these)::
     load_pack(path: Path | None = None) -> schemas.RulePack
         Read a YAML/JSON rule file or a directory of them (None: the pack shipped in
         ``streams/rules/default/``). ``version`` is filled with the content hash. Any problem raises
-        ``RulePackError`` (a ``watchfloor.errors.ConfigError`` and a ``ValueError``) whose one-line
+        ``RulePackError`` (a ``core.errors.ConfigError`` and a ``ValueError``) whose one-line
         message names the file, line and field.
     read_pack(path: Path) -> tuple[RulePack | None, list[PackProblem]]
         The same, returning every problem instead of raising (``watchfloor rules check``).

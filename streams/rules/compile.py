@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import ahocorasick
 
 from schemas.rules import EntityDef, RulePack, ThemeRule, TriggerRule
+from streams.rules.engine import CompiledRules
 from streams.rules.expr import Chain, Condition, Near, Phrase, parse_condition, parse_phrase, parse_term
 from streams.rules.loader import RulePackError, check_pack, field_name, pack_version
 
@@ -144,8 +145,6 @@ def compile_pack(pack: RulePack):
     Raises ``RulePackError`` (a ``ConfigError`` and a ``ValueError``) naming the pack and the field
     of the first problem.
     """
-    from streams.rules.engine import CompiledRules
-
     version = pack_version(pack)
     cached = _CACHE.get(version)
     if cached is not None:

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 from schemas.base import SEVERITY_ORDER
 from schemas.classified import EntityHit, Match, ThemeHit, TriggerHit
+from schemas.item import document_of
 from schemas.rules import RulePack
+from streams.rules.explain import explain
 from streams.rules.normalize import NormalizedText, normalize
 
 Span = tuple[int, int]
@@ -45,11 +47,6 @@ class Analysis:
     def word_index(self, pos: int) -> int:
         # Normalised words are separated by exactly one space.
         return self.norm.text.count(" ", 0, pos)
-
-
-def document_of(text: str, title: str | None) -> str:
-    """The analysed document: ``title + "\\n" + text`` when there is a title, else ``text``."""
-    return f"{title}\n{text}" if title else text
 
 
 class CompiledRules:
@@ -243,8 +240,6 @@ class CompiledRules:
 
     def explain(self, text: str, title: str | None = None):
         """An ``Explanation`` of what matched and what was missing for every theme and trigger."""
-        from streams.rules.explain import explain
-
         return explain(self, document_of(text, title))
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from core.errors import ConfigError
 from schemas.rules import RulePack
 from streams.rules.expr import ATOM_KINDS, RuleSyntaxError, parse_condition, parse_phrase, parse_term
-from watchfloor.errors import ConfigError
 
 DEFAULT_PACK = Path(__file__).parent / "default"
 _SUFFIXES = (".yaml", ".yml", ".json")

@@ -15,8 +15,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from rss_helpers import ThreadedServer, corpus_route  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from anywhere
+from tests.connectors.rss_helpers import ThreadedServer, corpus_route  # noqa: E402
 
 CORPUS = Path("/work/shared/corpora/feedparser-tests")
 

@@ -12,11 +12,11 @@ import sys
 import urllib.request
 
 from aiohttp import web
-from rss_helpers import rss, serve
 
-from tests.conftest import consume_until
 from connectors.sources import publish_source
 from schemas import Item, Source
+from tests.conftest import consume_until
+from tests.connectors.rss_helpers import rss, serve
 
 
 def env_for(settings, sources_file) -> dict[str, str]:

@@ -3,17 +3,18 @@ emitted and ``errors_total{stage,error_type}`` with label values from the fixed 
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry
 from aiohttp import web
-from rss_helpers import rss, serve
+from prometheus_client import CollectorRegistry
 
 from connectors.http import make_session
-from connectors.loop import LoopConfig, PollingLoop
+from connectors.loop import PollingLoop
 from connectors.rss.source import RssSource
 from connectors.state import SourceStateStore
+from core.kafka import start_producer
+from core.metrics import CONNECTOR_STAGES, FETCH_OUTCOMES, ConnectorMetrics
+from core.settings import PollingSettings
 from schemas import Source
-from watchfloor.kafka import start_producer
-from watchfloor.metrics import CONNECTOR_STAGES, FETCH_OUTCOMES, ConnectorMetrics
+from tests.connectors.rss_helpers import rss, serve
 
 
 async def test_rss_connector_emits_received_emitted_and_error_metrics(settings, topics):
@@ -34,7 +35,7 @@ async def test_rss_connector_emits_received_emitted_and_error_metrics(settings, 
             sources = [Source(id=p.strip("/"), type="rss", url=base + p) for p in routes]
             loop = PollingLoop(sources=sources, adapters={"rss": RssSource(session)}, producer=producer,
                                items_topic=topics["items_raw"], store=store,
-                               metrics=ConnectorMetrics(registry), config=LoopConfig())
+                               metrics=ConnectorMetrics(registry), config=PollingSettings())
             for s in loop.sources:
                 await loop.poll_once(s)
     finally:

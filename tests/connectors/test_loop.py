@@ -9,16 +9,17 @@ from datetime import datetime, timedelta, timezone
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
-from rss_helpers import rss, serve
 
-from tests.conftest import consume_until, wait_until
 from connectors.http import make_session
-from connectors.loop import LoopConfig, PollingLoop
+from connectors.loop import PollingLoop
 from connectors.rss.source import RssSource
 from connectors.state import SourceStateStore, read_states
+from core.kafka import start_producer
+from core.metrics import ConnectorMetrics
+from core.settings import PollingSettings
 from schemas import Item, Source
-from watchfloor.kafka import start_producer
-from watchfloor.metrics import ConnectorMetrics
+from tests.conftest import consume_until, wait_until
+from tests.connectors.rss_helpers import rss, serve
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 
@@ -37,7 +38,7 @@ class Feed:
 
 
 @asynccontextmanager
-async def connector(settings, topics, sources: list[Source], **config):
+async def connector(settings, topics, sources: list[Source], max_concurrency: int = 8, **config):
     """A running connector process in miniature: producer, state loaded from the topic, loop."""
     producer = await start_producer(settings)
     session = make_session()
@@ -47,7 +48,8 @@ async def connector(settings, topics, sources: list[Source], **config):
         loop = PollingLoop(
             sources=sources, adapters={"rss": RssSource(session)}, producer=producer,
             items_topic=topics["items_raw"], store=store, metrics=ConnectorMetrics(CollectorRegistry()),
-            config=LoopConfig(**{"backoff_base_secs": 1.0, **config}), clock=lambda: NOW, rng=lambda: 0.5)
+            config=PollingSettings(**{"backoff_base_secs": 1.0, **config}), max_concurrency=max_concurrency,
+            clock=lambda: NOW, rng=lambda: 0.5)
         yield loop
     finally:
         await session.close()

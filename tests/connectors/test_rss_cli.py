@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from rss_helpers import ThreadedServer, corpus_route, rss
 
 from schemas import Item
+from tests.connectors.rss_helpers import ThreadedServer, corpus_route, rss
 from watchfloor.cli import main
 
 CORPUS = Path("/work/shared/corpora/feedparser-tests")

@@ -11,13 +11,13 @@ from email.utils import format_datetime
 
 import pytest
 from aiohttp import web
-from rss_helpers import rss, serve
 
 from connectors.errors import FetchError, RetryLater, SourceGone
 from connectors.http import USER_AGENT, make_session, parse_retry_after
-from connectors.rss.config import RssConfig
 from connectors.rss.source import RssSource
+from core.settings import RssSettings
 from schemas import Source, SourceState
+from tests.connectors.rss_helpers import rss, serve
 
 FEED = rss(("a-1", "Referendum called", "Vote on <b>Sunday</b>"), ("a-2", "Talks", "Second"))
 
@@ -26,7 +26,7 @@ def source(url: str) -> Source:
     return Source(id="test-feed", type="rss", url=url)
 
 
-async def poll(url: str, state: SourceState | None = None, config: RssConfig | None = None):
+async def poll(url: str, state: SourceState | None = None, config: RssSettings | None = None):
     async with make_session() as session:
         return await RssSource(session, config).poll(source(url), state or SourceState(source_id="test-feed"))
 
@@ -79,7 +79,7 @@ async def test_permanent_redirect_reports_the_new_url_and_temporary_does_not():
 async def test_redirect_loop_stops_at_the_redirect_limit():
     async with serve({"/loop": _async(lambda r: web.HTTPFound("/loop"))}) as base:
         with pytest.raises(FetchError, match="more than 3 redirects") as caught:
-            await poll(f"{base}/loop", config=RssConfig(max_redirects=3))
+            await poll(f"{base}/loop", config=RssSettings(max_redirects=3))
     assert caught.value.kind == "http_error"
 
 
@@ -123,7 +123,7 @@ async def test_trickling_server_hits_the_total_deadline():
 
     async with serve({"/feed": trickle}) as base:
         with pytest.raises(FetchError, match="no complete response within 1s") as caught:
-            await poll(f"{base}/feed", config=RssConfig(request_deadline_secs=1.0))
+            await poll(f"{base}/feed", config=RssSettings(request_deadline_secs=1.0))
     assert caught.value.kind == "timeout"
 
 
@@ -138,7 +138,7 @@ async def test_oversized_body_is_refused_while_streaming():
 
     async with serve({"/feed": big}) as base:
         with pytest.raises(FetchError, match="larger than 100000 bytes") as caught:
-            await poll(f"{base}/feed", config=RssConfig(max_body_bytes=100_000))
+            await poll(f"{base}/feed", config=RssSettings(max_body_bytes=100_000))
     assert caught.value.kind == "too_large"
 
 
@@ -150,7 +150,7 @@ async def test_gzip_bomb_stops_at_the_cap_after_decompression():
 
     async with serve({"/feed": handler}) as base:
         with pytest.raises(FetchError, match="after decompression") as caught:
-            await poll(f"{base}/feed", config=RssConfig(max_body_bytes=1_000_000))
+            await poll(f"{base}/feed", config=RssSettings(max_body_bytes=1_000_000))
     assert len(bomb) < 1_000_000 and caught.value.kind == "too_large"
 
 

@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from rss_helpers import rss
 
 from connectors.errors import BadInput, ConnectorError
 from connectors.rss.parse import parse_feed
 from connectors.rss.source import parse_items
 from schemas import Source
+from tests.connectors.rss_helpers import rss
 
 CORPUS = Path("/work/shared/corpora/feedparser-tests")
 SOURCE = Source(id="news", type="rss", url="https://news.example/feed")

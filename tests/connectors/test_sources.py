@@ -9,9 +9,9 @@ import io
 import pytest
 
 from connectors.sources import DEFAULT_SOURCES_PATH, load_sources_file, merge_sources
+from core.errors import ConfigError
 from schemas import Source
 from watchfloor.cli import main
-from watchfloor.errors import ConfigError
 
 
 def run(*argv: str) -> tuple[int, str, str]:

@@ -13,7 +13,7 @@ import re
 
 from prometheus_client import CollectorRegistry
 
-from watchfloor.metrics import ConnectorMetrics, DeskMetrics, WorkerMetrics
+from core.metrics import ConnectorMetrics, DeskMetrics, WorkerMetrics
 
 # Series Prometheus itself produces; dashboards and rules may read them.
 PROMETHEUS_BUILTINS = frozenset({"up", "ALERTS", "ALERTS_FOR_STATE"})

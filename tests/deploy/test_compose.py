@@ -12,10 +12,9 @@ import tomllib
 import jsonschema
 import pytest
 
+from core.settings import Settings
+from tests.deploy.conftest import ROOT
 from watchfloor.cli import build_parser
-from watchfloor.settings import Settings
-
-from .conftest import ROOT
 
 SCHEMA = json.loads((ROOT / "tests" / "deploy" / "data" / "compose-spec.json").read_text())
 WATCHFLOOR_SERVICES = ("topics", "worker", "connect", "web")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import yaml
 
-from .conftest import GRAFANA_DIR
-from .promql import PROMETHEUS_BUILTINS, catalog_families, catalog_series, grafana_query_expr, metric_names
+from tests.deploy.conftest import GRAFANA_DIR
+from tests.deploy.promql import PROMETHEUS_BUILTINS, catalog_families, catalog_series, grafana_query_expr, metric_names
 
 SECTIONS = ["Ingestion", "Freshness", "Kafka", "Processing", "Alerts"]
 

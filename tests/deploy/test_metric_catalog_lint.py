@@ -7,7 +7,7 @@ import subprocess
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from watchfloor.metrics import ConnectorMetrics, DeskMetrics, WorkerMetrics
+from core.metrics import ConnectorMetrics, DeskMetrics, WorkerMetrics
 
 
 def exposition_with_every_metric_used() -> bytes:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from .conftest import ROOT
-from .promql import catalog_families
+from tests.deploy.conftest import ROOT
+from tests.deploy.promql import catalog_families
 
 DOC = (ROOT / "docs" / "operations.md").read_text()
 METRIC_ROW = re.compile(r"^\| `(watchfloor_\w+)` \| (\w+) \| ([^|]*) \| ([^|]+) \|$", re.M)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 import subprocess
 
-from .conftest import PROMETHEUS_DIR
-from .promql import PROMETHEUS_BUILTINS, catalog_series, metric_names
+from tests.deploy.conftest import PROMETHEUS_DIR
+from tests.deploy.promql import PROMETHEUS_BUILTINS, catalog_series, metric_names
 
 SEVERITIES = {"critical", "warning"}
 

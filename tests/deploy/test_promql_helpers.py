@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .promql import catalog_families, catalog_series, grafana_query_expr, metric_names
+from tests.deploy.promql import catalog_families, catalog_series, grafana_query_expr, metric_names
 
 
 @pytest.mark.parametrize(

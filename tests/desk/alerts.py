@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
+from core.kafka import ce_type_for, cloudevent_headers, make_producer
+from core.settings import Settings
 from schemas import Alert
 from schemas.base import utcnow
 from schemas.classified import EntityHit, Match, ThemeHit
-from watchfloor.kafka import ce_type_for, cloudevent_headers, make_producer
-from watchfloor.settings import Settings
 
 _counter = itertools.count(1)
 

@@ -12,8 +12,7 @@ from defusedxml.ElementTree import fromstring
 
 from schemas import Alert
 from schemas.classified import EntityHit, Match, ThemeHit
-
-from .alerts import make_alert
+from tests.desk.alerts import make_alert
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "feedparser-tests"
 

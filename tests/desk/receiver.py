@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from streams.desk.webhooks import SIGNATURE_HEADER, verify
+from desk.webhooks import SIGNATURE_HEADER, verify
 
 
 @dataclass

@@ -11,10 +11,9 @@ import sys
 
 import aiohttp
 
-from streams.desk.store import STORE_FILE
-
-from .alerts import make_alert, produce_alerts
-from .waiting import wait_until
+from desk.store import STORE_FILE
+from tests.conftest import wait_until
+from tests.desk.alerts import make_alert, produce_alerts
 
 
 def _env(settings, **extra) -> dict[str, str]:

@@ -8,11 +8,10 @@ import asyncio
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.desk.service import Desk
-
-from .alerts import make_alert, produce_alerts
-from .sse import read_events
-from .waiting import wait_until
+from desk.service import Desk
+from tests.conftest import wait_until
+from tests.desk.alerts import make_alert, produce_alerts
+from tests.desk.sse import read_events
 
 
 def _web(settings):

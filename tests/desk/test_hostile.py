@@ -7,14 +7,13 @@ import aiohttp
 import feedparser
 from playwright.async_api import expect
 
-from streams.desk.service import Desk
-from streams.desk.store import STORE_FILE, AlertStore
-from streams.desk.text import safe_link
-
-from .alerts import produce_alerts
-from .browser import PageWatch, chromium
-from .hostile import HAND_WRITTEN, hostile_alerts
-from .waiting import wait_until
+from desk.service import Desk
+from desk.store import STORE_FILE, AlertStore
+from desk.text import safe_link
+from tests.conftest import wait_until
+from tests.desk.alerts import produce_alerts
+from tests.desk.browser import PageWatch, chromium
+from tests.desk.hostile import HAND_WRITTEN, hostile_alerts
 
 ROW_TEXT = """rows => Object.fromEntries(rows.map(r => [r.dataset.alertId,
     r.querySelector('.headline > :first-child').textContent]))"""

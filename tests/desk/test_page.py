@@ -6,12 +6,11 @@ from __future__ import annotations
 import aiohttp
 from playwright.async_api import expect
 
+from desk.service import Desk
 from schemas.classified import ThemeHit
-from streams.desk.service import Desk
-
-from .alerts import make_alert, produce_alerts
-from .browser import PageWatch, chromium
-from .waiting import wait_until
+from tests.conftest import wait_until
+from tests.desk.alerts import make_alert, produce_alerts
+from tests.desk.browser import PageWatch, chromium
 
 WAIT_MS = 30_000
 

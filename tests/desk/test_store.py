@@ -3,11 +3,10 @@ all surviving a reopen of the same file."""
 
 from __future__ import annotations
 
+from desk.filters import AlertFilter
+from desk.store import AlertStore
 from schemas.classified import EntityHit, ThemeHit
-from streams.desk.filters import AlertFilter
-from streams.desk.store import AlertStore
-
-from .alerts import make_alert
+from tests.desk.alerts import make_alert
 
 
 def test_replayed_alert_id_is_stored_once_and_reported_as_not_new(tmp_path):

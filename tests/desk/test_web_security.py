@@ -8,9 +8,8 @@ import re
 import aiohttp
 from pydantic import SecretStr
 
-from streams.desk.service import Desk
-
-from .browser import PageWatch, chromium
+from desk.service import Desk
+from tests.desk.browser import PageWatch, chromium
 
 TOKEN = "desk-token-7Hq2"
 # unsafe=True: the desk is addressed by IP (127.0.0.1), where aiohttp's jar refuses cookies by default.

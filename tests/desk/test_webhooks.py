@@ -10,17 +10,16 @@ import pytest
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
+from core.errors import ConfigError
+from core.metrics import DeskMetrics
+from desk.service import Desk
+from desk.store import AlertStore
+from desk.webhooks import WebhookDispatcher, WebhookTarget, load_webhooks, verify
 from schemas import Alert, WebhookEndpoint
 from schemas.classified import ThemeHit
-from streams.desk.service import Desk
-from streams.desk.store import AlertStore
-from streams.desk.webhooks import WebhookDispatcher, WebhookTarget, load_webhooks, verify
-from watchfloor.errors import ConfigError
-from watchfloor.metrics import DeskMetrics
-
-from .alerts import make_alert, produce_alerts
-from .receiver import WebhookReceiver
-from .waiting import wait_until
+from tests.conftest import wait_until
+from tests.desk.alerts import make_alert, produce_alerts
+from tests.desk.receiver import WebhookReceiver
 
 SECRETS = {"ops": "s3cret-ops-Zq9", "chat": "s3cret-chat-Xv4"}
 
@@ -90,7 +89,7 @@ async def test_failures_are_retried_with_backoff_recorded_and_never_logged_with_
     assert samples == {"delivered": 1, "retry": 4, "failed": 2}
     assert receiver.received["ops"][0].headers["X-Watchfloor-Attempt"] == "1"
     assert [r.headers["X-Watchfloor-Attempt"] for r in receiver.received["ops"][:3]] == ["1", "2", "3"]
-    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("streams.desk"))
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("desk"))
     assert "Webhook ops failed" in ours and "Webhook chat gave up" in ours
     for secret in SECRETS.values():
         assert secret not in ours

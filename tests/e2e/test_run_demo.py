@@ -23,9 +23,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.foundation.test_broker_lifecycle import alive, descendants
+from core.metrics import ConnectorMetrics, DeskMetrics, WorkerMetrics
+from tests.watchfloor.test_broker_lifecycle import alive, descendants
 from watchfloor.broker import free_port
-from watchfloor.metrics import ConnectorMetrics, DeskMetrics, WorkerMetrics
 from watchfloor.procs import wait_for
 
 confluent_kafka = pytest.importorskip("confluent_kafka")

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from core.kafka import create_topics, topic_names
+from core.settings import Settings
 from schemas import ClassifiedItem
 from tests.conftest import consume_until
 from tests.faults.conftest import Feeds, process_env, serve_feeds, start, stop
 from watchfloor.broker import EmbeddedBroker
-from watchfloor.kafka import create_topics, topic_names
-from watchfloor.settings import Settings
 
 OUTAGE_SECS = 20.0
 

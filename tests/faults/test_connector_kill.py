@@ -18,10 +18,10 @@ import signal
 
 from aiokafka import TopicPartition
 
+from core.kafka import make_consumer, start_producer
 from schemas import Item, SourceState
 from tests.conftest import consume_until, wait_until
 from tests.faults.conftest import Feeds, process_env, serve_feeds, start, stop
-from watchfloor.kafka import make_consumer, start_producer
 
 PER_FEED = 150
 

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import yaml
 
+from core.kafka import start_producer
 from schemas import Item, RulePack
 from streams.pipeline import Pipeline
-from watchfloor.kafka import start_producer
 
 TEST_PACK = {
     "name": "pipeline-test",

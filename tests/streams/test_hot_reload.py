@@ -6,11 +6,11 @@ import copy
 
 import pytest
 
+from core.errors import ConfigError
 from schemas import Alert
-from streams.rules_publish import prepare_pack, publish_pack
+from streams.rules.publish import prepare_pack, publish_pack
 from tests.conftest import consume_until, wait_until
 from tests.streams.conftest import TEST_PACK, make_item, produce_items, write_pack
-from watchfloor.errors import ConfigError
 
 
 def pack_with_zebra_trigger() -> dict:

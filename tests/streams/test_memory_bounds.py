@@ -10,10 +10,10 @@ from collections import namedtuple
 from datetime import datetime, timezone
 
 from schemas import ClassifiedItem, Item
-from streams.ledger import AlertLedger
-from streams.stories import StoryIndex
-from streams.storybook import StoryBook
-from tests.streams.test_ledger import T0, make_alert
+from streams.alerts.ledger import AlertLedger
+from streams.alerts.storybook import StoryBook
+from streams.stories.grouping import StoryIndex
+from tests.streams.alerts.test_ledger import T0, make_alert
 
 Record = namedtuple("Record", "key value")
 
@@ -125,9 +125,9 @@ def test_story_index_keeps_a_signature_while_any_bucket_of_its_story_lives():
 def test_the_bounds_come_from_the_settings():
     from types import SimpleNamespace
 
+    from core.settings import Settings
     from streams.pipeline import Pipeline
-    from streams.story_stage import StoryIndexStage
-    from watchfloor.settings import Settings
+    from streams.stories.stages import StoryIndexStage
 
     settings = Settings(alert_ledger_max_ids=11, alert_ledger_max_windows=12, story_book_max_entries=13,
                         story_index_max_buckets=14, worker_metrics_port=-1)

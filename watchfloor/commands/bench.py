@@ -6,6 +6,9 @@ Each benchmark is one action of the group; add another with
 
 from __future__ import annotations
 
+# Imports inside the handlers are deliberate (start-up time): each command loads only what it runs,
+# so `watchfloor --help` and the light commands start without Faust, aiokafka or the rule engine.
+
 _BENCH_GROUP = "_watchfloor_bench_group"
 
 
@@ -33,8 +36,8 @@ def bench_subparsers(sub):
 
 
 def _classify(args) -> int:
-    from streams.rules import bench
-    from watchfloor.errors import ConfigError
+    from core.errors import ConfigError
+    from watchfloor.bench import rules as bench
 
     try:
         sizes = tuple(int(s) for s in args.sizes.split(",") if s.strip())
@@ -67,8 +70,8 @@ def register_pipeline(inner) -> None:
 def _pipeline(args) -> int:
     import json
 
-    from streams.bench.run import run
-    from watchfloor.errors import ConfigError
+    from core.errors import ConfigError
+    from watchfloor.bench.run import run
 
     if args.items < 100 or args.rate <= 0 or args.latency_secs <= 0 or args.rounds < 1:
         raise ConfigError("--items must be at least 100, --rate and --latency-secs positive, --rounds at least 1")
@@ -90,8 +93,8 @@ def register_soak(inner) -> None:
 def _soak(args) -> int:
     import json
 
-    from streams.bench.soak import soak
-    from watchfloor.errors import ConfigError
+    from core.errors import ConfigError
+    from watchfloor.bench.soak import soak
 
     if args.minutes <= 0 or args.rate <= 0:
         raise ConfigError("--minutes and --rate must be positive")

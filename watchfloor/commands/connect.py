@@ -3,11 +3,13 @@ SIGTERM or Ctrl-C, then finish in-flight polls and flush the producer."""
 
 from __future__ import annotations
 
+# Imports inside the handlers are deliberate (start-up time): each command loads only what it runs,
+# so `watchfloor --help` and the light commands start without Faust, aiokafka or the rule engine.
 import asyncio
 import signal
 
-from watchfloor.errors import WatchfloorError
-from watchfloor.settings import load_settings
+from core.errors import WatchfloorError
+from core.settings import load_settings
 
 
 def register(sub) -> None:
@@ -21,7 +23,7 @@ def register(sub) -> None:
 def _connect(args) -> int:
     from aiokafka.errors import KafkaError
 
-    from watchfloor.kafka import bootstrap_servers
+    from core.kafka import bootstrap_servers
 
     settings = load_settings()
     try:

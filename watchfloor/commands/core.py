@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+# Imports inside the handlers are deliberate (start-up time): each command loads only what it runs,
+# so `watchfloor --help` and the light commands start without Faust, aiokafka or the rule engine.
 import asyncio
 import signal
 import time
 
-from watchfloor.settings import load_settings
+from core.settings import load_settings
 
 
 def register(sub) -> None:
@@ -23,7 +25,7 @@ def register(sub) -> None:
     )
     inner.add_parser("list", help="list the topics on the cluster").set_defaults(func=_topics_list)
 
-    sub.add_parser("worker", help="run a Faust stream worker (classify and alert agents)").set_defaults(
+    sub.add_parser("worker", help="run a stream worker (classify, story grouping, alerts, surges)").set_defaults(
         func=_worker
     )
 
@@ -36,7 +38,7 @@ def register(sub) -> None:
 
 
 def _version(args) -> int:
-    from watchfloor import __version__
+    from core import __version__
 
     print(f"watchfloor {__version__}")
     return 0
@@ -60,7 +62,7 @@ def _broker(args) -> int:
 
 
 def _topics_create(args) -> int:
-    from watchfloor.kafka import create_topics
+    from core.kafka import create_topics
 
     created = asyncio.run(create_topics(load_settings()))
     for name in created:
@@ -71,7 +73,7 @@ def _topics_create(args) -> int:
 
 
 def _topics_list(args) -> int:
-    from watchfloor.kafka import list_topics
+    from core.kafka import list_topics
 
     for name in asyncio.run(list_topics(load_settings())):
         print(name)

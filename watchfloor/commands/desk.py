@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+# Imports inside the handlers are deliberate (start-up time): each command loads only what it runs,
+# so `watchfloor --help` and the light commands start without Faust, aiokafka or the rule engine.
 import asyncio
 import signal
 
-from watchfloor.settings import load_settings
+from core.settings import load_settings
 
 
 def register(sub) -> None:
@@ -25,8 +27,8 @@ def _web(args) -> int:
 
 
 async def _serve(settings) -> None:
-    from streams.desk.service import Desk
-    from streams.desk.webhooks import load_webhooks
+    from desk.service import Desk
+    from desk.webhooks import load_webhooks
 
     targets = load_webhooks(settings.webhooks_path)  # a bad file stops start-up with one line
     stop = asyncio.Event()

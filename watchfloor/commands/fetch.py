@@ -5,6 +5,9 @@ Exit 0 on success; on failure exit 2 with one line on stderr naming the source a
 
 from __future__ import annotations
 
+# Imports inside the handlers are deliberate (start-up time): each command loads only what it runs,
+# so `watchfloor --help` and the light commands start without Faust, aiokafka or the rule engine.
+
 
 def register(sub) -> None:
     parser = sub.add_parser("fetch", help="fetch one feed or channel and print its items as JSON Lines")

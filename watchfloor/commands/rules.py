@@ -1,5 +1,4 @@
-"""``watchfloor classify`` and the ``watchfloor rules`` group (``check``, ``explain``; ``push`` is
-added by the streams issue: register it with ``rules_subparsers(sub)``).
+"""``watchfloor classify`` and the ``watchfloor rules`` group (``check``, ``explain``, ``push``).
 
 ``classify`` reads JSON Lines (``text``; optional ``id``, ``title``, ``lang``) and writes one JSON line
 per input line, in order. A line that cannot be classified gets ``{"line": N, "error": "..."}`` in
@@ -9,6 +8,8 @@ when any line failed.
 
 from __future__ import annotations
 
+# Imports inside the handlers are deliberate (start-up time): each command loads only what it runs,
+# so `watchfloor --help` and the light commands start without Faust, aiokafka or the rule engine.
 import json
 import logging
 import sys
@@ -53,8 +54,8 @@ def rules_subparsers(sub):
 def _push(args) -> int:
     import asyncio
 
-    from streams.rules_publish import prepare_pack, publish_pack
-    from watchfloor.settings import load_settings
+    from core.settings import load_settings
+    from streams.rules.publish import prepare_pack, publish_pack
 
     settings = load_settings()
     pack = prepare_pack(args.path)  # an invalid pack stops here, before anything is published

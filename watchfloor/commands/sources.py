@@ -7,11 +7,13 @@ read-only), or, with ``--topic``, publish to the compacted sources topic (a tomb
 
 from __future__ import annotations
 
+# Imports inside the handlers are deliberate (start-up time): each command loads only what it runs,
+# so `watchfloor --help` and the light commands start without Faust, aiokafka or the rule engine.
 import asyncio
 from datetime import datetime
 
-from watchfloor.errors import ConfigError, WatchfloorError
-from watchfloor.settings import load_settings
+from core.errors import ConfigError, WatchfloorError
+from core.settings import load_settings
 
 
 def register(sub) -> None:
@@ -56,8 +58,8 @@ def _list(args) -> int:
 def _new_source(args):
     from pydantic import ValidationError
 
+    from core.settings import describe_validation_error
     from schemas import Source
-    from watchfloor.settings import describe_validation_error
 
     fields = {k: getattr(args, k) for k in ("url", "channel", "poll_interval_secs", "lang", "name", "tags")
               if getattr(args, k) is not None}

@@ -10,7 +10,8 @@ import os
 import sys
 
 import pytest
-from tg_helpers import PreviewSite, serve_preview
+
+from tests.connectors.telegram.tg_helpers import PreviewSite, serve_preview
 
 ENV = {**os.environ, "WATCHFLOOR_TELEGRAM_HOST_MIN_INTERVAL_SECS": "0", "WATCHFLOOR_TELEGRAM_HOST_JITTER_SECS": "0"}
 

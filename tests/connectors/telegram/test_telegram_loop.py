@@ -7,24 +7,25 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 
-from fake_telethon import fixture_client
 from prometheus_client import CollectorRegistry
-from tg_helpers import serve_preview
 
-from tests.conftest import consume_until
 from connectors.http import make_session
-from connectors.loop import LoopConfig, PollingLoop
+from connectors.loop import PollingLoop
 from connectors.state import SourceStateStore
-from connectors.telegram.config import TelegramMtprotoConfig, TelegramWebConfig
+from connectors.telegram.adapter import TelegramAdapter
 from connectors.telegram.mtproto import TelegramMtprotoSource
-from connectors.telegram.source import TelegramAdapter, TelegramChannelSource
+from connectors.telegram.source import TelegramChannelSource
+from core.kafka import start_producer
+from core.metrics import ConnectorMetrics
+from core.settings import PollingSettings, TelegramSettings
 from schemas import Item, Source
-from watchfloor.kafka import start_producer
-from watchfloor.metrics import ConnectorMetrics
+from tests.conftest import consume_until
+from tests.connectors.telegram.fake_telethon import fixture_client
+from tests.connectors.telegram.tg_helpers import serve_preview
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
-WEB = TelegramWebConfig(host_min_interval_secs=0, host_jitter_secs=0)
-API = TelegramMtprotoConfig(api_id="918273", api_hash="0123456789abcdef", session="")
+WEB = TelegramSettings(host_min_interval_secs=0, host_jitter_secs=0)
+API = TelegramSettings(api_id="918273", api_hash="0123456789abcdef", session="")
 
 
 @asynccontextmanager
@@ -39,7 +40,7 @@ async def connector_process(settings, topics, source: Source, client):
         adapter = TelegramAdapter(TelegramChannelSource(session, WEB), mtproto)
         yield PollingLoop(sources=[source], adapters={"telegram": adapter}, producer=producer,
                           items_topic=topics["items_raw"], store=store,
-                          metrics=ConnectorMetrics(CollectorRegistry()), config=LoopConfig(),
+                          metrics=ConnectorMetrics(CollectorRegistry()), config=PollingSettings(),
                           clock=lambda: NOW, rng=lambda: 0.5)
     finally:
         await session.close()

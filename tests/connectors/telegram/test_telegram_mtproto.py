@@ -7,22 +7,23 @@ from __future__ import annotations
 import logging
 
 import pytest
-from fake_telethon import fixture_client, message, utc
 from pydantic import SecretStr
 from telethon import TelegramClient
 from telethon.tl import types
-from tg_helpers import serve_preview
 
 from connectors.errors import RetryLater
 from connectors.http import make_session
-from connectors.telegram.config import TelegramMtprotoConfig, load_mtproto_config
+from connectors.telegram.channel import NoPublicPreview
 from connectors.telegram.mtproto import TelegramMtprotoSource, telethon_client
-from connectors.telegram.source import NoPublicPreview, TelegramChannelSource
+from connectors.telegram.source import TelegramChannelSource
+from core.errors import ConfigError
+from core.settings import TelegramSettings, load_settings
 from schemas import Source, SourceState
-from watchfloor.errors import ConfigError
+from tests.connectors.telegram.fake_telethon import fixture_client, message, utc
+from tests.connectors.telegram.tg_helpers import serve_preview
 
 SECRETS = {"api_id": "918273", "api_hash": "0123456789abcdef0123456789abcdef", "session": ""}
-CONFIG = TelegramMtprotoConfig(**SECRETS)
+CONFIG = TelegramSettings(**SECRETS)
 WEB_FAST = dict(host_min_interval_secs=0, host_jitter_secs=0)
 
 
@@ -30,17 +31,17 @@ def source(**extra) -> Source:
     return Source(id="tg-some", type="telegram", channel="somechannel", adapter="mtproto", **extra)
 
 
-def adapter_with(client, config: TelegramMtprotoConfig = CONFIG) -> TelegramMtprotoSource:
+def adapter_with(client, config: TelegramSettings = CONFIG) -> TelegramMtprotoSource:
     return TelegramMtprotoSource(config, client_factory=lambda cfg: client)
 
 
 async def test_both_adapters_produce_identical_items_for_the_same_posts():
-    from connectors.telegram.config import TelegramWebConfig
+    from core.settings import TelegramSettings
 
     api = await adapter_with(fixture_client()).poll(source(), SourceState(source_id="tg-some"))
     async with serve_preview() as (base, _), make_session() as session:
         web_source = source(base_url=base).model_copy(update={"adapter": "web"})
-        web = await TelegramChannelSource(session, TelegramWebConfig(**WEB_FAST)).poll(
+        web = await TelegramChannelSource(session, TelegramSettings(**WEB_FAST)).poll(
             web_source, SourceState(source_id="tg-some"))
     assert [i.item_id for i in api.items] == [i.item_id for i in web.items]
     assert len(api.items) == 8 and api.cursor == web.cursor == 120
@@ -136,7 +137,7 @@ async def test_secrets_never_appear_in_reprs_errors_or_logs(caplog, monkeypatch)
     monkeypatch.setenv("WATCHFLOOR_TELEGRAM_API_HASH", SECRETS["api_hash"])
     monkeypatch.setenv("WATCHFLOOR_TELEGRAM_SESSION", "")
     with pytest.raises(ConfigError) as bad:
-        load_mtproto_config()
+        load_settings()
     assert str(bad.value) == "invalid setting WATCHFLOOR_TELEGRAM_API_ID: Value error, must be the numeric api_id"
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from tg_helpers import page
 
 from connectors.telegram.page import parse_preview
 from connectors.telegram.post import parse_views, post_to_item
+from tests.connectors.telegram.tg_helpers import page
 
 FETCHED = datetime(2026, 11, 21, tzinfo=timezone.utc)
 

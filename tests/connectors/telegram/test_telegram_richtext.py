@@ -3,12 +3,12 @@ UTF-16 entity offsets, each checked on both adapters' inputs where they must agr
 
 from __future__ import annotations
 
-from fake_telethon import entity
 from telethon.tl import types
 
 from connectors.telegram.entities import message_spans
 from connectors.telegram.page import parse_preview
 from connectors.telegram.richtext import Span, canonical_href, is_autolink, normalise, to_html, to_plain
+from tests.connectors.telegram.fake_telethon import entity
 
 
 def page_spans(inner: str) -> list[Span]:

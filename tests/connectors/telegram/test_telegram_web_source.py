@@ -5,17 +5,19 @@ per-host spacing, and the registry's dispatch between the two adapters."""
 from __future__ import annotations
 
 import pytest
-from tg_helpers import PreviewSite, serve_preview
 
 from connectors.errors import BadInput, FetchError, RetryLater
 from connectors.http import make_session
 from connectors.registry import factory_for
-from connectors.telegram.config import TelegramWebConfig
+from connectors.telegram.adapter import TelegramAdapter
+from connectors.telegram.channel import NoPublicPreview
 from connectors.telegram.ratelimit import HostRateLimiter
-from connectors.telegram.source import NoPublicPreview, TelegramAdapter, TelegramChannelSource
+from connectors.telegram.source import TelegramChannelSource
+from core.settings import TelegramSettings
 from schemas import Source, SourceState
+from tests.connectors.telegram.tg_helpers import PreviewSite, serve_preview
 
-FAST = TelegramWebConfig(host_min_interval_secs=0, host_jitter_secs=0)
+FAST = TelegramSettings(host_min_interval_secs=0, host_jitter_secs=0)
 
 
 def channel(name: str = "somechannel", base: str = "", **extra) -> Source:
@@ -78,7 +80,7 @@ async def test_unknown_channel_page_is_an_http_error_naming_the_source():
 
 async def test_429_reschedules_the_source_and_holds_back_every_channel_on_that_host():
     site = PreviewSite(limited={"somechannel": 120})
-    config = TelegramWebConfig(host_min_interval_secs=0, host_jitter_secs=0, max_host_wait_secs=10)
+    config = TelegramSettings(host_min_interval_secs=0, host_jitter_secs=0, max_host_wait_secs=10)
     async with serve_preview(site) as (base, served), make_session() as session:
         adapter = TelegramChannelSource(session, config)
         with pytest.raises(RetryLater) as first:
@@ -119,5 +121,5 @@ async def test_registry_builds_the_telegram_adapter_and_routes_mtproto_sources_t
         assert isinstance(adapter, TelegramAdapter) and adapter.source_type == "telegram"
         source = Source(id="tg-api", type="telegram", channel="somechannel", adapter="mtproto")
         with pytest.raises(BadInput, match="^tg-api: the MTProto adapter is not configured: invalid setting "
-                                           "WATCHFLOOR_TELEGRAM_API_ID: Field required$"):
+                                           "WATCHFLOOR_TELEGRAM_API_ID: required by sources with adapter: mtproto$"):
             await adapter.poll(source, SourceState(source_id="tg-api"))

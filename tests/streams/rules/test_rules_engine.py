@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.errors import ConfigError
 from schemas.rules import RulePack
 from streams.rules import RulePackError, compile_pack, pack_version
-from watchfloor.errors import ConfigError
 
 
 def make_pack(themes=(), entities=(), triggers=(), name="test") -> RulePack:

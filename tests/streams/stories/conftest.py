@@ -88,8 +88,8 @@ async def wait_committed(settings, group: str, topic: str, timeout_secs: float =
     """Until ``group`` committed every record of ``topic`` (its consumer got through them all)."""
     from aiokafka import TopicPartition
 
+    from core.kafka import make_consumer
     from tests.conftest import wait_until
-    from watchfloor.kafka import make_consumer
 
     reader = make_consumer(settings, group_id=group)
     await reader.start()

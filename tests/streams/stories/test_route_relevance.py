@@ -9,14 +9,14 @@ from collections import namedtuple
 
 from prometheus_client import CollectorRegistry
 
+from core.metrics import WorkerMetrics
+from core.settings import Settings
 from schemas import ClassifiedItem
 from streams.classify import ClassifyStage
 from streams.rules import compile_pack
-from streams.rules_runtime import RulesHolder
-from streams.story_stage import StoryRouter
+from streams.rules.runtime import RulesHolder
+from streams.stories.stages import StoryRouter
 from tests.streams.conftest import TEST_PACK, RulePack, make_item
-from watchfloor.metrics import WorkerMetrics
-from watchfloor.settings import Settings
 
 Record = namedtuple("Record", "topic partition offset key value headers")
 

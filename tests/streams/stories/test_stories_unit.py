@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from core.kafka import key_partition
 from schemas.story import MentionEvent, SurgeThresholds
-from streams.stories import (
-    StoryIndex, band_buckets, resolve, shingles, signature, similarity, story_id_for,
+from streams.alerts.surge import add_mention, judge
+from streams.stories.grouping import (
+    StoryIndex,
+    band_buckets,
+    resolve,
+    shingles,
+    signature,
+    similarity,
+    story_id_for,
 )
-from streams.surge import add_mention, judge
 from tests.streams.stories.corpus import APART_A, APART_B, WIRE, syndicated_copies
-from watchfloor.kafka import key_partition
 
 LIMITS = SurgeThresholds()
 
@@ -146,7 +152,7 @@ def test_the_resolver_never_commits_between_two_votes_of_one_item():
     from aiokafka import TopicPartition
 
     from schemas.story import StoryVote
-    from streams.story_resolve import StoryResolveStage
+    from streams.stories.resolve import StoryResolveStage
 
     stage = StoryResolveStage.__new__(StoryResolveStage)  # process() and commit_offsets() need no broker
     stage.pending, stage.spans, stage.clock = {}, [], lambda: 0.0
@@ -170,7 +176,7 @@ def test_mentions_of_a_batch_are_one_record_per_key_and_window_and_parse_back():
     from datetime import datetime, timezone
 
     from schemas import ClassifiedItem, EntityHit, ThemeHit, utcnow
-    from streams.surge import mention_outputs, parse_mentions
+    from streams.alerts.surge import mention_outputs, parse_mentions
     from tests.streams.conftest import make_item
 
     def storied(n: int, at: float, entities: list[str]) -> ClassifiedItem:

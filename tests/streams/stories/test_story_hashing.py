@@ -7,8 +7,8 @@ import hashlib
 import random
 import struct
 
-from streams.alerting import stable_hash
-from streams.stories import BANDS, PERMUTATIONS, ROWS, band_buckets, shingles, signature
+from core.ids import stable_hash
+from streams.stories.grouping import BANDS, PERMUTATIONS, ROWS, band_buckets, shingles, signature
 
 
 def test_band_buckets_are_stable_hashes_of_each_bands_rows():

@@ -3,7 +3,7 @@ story with one alert and its source-count updates; unrelated texts sharing phras
 
 from __future__ import annotations
 
-from streams.alerting import alert_id_for
+from streams.alerts.build import alert_id_for
 from tests.streams.conftest import produce_items
 from tests.streams.stories.conftest import alerts_until, copy_item, storied
 from tests.streams.stories.corpus import APART_A, APART_B, WIRE, syndicated_copies

@@ -4,11 +4,16 @@ the story stages run in the pipeline service), with one worker and with two shar
 from __future__ import annotations
 
 from schemas import Alert
-from streams.alerting import alert_id_for
+from streams.alerts.build import alert_id_for
 from tests.conftest import consume_until, read_to_end
 from tests.streams.conftest import produce_items, write_pack
 from tests.streams.stories.conftest import (
-    copy_item, faust_group, start_worker, stop_workers, stories_pack, wait_committed,
+    copy_item,
+    faust_group,
+    start_worker,
+    stop_workers,
+    stories_pack,
+    wait_committed,
 )
 from tests.streams.stories.corpus import syndicated_copies
 from tests.streams.stories.surge_corpus import burst, one_source, steady

@@ -1,0 +1,195 @@
+"""Process settings: environment variables prefixed ``WATCHFLOOR_``, then ``watchfloor.yaml``.
+
+An invalid value stops start-up with one line naming the field and the reason (``load_settings``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from core.errors import ConfigError
+from schemas.story import SurgeSettings
+
+CONFIG_FILE_ENV = "WATCHFLOOR_CONFIG"
+
+
+class Section(BaseModel):
+    """A group of settings read as ``WATCHFLOOR_<SECTION>_<FIELD>`` or a mapping under ``<section>:``
+    in ``watchfloor.yaml``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RssSettings(Section):
+    """Limits applied to every feed fetch; defaults suit public news feeds."""
+
+    request_deadline_secs: float = Field(30.0, gt=0, description="Total time allowed for one fetch, body included.")
+    max_body_bytes: int = Field(5 * 1024 * 1024, gt=0, description="Largest feed body accepted, after decompression.")
+    max_redirects: int = Field(5, ge=0, le=20, description="Redirect hops followed before giving up.")
+    default_retry_after_secs: float = Field(
+        300.0, gt=0, description="Wait after a 429/503 that carries no usable Retry-After.")
+
+
+class TelegramSettings(Section):
+    """The web-preview adapter's fetches of ``{base_url}/s/{channel}``, and the MTProto (Telethon)
+    adapter's credentials and paging. The credentials are ``SecretStr``: masked in ``repr`` and
+    ``str``, so they never reach a log line or an error message."""
+
+    max_pages: int = Field(5, ge=1, le=100, description="Pages read backwards per poll once a cursor exists.")
+    request_timeout_secs: float = Field(20.0, gt=0, description="Deadline of one preview page fetch, body included.")
+    max_body_bytes: int = Field(3 * 1024 * 1024, gt=0, description="Largest preview page accepted (after decompression).")
+    host_min_interval_secs: float = Field(
+        1.0, ge=0, description="Least time between two requests to one host (t.me answers floods with 429).")
+    host_jitter_secs: float = Field(0.5, ge=0, description="Random extra delay added to each host interval.")
+    max_host_wait_secs: float = Field(
+        10.0, ge=0, description="A poll that would wait longer than this for its host slot is rescheduled instead.")
+    api_id: SecretStr | None = Field(None, description="MTProto: my.telegram.org api_id (digits; never logged).")
+    api_hash: SecretStr | None = Field(None, description="MTProto: my.telegram.org api_hash (never logged).")
+    session: SecretStr | None = Field(None, description="MTProto: Telethon StringSession of an authorised account (never logged).")
+    page_size: int = Field(20, ge=1, le=100, description="MTProto: messages counted as one page (the preview shows ~20).")
+    recheck_ids: int = Field(
+        20, ge=0, le=1000, description="MTProto: ids below the cursor read again each poll, so recent edits are seen.")
+
+    @field_validator("api_id")
+    @classmethod
+    def _digits(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip().isdigit():
+            raise ValueError("must be the numeric api_id")
+        return value
+
+
+class PollingSettings(Section):
+    """Scheduling knobs of the one polling loop every connector runs in."""
+
+    backoff_base_secs: float = Field(30.0, gt=0, description="First wait after a failed poll; doubles per failure, with full jitter.")
+    backoff_max_secs: float = Field(6 * 3600.0, gt=0, description="Longest wait after repeated failures.")
+    max_retry_after_secs: float = Field(24 * 3600.0, gt=0, description="Longest Retry-After honoured.")
+    recent_items_max: int = Field(500, ge=1, description="Item ids remembered per source to recognise what was already emitted.")
+    stop_grace_secs: float = Field(5.0, ge=0, description="Time in-flight polls get to finish on stop before they are cancelled.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="WATCHFLOOR_", extra="forbid", frozen=True, yaml_file="watchfloor.yaml",
+        # WATCHFLOOR_TELEGRAM_MAX_PAGES → telegram.max_pages; flat names such as KAFKA_BOOTSTRAP name no
+        # section and stay whole.
+        env_nested_delimiter="_", env_nested_max_split=1,
+    )
+
+    kafka_bootstrap: str | None = Field(
+        None, description="Kafka bootstrap servers (host:port,...). Unset: start the embedded broker."
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="Security protocol for a real cluster."
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        None, description="SASL mechanism, when the protocol is SASL_*."
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password (never logged).")
+    kafka_ssl_cafile: Path | None = Field(None, description="CA bundle for SSL/SASL_SSL.")
+    kafka_idempotence: Literal["auto", "on", "off"] = Field(
+        "auto", description="Idempotent producers: auto uses them where the cluster grants a producer id."
+    )
+    embedded_kafka_host: str = Field("127.0.0.1", description="Address the embedded broker binds.")
+    embedded_kafka_port: int = Field(9092, ge=0, le=65535, description="Port of the embedded broker; 0 picks a free one.")
+    topic_prefix: str = Field("watchfloor.", description="Prefix of every topic name.")
+    topic_partitions: int = Field(4, ge=1, le=1024, description="Partitions of the partitioned topics.")
+    replication_factor: int = Field(1, ge=1, le=16, description="Replication factor for created topics.")
+    data_dir: Path = Field(Path(".data"), description="Where the worker keeps tables and the alert store.")
+    sources_path: Path | None = Field(None, description="YAML file of sources; unset: the shipped default list.")
+    rules_path: Path | None = Field(None, description="Rule pack directory or file; unset: the shipped pack.")
+    web_host: str = Field("127.0.0.1", description="Address of the web server (desk, Atom, metrics).")
+    web_port: int = Field(6066, ge=0, le=65535, description="Port of the web server.")
+    web_token: SecretStr | None = Field(None, description="Bearer token required by the desk, if set.")
+    webhooks_path: Path | None = Field(None, description="YAML file of webhook endpoints (schemas.WebhookConfig); unset: none.")
+    alert_cooldown_secs: float = Field(
+        300.0, ge=0, description="Window per trigger and entity in which further alerts are folded into a count; 0 disables."
+    )
+    story_grouping: bool = Field(
+        True, description="Group near-duplicate items into stories: one alert per story and trigger, then updates.")
+    story_window_secs: float = Field(
+        48 * 3600.0, gt=0, description="A story not seen for this long is forgotten; a later copy opens a new one.")
+    story_min_similarity: float = Field(
+        0.3, ge=0, le=1, description="Estimated Jaccard similarity (word 3-grams) for two items to be one story.")
+    story_update_milestones: list[int] = Field(
+        [2, 3, 5, 10, 20, 50, 100, 200, 500, 1000],
+        description="Source counts at which a story raises an update alert.")
+    alert_ledger_max_ids: int = Field(
+        200_000, ge=1, description="Alert ids the ledger remembers (besides its 7-day horizon), oldest out first; "
+        "an evicted id can re-alert only if its item comes back after that many newer alerts.")
+    alert_ledger_max_windows: int = Field(
+        10_000, ge=1, description="Cooldown windows (trigger × entity) kept, the longest-open out first; an evicted "
+        "window loses its folded count.")
+    story_index_max_buckets: int = Field(
+        200_000, ge=1, description="Band buckets each story-index partition keeps (besides story_window_secs), least "
+        "recently seen out first, with their stories' signatures; ~250 bytes each.")
+    story_book_max_entries: int = Field(
+        50_000, ge=1, description="Stories whose sources are counted (besides story_window_secs), least recently "
+        "seen out first; an evicted story counts its sources afresh.")
+    surge: SurgeSettings = Field(
+        default_factory=SurgeSettings, description="Surge detection thresholds: defaults and per-theme overrides.")
+    worker_metrics_port: int = Field(
+        9108, ge=-1, le=65535, description="Port of the worker's /metrics; 0 picks a free port, -1 disables."
+    )
+    connect_metrics_port: int = Field(
+        9109, ge=-1, le=65535, description="Port of the connector's /metrics; 0 picks a free port, -1 disables.")
+    connect_max_concurrency: int = Field(
+        8, ge=1, le=256, description="Sources the connector fetches at the same time, over all types.")
+    rss: RssSettings = Field(default_factory=RssSettings, description="RSS/Atom fetch limits.")
+    telegram: TelegramSettings = Field(
+        default_factory=TelegramSettings, description="Telegram web preview and MTProto adapter.")
+    polling: PollingSettings = Field(default_factory=PollingSettings, description="Connector scheduling.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_file = os.environ.get(CONFIG_FILE_ENV, "watchfloor.yaml")
+        return (init_settings, env_settings, YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
+
+    def topic(self, suffix: str) -> str:
+        return f"{self.topic_prefix}{suffix}"
+
+
+def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
+    """One line: the first offending field and why (the rest counted)."""
+    errors = exc.errors()
+    first = errors[0]
+    field = ".".join(str(p) for p in first["loc"]) or "(document)"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{prefix}{field}: {first['msg']}{more}"
+
+
+SECRET_WORDS = ("password", "token", "secret", "api_id", "api_hash", "session")
+
+
+def load_settings(**overrides) -> Settings:
+    """``Settings`` from the environment and the file, or ``ConfigError`` with one line naming the
+    variable; a secret's value is never echoed."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = "_".join(str(p) for p in first["loc"][:2]) if first["loc"] else "(settings)"
+        value = first.get("input")
+        shown = "" if any(word in field for word in SECRET_WORDS) else f" (got {value!r})"
+        raise ConfigError(
+            f"invalid setting WATCHFLOOR_{field.upper()}: {first['msg']}{shown}"
+        ) from None

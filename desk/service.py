@@ -1,0 +1,101 @@
+"""The desk process: alert store, alerts consumer, webhook dispatcher and web server together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from core.metrics import DeskMetrics
+from core.settings import Settings
+from desk.feed import AlertFeed
+from desk.live import LiveHub
+from desk.store import STORE_FILE, AlertStore
+from desk.web import DeskState, PathOnlyAccessLogger, create_app
+from desk.webhooks import WebhookDispatcher, WebhookTarget, load_webhooks
+
+log = logging.getLogger(__name__)
+
+
+class Desk:
+    """Lifecycle: ``start`` opens the store, resumes pending webhook deliveries, joins the alerts
+    consumer group and binds the web server; ``stop`` closes them in reverse order. Safe to
+    restart on the same data directory: nothing stored is shown or delivered twice.
+
+    ``targets`` default to the webhooks file of the settings; ``consume=False`` serves the
+    stored history without a broker.
+    """
+
+    def __init__(self, settings: Settings, *, targets: list[WebhookTarget] | None = None,
+                 registry: CollectorRegistry | None = None, group_id: str | None = None,
+                 store_path: Path | None = None, consume: bool = True):
+        self.settings = settings
+        self.targets = load_webhooks(settings.webhooks_path) if targets is None else targets
+        self.registry = registry or CollectorRegistry()
+        self.metrics = DeskMetrics(self.registry)
+        self.store_path = store_path or Path(settings.data_dir) / STORE_FILE
+        self.group_id, self.consume = group_id, consume
+        self.store: AlertStore | None = None
+        self.state: DeskState | None = None
+        self.feed: AlertFeed | None = None
+        self.dispatcher: WebhookDispatcher | None = None
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.web_host}:{self.port}"
+
+    async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        self.store = await asyncio.to_thread(AlertStore, self.store_path)
+        hub = LiveHub()
+        self.state = DeskState(self.store, hub, self.registry, self.metrics, token=self.settings.web_token)
+        self.dispatcher = WebhookDispatcher(self.store, self.targets, self.metrics)
+        await self.dispatcher.start()
+        # The page and the history are up before the consumer group is joined (a join can take
+        # seconds); /healthz says "consuming" once alerts flow.
+        self._runner = web.AppRunner(create_app(self.state), access_log_class=PathOnlyAccessLogger,
+                                     shutdown_timeout=5.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.web_host, self.settings.web_port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        if self.consume:
+            self.feed = AlertFeed(self.settings, self.store, hub, self.dispatcher, self.metrics, self.group_id)
+            await self.feed.start()
+            self.state.consuming = True
+        log.info("Alert desk at %s (store %s, %d webhooks%s).", self.url, self.store_path, len(self.targets),
+                 ", token required" if self.settings.web_token else "")
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.feed is not None:
+            self.state.consuming = False
+            await self.feed.stop()
+            self.feed = None
+        if self.dispatcher is not None:
+            await self.dispatcher.stop()
+            self.dispatcher = None
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    async def __aenter__(self) -> Desk:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+

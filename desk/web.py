@@ -1,0 +1,222 @@
+"""The desk's HTTP surface: the page, the JSON API, server-sent events, Atom, metrics, health."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from pydantic import SecretStr
+
+from core.metrics import DeskMetrics
+from desk.atom import render_atom
+from desk.auth import make_auth_middleware, security_headers, set_session
+from desk.filters import AlertFilter, FilterError
+from desk.live import DeskEvent, LiveHub
+from desk.store import AlertStore, StoredAlert
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(str(resources.files("desk") / "static"))
+KEEPALIVE_SECS = 15.0
+MAX_LIMIT = 1000
+MAX_ACK_BY = 80
+
+
+@dataclass
+class DeskState:
+    """What the handlers share; one per desk process."""
+
+    store: AlertStore
+    hub: LiveHub
+    registry: CollectorRegistry
+    metrics: DeskMetrics
+    token: SecretStr | None = None
+    consuming: bool = False
+
+
+DESK = web.AppKey("desk", DeskState)
+
+
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """Access log without query strings: a ``?token=`` must never reach a log file."""
+
+    def log(self, request, response, time: float) -> None:
+        self.logger.info("%s %s %s -> %d in %.3fs", request.remote, request.method, request.path,
+                         response.status, time)
+
+
+def create_app(state: DeskState) -> web.Application:
+    app = web.Application(middlewares=[make_auth_middleware(state.token)])
+    app[DESK] = state
+    app.on_response_prepare.append(security_headers)
+    app.router.add_get("/", _page)
+    app.router.add_get("/login", _login_form)
+    app.router.add_post("/login", _login)
+    app.router.add_static("/static/", STATIC_DIR, append_version=False)
+    app.router.add_get("/api/alerts", _list_alerts)
+    app.router.add_get("/api/alerts/{alert_id}", _get_alert)
+    app.router.add_post("/api/alerts/{alert_id}/ack", _ack)
+    app.router.add_get("/events", _events)
+    app.router.add_get("/alerts.atom", _atom)
+    app.router.add_get("/metrics", _metrics)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/favicon.ico", _favicon)
+    app.on_shutdown.append(_close_streams)
+    return app
+
+
+async def _close_streams(app: web.Application) -> None:
+    app[DESK].hub.close()
+
+
+def _filter(request: web.Request) -> AlertFilter:
+    try:
+        return AlertFilter.from_query(request.query)
+    except FilterError as exc:
+        raise web.HTTPBadRequest(text=f"{exc}\n") from None
+
+
+def _limit(request: web.Request, default: int = 200) -> int:
+    raw = request.query.get("limit", str(default))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise web.HTTPBadRequest(text=f"limit: must be a whole number from 1 to {MAX_LIMIT}\n")
+    return int(raw)
+
+
+async def _page(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC_DIR / "desk.html", headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+async def _list_alerts(request: web.Request) -> web.Response:
+    state, flt, limit = request.app[DESK], _filter(request), _limit(request)
+    # last_seq is read before the query: an alert stored in between comes both in the list and
+    # on /events?after=last_seq, and the page keeps one row per alert_id; the other order would
+    # lose it.
+    last_seq = await asyncio.to_thread(state.store.last_seq)
+    alerts = await asyncio.to_thread(state.store.query, flt, limit)
+    return web.json_response({"last_seq": last_seq, "alerts": [s.to_json() for s in alerts]})
+
+
+async def _get_alert(request: web.Request) -> web.Response:
+    store, alert_id = request.app[DESK].store, request.match_info["alert_id"]
+    stored = await asyncio.to_thread(store.get, alert_id)
+    if stored is None:
+        raise web.HTTPNotFound(text="no such alert\n")
+    deliveries = await asyncio.to_thread(store.deliveries, alert_id)
+    return web.json_response({**stored.to_json(), "deliveries": [
+        {"endpoint": d.endpoint, "state": d.state, "attempts": d.attempts, "last_error": d.last_error,
+         "delivered_at": d.delivered_at} for d in deliveries]})
+
+
+async def _ack(request: web.Request) -> web.Response:
+    state, alert_id = request.app[DESK], request.match_info["alert_id"]
+    by = None
+    if request.can_read_body:
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise web.HTTPBadRequest(text="body: must be JSON like {\"by\": \"name\"}\n") from None
+        by = body.get("by") if isinstance(body, dict) else None
+        if by is not None and (not isinstance(by, str) or len(by) > MAX_ACK_BY):
+            raise web.HTTPBadRequest(text=f"by: must be a string of at most {MAX_ACK_BY} characters\n")
+    stored = await asyncio.to_thread(state.store.acknowledge, alert_id, (by or "").strip() or None)
+    if stored is None:
+        raise web.HTTPNotFound(text="no such alert\n")
+    state.hub.publish("ack", [stored])
+    return web.json_response(stored.to_json())
+
+
+def _resume_point(request: web.Request) -> int | None:
+    raw = request.headers.get("Last-Event-ID") or request.query.get("after")
+    return int(raw) if raw and raw.isdigit() else None
+
+
+async def _events(request: web.Request) -> web.StreamResponse:
+    state = request.app[DESK]
+    response = web.StreamResponse(headers={
+        "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    await response.prepare(request)
+    sub = state.hub.subscribe()  # before the backlog read, so nothing falls in between
+    state.metrics.desk_clients.inc()
+    try:
+        sent = _resume_point(request)
+        if sent is None:
+            sent = await asyncio.to_thread(state.store.last_seq)
+        await response.write(b"retry: 2000\n\n")
+        while backlog := await asyncio.to_thread(state.store.after, sent, 500):
+            await response.write(b"".join(_alert_event(s) for s in backlog))
+            sent = backlog[-1].seq
+        while True:
+            event = await sub.next(KEEPALIVE_SECS)
+            if event is None:
+                await response.write(b": keep-alive\n\n")
+            elif event.kind != "alert" or event.stored.seq > sent:
+                await response.write(event.encode())
+                sent = max(sent, event.stored.seq) if event.kind == "alert" else sent
+    except (EOFError, ConnectionResetError):
+        pass
+    finally:
+        state.hub.unsubscribe(sub)
+        state.metrics.desk_clients.dec()
+    return response
+
+
+def _alert_event(stored: StoredAlert) -> bytes:
+    return DeskEvent("alert", stored).encode()
+
+
+async def _atom(request: web.Request) -> web.Response:
+    state, flt, limit = request.app[DESK], _filter(request), _limit(request, default=100)
+    alerts = await asyncio.to_thread(state.store.query, flt, limit)
+    base = f"{request.scheme}://{request.host}"
+    return web.Response(body=render_atom(alerts, flt, base), content_type="application/atom+xml", charset="utf-8")
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[DESK].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def _favicon(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPMovedPermanently("/static/favicon.svg")
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    state = request.app[DESK]
+    return web.json_response({"status": "ok", "consuming": state.consuming, "clients": len(state.hub),
+                              "last_seq": await asyncio.to_thread(state.store.last_seq)})
+
+
+_LOGIN = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>watchfloor desk: log in</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/static/desk.css"></head><body class="login"><form method="post" action="/login">
+<h1>watchfloor desk</h1><p>{message}</p><label>Desk token <input type="password" name="token" autofocus
+autocomplete="current-password"></label><button type="submit">Open the desk</button></form></body></html>"""
+
+
+async def _login_form(request: web.Request) -> web.Response:
+    return web.Response(text=_LOGIN.format(message="This desk needs its token."), content_type="text/html")
+
+
+async def _login(request: web.Request) -> web.StreamResponse:
+    token = request.app[DESK].token
+    form = await request.post()
+    given = form.get("token")
+    if token is None or (isinstance(given, str) and given and _matches(given, token)):
+        response = web.HTTPSeeOther("/")
+        if token is not None:
+            set_session(response, request, token)
+        raise response
+    return web.Response(status=401, text=_LOGIN.format(message="That token is not right."), content_type="text/html")
+
+
+def _matches(given: str, token: SecretStr) -> bool:
+    return hmac.compare_digest(given.encode(), token.get_secret_value().encode())

@@ -1,0 +1,201 @@
+"""Signed webhook delivery with retry, driven by the delivery log in the alert store.
+
+Wire format: ``POST`` of the alert JSON (the stored body, byte for byte) with
+``Content-Type: application/json``, ``X-Watchfloor-Signature: sha256=<hex HMAC-SHA256 of the body
+with the endpoint's secret>``, ``X-Watchfloor-Alert-Id``, ``X-Watchfloor-Timestamp`` (Unix seconds of
+this attempt) and ``X-Watchfloor-Attempt``. A receiver verifies the signature over the raw body and
+may drop an ``alert_id`` it has seen (delivery is at-least-once across a crash mid-request).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import aiohttp
+import yaml
+from pydantic import SecretStr, ValidationError
+
+from core import __version__
+from core.errors import ConfigError
+from core.metrics import DeskMetrics
+from core.settings import describe_validation_error
+from desk.filters import AlertFilter
+from desk.store import AlertStore, StoredAlert
+from schemas import Alert, WebhookConfig, WebhookEndpoint
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Watchfloor-Signature"
+CONCURRENCY_PER_ENDPOINT = 4
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    """An endpoint with its filter and its secret resolved from the environment."""
+
+    endpoint: WebhookEndpoint
+    secret: SecretStr
+
+    @property
+    def name(self) -> str:
+        return self.endpoint.name
+
+    def wants(self, alert: Alert) -> bool:
+        return AlertFilter.for_endpoint(self.endpoint).matches(alert)
+
+
+def load_webhooks(path: Path | None) -> list[WebhookTarget]:
+    """Read the webhooks file and resolve each secret; any problem is one ``ConfigError`` line
+    naming the file and the field (a secret's value is never part of it)."""
+    if path is None:
+        return []
+    try:
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        config = WebhookConfig.model_validate(document)
+        return [WebhookTarget(endpoint, endpoint.secret()) for endpoint in config.webhooks]
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the webhooks file ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, prefix=f"{path}: ")) from None
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def sign(body: bytes, secret: SecretStr) -> str:
+    digest = hmac.new(secret.get_secret_value().encode("utf-8"), body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify(body: bytes, header: str | None, secret: str) -> bool:
+    """What a receiver does (and what the tests do): constant-time compare of the signature."""
+    return header is not None and hmac.compare_digest(sign(body, SecretStr(secret)), header)
+
+
+class AttemptFailed(Exception):
+    """One delivery attempt failed; ``permanent`` means retrying cannot help (a 4xx answer)."""
+
+    def __init__(self, reason: str, permanent: bool = False):
+        super().__init__(reason)
+        self.permanent = permanent
+
+
+class WebhookDispatcher:
+    """Delivers every pending row of the delivery log, per endpoint, with exponential backoff.
+
+    Lifecycle: ``start`` (also resumes deliveries left pending by a previous run) → ``notify``
+    after new alerts are stored → ``stop``. Each alert is delivered once per endpoint: the log row
+    is closed as soon as the endpoint answered 2xx, and a closed row is never sent again. After
+    ``max_attempts`` failures, or a 4xx answer other than 408/429, the row is marked failed.
+    """
+
+    def __init__(self, store: AlertStore, targets: list[WebhookTarget], metrics: DeskMetrics):
+        self.store = store
+        self.targets = targets
+        self.metrics = metrics
+        self._wake = {t.name: asyncio.Event() for t in targets}
+        self._inflight: set[tuple[str, str]] = set()
+        self._tasks: list[asyncio.Task] = []
+        self._session: aiohttp.ClientSession | None = None
+
+    def endpoints_for(self, alert: Alert) -> list[str]:
+        return [t.name for t in self.targets if t.wants(alert)]
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession(headers={"User-Agent": f"watchfloor-desk/{__version__}"})
+        self._tasks = [asyncio.create_task(self._endpoint_loop(t), name=f"webhook-{t.name}") for t in self.targets]
+        for target in self.targets:
+            log.info("Webhook %s is configured (min severity %s).", target.name, target.endpoint.min_severity)
+
+    def notify(self) -> None:
+        for event in self._wake.values():
+            event.set()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _endpoint_loop(self, target: WebhookTarget) -> None:
+        limit = asyncio.Semaphore(CONCURRENCY_PER_ENDPOINT)
+        running: set[asyncio.Task] = set()
+        try:
+            while True:
+                self._wake[target.name].clear()
+                for stored, attempts in await asyncio.to_thread(self.store.pending, target.name, 500):
+                    key = (stored.alert.alert_id, target.name)
+                    if key not in self._inflight:
+                        self._inflight.add(key)
+                        task = asyncio.create_task(self._deliver(target, stored, attempts, limit))
+                        running.add(task)
+                        task.add_done_callback(running.discard)
+                await self._wake[target.name].wait()
+        finally:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+
+    async def _deliver(self, target: WebhookTarget, stored: StoredAlert, attempts: int,
+                       limit: asyncio.Semaphore) -> None:
+        endpoint, alert_id = target.endpoint, stored.alert.alert_id
+        try:
+            while True:
+                async with limit:
+                    error = await self._attempt(target, stored, attempts + 1)
+                attempts += 1
+                give_up = error is not None and (error.permanent or attempts >= endpoint.max_attempts)
+                await asyncio.to_thread(self.store.record_attempt, alert_id, target.name, delivered=error is None,
+                                        error=None if error is None else str(error), give_up=give_up)
+                if error is None:
+                    self.metrics.webhook_deliveries.labels("delivered").inc()
+                    return
+                if give_up:
+                    self.metrics.webhook_deliveries.labels("failed").inc()
+                    log.error("Webhook %s gave up on alert %s after %d attempts: %s.",
+                              target.name, alert_id, attempts, error)
+                    return
+                self.metrics.webhook_deliveries.labels("retry").inc()
+                delay = min(endpoint.backoff_initial_secs * 2 ** (attempts - 1), endpoint.backoff_max_secs)
+                log.warning("Webhook %s failed for alert %s (attempt %d of %d: %s); retrying in %.1fs.",
+                            target.name, alert_id, attempts, endpoint.max_attempts, error, delay)
+                await asyncio.sleep(delay)
+        finally:
+            self._inflight.discard((alert_id, target.name))
+
+    async def _attempt(self, target: WebhookTarget, stored: StoredAlert, attempt: int) -> AttemptFailed | None:
+        body = stored.body.encode("utf-8")
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(body, target.secret),
+            # quote(): an alert id is data; it must never be able to break the header line.
+            "X-Watchfloor-Alert-Id": quote(stored.alert.alert_id, safe=":/._-@"),
+            "X-Watchfloor-Timestamp": str(int(time.time())),
+            "X-Watchfloor-Attempt": str(attempt),
+        }
+        timeout = aiohttp.ClientTimeout(total=target.endpoint.timeout_secs)
+        assert self._session is not None, "WebhookDispatcher.start() was not called"
+        try:
+            # The URL is never logged or stored: chat webhooks carry their credential in the path.
+            async with self._session.post(target.endpoint.url, data=body, headers=headers, timeout=timeout,
+                                          allow_redirects=False) as response:
+                await response.read()
+                if 200 <= response.status < 300:
+                    return None
+                permanent = 400 <= response.status < 500 and response.status not in (408, 429)
+                return AttemptFailed(f"HTTP {response.status}", permanent=permanent)
+        except TimeoutError:
+            return AttemptFailed(f"timed out after {target.endpoint.timeout_secs:g}s")
+        except aiohttp.ClientError as exc:
+            return AttemptFailed(f"connection failed ({type(exc).__name__})")

@@ -1,4 +1,0 @@
-"""The alert desk: alert store, live page (SSE), Atom feed and signed webhooks over the alerts topic.
-
-Entry point: ``streams.desk.service.Desk`` (``watchfloor web`` runs one until SIGTERM/SIGINT).
-"""

@@ -1,0 +1,126 @@
+"""``watchfloor bench pipeline``: every figure in one run, on a fresh embedded broker, same messages.
+
+Phases (each on its own topic prefix): (a) the limits — raw aiokafka produce (``send_batch``) and
+consume rates, the rule engine alone in-process; (b) the peer, a plain per-message Faust agent doing
+the same classification; (c) our worker doing what the peer does plus alerting (raw → classified →
+alerts, default rule pack, story grouping off); (cs) the same with story grouping on, the default
+of ``watchfloor run`` (three more steps, two more hops); (d) the end-to-end latency of both at a
+fixed offered load; then (c) and (cs) with two worker processes. (b) and (c) alternate for
+``rounds`` rounds and the median ratio is reported: the machine's load drifts between phases. The JSON's unprefixed figures are
+(c), the issue's definition; ``*_stories_*`` are (cs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import tempfile
+from pathlib import Path
+from statistics import median
+
+from watchfloor.bench.corpus import encode_items, make_items
+from watchfloor.bench.harness import PEER_ARGV, WORKER_ARGV, phase_settings
+from watchfloor.bench.latency import measure_latency
+from watchfloor.bench.throughput import measure_drain, measure_limits
+from watchfloor.broker import EmbeddedBroker
+
+
+def machine() -> str:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = "%.2f %.2f %.2f" % os.getloadavg()
+    return (f"{model or platform.processor()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"load average {load}")
+
+
+async def run_all(bootstrap: str, workdir: Path, *, items: int, rate: float, latency_secs: float, rounds: int,
+                  say) -> dict:
+    corpus = make_items(items)
+    pairs = encode_items(corpus)
+    say(f"{items} items, {sum(len(v) for _, v in pairs) / items:.0f} bytes each on average; {machine()}")
+    limits = await measure_limits(phase_settings(bootstrap, workdir), corpus, pairs)
+    say(f"(a) raw produce {limits.produce_items_per_s:,.0f}/s, raw consume {limits.consume_items_per_s:,.0f}/s, "
+        f"rule engine alone {limits.classify_items_per_s:,.0f}/s")
+
+    async def drain(stories: bool, processes: int = 1) -> float:
+        return await measure_drain(phase_settings(bootstrap, workdir, story_grouping=stories), pairs, WORKER_ARGV,
+                                   processes=processes, expected_alerts=limits.expected_alerts)
+
+    # The peer and our pipeline alternate for ``rounds`` rounds: the machine is shared and its load
+    # drifts over minutes, so each ratio is taken between neighbouring phases, and the median kept.
+    peers, ours_all, ratios = [], [], []
+    for n in range(rounds):
+        peers.append(await measure_drain(phase_settings(bootstrap, workdir), pairs, PEER_ARGV))
+        say(f"(b) plain Faust agent, round {n + 1}: {peers[-1]:,.0f} items/s")
+        ours_all.append(await drain(False))
+        say(f"(c) our pipeline, one worker, raw → classified → alerts, round {n + 1}: {ours_all[-1]:,.0f} items/s "
+            f"({limits.expected_alerts} alerts); ratio {ours_all[-1] / peers[-1]:.2f}")
+        ratios.append(ours_all[-1] / peers[-1])
+    peer, ours, ratio = median(peers), median(ours_all), median(ratios)
+
+    async def latency(stories: bool):
+        figures = await measure_latency(phase_settings(bootstrap, workdir, story_grouping=stories), rate=rate,
+                                        seconds=latency_secs)
+        say(f"(d{'s' if stories else ''}) at {figures.offered_items_per_s:,.0f} items/s offered "
+            f"({figures.achieved_items_per_s:,.0f} sent): alert latency p50 {figures.p50 * 1000:.0f} ms, "
+            f"p99 {figures.p99 * 1000:.0f} ms, max {figures.max * 1000:.0f} ms over {figures.alerts} alerts; "
+            f"classified p50 {figures.classified_p50 * 1000:.0f} ms, p99 {figures.classified_p99 * 1000:.0f} ms")
+        return figures
+
+    storied = await drain(True)
+    say(f"(cs) with story grouping (the default of `watchfloor run`), raw → classified → stories → alerts: "
+        f"{storied:,.0f} items/s")
+    flat_latency = await latency(False)
+    story_latency = await latency(True)
+    two = await drain(False, processes=2)
+    say(f"(c) two workers: {two:,.0f} items/s")
+    two_storied = await drain(True, processes=2)
+    say(f"(cs) two workers with story grouping: {two_storied:,.0f} items/s")
+    limit = min(limits.produce_items_per_s, limits.consume_items_per_s, limits.classify_items_per_s)
+    say(f"ratios: pipeline / peer = {ratio:.2f} (median of {rounds} rounds; with story grouping "
+        f"{storied / peer:.2f}), pipeline / min(limits) = {ours / limit:.2f}")
+    return {
+        "items": items,
+        "raw_consume_items_per_s": round(limits.consume_items_per_s, 1),
+        "raw_produce_items_per_s": round(limits.produce_items_per_s, 1),
+        "classify_only_items_per_s": round(limits.classify_items_per_s, 1),
+        "peer_items_per_s": round(peer, 1),
+        "pipeline_items_per_s": round(ours, 1),
+        "pipeline_two_workers_items_per_s": round(two, 1),
+        "ratio_vs_peer": round(ratio, 3),
+        "ratio_vs_peer_rounds": [round(r, 3) for r in ratios],
+        "peer_rounds_items_per_s": [round(p, 1) for p in peers],
+        "pipeline_rounds_items_per_s": [round(o, 1) for o in ours_all],
+        "ratio_vs_limit": round(ours / limit, 3),
+        "latency_offered_items_per_s": rate,
+        "latency_p50_seconds": round(flat_latency.p50, 4),
+        "latency_p99_seconds": round(flat_latency.p99, 4),
+        "latency_max_seconds": round(flat_latency.max, 4),
+        "latency_classified_p50_seconds": round(flat_latency.classified_p50, 4),
+        "latency_classified_p99_seconds": round(flat_latency.classified_p99, 4),
+        "latency_alerts": flat_latency.alerts,
+        "pipeline_stories_items_per_s": round(storied, 1),
+        "pipeline_stories_two_workers_items_per_s": round(two_storied, 1),
+        "ratio_stories_vs_peer": round(storied / peer, 3),
+        "latency_stories_p50_seconds": round(story_latency.p50, 4),
+        "latency_stories_p99_seconds": round(story_latency.p99, 4),
+        "latency_stories_max_seconds": round(story_latency.max, 4),
+        "latency_stories_classified_p99_seconds": round(story_latency.classified_p99, 4),
+        "latency_stories_alerts": story_latency.alerts,
+        "machine": machine(),
+    }
+
+
+def run(*, items: int = 20000, rate: float = 1000.0, latency_secs: float = 10.0, rounds: int = 3,
+        say=print) -> dict:
+    with tempfile.TemporaryDirectory(prefix="watchfloor-bench-") as tmp, EmbeddedBroker("127.0.0.1", 0) as broker:
+        return asyncio.run(run_all(broker.bootstrap, Path(tmp), items=items, rate=rate,
+                                   latency_secs=latency_secs, rounds=rounds, say=say))
+

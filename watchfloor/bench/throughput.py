@@ -1,0 +1,75 @@
+"""Throughput phases of ``watchfloor bench pipeline``: the limits (raw produce, raw consume, the rule
+engine alone) and the drain rate of a consumer process (the Faust peer, our worker, two workers).
+
+Drain rate: the raw topic is pre-loaded with every item, then the processes start; an item is done
+when its last output was produced (the classified record, or its alert when it triggers). The rate
+is taken over the middle 90% of those completion times (``kafka_io.drain_rate``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+
+from core.kafka import create_topics, topic_name
+from core.settings import Settings
+from schemas import Item
+from streams.rules import compile_pack, load_pack
+from watchfloor.bench.harness import Children
+from watchfloor.bench.kafka_io import consume_count, drain_rate, produce_batched, read_until
+
+DRAIN_TIMEOUT_SECS = 600.0
+
+
+@dataclass
+class Limits:
+    produce_items_per_s: float
+    consume_items_per_s: float
+    classify_items_per_s: float
+    expected_alerts: int
+
+
+async def measure_limits(settings: Settings, items: list[Item], pairs: list[tuple[bytes, bytes]]) -> Limits:
+    await create_topics(settings)
+    raw = topic_name(settings, "items_raw")
+    produce_secs = await produce_batched(settings, raw, pairs)
+    consume_secs = await consume_count(settings, raw, len(pairs))
+    classify_secs, alerts = await asyncio.to_thread(classify_only, items)
+    n = len(pairs)
+    return Limits(n / produce_secs, n / consume_secs, n / classify_secs, alerts)
+
+
+def classify_only(items: list[Item]) -> tuple[float, int]:
+    """Seconds for the default pack to classify every item in-process, and the trigger hits."""
+    rules = compile_pack(load_pack(None))
+    started = time.perf_counter()
+    hits = sum(len(rules.classify(i.text, title=i.title or None, lang=i.lang).triggers) for i in items)
+    return time.perf_counter() - started, hits
+
+
+async def measure_drain(settings: Settings, pairs: list[tuple[bytes, bytes]], argv: list[str], *,
+                        processes: int = 1, expected_alerts: int | None = None) -> float:
+    """Items/s of ``processes`` copies of ``argv`` draining a pre-loaded raw topic (module docstring).
+
+    An item is done at its classified record, or at its alert when it raises one (the story hops,
+    when on, lie between the two). With ``expected_alerts`` the reading goes on until the alerts
+    stop coming: story grouping may fold a few, so their count alone cannot tell.
+    """
+    await create_topics(settings)
+    await produce_batched(settings, topic_name(settings, "items_raw"), pairs)
+    alerts = topic_name(settings, "alerts")
+    wanted = {topic_name(settings, "items_classified"): len(pairs)}
+    if expected_alerts is not None:
+        wanted[alerts] = int(expected_alerts * 0.8)
+    done: dict[str, int] = {}
+
+    def completed(record) -> None:
+        key = json.loads(record.value)["item_id"] if record.topic == alerts else record.key.decode("utf-8")
+        done[key] = max(done.get(key, 0), record.timestamp)
+
+    with Children(settings, argv, processes) as children:
+        await read_until(settings, wanted, DRAIN_TIMEOUT_SECS, on_record=completed, check=children.check_alive,
+                         settle_secs=3.0 if expected_alerts is not None else 0.0)
+    return drain_rate(list(done.values()))
