@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "watchfloor.commands.sources",
     "watchfloor.commands.connect",
     "watchfloor.commands.rules",
+    "watchfloor.commands.eval",
     "watchfloor.commands.desk",
     "watchfloor.commands.bench",
     "watchfloor.commands.demo",

@@ -191,6 +191,19 @@ class CompiledRules:
         self._triggers(a)
         return a
 
+    def theme_threshold(self, theme_id: str) -> float:
+        return next(t.threshold for t in self.tables.themes if t.id == theme_id)
+
+    def partial_theme(self, text: str, title: str | None, theme_id: str) -> tuple[float, list[str]]:
+        """A theme's score in one document and the words that counted, whether or not it passed."""
+        a = self.analyse(document_of(text, title))
+        t = self.tables
+        index = next(i for i, rule in enumerate(t.themes) if rule.id == theme_id)
+        words = sorted({a.norm.original[slice(*a.norm.span(*span))]
+                        for ti, found in a.term_matches.items() if t.terms[ti].theme == index
+                        for parts in found for span in parts})
+        return a.scores.get(index, 0.0), words
+
     # --- results --------------------------------------------------------------------------------
 
     def match(self, a: Analysis, span: Span, term: str | None) -> Match:
