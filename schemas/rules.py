@@ -12,6 +12,16 @@ from pydantic import Field
 from schemas.base import ConfigDocument, EntityType, Severity
 
 
+class ConceptDef(ConfigDocument):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Name a term uses as '@id'.")
+    description: str = ""
+    phrases: list[str] = Field(
+        min_length=1,
+        description="Phrases any of which stands for the concept where a term writes '@id' "
+        "('\"@sanction_word\" NEAR/6 \"@sanctioner\"'); matched like term phrases, lemmas included.",
+    )
+
+
 class ThemeRule(ConfigDocument):
     id: str = Field(description="Theme id, e.g. 'escalation'.")
     description: str = ""
@@ -35,7 +45,8 @@ class EntityDef(ConfigDocument):
     type: EntityType
     variants: list[str] = Field(
         default_factory=list,
-        description="Spellings across scripts, transliterations and inflected forms; '*' for a prefix.",
+        description="Spellings across scripts, transliterations and inflected forms; '*' for a prefix; "
+        "'=US' for a spelling that must match letter case exactly (not the pronoun 'us').",
     )
     tags: list[str] = Field(
         default_factory=list,
@@ -57,6 +68,8 @@ class RulePack(ConfigDocument):
     schema_version: Literal[1] = 1
     name: str = "default"
     version: str = Field("", description="Content hash; filled in when the pack is compiled.")
+    concepts: list[ConceptDef] = Field(
+        default_factory=list, description="Named groups of phrases that terms refer to as '@id'.")
     themes: list[ThemeRule] = Field(default_factory=list)
     entities: list[EntityDef] = Field(default_factory=list)
     triggers: list[TriggerRule] = Field(default_factory=list)

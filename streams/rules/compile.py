@@ -15,9 +15,19 @@ from dataclasses import dataclass, field
 
 import ahocorasick
 
-from schemas.rules import EntityDef, RulePack, ThemeRule, TriggerRule
+from schemas.rules import ConceptDef, EntityDef, RulePack, ThemeRule, TriggerRule
 from streams.rules.engine import CompiledRules
-from streams.rules.expr import Chain, Condition, Near, Phrase, parse_condition, parse_phrase, parse_term
+from streams.rules.expr import (
+    Chain,
+    Condition,
+    Near,
+    Phrase,
+    is_concept,
+    parse_condition,
+    parse_phrase,
+    parse_term,
+)
+from streams.rules.lemmas import phrase_lemmas
 from streams.rules.loader import RulePackError, check_pack, field_name, pack_version
 
 # A compiled pattern: ("p", phrase_id), ("s", (phrase_id, ...)) for a chain of pieces matched word
@@ -42,6 +52,8 @@ class Tables:
     """Everything ``CompiledRules`` reads while classifying; built once per pack."""
 
     automaton: ahocorasick.Automaton | None = None
+    lemma_automaton: ahocorasick.Automaton | None = None
+    concept_members: dict[int, list[tuple[int, CPattern]]] = field(default_factory=lambda: defaultdict(list))
     phrases: list[Phrase] = field(default_factory=list)
     phrase_ids: dict[Phrase, int] = field(default_factory=dict)
     themes: list[ThemeRule] = field(default_factory=list)
@@ -49,7 +61,9 @@ class Tables:
     terms_by_phrase: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     excludes: list[tuple[CPattern, ...]] = field(default_factory=list)
     entities: list[EntityDef] = field(default_factory=list)
-    entities_by_phrase: dict[int, list[tuple[int, CPattern]]] = field(default_factory=lambda: defaultdict(list))
+    # (entity, pattern, the exact spelling a case-sensitive variant requires, or None)
+    entities_by_phrase: dict[int, list[tuple[int, CPattern, str | None]]] = field(
+        default_factory=lambda: defaultdict(list))
     triggers: list[tuple[TriggerRule, Condition]] = field(default_factory=list)
     triggers_by_atom: dict[tuple, list[int]] = field(default_factory=lambda: defaultdict(list))
     always_candidates: list[int] = field(default_factory=list)
@@ -97,14 +111,20 @@ def _add_themes(tables: Tables, themes: list[ThemeRule]) -> None:
             tables.terms_by_phrase[primary].append(len(tables.terms) - 1)
 
 
+# A variant written '=US' matches only that exact spelling ("US", not the pronoun "us").
+CASE_MARK = "="
+
+
 def _add_entities(tables: Tables, entities: list[EntityDef]) -> None:
     tables.entities = list(entities)
     tables.entity_atoms = [(("entity", e.id), ("entity_type", e.type), *(("entity_tag", tag) for tag in e.tags))
                            for e in entities]
     for e, entity in enumerate(entities):
-        patterns = {tables.chain(parse_phrase(v)) for v in (entity.name, *entity.variants)}
-        for pattern in sorted(patterns):
-            tables.entities_by_phrase[first_phrase(pattern)].append((e, pattern))
+        patterns = {(tables.chain(parse_phrase(v.removeprefix(CASE_MARK))),
+                     v.removeprefix(CASE_MARK) if v.startswith(CASE_MARK) else None)
+                    for v in (entity.name, *entity.variants)}
+        for pattern, case in sorted(patterns, key=lambda p: (p[0], p[1] or "")):
+            tables.entities_by_phrase[first_phrase(pattern)].append((e, pattern, case))
 
 
 def _add_triggers(tables: Tables, triggers: list[TriggerRule]) -> None:
@@ -121,16 +141,48 @@ def _add_triggers(tables: Tables, triggers: list[TriggerRule]) -> None:
             tables.always_candidates.append(i)
 
 
+def _add_concepts(tables: Tables, concepts: list[ConceptDef]) -> None:
+    """Resolve every '@id' phrase the terms used to the patterns of its concept's phrases (added to
+    the phrase table, so they are in the automaton); the engine unites their hits under it."""
+    by_id = {c.id: c for c in concepts}
+    for pid, phrase in list(enumerate(tables.phrases)):
+        if is_concept(phrase):
+            members = {tables.chain(parse_phrase(p)) for p in by_id[phrase.text[1:]].phrases}
+            for member in sorted(members):
+                tables.concept_members[first_phrase(member)].append((pid, member))
+
+
 def _build_automaton(phrases: list[Phrase]) -> ahocorasick.Automaton:
     # Keys start with a space and documents are matched with a space in front, so every hit begins
     # on a word boundary: no in-word hits to filter. Exact and prefix forms of a phrase share a key.
     keyed: dict[str, list[int]] = {}
     for pid, phrase in enumerate(phrases):
+        if is_concept(phrase):
+            continue  # no text of its own: its hits are its members' (``_add_concepts``)
         slot = keyed.setdefault(" " + phrase.text, [-1, -1])
         slot[1 if phrase.prefix else 0] = pid
     automaton = ahocorasick.Automaton()
     for key, (exact, prefix) in keyed.items():
         automaton.add_word(key, (len(key) - 1, exact, prefix))
+    automaton.make_automaton()
+    return automaton
+
+
+def _build_lemma_automaton(phrases: list[Phrase]) -> ahocorasick.Automaton | None:
+    # Matched against the document's lemmas (streams/rules/lemmas.py): each exact phrase under its
+    # own text (a rule word may already be a lemma) and under every lemma form of it. A key may
+    # stand for several phrases ("sanction", "sanctions"), so the value lists them all.
+    keyed: dict[str, list[int]] = {}
+    for pid, phrase in enumerate(phrases):
+        if phrase.prefix or is_concept(phrase):
+            continue  # a prefix already covers the endings; a concept has no text of its own
+        for form in {phrase.text, *phrase_lemmas(phrase.text)}:
+            keyed.setdefault(" " + form, []).append(pid)
+    if not keyed:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, pids in keyed.items():
+        automaton.add_word(key, (len(key) - 1, tuple(pids)))
     automaton.make_automaton()
     return automaton
 
@@ -157,7 +209,9 @@ def compile_pack(pack: RulePack):
     _add_themes(tables, pack.themes)
     _add_entities(tables, pack.entities)
     _add_triggers(tables, pack.triggers)
+    _add_concepts(tables, pack.concepts)
     tables.automaton = _build_automaton(tables.phrases)
+    tables.lemma_automaton = _build_lemma_automaton(tables.phrases)
     compiled = CompiledRules(pack.model_copy(update={"version": version}), tables)
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))

@@ -8,13 +8,18 @@ triggers whose atoms appeared. Offsets are mapped back to the original document 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import accumulate
+from operator import add
 
 from schemas.base import SEVERITY_ORDER
 from schemas.classified import EntityHit, Match, ThemeHit, TriggerHit
 from schemas.item import document_of
 from schemas.rules import RulePack
 from streams.rules.explain import explain
+from streams.rules.lemmas import lemma_words
 from streams.rules.normalize import NormalizedText, normalize
 
 Span = tuple[int, int]
@@ -39,14 +44,21 @@ class Analysis:
     hits: dict[int, list[Span]]
     term_matches: dict[int, list[list[Span]]] = field(default_factory=dict)
     term_vetoed: dict[int, list[list[Span]]] = field(default_factory=dict)
+    term_redundant: set[int] = field(default_factory=set)
     scores: dict[int, float] = field(default_factory=dict)
     mentions: dict[int, list[Span]] = field(default_factory=dict)
     present: set = field(default_factory=set)
     fired: list[int] = field(default_factory=list)
 
+    word_indexes: dict[int, int] = field(default_factory=dict)
+
     def word_index(self, pos: int) -> int:
-        # Normalised words are separated by exactly one space.
-        return self.norm.text.count(" ", 0, pos)
+        # Normalised words are separated by exactly one space; NEAR asks for the same positions
+        # again and again, so each is counted once.
+        found = self.word_indexes.get(pos)
+        if found is None:
+            found = self.word_indexes[pos] = self.norm.text.count(" ", 0, pos)
+        return found
 
 
 class CompiledRules:
@@ -78,6 +90,32 @@ class CompiledRules:
                 word_end = norm.find(" ", end)
                 hits.setdefault(prefix, []).append((start, n if word_end < 0 else word_end))
         return hits
+
+    def _scan_lemmas(self, norm: str, lang: str | None, hits: dict[int, list[Span]]) -> None:
+        """Add the exact phrases that match the document's lemmas, as spans of the original words."""
+        words = norm.split(" ")
+        lemmas_list = lemma_words(words, lang, norm)
+        lemmas = " ".join(lemmas_list)
+        found = [(end, value) for end, value in self.tables.lemma_automaton.iter(" " + lemmas)
+                 if end >= len(lemmas) or lemmas[end] == " "]
+        if not found:
+            return
+        same = lemmas == norm  # no word changed: lemma offsets are the words' offsets
+        if not same:
+            # Where word i ends in either text: the lengths of words 0..i plus the i spaces between.
+            lemma_ends = list(map(add, accumulate(map(len, lemmas_list)), range(len(words))))
+            word_ends = list(map(add, accumulate(map(len, words)), range(len(words))))
+        for end, (length, pids) in found:
+            if same:
+                span = (end - length, end)
+            else:
+                first = bisect_left(lemma_ends, end - length)
+                last = bisect_left(lemma_ends, end)
+                span = (word_ends[first] - len(words[first]), word_ends[last])
+            for pid in pids:
+                spans = hits.setdefault(pid, [])
+                if span not in spans:
+                    spans.append(span)
 
     @staticmethod
     def _chain(pattern: tuple, a: Analysis) -> list[Span]:
@@ -120,16 +158,32 @@ class CompiledRules:
 
     def _vetoed(self, parts: list[Span], contexts: tuple, a: Analysis, cache: dict) -> bool:
         lo, hi = min(p[0] for p in parts), max(p[1] for p in parts)
+        hits = a.hits
         for context in contexts:
+            # A context none of whose first phrases was hit cannot match: skip it without a call.
+            if any(pid not in hits for pid in _needed(context)):
+                continue
             for other in self._spans(context, a, cache):
                 if min(p[0] for p in other) < hi and lo < max(p[1] for p in other):
                     return True
         return False
 
+    def _concepts(self, a: Analysis) -> None:
+        """Hits of every '@concept' phrase: the union of its members' matches. Members are filed
+        under their first phrase, so only members whose first phrase was hit are tried."""
+        by_phrase = self.tables.concept_members
+        found: dict[int, set[Span]] = {}
+        for pid in list(a.hits):
+            for concept, member in by_phrase.get(pid, ()):
+                spans = self._chain(member, a)
+                if spans:
+                    found.setdefault(concept, set()).update(spans)
+        for concept, spans in found.items():
+            a.hits[concept] = sorted(spans)
+
     def _themes(self, a: Analysis) -> None:
         t = self.tables
         cache: dict = {}
-        scores = a.scores
         # Each term is filed under its first phrase only, so no term is reached twice.
         for pid, spans in a.hits.items():
             for ti in t.terms_by_phrase.get(pid, ()):
@@ -150,13 +204,32 @@ class CompiledRules:
                         continue
                     found = kept
                 a.term_matches[ti] = found
-                scores[term.theme] = scores.get(term.theme, 0.0) + term.weight
+        self._score(a)
+
+    def _score(self, a: Analysis) -> None:
+        """Each matched term adds its weight once. A term that matched exactly the words another
+        term of its theme already counted adds nothing, so one word that two terms match (the term
+        ``sanctioned``, and the lemma of the term ``sanctions``) counts once; a term that adds
+        context (``sanction`` near ``EU``) still adds its weight."""
+        t = self.tables
+        counted: dict[int, set[frozenset[Span]]] = {}
+        for ti in sorted(a.term_matches, key=lambda i: (-t.terms[i].weight, i)):
+            term = t.terms[ti]
+            spans = frozenset(span for parts in a.term_matches[ti] for span in parts)
+            seen = counted.setdefault(term.theme, set())
+            if term.weight > 0 and spans in seen:
+                a.term_redundant.add(ti)
+                continue
+            seen.add(spans)
+            a.scores[term.theme] = a.scores.get(term.theme, 0.0) + term.weight
 
     def _entities(self, a: Analysis) -> None:
         by_phrase = self.tables.entities_by_phrase
         for pid, spans in a.hits.items():
-            for e, pattern in by_phrase.get(pid, ()):
+            for e, pattern, case in by_phrase.get(pid, ()):
                 found = spans if pattern[0] == "p" else self._chain(pattern, a)
+                if case is not None:
+                    found = [s for s in found if a.norm.original[slice(*a.norm.span(*s))] == case]
                 if found:
                     a.mentions.setdefault(e, []).extend(found)
         for e, spans in a.mentions.items():
@@ -182,9 +255,13 @@ class CompiledRules:
             candidates.update(t.triggers_by_atom.get(atom, ()))
         a.fired = sorted(i for i in candidates if t.triggers[i][1].test(present))
 
-    def analyse(self, document: str) -> Analysis:
+    def analyse(self, document: str, lang: str | None = None) -> Analysis:
         norm = normalize(document)
         a = Analysis(norm, self._scan(norm.text))
+        if self.tables.lemma_automaton is not None:
+            self._scan_lemmas(norm.text, lang, a.hits)
+        if self.tables.concept_members:
+            self._concepts(a)
         if a.hits:
             self._themes(a)
             self._entities(a)
@@ -194,9 +271,10 @@ class CompiledRules:
     def theme_threshold(self, theme_id: str) -> float:
         return next(t.threshold for t in self.tables.themes if t.id == theme_id)
 
-    def partial_theme(self, text: str, title: str | None, theme_id: str) -> tuple[float, list[str]]:
+    def partial_theme(self, text: str, title: str | None, theme_id: str,
+                      lang: str | None = None) -> tuple[float, list[str]]:
         """A theme's score in one document and the words that counted, whether or not it passed."""
-        a = self.analyse(document_of(text, title))
+        a = self.analyse(document_of(text, title), lang)
         t = self.tables
         index = next(i for i, rule in enumerate(t.themes) if rule.id == theme_id)
         words = sorted({a.norm.original[slice(*a.norm.span(*span))]
@@ -213,7 +291,7 @@ class CompiledRules:
 
     def classify(self, text: str, title: str | None = None, lang: str | None = None) -> Classification:
         document = document_of(text, title)
-        a = self.analyse(document)
+        a = self.analyse(document, lang)
         return Classification(self._theme_hits(a), self._entity_hits(a), self._trigger_hits(a),
                               self.version, document)
 
@@ -264,3 +342,11 @@ def _outermost(spans: list[Span]) -> list[Span]:
             continue
         out.append(span)
     return out
+
+
+@lru_cache(maxsize=None)
+def _needed(pattern: tuple) -> tuple[int, ...]:
+    """Phrase ids that must all be hit for ``pattern`` to match (the first piece of each side)."""
+    if pattern[0] == "n":
+        return _needed(pattern[1]) + _needed(pattern[2])
+    return (pattern[1] if pattern[0] == "p" else pattern[1][0],)

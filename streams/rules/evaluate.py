@@ -131,7 +131,9 @@ class Report:
 
 
 class EntityResolver:
-    """Labelled English names → gazetteer ids, by classifying the name itself (cached)."""
+    """Labelled English names → gazetteer ids, by classifying the name itself (cached). Only an entity
+    whose mention spans the whole name counts: "Shakhtar Donetsk" is a club the gazetteer does not
+    know, not the city of Donetsk."""
 
     def __init__(self, rules: CompiledRules):
         self.rules = rules
@@ -139,7 +141,11 @@ class EntityResolver:
 
     def ids(self, name: str) -> frozenset[str]:
         if name not in self._cache:
-            self._cache[name] = frozenset(e.id for e in self.rules.classify(name).entities)
+            letters = [i for i, ch in enumerate(name) if ch.isalnum()]
+            first, last = (letters[0], letters[-1] + 1) if letters else (0, 0)
+            self._cache[name] = frozenset(
+                e.id for e in self.rules.classify(name).entities
+                if any(m.start <= first and m.end >= last for m in e.mentions))
         return self._cache[name]
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from streams.rules.lemmas import lemma_text
+
 
 @dataclass
 class TermReport:
@@ -54,7 +56,8 @@ class Explanation:
             lines.append(f"theme {th.theme}: score {th.score:g} / threshold {th.threshold:g} -> {verdict}")
             for tr in th.terms:
                 if tr.matched:
-                    lines.append(f"  {tr.weight:+g}  {tr.term}  matched {', '.join(tr.matched)}")
+                    note = "  (words already counted by another term)" if tr.weight == 0 else ""
+                    lines.append(f"  {tr.weight:+g}  {tr.term}  matched {', '.join(tr.matched)}{note}")
                 if tr.vetoed:
                     lines.append(f"   0  {tr.term}  vetoed by a NOT/exclude context at {', '.join(tr.vetoed)}")
             shown = ", ".join(th.missing[:missing_limit])
@@ -81,14 +84,21 @@ def _atom_name(atom: tuple) -> str:
     return f"{kind}:{value}"
 
 
-def explain(rules, document: str) -> Explanation:
+def _lemma_note(words: str) -> str:
+    """" (lemma ...)" when the matched words are not their own lemmas, so a reader sees that
+    ``санкциями`` matched the rule word ``санкция``."""
+    lemmas = lemma_text(words)
+    return f" (lemma {lemmas})" if lemmas != words else ""
+
+
+def explain(rules, document: str, lang: str | None = None) -> Explanation:
     """Analyse ``document`` with ``rules`` (a ``CompiledRules``) and report on every rule."""
-    a = rules.analyse(document)
+    a = rules.analyse(document, lang)
     t = rules.tables
 
     def show(parts_list):
-        return [f"{m.text!r} [{m.start}:{m.end}]" for parts in parts_list
-                for m in (rules.match(a, span, None) for span in parts)]
+        return [f"{m.text!r} [{m.start}:{m.end}]{_lemma_note(a.norm.text[span[0]:span[1]])}"
+                for parts in parts_list for span in parts for m in (rules.match(a, span, None),)]
 
     themes = []
     for index, theme in enumerate(t.themes):
@@ -97,7 +107,8 @@ def explain(rules, document: str) -> Explanation:
             if term.theme != index:
                 continue
             if ti in a.term_matches or ti in a.term_vetoed:
-                reports.append(TermReport(term.source, term.weight, show(a.term_matches.get(ti, [])),
+                weight = 0.0 if ti in a.term_redundant else term.weight
+                reports.append(TermReport(term.source, weight, show(a.term_matches.get(ti, [])),
                                           show(a.term_vetoed.get(ti, []))))
             else:
                 missing.append(term.source)

@@ -6,6 +6,7 @@ part only)::
     term    := pattern ( "NOT" pattern )*        NOT: drop matches that overlap the context
     pattern := phrase ( "NEAR/" N phrase )?      at most N words between them, either order
     phrase  := '"' words '"' | words             a word ending in '*' is a prefix (ядерн* оружи*)
+             | '@' concept                       any phrase of the pack's concept of that id
 
 ``NEAR`` and ``NOT`` are operators only in capitals and outside quotes. Examples:
 ``референдум*``, ``"so-called referendum*"``, ``"nuclear" NEAR/5 "use"``,
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from streams.rules.normalize import normalize_phrase
 
 MIN_PREFIX_CHARS = 3
+CONCEPT_MARK = "@"
+_CONCEPT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class RuleSyntaxError(ValueError):
@@ -42,6 +45,16 @@ class Phrase:
 Chain = tuple[Phrase, ...]
 """A phrase as written: pieces split after each wildcard word, matched word after word
 (``ядерн* оружи*`` is two pieces, ``so-called referend*`` one)."""
+
+
+def is_concept(phrase: Phrase) -> bool:
+    return phrase.text.startswith(CONCEPT_MARK)
+
+
+def concept_refs(pattern: "Pattern") -> set[str]:
+    """The concept ids a pattern refers to."""
+    chains = (pattern.left, pattern.right) if isinstance(pattern, Near) else (pattern,)
+    return {p.text[1:] for chain in chains for p in chain if is_concept(p)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +85,10 @@ def parse_phrase(source: str) -> Chain:
     raw = source.strip()
     if len(raw) >= 2 and raw[0] == '"' and raw.rstrip("*").endswith('"'):
         raw = raw[1:].replace('"', "", 1) if raw.endswith("*") else raw[1:-1]
+    if raw.startswith(CONCEPT_MARK):
+        if not _CONCEPT_NAME.match(raw[1:]):
+            raise RuleSyntaxError(f"a concept reference is '@' and a name of a-z, 0-9, _: {source!r}")
+        return (Phrase(raw, False),)
     pieces, words = [], []
     for word in raw.split():
         words.append(word)

@@ -1,7 +1,8 @@
 """Read rule files into one ``RulePack``, and check it, with errors that name the file and line.
 
 A rule pack on disk is a YAML (or JSON) file, or a directory of them read in name order; each file
-holds any of ``name``, ``themes``, ``entities`` and ``triggers``, laid out like ``schemas.RulePack``.
+holds any of ``name``, ``concepts``, ``themes``, ``entities`` and ``triggers``, laid out like
+``schemas.RulePack``.
 The result carries everything needed to compile it (no paths), so it can be published on the
 compacted rules topic as it is; ``version`` is the content hash.
 """
@@ -17,11 +18,19 @@ from pydantic import ValidationError
 
 from core.errors import ConfigError
 from schemas.rules import RulePack
-from streams.rules.expr import ATOM_KINDS, RuleSyntaxError, parse_condition, parse_phrase, parse_term
+from streams.rules.expr import (
+    ATOM_KINDS,
+    RuleSyntaxError,
+    concept_refs,
+    is_concept,
+    parse_condition,
+    parse_phrase,
+    parse_term,
+)
 
 DEFAULT_PACK = Path(__file__).parent / "default"
 _SUFFIXES = (".yaml", ".yml", ".json")
-_SECTIONS = ("themes", "entities", "triggers")
+_SECTIONS = ("concepts", "themes", "entities", "triggers")
 ENTITY_TYPES = ("person", "organisation", "place")
 
 
@@ -63,11 +72,19 @@ def check_pack(pack: RulePack) -> list[tuple[tuple, str]]:
             if rule.id in seen:
                 problems.append(((section, i, "id"), f"duplicate {section[:-1]} id {rule.id!r}"))
             seen.add(rule.id)
+    concepts = {c.id for c in pack.concepts}
+    for i, concept in enumerate(pack.concepts):
+        for j, phrase in enumerate(concept.phrases):
+            parsed = _check(problems, ("concepts", i, "phrases", j), parse_phrase, phrase)
+            if parsed is not None and any(is_concept(p) for p in parsed):
+                problems.append((("concepts", i, "phrases", j), "a concept cannot contain another concept"))
     for i, theme in enumerate(pack.themes):
         for term in theme.terms:
-            _check(problems, ("themes", i, "terms", term), parse_term, term)
+            parsed = _check(problems, ("themes", i, "terms", term), parse_term, term)
+            _check_refs(problems, ("themes", i, "terms", term), parsed, concepts)
         for j, context in enumerate(theme.exclude):
             parsed = _check(problems, ("themes", i, "exclude", j), parse_term, context)
+            _check_refs(problems, ("themes", i, "exclude", j), parsed, concepts)
             if parsed is not None and parsed.nots:
                 problems.append((("themes", i, "exclude", j), "NOT has no meaning in an exclude context"))
     for i, entity in enumerate(pack.entities):
@@ -82,6 +99,14 @@ def check_pack(pack: RulePack) -> list[tuple[tuple, str]]:
             if kind in ATOM_KINDS and name not in known[kind]:
                 problems.append((("triggers", i, "when"), f"unknown {kind} {name!r}"))
     return problems
+
+
+def _check_refs(problems, loc, term, concepts: set[str]) -> None:
+    if term is None:
+        return
+    for pattern in (term.pattern, *term.nots):
+        for name in sorted(concept_refs(pattern) - concepts):
+            problems.append((loc, f"unknown concept '@{name}'"))
 
 
 def _check(problems, loc, parse, source):

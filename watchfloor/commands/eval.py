@@ -5,7 +5,6 @@ from __future__ import annotations
 
 # Imports inside the handlers are deliberate (start-up time): each command loads only what it runs,
 # so `watchfloor --help` and the light commands start without Faust, aiokafka or the rule engine.
-
 import sys
 from pathlib import Path
 

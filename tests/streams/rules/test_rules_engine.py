@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import ConfigError
-from schemas.rules import RulePack
+from schemas.rules import ConceptDef, RulePack
 from streams.rules import RulePackError, compile_pack, pack_version
 
 
@@ -38,7 +38,34 @@ def test_exact_terms_need_a_word_boundary_on_both_sides_in_latin_and_cyrillic():
 def test_phrases_match_across_punctuation_and_line_breaks_but_not_inside_words():
     rules = compile_pack(make_pack([theme({"so-called referendum": 1})]))
     assert matched(rules, "the so called\n\nreferendum") == {"t": ["so called\n\nreferendum"]}
-    assert matched(rules, "the so-called referendums") == {}
+    assert matched(rules, "the so-called referendumsx") == {}
+    assert matched(rules, "the so-calledreferendum") == {}
+
+
+def test_an_exact_term_matches_its_inflections_through_lemmas_in_each_language():
+    rules = compile_pack(make_pack([theme({"package of sanctions": 1, "санкция": 1, "заморозити активи": 1})]))
+    assert matched(rules, "a new packages of sanction was agreed") == {"t": ["packages of sanction"]}
+    assert matched(rules, "под санкциями оказались банки") == {"t": ["санкциями"]}
+    assert matched(rules, "Японія заморозила активи посадовців") == {"t": ["заморозила активи"]}
+
+
+def test_one_word_matched_by_two_terms_counts_once():
+    # "sanctioned" is a term and also the lemma form of "sanctions": its weight counts once.
+    rules = compile_pack(make_pack([theme({"sanctions": 1, "sanctioned": 1}, threshold=2)]))
+    assert matched(rules, "a sanctioned building plan") == {}
+    rules = compile_pack(make_pack([theme({"sanctions": 1, "asset freeze": 1}, threshold=2)]))
+    assert matched(rules, "sanctions and an asset freeze") == {"t": ["sanctions", "asset freeze"]}
+
+
+def test_a_concept_stands_for_any_of_its_phrases_in_a_term():
+    pack = make_pack([theme({'"@sanctioner" NEAR/4 "@measure"': 2}, threshold=2)])
+    pack = pack.model_copy(update={"concepts": [
+        ConceptDef(id="sanctioner", phrases=["eu", "японі*"]),
+        ConceptDef(id="measure", phrases=["restrictive measure", "обмеження"])]})
+    rules = compile_pack(pack)
+    assert matched(rules, "the EU adopted restrictive measures") == {"t": ["EU", "restrictive measures"]}
+    assert matched(rules, "Японія запровадила нові обмеження") == {"t": ["Японія", "обмеження"]}
+    assert matched(rules, "the EU adopted a budget for farms and roads; restrictive measures came later") == {}
 
 
 def test_chain_of_prefixes_matches_adjacent_inflected_words():
