@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +21,12 @@ from core.errors import ConfigError
 from schemas.story import SurgeSettings
 
 CONFIG_FILE_ENV = "WATCHFLOOR_CONFIG"
+MIN_TOKEN_CHARS = 16
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]", "ip6-localhost"})
+
+
+def is_loopback(host: str) -> bool:
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
 
 
 class Section(BaseModel):
@@ -111,7 +117,17 @@ class Settings(BaseSettings):
     rules_path: Path | None = Field(None, description="Rule pack directory or file; unset: the shipped pack.")
     web_host: str = Field("127.0.0.1", description="Address of the web server (desk, Atom, metrics).")
     web_port: int = Field(6066, ge=0, le=65535, description="Port of the web server.")
-    web_token: SecretStr | None = Field(None, description="Bearer token required by the desk, if set.")
+    web_token: SecretStr | None = Field(
+        None, description=f"Bearer token required by the desk, if set; at least {MIN_TOKEN_CHARS} characters.")
+    web_allowed_hosts: list[str] = Field(
+        [], description="Host names the desk answers besides loopback names and web_host (the names a browser "
+        "uses to reach it); any other Host header is refused, against DNS rebinding.")
+    web_trusted_network: bool = Field(
+        False, description="Allow binding web_host (desk and /metrics) to a non-loopback address without a desk "
+        "token: say so only where nobody untrusted can reach the port.")
+    web_trusted_proxy: bool = Field(
+        False, description="The desk sits behind a reverse proxy: take the scheme and host from its "
+        "X-Forwarded-Proto / X-Forwarded-Host / Forwarded headers (Secure cookie, Origin check).")
     webhooks_path: Path | None = Field(None, description="YAML file of webhook endpoints (schemas.WebhookConfig); unset: none.")
     alert_cooldown_secs: float = Field(
         300.0, ge=0, description="Window per trigger and entity in which further alerts are folded into a count; 0 disables."
@@ -152,6 +168,22 @@ class Settings(BaseSettings):
     polling: PollingSettings = Field(default_factory=PollingSettings, description="Connector scheduling.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 
+    @field_validator("web_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < MIN_TOKEN_CHARS:
+            raise ValueError(f"must be at least {MIN_TOKEN_CHARS} characters (an empty or short token "
+                             "would let anyone in); unset it to run without one on loopback")
+        return value
+
+    @model_validator(mode="after")
+    def _exposed_only_with_a_token(self) -> "Settings":
+        if not is_loopback(self.web_host) and self.web_token is None and not self.web_trusted_network:
+            raise ValueError(f"WATCHFLOOR_WEB_HOST={self.web_host} is not a loopback address: set "
+                             "WATCHFLOOR_WEB_TOKEN, or WATCHFLOOR_WEB_TRUSTED_NETWORK=true where only trusted "
+                             "people reach the port")
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -187,7 +219,9 @@ def load_settings(**overrides) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = "_".join(str(p) for p in first["loc"][:2]) if first["loc"] else "(settings)"
+        if not first["loc"]:  # a rule over several settings: its message names them
+            raise ConfigError(f"invalid settings: {first['msg'].removeprefix('Value error, ')}") from None
+        field = "_".join(str(p) for p in first["loc"][:2])
         value = first.get("input")
         shown = "" if any(word in field for word in SECRET_WORDS) else f" (got {value!r})"
         raise ConfigError(

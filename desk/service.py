@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from core.metrics import DeskMetrics
 from core.settings import Settings
+from desk.auth import allowed_host_names
 from desk.feed import AlertFeed
 from desk.live import LiveHub
 from desk.store import STORE_FILE, AlertStore
@@ -59,7 +60,9 @@ class Desk:
     async def _start(self) -> None:
         self.store = await asyncio.to_thread(AlertStore, self.store_path)
         hub = LiveHub()
-        self.state = DeskState(self.store, hub, self.registry, self.metrics, token=self.settings.web_token)
+        self.state = DeskState(self.store, hub, self.registry, self.metrics, token=self.settings.web_token,
+                               allowed_hosts=allowed_host_names(self.settings.web_host, self.settings.web_allowed_hosts),
+                               trusted_proxy=self.settings.web_trusted_proxy)
         self.dispatcher = WebhookDispatcher(self.store, self.targets, self.metrics)
         await self.dispatcher.start()
         # The page and the history are up before the consumer group is joined (a join can take

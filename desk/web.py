@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from core.metrics import DeskMetrics
 from desk.atom import render_atom
-from desk.auth import make_auth_middleware, security_headers, set_session
+from desk.auth import make_auth_middleware, make_guard_middleware, security_headers, set_session
 from desk.filters import AlertFilter, FilterError
 from desk.live import DeskEvent, LiveHub
 from desk.store import AlertStore, StoredAlert
@@ -40,6 +40,8 @@ class DeskState:
     metrics: DeskMetrics
     token: SecretStr | None = None
     consuming: bool = False
+    allowed_hosts: frozenset[str] = frozenset()
+    trusted_proxy: bool = False
 
 
 DESK = web.AppKey("desk", DeskState)
@@ -54,7 +56,8 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
 
 
 def create_app(state: DeskState) -> web.Application:
-    app = web.Application(middlewares=[make_auth_middleware(state.token)])
+    app = web.Application(middlewares=[make_guard_middleware(state.allowed_hosts, state.trusted_proxy),
+                                       make_auth_middleware(state.token)])
     app[DESK] = state
     app.on_response_prepare.append(security_headers)
     app.router.add_get("/", _page)

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from desk.service import Desk
 from tests.desk.browser import PageWatch, chromium
 
-TOKEN = "desk-token-7Hq2"
+TOKEN = "desk-token-7Hq2-long-enough"
 # unsafe=True: the desk is addressed by IP (127.0.0.1), where aiohttp's jar refuses cookies by default.
 
 
@@ -61,7 +61,7 @@ async def test_token_is_required_and_accepted_as_bearer_cookie_or_feed_query(set
             assert response.status == 200
         async with session.post(f"{url}/api/alerts/x/ack", headers={"Origin": "http://evil.example"}) as response:
             assert response.status == 403
-        async with session.post(f"{url}/api/alerts/x/ack", headers={"Origin": url}) as response:
+        async with session.post(f"{url}/api/alerts/x/ack", headers={"Origin": url}, json={}) as response:
             assert response.status == 404  # let in; the alert just does not exist
 
     async with Desk(_settings(settings, TOKEN), targets=[], consume=False) as desk, \
