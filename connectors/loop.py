@@ -14,6 +14,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from aiokafka import AIOKafkaProducer
 
@@ -145,13 +146,15 @@ class PollingLoop:
         now = self.clock()
         new = state.model_copy(update=dict(
             url=result.new_url or state.url, recent=chosen.recent, consecutive_failures=0,
+            redirected_from=source.url if result.new_url else state.redirected_from,
             etag=result.etag if not result.not_modified else (result.etag or state.etag),
             last_modified=result.last_modified if not result.not_modified else (result.last_modified or state.last_modified),
             cursor=result.cursor if result.cursor is not None else state.cursor,
             last_success_at=now, next_poll_at=now + timedelta(seconds=source.poll_interval_secs),
             items_emitted_total=state.items_emitted_total + len(chosen.emit), updated_at=now))
         if result.new_url and result.new_url != state.url:
-            log.info("Source %s moved permanently to %s; polling the new address from now on.", source.id, result.new_url)
+            log.info("Source %s moved permanently to %s; polling the new address from now on.", source.id,
+                     _without_query(result.new_url))
         return await self._save(new)
 
     def _count_emitted(self, kind: str, chosen) -> None:
@@ -217,3 +220,8 @@ class PollingLoop:
                       state.source_id, type(exc).__name__)
         self.health.update(self.all_sources, self.store.states, self.clock())
         return state
+
+
+def _without_query(url: str) -> str:
+    """A URL fit for a log line: query and fragment dropped (they may carry keys)."""
+    return urlsplit(url)._replace(query="", fragment="").geturl()

@@ -31,6 +31,7 @@ from desk.store import AlertStore, StoredAlert
 from schemas import Alert, WebhookConfig, WebhookEndpoint
 
 log = logging.getLogger(__name__)
+MAX_RESPONSE_BYTES = 4096  # of a receiver's answer body; the rest is discarded unread
 
 SIGNATURE_HEADER = "X-Watchfloor-Signature"
 CONCURRENCY_PER_ENDPOINT = 4
@@ -190,7 +191,11 @@ class WebhookDispatcher:
             # The URL is never logged or stored: chat webhooks carry their credential in the path.
             async with self._session.post(target.endpoint.url, data=body, headers=headers, timeout=timeout,
                                           allow_redirects=False) as response:
-                await response.read()
+                # Only the status matters. Read a little (so a small answer keeps the connection
+                # reusable) and drop the rest unread: a receiver answering 300 MB costs us 4 KB.
+                await response.content.read(MAX_RESPONSE_BYTES)
+                if not response.content.at_eof():
+                    response.close()
                 if 200 <= response.status < 300:
                     return None
                 permanent = 400 <= response.status < 500 and response.status not in (408, 429)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 
@@ -18,7 +19,7 @@ class Source(ConfigDocument):
     schema_version: Literal[1] = 1
     id: str = Field(description="Unique id: lower case letters, digits, '_', '.', ':' and '-'.")
     type: SourceType = Field(description="'rss' for RSS/Atom feeds, 'telegram' for public channels.")
-    url: str | None = Field(None, description="Feed URL (rss), or a local file path for tests.")
+    url: str | None = Field(None, description="Feed URL (rss): http or https only.")
     channel: str | None = Field(None, description="Channel username (telegram), without '@'.")
     base_url: str = Field("https://t.me", description="Telegram web preview base (telegram, web adapter).")
     adapter: Literal["web", "mtproto"] = Field("web", description="Telegram adapter (telegram only).")
@@ -35,6 +36,8 @@ class Source(ConfigDocument):
             raise ValueError(f"id {self.id!r} must match {_ID.pattern}")
         if self.type == "rss" and not self.url:
             raise ValueError("an rss source needs 'url'")
+        if self.url is not None and urlsplit(self.url).scheme.lower() not in ("http", "https"):
+            raise ValueError(f"url {self.url[:80]!r} must be an http or https URL")
         if self.type == "telegram" and not self.channel:
             raise ValueError("a telegram source needs 'channel'")
         return self
@@ -55,6 +58,9 @@ class SourceState(Message):
     schema_version: Literal[1] = 1
     source_id: str
     url: str | None = Field(None, description="Current URL (updated after a permanent redirect).")
+    redirected_from: str | None = Field(
+        None, description="The configured URL that permanently redirected to ``url``; ``url`` is polled only "
+        "while the source is still configured with it.")
     etag: str | None = None
     last_modified: str | None = None
     cursor: int | None = Field(None, description="Telegram: highest message id emitted.")

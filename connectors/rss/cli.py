@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from connectors.base import PollResult
 from connectors.errors import ConnectorError
 from connectors.http import make_session
-from connectors.rss.source import RssSource
+from connectors.rss.source import RssSource, is_http, read_file
 from core.settings import RssSettings
 from schemas import Source, SourceState
 
@@ -29,13 +29,22 @@ def source_for_target(target: str) -> Source:
     parts = urlsplit(target)
     name = parts.hostname if parts.scheme in ("http", "https") and parts.hostname else PurePath(target).name
     slug = _UNSAFE.sub("-", (name or "feed").lower()).strip("-_.:")[:100] or "feed"
-    return Source(id=f"cli-{slug}", type="rss", url=target)
+    if parts.scheme in ("http", "https"):
+        return Source(id=f"cli-{slug}", type="rss", url=target)
+    # A local file is a feature of this command only; a Source refuses non-http URLs, so this one,
+    # which never reaches the polling loop, is built without that check.
+    return Source.model_construct(**{**Source(id=f"cli-{slug}", type="rss", url="https://localhost/").model_dump(),
+                                     "url": None})
 
 
 async def fetch_once(target: str, config: RssSettings | None = None) -> PollResult:
     source = source_for_target(target)
+    config = config or RssSettings()
     async with make_session(limit=4) as session:
         adapter = RssSource(session, config)
+        if not is_http(target):
+            data = await asyncio.to_thread(read_file, target, config.max_body_bytes, source.id)
+            return await adapter.parse_bytes(source, data)
         return await adapter.poll(source, SourceState(source_id=source.id))
 
 

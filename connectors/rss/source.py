@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from connectors.base import PollResult
-from connectors.errors import FetchError
+from connectors.errors import BadInput, FetchError
 from connectors.http import fetch
 from connectors.rss.config import FEED_ACCEPT, rss_limits
 from connectors.rss.normalise import normalise_feed
@@ -37,10 +37,9 @@ class RssSource:
         self.config = config or RssSettings()
 
     async def poll(self, source: Source, state: SourceState) -> PollResult:
-        url = state.url or source.url or ""
-        if not _is_http(url):
-            data = await asyncio.to_thread(_read_file, url, self.config.max_body_bytes, source.id)
-            return await self._parse(source, data, url=None, headers={})
+        url = polled_url(source, state)
+        if not is_http(url):
+            raise BadInput(f"{source.id}: url must be http or https")
         response = await fetch(
             self.session, url, limits=rss_limits(self.config), etag=state.etag,
             last_modified=state.last_modified, name=source.id, accept=FEED_ACCEPT,
@@ -54,6 +53,10 @@ class RssSource:
         result.last_modified = response.last_modified
         result.new_url = response.permanent_url
         return result
+
+    async def parse_bytes(self, source: Source, data: bytes) -> PollResult:
+        """A feed read elsewhere (``watchfloor fetch rss PATH``): parsed like a fetched one."""
+        return await self._parse(source, data, url=None, headers={})
 
     async def _parse(self, source: Source, data: bytes, *, url: str | None, headers: dict) -> PollResult:
         # Parsing is CPU work on hostile input: keep it off the event loop.
@@ -71,11 +74,20 @@ def parse_items(source: Source, data: bytes, url: str | None, headers: dict) -> 
     return items, warnings + skipped
 
 
-def _is_http(url: str) -> bool:
+def polled_url(source: Source, state: SourceState) -> str:
+    """The configured URL, or where it permanently redirected to while it is still the configured one:
+    a URL on the state topic never replaces the configuration on its own."""
+    if state.url and state.redirected_from == source.url and is_http(state.url):
+        return state.url
+    return source.url or ""
+
+
+def is_http(url: str) -> bool:
     return urlsplit(url).scheme.lower() in ("http", "https")
 
 
-def _read_file(target: str, max_bytes: int, name: str) -> bytes:
+def read_file(target: str, max_bytes: int, name: str) -> bytes:
+    """A local feed file, for ``watchfloor fetch rss PATH`` only (sources are http(s))."""
     path = Path(target[len("file://"):] if target.startswith("file://") else target)
     try:
         with path.open("rb") as handle:

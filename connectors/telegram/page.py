@@ -55,6 +55,13 @@ class PreviewPage:
     warnings: list[str] = field(default_factory=list)
 
 
+MAX_DEPTH = 64  # markup nested deeper than this in one post is hostile, not formatting
+
+
+class TooDeep(Exception):
+    """A post whose markup nests beyond ``MAX_DEPTH``: that post is skipped, the page is kept."""
+
+
 def parse_preview(body: str, channel: str) -> PreviewPage:
     tree = LexborHTMLParser(body)
     page = PreviewPage(before=_before(tree))
@@ -79,7 +86,10 @@ def _read_widget(widget: LexborNode, channel: str, page: PreviewPage) -> None:
     if published is None:
         page.warnings.append(f"telegram {channel}/{message_id}: skipped: no readable date")
         return
-    page.posts.append(_post(widget, channel, message_id, published))
+    try:
+        page.posts.append(_post(widget, channel, message_id, published))
+    except TooDeep:
+        page.warnings.append(f"telegram {channel}/{message_id}: skipped: markup nested deeper than {MAX_DEPTH} levels")
 
 
 def _post(widget: LexborNode, channel: str, message_id: int, published: datetime) -> Post:
@@ -119,7 +129,9 @@ def _body_spans(widget: LexborNode, channel: str) -> list[Span]:
     return []
 
 
-def _walk(node: LexborNode, marks: frozenset[str], channel: str, out: list[Span]) -> None:
+def _walk(node: LexborNode, marks: frozenset[str], channel: str, out: list[Span], depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        raise TooDeep()
     for child in node.iter(include_text=True):
         tag = child.tag
         if tag == "-text":
@@ -132,15 +144,15 @@ def _walk(node: LexborNode, marks: frozenset[str], channel: str, out: list[Span]
         elif tag == "i" and _has_class(child, "emoji"):
             out.append(Span(child.text(deep=True), marks))  # the emoji itself, sans image markup
         elif tag == "a":
-            _walk_link(child, marks, channel, out)
+            _walk_link(child, marks, channel, out, depth + 1)
         else:
             mark = "spoiler" if _has_class(child, "tg-spoiler") else _MARK_TAGS.get(tag)
-            _walk(child, marks | {mark} if mark else marks, channel, out)
+            _walk(child, marks | {mark} if mark else marks, channel, out, depth + 1)
 
 
-def _walk_link(node: LexborNode, marks: frozenset[str], channel: str, out: list[Span]) -> None:
+def _walk_link(node: LexborNode, marks: frozenset[str], channel: str, out: list[Span], depth: int) -> None:
     inner: list[Span] = []
-    _walk(node, marks, channel, inner)
+    _walk(node, marks, channel, inner, depth)
     href = node.attributes.get("href") or ""
     if "onclick" in node.attributes:
         href = href.replace("&amp;", "&")  # t.me double-escapes '&' in these links (seen since 2024)

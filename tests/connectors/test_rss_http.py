@@ -186,3 +186,22 @@ def _async(make):
             raise result
         return result
     return handler
+
+
+@pytest.mark.parametrize("url", ["/etc/passwd", "file:///etc/passwd", "ftp://news.example/feed", "feed.xml"])
+def test_a_source_url_must_be_http_or_https(url):
+    with pytest.raises(ValueError, match="must be an http or https URL"):
+        Source(id="local", type="rss", url=url)
+
+
+async def test_a_url_on_the_state_topic_never_replaces_the_configured_one_on_its_own():
+    async with serve({"/feed": lambda r: web.Response(body=FEED, content_type="application/rss+xml"),
+                      "/moved": lambda r: web.Response(body=rss(("m-1", "Moved", "x")),
+                                                       content_type="application/rss+xml")}) as base:
+        planted = SourceState(source_id="test-feed", url="/etc/passwd")
+        assert sorted(i.title for i in (await poll(f"{base}/feed", planted)).items) == ["Referendum called", "Talks"]
+        elsewhere = SourceState(source_id="test-feed", url=f"{base}/moved", redirected_from="https://old.example/")
+        assert len((await poll(f"{base}/feed", elsewhere)).items) == 2
+        # A permanent redirect of this very URL is followed.
+        redirected = SourceState(source_id="test-feed", url=f"{base}/moved", redirected_from=f"{base}/feed")
+        assert [i.title for i in (await poll(f"{base}/feed", redirected)).items] == ["Moved"]

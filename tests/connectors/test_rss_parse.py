@@ -120,7 +120,7 @@ def test_item_id_is_stable_and_namespaced_by_source():
     doc = rss(("g1", "Title", "Text"))
     first = parse_items(SOURCE, doc, None, {})[0][0]
     again = parse_items(SOURCE, doc, None, {})[0][0]
-    other = parse_items(Source(id="other", type="rss", url="x"), doc, None, {})[0][0]
+    other = parse_items(Source(id="other", type="rss", url="https://other.example/feed"), doc, None, {})[0][0]
     assert first.item_id == again.item_id and first.content_hash == again.content_hash
     assert first.item_id.startswith("rss:news:") and other.item_id.startswith("rss:other:")
     assert first.item_id.split(":")[2] == other.item_id.split(":")[2]

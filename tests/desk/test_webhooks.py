@@ -7,6 +7,7 @@ import json
 import logging
 
 import pytest
+from aiohttp import web
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
@@ -166,3 +167,44 @@ def test_webhook_body_is_the_alert_json_with_untrusted_text_escaped(tmp_path):
     decoded = json.loads(stored.body)
     assert decoded["title"] == hostile.title  # carried as data, losslessly
     assert "\x00" not in stored.body  # control characters are JSON escapes, not raw bytes
+
+
+async def test_a_receiver_answering_a_huge_body_costs_the_desk_a_few_kilobytes(tmp_path):
+    written = []
+
+    async def huge(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        response = web.StreamResponse(status=200, headers={"Content-Type": "application/octet-stream"})
+        await response.prepare(request)
+        chunk, sent = b"x" * (1 << 20), 0
+        try:
+            while sent < (256 << 20):
+                await response.write(chunk)
+                sent += len(chunk)
+        except (ConnectionResetError, ConnectionError, RuntimeError):
+            pass
+        written.append(sent)
+        return response
+
+    app = web.Application()
+    app.router.add_post("/hook/ops", huge)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    alert = make_alert()
+    store = AlertStore(tmp_path / "desk.sqlite3")
+    endpoint = WebhookEndpoint(name="ops", url=f"http://127.0.0.1:{port}/hook/ops", secret_env="HOOK_OPS",
+                               timeout_secs=20.0)
+    dispatcher = WebhookDispatcher(store, [WebhookTarget(endpoint, SecretStr(SECRETS["ops"]))],
+                                   DeskMetrics(CollectorRegistry()))
+    store.add(alert, ["ops"])
+    await dispatcher.start()
+    try:
+        await wait_until(lambda: store.delivery(alert.alert_id, "ops").state == "delivered", 20, "the delivery")
+        await wait_until(lambda: written, 20, "the receiver to notice the hang-up")
+    finally:
+        await dispatcher.stop()
+        await runner.cleanup()
+    assert written[0] < (32 << 20), f"the desk read {written[0] >> 20} MB of the answer"

@@ -133,3 +133,18 @@ def test_scripts_event_handlers_and_javascript_links_never_reach_the_html():
                ' &lt;b&gt;</div><time datetime="2026-11-20T10:00:00+00:00"></time></div>')
     item = post_to_item(parse_preview(hostile, "chan").posts[0], source_id="tg", fetched_at=FETCHED)
     assert item.html == "hi click &lt;b&gt;" and item.text == "hi click <b>"
+
+
+def _widget(message_id: int, inner: str) -> str:
+    return (f'<div class="tgme_widget_message" data-post="somechannel/{message_id}">'
+            f'<div class="tgme_widget_message_text">{inner}</div>'
+            f'<a class="tgme_widget_message_date"><time datetime="2026-11-20T10:00:00+00:00"></time></a></div>')
+
+
+def test_a_post_nested_a_thousand_levels_deep_is_skipped_and_the_rest_of_the_page_kept():
+    hostile = "<b>" * 1000 + "deep" + "</b>" * 1000
+    body = f"<html><body>{_widget(7, 'Before')}{_widget(8, hostile)}{_widget(9, 'After')}</body></html>"
+    parsed = parse_preview(body, "somechannel")
+    assert [p.message_id for p in parsed.posts] == [7, 9]
+    assert parsed.message_ids == [7, 8, 9]  # the cursor still moves past the hostile post
+    assert parsed.warnings == ["telegram somechannel/8: skipped: markup nested deeper than 64 levels"]
