@@ -8,14 +8,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-DEFAULT_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "quality" / "dev.jsonl"
+QUALITY = Path(__file__).resolve().parents[2] / "tests" / "data" / "quality"
+DEFAULT_SETS = [QUALITY / "dev.jsonl", QUALITY / "dev2.jsonl"]  # the tuning splits; test.jsonl is held out
 
 
 def register(sub) -> None:
     parser = sub.add_parser("eval", help="measure a rule pack on a labelled set (precision, recall, F1, entities)")
     parser.add_argument("--rules", type=Path, default=None, help="rule pack directory or file (default: the shipped pack)")
     parser.add_argument("--set", dest="sets", type=Path, action="append", default=None, metavar="PATH",
-                        help="labelled JSON Lines; repeat to join sets (default: the dev split, tests/data/quality/dev.jsonl)")
+                        help="labelled JSON Lines; repeat to join sets (default: the dev splits, tests/data/quality/dev*.jsonl)")
     parser.add_argument("--show", type=int, default=20, help="misses and false alarms listed of each kind (default 20)")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object on the last line")
     parser.set_defaults(func=_eval)
@@ -25,7 +26,7 @@ def _eval(args) -> int:
     from streams.rules import compile_pack, load_pack
     from streams.rules.evaluate import evaluate, read_set, render, to_json
 
-    sets = args.sets or [DEFAULT_SET]
+    sets = args.sets or DEFAULT_SETS
     items = []
     for path in sets:
         if not path.is_file():

@@ -26,8 +26,8 @@ def test_the_test_split_is_frozen():
 
 
 def test_the_set_has_every_language_hard_negatives_and_a_source_for_each_passage():
-    items = read_set(QUALITY / "dev.jsonl") + read_set(QUALITY / "test.jsonl")
-    assert len(items) >= 600
+    items = [i for name in (*DEV_SPLITS, "test.jsonl") for i in read_set(QUALITY / name)]
+    assert len(items) >= 900
     assert len({i.id for i in items}) == len(items)
     langs = Counter(i.lang for i in items)
     assert set(langs) == {"en", "ru", "uk"} and min(langs.values()) >= 150
@@ -75,7 +75,7 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout.strip().splitlines()[-1])
-    assert summary["items"] == len(read_set(QUALITY / "dev.jsonl"))
+    assert summary["items"] == sum(len(read_set(QUALITY / name)) for name in DEV_SPLITS)
     assert set(summary["themes"]) == {"referendum", "escalation", "sanctions"}
     assert set(summary["by_lang"]) == {"en", "ru", "uk"}
     assert 0 <= summary["macro_f1"] <= 1 and 0 <= summary["entity_recall"] <= 1
@@ -84,11 +84,12 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 
 # Regression floor for the shipped pack on the dev split: a few points below what it measured
 # (docs/quality.md), so a rule change that loses recall or precision fails CI.
-FLOOR = {"macro_f1": 0.93, "precision": 0.93, "recall": 0.83, "entity_recall": 0.92}
+FLOOR = {"macro_f1": 0.92, "precision": 0.93, "recall": 0.82, "entity_recall": 0.92}
+DEV_SPLITS = ("dev.jsonl", "dev2.jsonl")
 
 
-def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_split():
-    report = evaluate(compile_pack(load_pack()), read_set(QUALITY / "dev.jsonl"))
+def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():
+    report = evaluate(compile_pack(load_pack()), [i for name in DEV_SPLITS for i in read_set(QUALITY / name)])
     assert report.macro_f1 >= FLOOR["macro_f1"], render(report, show=10)
     for lang, per_theme in report.by_lang.items():
         for theme, counts in per_theme.items():
