@@ -34,11 +34,36 @@ class ChildFailed(WatchfloorError):
     """A child process died on start; the message names it."""
 
 
+# Secrets a child is given only if its role reads them; every other variable passes through.
+TELEGRAM_SECRETS = frozenset({"WATCHFLOOR_TELEGRAM_API_ID", "WATCHFLOOR_TELEGRAM_API_HASH",
+                              "WATCHFLOOR_TELEGRAM_SESSION"})
+KAFKA_SECRETS = frozenset({"WATCHFLOOR_KAFKA_SASL_PASSWORD"})
+DESK_SECRETS = frozenset({"WATCHFLOOR_WEB_TOKEN"})
+KAFKA_CLIENTS = ("worker", "connect", "web")
+
+
+def child_environment(role: str, environ: dict[str, str], webhook_secrets: frozenset[str]) -> dict[str, str]:
+    """What a child of this role may see of ``environ``: the Telegram credentials only in the
+    connector, the desk token and webhook secrets only in the desk, the SASL password only in the
+    processes that talk to Kafka (``demo`` gets none of them)."""
+    allowed: set[str] = set()
+    if role in KAFKA_CLIENTS:
+        allowed |= KAFKA_SECRETS
+    if role == "connect":
+        allowed |= TELEGRAM_SECRETS
+    if role == "web":
+        allowed |= DESK_SECRETS | webhook_secrets
+    secrets = TELEGRAM_SECRETS | KAFKA_SECRETS | DESK_SECRETS | webhook_secrets
+    return {k: v for k, v in environ.items() if k not in secrets or k in allowed}
+
+
 @dataclass
 class Child:
     name: str
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
+    role: str = "worker"
+    """worker, connect, web or demo: decides which secrets the child is given (``child_environment``)."""
     ready_line: bool = False
     """Wait for the child's first line on stdout before starting the next child."""
     proc: subprocess.Popen | None = None
@@ -50,13 +75,16 @@ def watchfloor_argv(*args: str) -> list[str]:
 
 
 class Supervisor:
-    def __init__(self, settings: Settings, children: list[Child]):
+    def __init__(self, settings: Settings, children: list[Child], webhook_secrets: frozenset[str] = frozenset()):
         self.settings = settings
         self.children = children
+        self.webhook_secrets = webhook_secrets
         self.broker: EmbeddedBroker | None = None
 
     def run(self) -> int:
         previous = signal.signal(signal.SIGTERM, _raise_stop)
+        # Set, not inherited: a shell that starts us in the background hands down SIGINT ignored.
+        previous_int = signal.signal(signal.SIGINT, _raise_stop)
         try:
             self._start()
             return self._watch()
@@ -66,6 +94,7 @@ class Supervisor:
         finally:
             self._stop_all()
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
 
     def _start(self) -> None:
         env = dict(os.environ)
@@ -83,7 +112,8 @@ class Supervisor:
         log.info("Topics ready (%d created).", len(created))
         for child in self.children:
             stdout = subprocess.PIPE if child.ready_line else None
-            child.proc = procs.spawn(child.argv, env={**env, **child.env}, stdin=subprocess.DEVNULL,
+            child_env = child_environment(child.role, {**env, **child.env}, self.webhook_secrets)
+            child.proc = procs.spawn(child.argv, env=child_env, stdin=subprocess.DEVNULL,
                                      stdout=stdout, text=child.ready_line)
             log.info("Started %s (pid %d).", child.name, child.proc.pid)
             if child.ready_line:

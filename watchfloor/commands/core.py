@@ -98,7 +98,7 @@ def _run(args) -> int:
     if args.demo:
         sources = (settings.data_dir / "demo-sources.yaml").resolve()
         children.append(Child("demo server", watchfloor_argv("demo", "serve", "--sources-out", str(sources)),
-                              ready_line=True))
+                              ready_line=True, role="demo"))
         shared_env["WATCHFLOOR_SOURCES_PATH"] = str(sources)
         # Show a folded flood within the demo's few minutes instead of after the default 5.
         if "WATCHFLOOR_ALERT_COOLDOWN_SECS" not in os.environ:
@@ -107,10 +107,17 @@ def _run(args) -> int:
         # Several workers on one machine cannot share the metrics port: the first keeps it.
         env = {} if n == 0 else {"WATCHFLOOR_WORKER_METRICS_PORT": "0"}
         children.append(Child(f"worker {n + 1}", watchfloor_argv("worker"), env={**shared_env, **env}))
-    children.append(Child("connectors", watchfloor_argv("connect"), env=shared_env))
-    children.append(Child("desk", watchfloor_argv("web"), env=shared_env))
+    children.append(Child("connectors", watchfloor_argv("connect"), env=shared_env, role="connect"))
+    children.append(Child("desk", watchfloor_argv("web"), env=shared_env, role="web"))
     print(f"Desk: http://{settings.web_host}:{settings.web_port}/  (Ctrl-C stops everything)", flush=True)
-    return Supervisor(settings, children).run()
+    return Supervisor(settings, children, webhook_secret_names(settings)).run()
+
+
+def webhook_secret_names(settings) -> frozenset[str]:
+    """The environment variables the webhooks file names as secrets (only the desk gets them)."""
+    from desk.webhooks import load_webhooks
+
+    return frozenset(t.endpoint.secret_env for t in load_webhooks(settings.webhooks_path))
 
 
 def _check_before_start(settings, *, demo: bool) -> None:
