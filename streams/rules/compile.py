@@ -53,6 +53,7 @@ class Tables:
 
     automaton: ahocorasick.Automaton | None = None
     lemma_automaton: ahocorasick.Automaton | None = None
+    lemma_vocabulary: frozenset[str] = frozenset()
     concept_members: dict[int, list[tuple[int, CPattern]]] = field(default_factory=lambda: defaultdict(list))
     phrases: list[Phrase] = field(default_factory=list)
     phrase_ids: dict[Phrase, int] = field(default_factory=dict)
@@ -155,17 +156,32 @@ def _add_concepts(tables: Tables, concepts: list[ConceptDef]) -> None:
 def _build_automaton(phrases: list[Phrase]) -> ahocorasick.Automaton:
     # Keys start with a space and documents are matched with a space in front, so every hit begins
     # on a word boundary: no in-word hits to filter. Exact and prefix forms of a phrase share a key.
-    keyed: dict[str, list[int]] = {}
+    # An exact phrase is also keyed by its lemma forms, so a document that writes a lemma form
+    # ("sanction" for the term "sanctions") matches here, and the lemma scan is needed only for
+    # documents with inflected words (``CompiledRules._scan_lemmas``).
+    keyed: dict[str, list] = {}
     for pid, phrase in enumerate(phrases):
         if is_concept(phrase):
             continue  # no text of its own: its hits are its members' (``_add_concepts``)
-        slot = keyed.setdefault(" " + phrase.text, [-1, -1])
-        slot[1 if phrase.prefix else 0] = pid
+        slot = keyed.setdefault(" " + phrase.text, [[], -1])
+        if phrase.prefix:
+            slot[1] = pid
+            continue
+        slot[0].append(pid)
+        for form in phrase_lemmas(phrase.text):
+            keyed.setdefault(" " + form, [[], -1])[0].append(pid)
     automaton = ahocorasick.Automaton()
     for key, (exact, prefix) in keyed.items():
-        automaton.add_word(key, (len(key) - 1, exact, prefix))
+        automaton.add_word(key, (len(key) - 1, tuple(dict.fromkeys(exact)), prefix))
     automaton.make_automaton()
     return automaton
+
+
+def _lemma_vocabulary(phrases: list[Phrase]) -> frozenset[str]:
+    """Every word of every exact phrase and of its lemma forms: a document word whose lemma is not
+    among them cannot make a lemma match."""
+    return frozenset(word for phrase in phrases if not phrase.prefix and not is_concept(phrase)
+                     for form in (phrase.text, *phrase_lemmas(phrase.text)) for word in form.split(" "))
 
 
 def _build_lemma_automaton(phrases: list[Phrase]) -> ahocorasick.Automaton | None:
@@ -212,6 +228,7 @@ def compile_pack(pack: RulePack):
     _add_concepts(tables, pack.concepts)
     tables.automaton = _build_automaton(tables.phrases)
     tables.lemma_automaton = _build_lemma_automaton(tables.phrases)
+    tables.lemma_vocabulary = _lemma_vocabulary(tables.phrases)
     compiled = CompiledRules(pack.model_copy(update={"version": version}), tables)
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))

@@ -11,8 +11,8 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import accumulate
-from operator import add
+from itertools import accumulate, compress
+from operator import add, ne
 
 from schemas.base import SEVERITY_ORDER
 from schemas.classified import EntityHit, Match, ThemeHit, TriggerHit
@@ -81,11 +81,12 @@ class CompiledRules:
         n = len(norm)
         for end, (length, exact, prefix) in self.tables.automaton.iter(" " + norm):
             start = end - length
-            if exact >= 0:
+            if exact:
                 nxt = norm[end] if end < n else " "
                 if nxt == " " or (nxt == "'" and norm.startswith("s", end + 1)
                                   and (end + 2 >= n or norm[end + 2] == " ")):
-                    hits.setdefault(exact, []).append((start, end))
+                    for pid in exact:
+                        hits.setdefault(pid, []).append((start, end))
             if prefix >= 0:
                 word_end = norm.find(" ", end)
                 hits.setdefault(prefix, []).append((start, n if word_end < 0 else word_end))
@@ -95,6 +96,11 @@ class CompiledRules:
         """Add the exact phrases that match the document's lemmas, as spans of the original words."""
         words = norm.split(" ")
         lemmas_list = lemma_words(words, lang, norm)
+        # Only a word that lemmatisation changed into a word of some rule phrase can add a match:
+        # the surface scan already saw every word as written (and every lemma form written out).
+        vocabulary = self.tables.lemma_vocabulary
+        if vocabulary.isdisjoint(compress(lemmas_list, map(ne, lemmas_list, words))):
+            return
         lemmas = " ".join(lemmas_list)
         found = [(end, value) for end, value in self.tables.lemma_automaton.iter(" " + lemmas)
                  if end >= len(lemmas) or lemmas[end] == " "]
@@ -157,12 +163,17 @@ class CompiledRules:
         return found
 
     def _vetoed(self, parts: list[Span], contexts: tuple, a: Analysis, cache: dict) -> bool:
+        # Only contexts whose first phrases were all hit can match; which those are is worked out
+        # once per document and context list (terms of a theme share their theme's excludes).
+        key = ("possible", id(contexts))
+        possible = cache.get(key)
+        if possible is None:
+            hits = a.hits
+            possible = cache[key] = [c for c in contexts if all(pid in hits for pid in _needed(c))]
+        if not possible:
+            return False
         lo, hi = min(p[0] for p in parts), max(p[1] for p in parts)
-        hits = a.hits
-        for context in contexts:
-            # A context none of whose first phrases was hit cannot match: skip it without a call.
-            if any(pid not in hits for pid in _needed(context)):
-                continue
+        for context in possible:
             for other in self._spans(context, a, cache):
                 if min(p[0] for p in other) < hi and lo < max(p[1] for p in other):
                     return True
