@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     web_trusted_proxy: bool = Field(
         False, description="The desk sits behind a reverse proxy: take the scheme and host from its "
         "X-Forwarded-Proto / X-Forwarded-Host / Forwarded headers (Secure cookie, Origin check).")
+    desk_retention_days: float = Field(
+        90.0, ge=0, description="Alerts the desk keeps, by age in days, pruned hourly; 0 keeps them all. Keep it "
+        "longer than the alerts topic's retention, or a replayed old alert is stored again.")
     webhooks_path: Path | None = Field(None, description="YAML file of webhook endpoints (schemas.WebhookConfig); unset: none.")
     alert_cooldown_secs: float = Field(
         300.0, ge=0, description="Window per trigger and entity in which further alerts are folded into a count; 0 disables."

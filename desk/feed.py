@@ -35,6 +35,11 @@ class AlertFeed:
     publish to live clients and wake the webhook dispatcher. Offsets are committed only after the
     store has the alerts, so a crash replays them, and the store recognises the replay by
     ``alert_id``: every alert is shown and delivered once.
+
+    Supervised: if consuming fails (a broker error the client does not retry, a consumer stopped
+    under it), the feed logs one line, drops the consumer, waits with backoff and starts a new one in
+    the same group, from the committed offsets. ``running`` is true only while a consumer is live,
+    and ``/healthz`` says so.
     """
 
     def __init__(self, settings: Settings, store: AlertStore, hub: LiveHub, dispatcher: WebhookDispatcher,
@@ -45,12 +50,49 @@ class AlertFeed:
         self.group_id = group_id or default_group(settings)
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task | None = None
+        self.restarts = 0
+        self.last_error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done() and self._consumer is not None
 
     async def start(self) -> None:
-        self._consumer = make_consumer(self.settings, self.topic, group_id=self.group_id)
-        await self._consumer.start()
-        self._task = asyncio.create_task(self._run(), name="desk-alert-feed")
+        await self._connect()
+        self._task = asyncio.create_task(self._supervise(), name="desk-alert-feed")
         log.info("Consuming %s in group %s.", self.topic, self.group_id)
+
+    async def _connect(self) -> None:
+        consumer = make_consumer(self.settings, self.topic, group_id=self.group_id)
+        await consumer.start()
+        self._consumer = consumer
+
+    async def _drop_consumer(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            try:
+                await consumer.stop()
+            except Exception as exc:  # it failed already; stopping it is best effort
+                log.debug("Stopping the failed alert consumer: %s", exc)
+
+    async def _supervise(self) -> None:
+        delay = 1.0
+        while True:
+            try:
+                if self._consumer is None:
+                    await self._connect()
+                    log.info("Consuming %s again (restart %d).", self.topic, self.restarts)
+                delay = 1.0
+                await self._run()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.restarts += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                log.error("The alert feed failed (%s); restarting it in %.0fs.", self.last_error, delay)
+                await self._drop_consumer()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECS)
 
     async def stop(self) -> None:
         if self._task is not None:

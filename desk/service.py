@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -17,8 +18,11 @@ from desk.live import LiveHub
 from desk.store import STORE_FILE, AlertStore
 from desk.web import DeskState, PathOnlyAccessLogger, create_app
 from desk.webhooks import WebhookDispatcher, WebhookTarget, load_webhooks
+from schemas.base import utcnow
 
 log = logging.getLogger(__name__)
+
+PRUNE_INTERVAL_SECS = 3600.0
 
 
 class Desk:
@@ -44,6 +48,7 @@ class Desk:
         self.feed: AlertFeed | None = None
         self.dispatcher: WebhookDispatcher | None = None
         self._runner: web.AppRunner | None = None
+        self._pruner: asyncio.Task | None = None
         self.port: int | None = None
 
     @property
@@ -76,11 +81,29 @@ class Desk:
         if self.consume:
             self.feed = AlertFeed(self.settings, self.store, hub, self.dispatcher, self.metrics, self.group_id)
             await self.feed.start()
+            self.state.feed_running = lambda: self.feed is not None and self.feed.running
             self.state.consuming = True
+        if self.settings.desk_retention_days > 0:
+            self._pruner = asyncio.create_task(self._prune_forever(), name="desk-retention")
         log.info("Alert desk at %s (store %s, %d webhooks%s).", self.url, self.store_path, len(self.targets),
                  ", token required" if self.settings.web_token else "")
 
+    async def _prune_forever(self) -> None:
+        while True:
+            cutoff = utcnow() - timedelta(days=self.settings.desk_retention_days)
+            try:
+                removed = await asyncio.to_thread(self.store.prune, cutoff)
+                if removed:
+                    log.info("Forgot %d alerts older than %g days.", removed, self.settings.desk_retention_days)
+            except Exception as exc:  # a busy or full disk: try again at the next round
+                log.warning("Could not prune the alert store: %s: %s.", type(exc).__name__, exc)
+            await asyncio.sleep(PRUNE_INTERVAL_SECS)
+
     async def stop(self) -> None:
+        if self._pruner is not None:
+            self._pruner.cancel()
+            await asyncio.gather(self._pruner, return_exceptions=True)
+            self._pruner = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from desk.filters import AlertFilter, entity_tags, theme_tags
@@ -49,6 +50,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     PRIMARY KEY (alert_id, endpoint)
 );
 CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (endpoint, state);
+CREATE INDEX IF NOT EXISTS alerts_by_received ON alerts (received_at);
 """
 
 _ALERT_COLUMNS = "a.seq, a.body, a.received_at, a.acked_at, a.acked_by"
@@ -102,7 +104,9 @@ class AlertStore:
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=10.0)
         self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a commit is on disk when it returns. The feed commits Kafka offsets right after
+        # storing a batch; with NORMAL a power loss could drop alerts whose offsets were committed.
+        self._conn.execute("PRAGMA synchronous=FULL")
         with self._lock, self._conn:
             self._conn.executescript(_SCHEMA)
 
@@ -148,6 +152,18 @@ class AlertStore:
             "INSERT OR IGNORE INTO deliveries (alert_id, endpoint, state) VALUES (?, ?, 'pending')",
             [(alert.alert_id, name) for name in endpoints])
         return StoredAlert(seq, alert, body, received)
+
+    def prune(self, older_than: datetime) -> int:
+        """Forget alerts received before ``older_than`` (their tags and deliveries too); return how
+        many. A forgotten alert replayed from the topic would be stored again, so keep the desk's
+        retention longer than the alerts topic's."""
+        cutoff = older_than.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        with self._lock, self._conn:
+            doomed = "SELECT seq FROM alerts WHERE received_at < ?"
+            self._conn.execute(f"DELETE FROM alert_tags WHERE seq IN ({doomed})", (cutoff,))
+            self._conn.execute(f"DELETE FROM deliveries WHERE alert_id IN "
+                               f"(SELECT alert_id FROM alerts WHERE received_at < ?)", (cutoff,))
+            return self._conn.execute("DELETE FROM alerts WHERE received_at < ?", (cutoff,)).rowcount
 
     def get(self, alert_id: str) -> StoredAlert | None:
         rows = self._select(f"SELECT {_ALERT_COLUMNS} FROM alerts a WHERE a.alert_id = ?", (alert_id,))

@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -40,6 +41,8 @@ class DeskState:
     metrics: DeskMetrics
     token: SecretStr | None = None
     consuming: bool = False
+    """Whether this desk is meant to consume alerts; ``feed_running`` tells whether it does."""
+    feed_running: Callable[[], bool] | None = None
     allowed_hosts: frozenset[str] = frozenset()
     trusted_proxy: bool = False
 
@@ -194,8 +197,11 @@ async def _favicon(request: web.Request) -> web.StreamResponse:
 
 async def _healthz(request: web.Request) -> web.Response:
     state = request.app[DESK]
-    return web.json_response({"status": "ok", "consuming": state.consuming, "clients": len(state.hub),
-                              "last_seq": await asyncio.to_thread(state.store.last_seq)})
+    consuming = state.consuming and state.feed_running is not None and state.feed_running()
+    degraded = state.consuming and not consuming
+    return web.json_response({"status": "degraded" if degraded else "ok", "consuming": consuming,
+                              "clients": len(state.hub), "last_seq": await asyncio.to_thread(state.store.last_seq)},
+                             status=503 if degraded else 200)
 
 
 _LOGIN = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>watchfloor desk: log in</title>

@@ -81,7 +81,7 @@ async def test_acknowledgement_is_stored_and_pushed_to_live_clients(settings, to
         async with session.post(f"{desk.url}/api/alerts/{alert.alert_id}/ack", json={"by": "night desk"}) as response:
             assert response.status == 200
         [event] = await listening
-        async with session.post(f"{desk.url}/api/alerts/alert-unknown/ack") as missing:
+        async with session.post(f"{desk.url}/api/alerts/alert-unknown/ack", json={}) as missing:
             assert missing.status == 404
         async with session.post(f"{desk.url}/api/alerts/{alert.alert_id}/ack", json={"by": 5}) as bad:
             assert bad.status == 400

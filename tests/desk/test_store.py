@@ -3,6 +3,8 @@ all surviving a reopen of the same file."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from desk.filters import AlertFilter
 from desk.store import AlertStore
 from schemas.classified import EntityHit, ThemeHit
@@ -75,3 +77,25 @@ def test_pending_lists_only_open_deliveries_of_that_endpoint_in_arrival_order(tm
     store.record_attempt(a.alert_id, "ops", delivered=False, error="timeout")
     assert [(s.alert.alert_id, n) for s, n in store.pending("ops")] == [(a.alert_id, 1), (b.alert_id, 0)]
     assert [s.alert.alert_id for s, _ in store.pending("chat")] == [b.alert_id, c.alert_id]
+
+
+def test_a_stored_alert_is_on_disk_when_add_returns(tmp_path):
+    store = AlertStore(tmp_path / "desk.sqlite3")
+    # FULL (2), not NORMAL (1): under WAL, NORMAL may lose the last commits on power loss, and the
+    # feed commits Kafka offsets right after storing.
+    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+
+
+def test_prune_forgets_old_alerts_with_their_tags_and_deliveries_and_keeps_recent_ones(tmp_path):
+    store = AlertStore(tmp_path / "desk.sqlite3")
+    old, recent = make_alert(), make_alert()
+    store.add(old, ["ops"])
+    store._conn.execute("UPDATE alerts SET received_at = '2020-01-01T00:00:00.000000Z' WHERE alert_id = ?",
+                        (old.alert_id,))
+    store._conn.commit()
+    store.add(recent, ["ops"])
+    assert store.prune(datetime.now(timezone.utc) - timedelta(days=90)) == 1
+    assert store.get(old.alert_id) is None and store.deliveries(old.alert_id) == []
+    assert store.get(recent.alert_id) is not None and len(store.deliveries(recent.alert_id)) == 1
+    seqs = {row[0] for row in store._conn.execute("SELECT seq FROM alert_tags")}
+    assert seqs <= {store.get(recent.alert_id).seq}
