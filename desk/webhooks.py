@@ -1,26 +1,33 @@
 """Signed webhook delivery with retry, driven by the delivery log in the alert store.
 
-Wire format: ``POST`` of the alert JSON (the stored body, byte for byte) with
-``Content-Type: application/json``, ``X-Watchfloor-Signature: sha256=<hex HMAC-SHA256 of the body
-with the endpoint's secret>``, ``X-Watchfloor-Alert-Id``, ``X-Watchfloor-Timestamp`` (Unix seconds of
-this attempt) and ``X-Watchfloor-Attempt``. A receiver verifies the signature over the raw body and
-may drop an ``alert_id`` it has seen (delivery is at-least-once across a crash mid-request).
+Wire format, the Standard Webhooks specification: ``POST`` of the alert JSON (the stored body, byte
+for byte) with ``Content-Type: application/json``, ``webhook-id`` (the alert id: the same on every
+retry, so a receiver drops what it has seen), ``webhook-timestamp`` (Unix seconds of this attempt)
+and ``webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">``, plus
+``X-Watchfloor-Attempt``. Id, time and body are signed together, so a captured delivery cannot be
+replayed once the receiver's tolerance window (5 minutes in the standard libraries) has passed.
+
+The secret is the endpoint's ``secret_env`` value: a ``whsec_…`` base64 secret, as the standard
+libraries generate and expect, or any other string of at least 16 characters, used as its UTF-8
+bytes. ``docs/security.md`` shows a receiver.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
 import aiohttp
 import yaml
 from pydantic import SecretStr, ValidationError
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from core import __version__
 from core.errors import ConfigError
@@ -33,7 +40,6 @@ from schemas import Alert, WebhookConfig, WebhookEndpoint
 log = logging.getLogger(__name__)
 MAX_RESPONSE_BYTES = 4096  # of a receiver's answer body; the rest is discarded unread
 
-SIGNATURE_HEADER = "X-Watchfloor-Signature"
 CONCURRENCY_PER_ENDPOINT = 4
 
 
@@ -71,14 +77,27 @@ def load_webhooks(path: Path | None) -> list[WebhookTarget]:
         raise ConfigError(f"{path}: {exc}") from None
 
 
-def sign(body: bytes, secret: SecretStr) -> str:
-    digest = hmac.new(secret.get_secret_value().encode("utf-8"), body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
+def signer(secret: SecretStr) -> Webhook:
+    """The Standard Webhooks signer for a secret (see the module docstring for its two forms)."""
+    value = secret.get_secret_value()
+    key = value if value.startswith("whsec_") else value.encode("utf-8")
+    return Webhook(key)
 
 
-def verify(body: bytes, header: str | None, secret: str) -> bool:
-    """What a receiver does (and what the tests do): constant-time compare of the signature."""
-    return header is not None and hmac.compare_digest(sign(body, SecretStr(secret)), header)
+def standard_headers(msg_id: str, body: bytes, secret: SecretStr, now: float | None = None) -> dict[str, str]:
+    timestamp = int(time.time() if now is None else now)
+    signature = signer(secret).sign(msg_id, datetime.fromtimestamp(timestamp, timezone.utc), body.decode("utf-8"))
+    return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp), "webhook-signature": signature}
+
+
+def verify(body: bytes, headers: Mapping[str, str], secret: str) -> bool:
+    """What a receiver does (any Standard Webhooks library does the same): check the signature over
+    id, timestamp and body, and that the timestamp is within five minutes of now."""
+    try:
+        signer(SecretStr(secret)).verify(body, dict(headers), json_parse=False)
+        return True
+    except (WebhookVerificationError, ValueError):
+        return False
 
 
 class AttemptFailed(Exception):
@@ -179,10 +198,9 @@ class WebhookDispatcher:
         body = stored.body.encode("utf-8")
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(body, target.secret),
+            **standard_headers(quote(stored.alert.alert_id, safe=":/._-@"), body, target.secret),
             # quote(): an alert id is data; it must never be able to break the header line.
             "X-Watchfloor-Alert-Id": quote(stored.alert.alert_id, safe=":/._-@"),
-            "X-Watchfloor-Timestamp": str(int(time.time())),
             "X-Watchfloor-Attempt": str(attempt),
         }
         timeout = aiohttp.ClientTimeout(total=target.endpoint.timeout_secs)

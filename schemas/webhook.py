@@ -50,7 +50,13 @@ class WebhookEndpoint(ConfigDocument):
         value = environ.get(self.secret_env, "")
         if not value:
             raise ValueError(f"webhook {self.name}: environment variable {self.secret_env} is not set or empty")
+        if len(value) < MIN_SECRET_CHARS:
+            raise ValueError(f"webhook {self.name}: the secret in {self.secret_env} must be at least "
+                             f"{MIN_SECRET_CHARS} characters")
         return SecretStr(value)
+
+
+MIN_SECRET_CHARS = 16
 
 
 class WebhookConfig(ConfigDocument):

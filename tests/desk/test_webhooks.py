@@ -5,24 +5,26 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import pytest
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
+from standardwebhooks import Webhook
 
 from core.errors import ConfigError
 from core.metrics import DeskMetrics
 from desk.service import Desk
 from desk.store import AlertStore
-from desk.webhooks import WebhookDispatcher, WebhookTarget, load_webhooks, verify
+from desk.webhooks import WebhookDispatcher, WebhookTarget, load_webhooks, standard_headers, verify
 from schemas import Alert, WebhookEndpoint
 from schemas.classified import ThemeHit
 from tests.conftest import wait_until
 from tests.desk.alerts import make_alert, produce_alerts
 from tests.desk.receiver import WebhookReceiver
 
-SECRETS = {"ops": "s3cret-ops-Zq9", "chat": "s3cret-chat-Xv4"}
+SECRETS = {"ops": "s3cret-ops-Zq9-long-enough", "chat": "whsec_c2VjcmV0LWNoYXQtWHY0LWxvbmctZW5vdWdo"}
 
 
 def target(receiver: WebhookReceiver, name: str, **options) -> WebhookTarget:
@@ -53,10 +55,36 @@ async def test_each_endpoint_gets_the_alerts_its_filters_select_signed_over_the_
         assert request.signature_ok
         assert Alert.from_bytes(request.body).alert_id == request.alert_id
         assert request.headers["Content-Type"] == "application/json"
-        assert request.headers["X-Watchfloor-Timestamp"].isdigit()
+        assert request.headers["webhook-timestamp"].isdigit()
+        assert request.headers["webhook-id"] == request.alert_id
     # A receiver holding the other endpoint's secret rejects the signature.
     sample = receiver.received["ops"][0]
-    assert not verify(sample.body, sample.headers["X-Watchfloor-Signature"], SECRETS["chat"])
+    assert not verify(sample.body, sample.headers, SECRETS["chat"])
+    # A standard Standard Webhooks library verifies a delivery with the endpoint's whsec_ secret as is.
+    chat = receiver.received["chat"][0]
+    assert Webhook(SECRETS["chat"]).verify(chat.body, chat.headers, json_parse=False) is None
+
+
+def test_a_captured_delivery_cannot_be_replayed_later_or_with_another_body():
+    alert = make_alert()
+    body = alert.model_dump_json().encode()
+    secret = SecretStr(SECRETS["ops"])
+    fresh = standard_headers(alert.alert_id, body, secret)
+    assert verify(body, fresh, SECRETS["ops"])
+    assert not verify(body.replace(b"}", b" }", 1), fresh, SECRETS["ops"])  # body changed
+    assert not verify(body, {**fresh, "webhook-id": "another"}, SECRETS["ops"])  # id changed
+    assert not verify(body, {**fresh, "webhook-timestamp": str(int(time.time()) + 1)}, SECRETS["ops"])
+    captured = standard_headers(alert.alert_id, body, secret, now=time.time() - 6 * 60)
+    assert not verify(body, captured, SECRETS["ops"])  # replayed after the 5-minute window
+
+
+def test_a_webhook_secret_shorter_than_16_characters_is_refused_without_showing_it(tmp_path, monkeypatch):
+    path = tmp_path / "webhooks.yaml"
+    path.write_text("webhooks:\n  - {name: ops, url: 'https://hooks.example/x', secret_env: HOOK_SHORT}\n")
+    monkeypatch.setenv("HOOK_SHORT", "short-secret")
+    with pytest.raises(ConfigError) as refused:
+        load_webhooks(path)
+    assert "at least 16 characters" in str(refused.value) and "short-secret" not in str(refused.value)
 
 
 async def test_failures_are_retried_with_backoff_recorded_and_never_logged_with_secrets(tmp_path, caplog):
@@ -133,9 +161,9 @@ def test_webhooks_file_resolves_secrets_from_the_environment(tmp_path, monkeypat
     path = tmp_path / "webhooks.yaml"
     path.write_text("webhooks:\n  - name: ops\n    url: https://hooks.example.net/T0/B0/xyz\n"
                     "    secret_env: WF_TEST_HOOK\n    min_severity: high\n    themes: [sanctions]\n")
-    monkeypatch.setenv("WF_TEST_HOOK", "from-the-env-9f")
+    monkeypatch.setenv("WF_TEST_HOOK", "from-the-env-9f-long-enough")
     [loaded] = load_webhooks(path)
-    assert loaded.secret.get_secret_value() == "from-the-env-9f"
+    assert loaded.secret.get_secret_value() == "from-the-env-9f-long-enough"
     assert loaded.wants(make_alert(severity="critical")) and not loaded.wants(make_alert(severity="warning"))
     assert "from-the-env-9f" not in repr(loaded)
 
@@ -150,7 +178,7 @@ def test_webhooks_file_resolves_secrets_from_the_environment(tmp_path, monkeypat
     ("webhooks: [\n", "not valid YAML"),
 ])
 def test_a_bad_webhooks_file_is_one_line_naming_the_field(tmp_path, monkeypatch, text, expected):
-    monkeypatch.setenv("WF_TEST_HOOK", "x")
+    monkeypatch.setenv("WF_TEST_HOOK", "x-secret-long-enough-16")
     path = tmp_path / "webhooks.yaml"
     path.write_text(text)
     with pytest.raises(ConfigError) as error:
