@@ -12,7 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from desk.filters import AlertFilter, entity_tags, theme_tags
@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     last_error TEXT,
     last_attempt_at TEXT,
     delivered_at TEXT,
+    next_attempt_at TEXT,
     PRIMARY KEY (alert_id, endpoint)
 );
 CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (endpoint, state);
@@ -109,6 +110,9 @@ class AlertStore:
         self._conn.execute("PRAGMA synchronous=FULL")
         with self._lock, self._conn:
             self._conn.executescript(_SCHEMA)
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(deliveries)")}
+            if "next_attempt_at" not in columns:  # a store written before retries were scheduled
+                self._conn.execute("ALTER TABLE deliveries ADD COLUMN next_attempt_at TEXT")
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> AlertStore:
@@ -215,17 +219,36 @@ class AlertStore:
                 " WHERE d.endpoint = ? AND d.state = 'pending' ORDER BY a.seq LIMIT ?", (endpoint, limit)).fetchall()
         return [(_row(row[:5]), row[5]) for row in rows]
 
+    def due(self, endpoint: str, limit: int = 100) -> list[tuple[StoredAlert, int]]:
+        """Deliveries to ``endpoint`` whose next attempt is due, oldest first: a page of the outbox.
+        One that failed waits for its own backoff without holding up the ones behind it."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_ALERT_COLUMNS}, d.attempts FROM deliveries d JOIN alerts a ON a.alert_id = d.alert_id"
+                " WHERE d.endpoint = ? AND d.state = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)"
+                " ORDER BY a.seq LIMIT ?", (endpoint, _now(), limit)).fetchall()
+        return [(_row(row[:5]), row[5]) for row in rows]
+
+    def next_due(self, endpoint: str) -> datetime | None:
+        """When the earliest pending delivery to ``endpoint`` that is waiting out a backoff is due."""
+        with self._lock:
+            row = self._conn.execute("SELECT MIN(next_attempt_at) FROM deliveries WHERE endpoint = ? AND"
+                                     " state = 'pending' AND next_attempt_at IS NOT NULL", (endpoint,)).fetchone()
+        return datetime.strptime(row[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc) if row[0] else None
+
     def record_attempt(self, alert_id: str, endpoint: str, *, delivered: bool, error: str | None = None,
-                       give_up: bool = False) -> Delivery:
-        """Count one attempt; ``delivered`` closes the row, ``give_up`` marks it failed."""
+                       give_up: bool = False, retry_after_secs: float = 0.0) -> Delivery:
+        """Count one attempt; ``delivered`` closes the row, ``give_up`` marks it failed, otherwise
+        the next attempt is due ``retry_after_secs`` from now."""
         state = "delivered" if delivered else ("failed" if give_up else "pending")
         now = _now()
+        retry_at = (utcnow() + timedelta(seconds=retry_after_secs)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         with self._lock, self._conn:
             self._conn.execute(
                 "UPDATE deliveries SET attempts = attempts + 1, state = ?, last_error = ?, last_attempt_at = ?,"
-                " delivered_at = CASE WHEN ? THEN ? ELSE delivered_at END"
+                " delivered_at = CASE WHEN ? THEN ? ELSE delivered_at END, next_attempt_at = ?"
                 " WHERE alert_id = ? AND endpoint = ? AND state = 'pending'",
-                (state, error, now, delivered, now, alert_id, endpoint))
+                (state, error, now, delivered, now, retry_at, alert_id, endpoint))
         found = self.delivery(alert_id, endpoint)
         if found is None:
             raise KeyError(f"no delivery of alert {alert_id} to webhook {endpoint}")

@@ -36,11 +36,13 @@ from core.settings import describe_validation_error
 from desk.filters import AlertFilter
 from desk.store import AlertStore, StoredAlert
 from schemas import Alert, WebhookConfig, WebhookEndpoint
+from schemas.base import utcnow
 
 log = logging.getLogger(__name__)
 MAX_RESPONSE_BYTES = 4096  # of a receiver's answer body; the rest is discarded unread
 
 CONCURRENCY_PER_ENDPOINT = 4
+OUTBOX_PAGE = 100  # deliveries read from the outbox at a time
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,6 @@ class WebhookDispatcher:
         self.targets = targets
         self.metrics = metrics
         self._wake = {t.name: asyncio.Event() for t in targets}
-        self._inflight: set[tuple[str, str]] = set()
         self._tasks: list[asyncio.Task] = []
         self._session: aiohttp.ClientSession | None = None
 
@@ -149,50 +150,44 @@ class WebhookDispatcher:
             self._session = None
 
     async def _endpoint_loop(self, target: WebhookTarget) -> None:
+        """Page through the endpoint's outbox: deliver every due delivery once (a few at a time),
+        record the outcome with its own next attempt time, and go on with the next page; with nothing
+        due, sleep until the earliest retry or until a new alert arrives."""
         limit = asyncio.Semaphore(CONCURRENCY_PER_ENDPOINT)
-        running: set[asyncio.Task] = set()
-        try:
-            while True:
-                self._wake[target.name].clear()
-                for stored, attempts in await asyncio.to_thread(self.store.pending, target.name, 500):
-                    key = (stored.alert.alert_id, target.name)
-                    if key not in self._inflight:
-                        self._inflight.add(key)
-                        task = asyncio.create_task(self._deliver(target, stored, attempts, limit))
-                        running.add(task)
-                        task.add_done_callback(running.discard)
-                await self._wake[target.name].wait()
-        finally:
-            for task in running:
-                task.cancel()
-            await asyncio.gather(*running, return_exceptions=True)
+        wake = self._wake[target.name]
+        while True:
+            wake.clear()
+            page = await asyncio.to_thread(self.store.due, target.name, OUTBOX_PAGE)
+            if page:
+                await asyncio.gather(*(self._deliver(target, stored, attempts, limit) for stored, attempts in page))
+                continue
+            upcoming = await asyncio.to_thread(self.store.next_due, target.name)
+            timeout = None if upcoming is None else max(0.01, (upcoming - utcnow()).total_seconds())
+            try:
+                await asyncio.wait_for(wake.wait(), timeout)
+            except TimeoutError:
+                pass
 
     async def _deliver(self, target: WebhookTarget, stored: StoredAlert, attempts: int,
                        limit: asyncio.Semaphore) -> None:
         endpoint, alert_id = target.endpoint, stored.alert.alert_id
-        try:
-            while True:
-                async with limit:
-                    error = await self._attempt(target, stored, attempts + 1)
-                attempts += 1
-                give_up = error is not None and (error.permanent or attempts >= endpoint.max_attempts)
-                await asyncio.to_thread(self.store.record_attempt, alert_id, target.name, delivered=error is None,
-                                        error=None if error is None else str(error), give_up=give_up)
-                if error is None:
-                    self.metrics.webhook_deliveries.labels("delivered").inc()
-                    return
-                if give_up:
-                    self.metrics.webhook_deliveries.labels("failed").inc()
-                    log.error("Webhook %s gave up on alert %s after %d attempts: %s.",
-                              target.name, alert_id, attempts, error)
-                    return
-                self.metrics.webhook_deliveries.labels("retry").inc()
-                delay = min(endpoint.backoff_initial_secs * 2 ** (attempts - 1), endpoint.backoff_max_secs)
-                log.warning("Webhook %s failed for alert %s (attempt %d of %d: %s); retrying in %.1fs.",
-                            target.name, alert_id, attempts, endpoint.max_attempts, error, delay)
-                await asyncio.sleep(delay)
-        finally:
-            self._inflight.discard((alert_id, target.name))
+        async with limit:
+            error = await self._attempt(target, stored, attempts + 1)
+        attempts += 1
+        give_up = error is not None and (error.permanent or attempts >= endpoint.max_attempts)
+        delay = min(endpoint.backoff_initial_secs * 2 ** (attempts - 1), endpoint.backoff_max_secs)
+        await asyncio.to_thread(self.store.record_attempt, alert_id, target.name, delivered=error is None,
+                                error=None if error is None else str(error), give_up=give_up,
+                                retry_after_secs=delay)
+        if error is None:
+            self.metrics.webhook_deliveries.labels("delivered").inc()
+        elif give_up:
+            self.metrics.webhook_deliveries.labels("failed").inc()
+            log.error("Webhook %s gave up on alert %s after %d attempts: %s.", target.name, alert_id, attempts, error)
+        else:
+            self.metrics.webhook_deliveries.labels("retry").inc()
+            log.warning("Webhook %s failed for alert %s (attempt %d of %d: %s); retrying in %.1fs.",
+                        target.name, alert_id, attempts, endpoint.max_attempts, error, delay)
 
     async def _attempt(self, target: WebhookTarget, stored: StoredAlert, attempt: int) -> AttemptFailed | None:
         body = stored.body.encode("utf-8")

@@ -236,3 +236,40 @@ async def test_a_receiver_answering_a_huge_body_costs_the_desk_a_few_kilobytes(t
         await dispatcher.stop()
         await runner.cleanup()
     assert written[0] < (32 << 20), f"the desk read {written[0] >> 20} MB of the answer"
+
+
+async def test_an_outage_on_some_deliveries_does_not_hold_up_the_rest_of_a_long_outbox(tmp_path):
+    """Deliveries past the first page go without a new alert to wake the dispatcher, and the ones
+    that keep failing wait out their own backoff while the others are delivered."""
+    alerts = [make_alert() for _ in range(700)]
+    failing = {a.alert_id for a in alerts[:10]}
+    got: set[str] = set()
+
+    async def handle(request: web.Request) -> web.Response:
+        alert_id = request.headers["webhook-id"]
+        await request.read()
+        if alert_id in failing:
+            return web.Response(status=503)
+        got.add(alert_id)
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/hook/ops", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    store = AlertStore(tmp_path / "desk.sqlite3")
+    store.add_many([(a, ["ops"]) for a in alerts])
+    endpoint = WebhookEndpoint(name="ops", url=f"http://127.0.0.1:{port}/hook/ops", secret_env="HOOK_OPS",
+                               backoff_initial_secs=30.0, backoff_max_secs=60.0, max_attempts=5)
+    dispatcher = WebhookDispatcher(store, [WebhookTarget(endpoint, SecretStr(SECRETS["ops"]))],
+                                   DeskMetrics(CollectorRegistry()))
+    await dispatcher.start()
+    try:
+        await wait_until(lambda: len(got) == 690, 60, "every delivery that can go")
+    finally:
+        await dispatcher.stop()
+        await runner.cleanup()
+    assert all(store.delivery(a, "ops").state == "pending" for a in failing)
+    assert store.next_due("ops") is not None
