@@ -27,6 +27,7 @@ from multidict import CIMultiDictProxy
 
 from connectors.errors import FetchError, RetryLater, SourceGone
 from core import __version__
+from core.netpolicy import AddressPolicy
 
 USER_AGENT = f"watchfloor/{__version__} (+https://github.com/watchfloor/watchfloor; news monitoring)"
 PERMANENT_REDIRECTS = (301, 308)
@@ -66,11 +67,12 @@ class FetchResponse:
         return self.headers.get("Last-Modified")
 
 
-def make_session(limit: int = 32) -> aiohttp.ClientSession:
-    """The session connectors share. Timeouts are applied per fetch; decompression is ours."""
-    connector = aiohttp.TCPConnector(limit=limit, ttl_dns_cache=300)
-    return aiohttp.ClientSession(
-        connector=connector,
+def make_session(*, policy: AddressPolicy, limit: int = 32) -> aiohttp.ClientSession:
+    """The session connectors share, reaching only what ``policy`` allows (``core.netpolicy``: public
+    addresses unless configured otherwise, checked on every hop). Timeouts are applied per fetch;
+    decompression is ours."""
+    return policy.session(
+        limit=limit,
         headers={"User-Agent": USER_AGENT},
         auto_decompress=False,
         timeout=aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=30),

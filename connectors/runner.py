@@ -22,6 +22,7 @@ from connectors.state import SourceStateStore
 from core.kafka import create_topics, start_producer
 from core.metrics import ConnectorMetrics
 from core.metrics_http import serve_metrics
+from core.netpolicy import AddressPolicy
 from core.settings import Settings
 from schemas import Source
 from schemas.topics import TOPICS
@@ -40,7 +41,8 @@ async def run_connector(settings: Settings, stop: asyncio.Event, *, sources: lis
     port = settings.connect_metrics_port if metrics_port is None else metrics_port
     server = None if port < 0 else (await serve_metrics(registry, settings.web_host, port))[0]
     producer = await start_producer(settings)
-    session = make_session(limit=settings.connect_max_concurrency * 2)
+    session = make_session(policy=AddressPolicy(settings.fetch_allowed_networks),
+                           limit=settings.connect_max_concurrency * 2)
     adapters = {}
     try:
         store = SourceStateStore(settings, producer)

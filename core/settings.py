@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(4, ge=1, le=1024, description="Partitions of the partitioned topics.")
     replication_factor: int = Field(1, ge=1, le=16, description="Replication factor for created topics.")
     data_dir: Path = Field(Path(".data"), description="Where the worker keeps tables and the alert store.")
+    fetch_allowed_networks: list[str] = Field(
+        [], description="Networks (CIDR) and host names that feed fetches and webhooks may reach besides public "
+        "addresses: internal feeds, local test servers (JSON list, e.g. [\"10.2.0.0/16\", \"feeds.internal\"]).")
     sources_path: Path | None = Field(None, description="YAML file of sources; unset: the shipped default list.")
     rules_path: Path | None = Field(None, description="Rule pack directory or file; unset: the shipped pack.")
     web_host: str = Field("127.0.0.1", description="Address of the web server (desk, Atom, metrics).")

@@ -11,6 +11,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from core.metrics import DeskMetrics
+from core.netpolicy import AddressPolicy
 from core.settings import Settings
 from desk.auth import allowed_host_names
 from desk.feed import AlertFeed
@@ -68,7 +69,8 @@ class Desk:
         self.state = DeskState(self.store, hub, self.registry, self.metrics, token=self.settings.web_token,
                                allowed_hosts=allowed_host_names(self.settings.web_host, self.settings.web_allowed_hosts),
                                trusted_proxy=self.settings.web_trusted_proxy)
-        self.dispatcher = WebhookDispatcher(self.store, self.targets, self.metrics)
+        self.dispatcher = WebhookDispatcher(self.store, self.targets, self.metrics,
+                                            policy=AddressPolicy(self.settings.fetch_allowed_networks))
         await self.dispatcher.start()
         # The page and the history are up before the consumer group is joined (a join can take
         # seconds); /healthz says "consuming" once alerts flow.

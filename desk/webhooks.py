@@ -32,6 +32,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from core import __version__
 from core.errors import ConfigError
 from core.metrics import DeskMetrics
+from core.netpolicy import AddressPolicy, AddressRefused
 from core.settings import describe_validation_error
 from desk.filters import AlertFilter
 from desk.store import AlertStore, StoredAlert
@@ -119,19 +120,22 @@ class WebhookDispatcher:
     ``max_attempts`` failures, or a 4xx answer other than 408/429, the row is marked failed.
     """
 
-    def __init__(self, store: AlertStore, targets: list[WebhookTarget], metrics: DeskMetrics):
+    def __init__(self, store: AlertStore, targets: list[WebhookTarget], metrics: DeskMetrics, *,
+                 policy: AddressPolicy):
         self.store = store
         self.targets = targets
         self.metrics = metrics
         self._wake = {t.name: asyncio.Event() for t in targets}
         self._tasks: list[asyncio.Task] = []
         self._session: aiohttp.ClientSession | None = None
+        self.policy = policy
 
     def endpoints_for(self, alert: Alert) -> list[str]:
         return [t.name for t in self.targets if t.wants(alert)]
 
     async def start(self) -> None:
-        self._session = aiohttp.ClientSession(headers={"User-Agent": f"watchfloor-desk/{__version__}"})
+        # Receivers are reached under the same address policy as feeds (core.netpolicy).
+        self._session = self.policy.session(headers={"User-Agent": f"watchfloor-desk/{__version__}"})
         self._tasks = [asyncio.create_task(self._endpoint_loop(t), name=f"webhook-{t.name}") for t in self.targets]
         for target in self.targets:
             log.info("Webhook %s is configured (min severity %s).", target.name, target.endpoint.min_severity)
@@ -215,5 +219,7 @@ class WebhookDispatcher:
                 return AttemptFailed(f"HTTP {response.status}", permanent=permanent)
         except TimeoutError:
             return AttemptFailed(f"timed out after {target.endpoint.timeout_secs:g}s")
+        except AddressRefused as exc:  # names the host only, never the URL; retrying cannot help
+            return AttemptFailed(f"refused by the address policy: {exc}", permanent=True)
         except aiohttp.ClientError as exc:
             return AttemptFailed(f"connection failed ({type(exc).__name__})")

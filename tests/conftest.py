@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from core.kafka import create_topics, make_consumer, topic_names
+from core.netpolicy import AddressPolicy
 from core.settings import Settings
 from watchfloor.broker import EmbeddedBroker
 
@@ -27,6 +28,11 @@ def topic_prefix() -> str:
     return f"t{uuid.uuid4().hex[:10]}."
 
 
+LOCAL_NETWORKS = ["127.0.0.0/8", "::1/128"]
+LOCAL = AddressPolicy(LOCAL_NETWORKS)
+"""The address policy of tests that fetch from, or deliver to, servers on this machine."""
+
+
 @pytest.fixture
 def settings(broker, topic_prefix, tmp_path) -> Settings:
     """Settings pointing at the session broker with this test's own topic prefix and data dir."""
@@ -35,6 +41,7 @@ def settings(broker, topic_prefix, tmp_path) -> Settings:
         topic_prefix=topic_prefix,
         topic_partitions=2,
         data_dir=tmp_path / "data",
+        fetch_allowed_networks=LOCAL_NETWORKS,  # the tests' feeds and receivers are local servers
     )
 
 

@@ -17,7 +17,8 @@ from connectors.base import PollResult
 from connectors.errors import ConnectorError
 from connectors.http import make_session
 from connectors.rss.source import RssSource, is_http, read_file
-from core.settings import RssSettings
+from core.netpolicy import AddressPolicy
+from core.settings import RssSettings, load_settings
 from schemas import Source, SourceState
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,11 @@ def source_for_target(target: str) -> Source:
                                      "url": None})
 
 
-async def fetch_once(target: str, config: RssSettings | None = None) -> PollResult:
+async def fetch_once(target: str, config: RssSettings | None = None, policy: AddressPolicy | None = None) -> PollResult:
     source = source_for_target(target)
     config = config or RssSettings()
-    async with make_session(limit=4) as session:
+    policy = policy or AddressPolicy(load_settings().fetch_allowed_networks)
+    async with make_session(policy=policy, limit=4) as session:
         adapter = RssSource(session, config)
         if not is_http(target):
             data = await asyncio.to_thread(read_file, target, config.max_body_bytes, source.id)

@@ -18,7 +18,8 @@ from connectors.errors import ConnectorError
 from connectors.http import make_session
 from connectors.telegram.channel import is_channel_name
 from connectors.telegram.source import TelegramChannelSource
-from core.settings import TelegramSettings
+from core.netpolicy import AddressPolicy
+from core.settings import TelegramSettings, load_settings
 from schemas import Source, SourceState
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,10 @@ def source_for_channel(channel: str, base_url: str, pages: int) -> Source:
                   base_url=base_url, backfill_pages=pages)
 
 
-async def fetch_channel(source: Source, config: TelegramSettings | None = None) -> PollResult:
-    async with make_session(limit=4) as session:
+async def fetch_channel(source: Source, config: TelegramSettings | None = None,
+                        policy: AddressPolicy | None = None) -> PollResult:
+    policy = policy or AddressPolicy(load_settings().fetch_allowed_networks)
+    async with make_session(policy=policy, limit=4) as session:
         adapter = TelegramChannelSource(session, config)
         return await adapter.poll(source, SourceState(source_id=source.id))
 

@@ -5,6 +5,7 @@ and the sources topic, items on the raw topic, /metrics served, a clean exit on 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -27,6 +28,7 @@ def env_for(settings, sources_file) -> dict[str, str]:
         "WATCHFLOOR_TOPIC_PARTITIONS": "2",
         "WATCHFLOOR_SOURCES_PATH": str(sources_file),
         "WATCHFLOOR_CONNECT_METRICS_PORT": "0",
+        "WATCHFLOOR_FETCH_ALLOWED_NETWORKS": json.dumps(settings.fetch_allowed_networks),
     }
 
 

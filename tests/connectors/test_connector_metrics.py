@@ -14,6 +14,7 @@ from core.kafka import start_producer
 from core.metrics import CONNECTOR_STAGES, FETCH_OUTCOMES, ConnectorMetrics
 from core.settings import PollingSettings
 from schemas import Source
+from tests.conftest import LOCAL
 from tests.connectors.rss_helpers import rss, serve
 
 
@@ -29,7 +30,7 @@ async def test_rss_connector_emits_received_emitted_and_error_metrics(settings, 
     }
     producer = await start_producer(settings)
     try:
-        async with make_session() as session, serve({p: _handler(f) for p, f in routes.items()}) as base:
+        async with make_session(policy=LOCAL) as session, serve({p: _handler(f) for p, f in routes.items()}) as base:
             store = SourceStateStore(settings, producer, topics["source_state"])
             await store.load()
             sources = [Source(id=p.strip("/"), type="rss", url=base + p) for p in routes]

@@ -18,7 +18,7 @@ from core.kafka import start_producer
 from core.metrics import ConnectorMetrics
 from core.settings import PollingSettings
 from schemas import Item, Source
-from tests.conftest import consume_until, wait_until
+from tests.conftest import LOCAL, consume_until, wait_until
 from tests.connectors.rss_helpers import rss, serve
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -41,7 +41,7 @@ class Feed:
 async def connector(settings, topics, sources: list[Source], max_concurrency: int = 8, **config):
     """A running connector process in miniature: producer, state loaded from the topic, loop."""
     producer = await start_producer(settings)
-    session = make_session()
+    session = make_session(policy=LOCAL)
     try:
         store = SourceStateStore(settings, producer, topics["source_state"])
         await store.load()

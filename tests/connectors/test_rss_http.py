@@ -17,6 +17,7 @@ from connectors.http import USER_AGENT, make_session, parse_retry_after
 from connectors.rss.source import RssSource
 from core.settings import RssSettings
 from schemas import Source, SourceState
+from tests.conftest import LOCAL
 from tests.connectors.rss_helpers import rss, serve
 
 FEED = rss(("a-1", "Referendum called", "Vote on <b>Sunday</b>"), ("a-2", "Talks", "Second"))
@@ -27,7 +28,7 @@ def source(url: str) -> Source:
 
 
 async def poll(url: str, state: SourceState | None = None, config: RssSettings | None = None):
-    async with make_session() as session:
+    async with make_session(policy=LOCAL) as session:
         return await RssSource(session, config).poll(source(url), state or SourceState(source_id="test-feed"))
 
 

@@ -15,12 +15,13 @@ from standardwebhooks import Webhook
 
 from core.errors import ConfigError
 from core.metrics import DeskMetrics
+from core.netpolicy import AddressPolicy
 from desk.service import Desk
 from desk.store import AlertStore
 from desk.webhooks import WebhookDispatcher, WebhookTarget, load_webhooks, standard_headers, verify
 from schemas import Alert, WebhookEndpoint
 from schemas.classified import ThemeHit
-from tests.conftest import wait_until
+from tests.conftest import LOCAL, wait_until
 from tests.desk.alerts import make_alert, produce_alerts
 from tests.desk.receiver import WebhookReceiver
 
@@ -40,7 +41,7 @@ async def test_each_endpoint_gets_the_alerts_its_filters_select_signed_over_the_
     async with WebhookReceiver(SECRETS) as receiver:
         store = AlertStore(tmp_path / "desk.sqlite3")
         targets = [target(receiver, "ops", min_severity="high"), target(receiver, "chat", themes=["Referendum"])]
-        dispatcher = WebhookDispatcher(store, targets, DeskMetrics(CollectorRegistry()))
+        dispatcher = WebhookDispatcher(store, targets, DeskMetrics(CollectorRegistry()), policy=LOCAL)
         for alert in (high, referendum, both):
             store.add(alert, dispatcher.endpoints_for(alert))
         await dispatcher.start()
@@ -95,7 +96,7 @@ async def test_failures_are_retried_with_backoff_recorded_and_never_logged_with_
         registry = CollectorRegistry()
         ops = target(receiver, "ops", timeout_secs=0.3)
         chat = target(receiver, "chat", max_attempts=3)
-        dispatcher = WebhookDispatcher(store, [ops, chat], DeskMetrics(registry))
+        dispatcher = WebhookDispatcher(store, [ops, chat], DeskMetrics(registry), policy=LOCAL)
         store.add(alert, ["ops"])
         store.add(doomed, ["chat"])
         await dispatcher.start()
@@ -226,7 +227,7 @@ async def test_a_receiver_answering_a_huge_body_costs_the_desk_a_few_kilobytes(t
     endpoint = WebhookEndpoint(name="ops", url=f"http://127.0.0.1:{port}/hook/ops", secret_env="HOOK_OPS",
                                timeout_secs=20.0)
     dispatcher = WebhookDispatcher(store, [WebhookTarget(endpoint, SecretStr(SECRETS["ops"]))],
-                                   DeskMetrics(CollectorRegistry()))
+                                   DeskMetrics(CollectorRegistry()), policy=LOCAL)
     store.add(alert, ["ops"])
     await dispatcher.start()
     try:
@@ -264,7 +265,7 @@ async def test_an_outage_on_some_deliveries_does_not_hold_up_the_rest_of_a_long_
     endpoint = WebhookEndpoint(name="ops", url=f"http://127.0.0.1:{port}/hook/ops", secret_env="HOOK_OPS",
                                backoff_initial_secs=30.0, backoff_max_secs=60.0, max_attempts=5)
     dispatcher = WebhookDispatcher(store, [WebhookTarget(endpoint, SecretStr(SECRETS["ops"]))],
-                                   DeskMetrics(CollectorRegistry()))
+                                   DeskMetrics(CollectorRegistry()), policy=LOCAL)
     await dispatcher.start()
     try:
         await wait_until(lambda: len(got) == 690, 60, "every delivery that can go")
@@ -273,3 +274,19 @@ async def test_an_outage_on_some_deliveries_does_not_hold_up_the_rest_of_a_long_
         await runner.cleanup()
     assert all(store.delivery(a, "ops").state == "pending" for a in failing)
     assert store.next_due("ops") is not None
+
+
+async def test_a_webhook_to_a_non_public_address_is_refused_unless_allowed(tmp_path):
+    alert = make_alert()
+    async with WebhookReceiver(SECRETS) as receiver:
+        store = AlertStore(tmp_path / "desk.sqlite3")
+        store.add(alert, ["ops"])
+        dispatcher = WebhookDispatcher(store, [target(receiver, "ops", max_attempts=1)],
+                                       DeskMetrics(CollectorRegistry()), policy=AddressPolicy())
+        await dispatcher.start()
+        try:
+            await wait_until(lambda: store.delivery(alert.alert_id, "ops").state == "failed", 10, "the refusal")
+        finally:
+            await dispatcher.stop()
+    assert "not a public address" in store.delivery(alert.alert_id, "ops").last_error
+    assert receiver.received == {}

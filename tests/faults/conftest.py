@@ -9,6 +9,7 @@ cover the connector, the broker, poison messages and bad configuration.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -87,6 +88,7 @@ def process_env(settings, **extra) -> dict[str, str]:
         "WATCHFLOOR_WORKER_METRICS_PORT": "-1",
         "WATCHFLOOR_CONNECT_METRICS_PORT": "-1",
         "WATCHFLOOR_ALERT_COOLDOWN_SECS": "0",
+        "WATCHFLOOR_FETCH_ALLOWED_NETWORKS": json.dumps(settings.fetch_allowed_networks),
         **extra,
     }
 

@@ -100,6 +100,9 @@ def _run(args) -> int:
         children.append(Child("demo server", watchfloor_argv("demo", "serve", "--sources-out", str(sources)),
                               ready_line=True, role="demo"))
         shared_env["WATCHFLOOR_SOURCES_PATH"] = str(sources)
+        # The demo's feeds are served on this machine, which the address policy refuses by default.
+        if "WATCHFLOOR_FETCH_ALLOWED_NETWORKS" not in os.environ:
+            shared_env["WATCHFLOOR_FETCH_ALLOWED_NETWORKS"] = '["127.0.0.1/32"]'
         # Show a folded flood within the demo's few minutes instead of after the default 5.
         if "WATCHFLOOR_ALERT_COOLDOWN_SECS" not in os.environ:
             shared_env["WATCHFLOOR_ALERT_COOLDOWN_SECS"] = "60"

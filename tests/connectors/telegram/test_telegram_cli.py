@@ -13,12 +13,12 @@ import pytest
 
 from tests.connectors.telegram.tg_helpers import PreviewSite, serve_preview
 
-ENV = {**os.environ, "WATCHFLOOR_TELEGRAM_HOST_MIN_INTERVAL_SECS": "0", "WATCHFLOOR_TELEGRAM_HOST_JITTER_SECS": "0"}
+FAST = {"WATCHFLOOR_TELEGRAM_HOST_MIN_INTERVAL_SECS": "0", "WATCHFLOOR_TELEGRAM_HOST_JITTER_SECS": "0"}
 
 
 async def fetch(base: str, *args: str) -> tuple[int, list[dict], list[str]]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "watchfloor", "fetch", "telegram", *args, "--base-url", base, env=ENV,
+        sys.executable, "-m", "watchfloor", "fetch", "telegram", *args, "--base-url", base, env={**os.environ, **FAST},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     return proc.returncode, [json.loads(line) for line in out.splitlines()], err.decode().splitlines()

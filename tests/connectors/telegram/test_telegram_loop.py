@@ -19,7 +19,7 @@ from core.kafka import start_producer
 from core.metrics import ConnectorMetrics
 from core.settings import PollingSettings, TelegramSettings
 from schemas import Item, Source
-from tests.conftest import consume_until
+from tests.conftest import LOCAL, consume_until
 from tests.connectors.telegram.fake_telethon import fixture_client
 from tests.connectors.telegram.tg_helpers import serve_preview
 
@@ -32,7 +32,7 @@ API = TelegramSettings(api_id="918273", api_hash="0123456789abcdef", session="")
 async def connector_process(settings, topics, source: Source, client):
     """One connector process in miniature: producer, state read back from the topic, loop."""
     producer = await start_producer(settings)
-    session = make_session()
+    session = make_session(policy=LOCAL)
     mtproto = TelegramMtprotoSource(API, client_factory=lambda cfg: client)
     try:
         store = SourceStateStore(settings, producer, topics["source_state"])

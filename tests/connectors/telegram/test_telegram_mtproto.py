@@ -19,6 +19,7 @@ from connectors.telegram.source import TelegramChannelSource
 from core.errors import ConfigError
 from core.settings import TelegramSettings, load_settings
 from schemas import Source, SourceState
+from tests.conftest import LOCAL
 from tests.connectors.telegram.fake_telethon import fixture_client, message, utc
 from tests.connectors.telegram.tg_helpers import serve_preview
 
@@ -39,7 +40,7 @@ async def test_both_adapters_produce_identical_items_for_the_same_posts():
     from core.settings import TelegramSettings
 
     api = await adapter_with(fixture_client()).poll(source(), SourceState(source_id="tg-some"))
-    async with serve_preview() as (base, _), make_session() as session:
+    async with serve_preview() as (base, _), make_session(policy=LOCAL) as session:
         web_source = source(base_url=base).model_copy(update={"adapter": "web"})
         web = await TelegramChannelSource(session, TelegramSettings(**WEB_FAST)).poll(
             web_source, SourceState(source_id="tg-some"))

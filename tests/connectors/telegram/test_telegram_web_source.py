@@ -15,6 +15,7 @@ from connectors.telegram.ratelimit import HostRateLimiter
 from connectors.telegram.source import TelegramChannelSource
 from core.settings import TelegramSettings
 from schemas import Source, SourceState
+from tests.conftest import LOCAL
 from tests.connectors.telegram.tg_helpers import PreviewSite, serve_preview
 
 FAST = TelegramSettings(host_min_interval_secs=0, host_jitter_secs=0)
@@ -25,7 +26,7 @@ def channel(name: str = "somechannel", base: str = "", **extra) -> Source:
 
 
 async def poll(site: PreviewSite | None, source_kwargs: dict, cursor: int | None = None, config=FAST):
-    async with serve_preview(site) as (base, served), make_session() as session:
+    async with serve_preview(site) as (base, served), make_session(policy=LOCAL) as session:
         adapter = TelegramChannelSource(session, config)
         source = channel(base=base, **source_kwargs)
         result = await adapter.poll(source, SourceState(source_id=source.id, cursor=cursor))
@@ -81,7 +82,7 @@ async def test_unknown_channel_page_is_an_http_error_naming_the_source():
 async def test_429_reschedules_the_source_and_holds_back_every_channel_on_that_host():
     site = PreviewSite(limited={"somechannel": 120})
     config = TelegramSettings(host_min_interval_secs=0, host_jitter_secs=0, max_host_wait_secs=10)
-    async with serve_preview(site) as (base, served), make_session() as session:
+    async with serve_preview(site) as (base, served), make_session(policy=LOCAL) as session:
         adapter = TelegramChannelSource(session, config)
         with pytest.raises(RetryLater) as first:
             await adapter.poll(channel(base=base), SourceState(source_id="tg-somechannel"))
@@ -116,7 +117,7 @@ async def test_host_limiter_spaces_requests_per_host_with_jitter():
 async def test_registry_builds_the_telegram_adapter_and_routes_mtproto_sources_to_their_adapter(monkeypatch):
     for name in ("API_ID", "API_HASH", "SESSION"):
         monkeypatch.delenv(f"WATCHFLOOR_TELEGRAM_{name}", raising=False)
-    async with make_session() as session:
+    async with make_session(policy=LOCAL) as session:
         adapter = factory_for("telegram")(session, None)
         assert isinstance(adapter, TelegramAdapter) and adapter.source_type == "telegram"
         source = Source(id="tg-api", type="telegram", channel="somechannel", adapter="mtproto")
