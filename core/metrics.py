@@ -94,6 +94,10 @@ class WorkerMetrics:
         self.deadletters = Counter(
             "watchfloor_deadletters_total", "Messages sent to the dead-letter topic, by stage and reason.",
             ["stage", "reason"], registry=registry)
+        self.state_records_skipped = Counter(
+            "watchfloor_state_records_skipped_total",
+            "Records of a state topic the worker follows (rules, ledger, story book, story index) that could not "
+            "be applied and were skipped.", ["topic"], registry=registry)
         self.consumer_lag = Gauge(
             "watchfloor_consumer_lag_messages", "Messages behind the end of the topic, summed over partitions.",
             ["topic"], registry=registry)

@@ -26,11 +26,13 @@ class TopicFollower(Service):
         settings: Settings,
         topic: str,
         apply: Callable[[object], Awaitable[None] | None],
+        on_skip: Callable[[object, Exception], None] | None = None,
         **kwargs,
     ):
         self.settings = settings
         self.topic = topic
         self.apply = apply
+        self.on_skip = on_skip
         self.caught_up = asyncio.Event()
         self.consumer = None
         super().__init__(**kwargs)
@@ -66,11 +68,23 @@ class TopicFollower(Service):
             batches = await self.consumer.getmany(timeout_ms=200)
             for part in batches.values():
                 for record in part:
-                    result = self.apply(record)
-                    if asyncio.iscoroutine(result):
-                        await result
+                    await self._apply(record)
             if not self.caught_up.is_set() and await self._reached_targets():
                 self.caught_up.set()
+
+    async def _apply(self, record) -> None:
+        """Apply one record; one that cannot be applied (bad JSON, a null key, the wrong shape) is
+        skipped with one log line and counted: compacted state keeps it, so raising would crash the
+        worker again at every start."""
+        try:
+            result = self.apply(record)
+            if asyncio.iscoroutine(result):
+                await result
+        except Exception as exc:
+            log.warning("Skipped record %s[%d]@%d: cannot apply it (%s: %s).", record.topic, record.partition,
+                        record.offset, type(exc).__name__, str(exc)[:200])
+            if self.on_skip is not None:
+                self.on_skip(record, exc)
 
     async def _reached_targets(self) -> bool:
         for tp, end in self._targets.items():

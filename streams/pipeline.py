@@ -99,7 +99,9 @@ class Pipeline(Service):
             await send_all(self.producer, out)
 
     async def _follow(self, topic: str, apply) -> None:
-        follower = TopicFollower(self.settings, topic, apply, loop=self.loop, beacon=self.beacon)
+        short = next((key for key, name in self.names.items() if name == topic), "other")
+        follower = TopicFollower(self.settings, topic, apply, loop=self.loop, beacon=self.beacon,
+                                 on_skip=lambda record, exc: self.metrics.state_records_skipped.labels(short).inc())
         await self.add_runtime_dependency(follower)
         try:
             await asyncio.wait_for(follower.caught_up.wait(), CATCH_UP_TIMEOUT_SECS)

@@ -140,8 +140,26 @@ class BatchStage(Service):
             if not batches:
                 await self._update_lag()
                 continue
-            outputs = self.process([r for part in batches.values() for r in part])
+            outputs = self.process_safely([r for part in batches.values() for r in part])
             await self._finish(outputs, self.commit_offsets(batches))
+
+    def process_safely(self, records: list) -> list[Output]:
+        """``process``, with a record that makes it raise sent to dead letters instead of crashing
+        the stage: the batch is processed again one record at a time, so the good records around a
+        bad one still go through (their outputs are keyed, so a repeat is recognised downstream)."""
+        try:
+            return self.process(records)
+        except Exception as exc:
+            log.warning("%s: a batch of %d failed (%s); processing its records one by one.", self.label,
+                        len(records), type(exc).__name__)
+        outputs: list[Output] = []
+        for record in records:
+            try:
+                outputs.extend(self.process([record]))
+            except Exception as exc:
+                outputs.append(self.dead_letter(dead_letter_for(
+                    record, "process", "exception", f"{type(exc).__name__}: {str(exc)[:300]}")))
+        return outputs
 
     async def accept(self, batches: dict) -> dict:
         """The fetched batches this stage may process now (a hook: the story index waits for its

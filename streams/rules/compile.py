@@ -153,7 +153,7 @@ def _add_concepts(tables: Tables, concepts: list[ConceptDef]) -> None:
                 tables.concept_members[first_phrase(member)].append((pid, member))
 
 
-def _build_automaton(phrases: list[Phrase]) -> ahocorasick.Automaton:
+def _build_automaton(phrases: list[Phrase]) -> ahocorasick.Automaton | None:
     # Keys start with a space and documents are matched with a space in front, so every hit begins
     # on a word boundary: no in-word hits to filter. Exact and prefix forms of a phrase share a key.
     # An exact phrase is also keyed by its lemma forms, so a document that writes a lemma form
@@ -170,6 +170,8 @@ def _build_automaton(phrases: list[Phrase]) -> ahocorasick.Automaton:
         slot[0].append(pid)
         for form in phrase_lemmas(phrase.text):
             keyed.setdefault(" " + form, [[], -1])[0].append(pid)
+    if not keyed:
+        return None
     automaton = ahocorasick.Automaton()
     for key, (exact, prefix) in keyed.items():
         automaton.add_word(key, (len(key) - 1, tuple(dict.fromkeys(exact)), prefix))

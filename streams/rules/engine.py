@@ -78,6 +78,8 @@ class CompiledRules:
 
     def _scan(self, norm: str) -> dict[int, list[Span]]:
         hits: dict[int, list[Span]] = {}
+        if self.tables.automaton is None:  # a pack of triggers only
+            return hits
         n = len(norm)
         for end, (length, exact, prefix) in self.tables.automaton.iter(" " + norm):
             start = end - length

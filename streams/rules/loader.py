@@ -66,6 +66,8 @@ def field_name(loc: tuple) -> str:
 def check_pack(pack: RulePack) -> list[tuple[tuple, str]]:
     """Every problem the compiler would meet, as (field location, reason) pairs."""
     problems: list[tuple[tuple, str]] = []
+    if not pack.themes and not pack.entities:
+        problems.append((("themes",), "the pack has no theme and no entity: it would classify nothing"))
     for section in _SECTIONS:
         seen: set[str] = set()
         for i, rule in enumerate(getattr(pack, section)):
@@ -210,6 +212,9 @@ def read_pack(path: Path) -> tuple[RulePack | None, list[PackProblem]]:
         return None, problems
     pack = RulePack(name=name or _default_name(path), **sections)
     for loc, message in check_pack(pack):
+        if len(loc) < 2:  # about the pack as a whole
+            problems.append(PackProblem(str(path), message))
+            continue
         origin = origins[loc[0]][loc[1]]
         problems.append(PackProblem(_where(origin.path, origin.root, (loc[0], origin.index, *loc[2:])), message))
     return pack.model_copy(update={"version": pack_version(pack)}), problems

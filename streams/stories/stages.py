@@ -164,7 +164,12 @@ class StoryIndexStage(BatchStage):
             while [tp for tp, end in ends.items() if await reader.position(tp) < end]:
                 for tp, part in (await reader.getmany(timeout_ms=200)).items():
                     for r in part:
-                        indexes[tp.partition].apply(r.key.decode(), json.loads(r.value) if r.value else None)
+                        try:
+                            indexes[tp.partition].apply(r.key.decode(), json.loads(r.value) if r.value else None)
+                        except Exception as exc:  # compacted: it would come back at every restore
+                            self.metrics.state_records_skipped.labels("story_index").inc()
+                            log.warning("Skipped story index record %s[%d]@%d (%s: %s).", r.topic, r.partition,
+                                        r.offset, type(exc).__name__, str(exc)[:200])
             for index in indexes.values():
                 index.prune_signatures()
             self.indexes.update(indexes)
