@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from mode import Service
 from pydantic import ValidationError
 
@@ -31,6 +31,8 @@ from core.settings import Settings
 from streams.deadletter import DeadLetter, dead_letter_for, describe_validation_error
 
 log = logging.getLogger(__name__)
+
+DELIVER_RETRY_MAX_SECS = 30.0
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,7 @@ class BatchStage(Service):
         return batches
 
     async def _finish(self, outputs: list[Output], offsets: dict) -> None:
-        await self.deliver(outputs)
+        await self._deliver_until_acknowledged(outputs)
         if not offsets:
             return
         try:
@@ -176,6 +178,23 @@ class BatchStage(Service):
             # The group rebalanced meanwhile: the new owner reads these records again (at-least-once).
             log.warning("%s: offsets not committed (%s); the batch will be read again.", self.label,
                         type(exc).__name__)
+
+    async def _deliver_until_acknowledged(self, outputs: list[Output]) -> None:
+        """``deliver``, again and again with backoff while the broker does not answer: a long outage
+        (longer than the producer's request timeout) must not stop the stage. Nothing is committed
+        meanwhile, and a repeat of already-acknowledged outputs is recognised by key downstream."""
+        delay = 1.0
+        while True:
+            try:
+                await self.deliver(outputs)
+                return
+            except KafkaError as exc:
+                if self.should_stop:
+                    raise
+                log.warning("%s: %d outputs not acknowledged (%s); retrying in %.0fs.", self.label, len(outputs),
+                            type(exc).__name__, delay)
+                await self.sleep(delay)
+                delay = min(delay * 2, DELIVER_RETRY_MAX_SECS)
 
     def commit_offsets(self, batches: dict) -> dict:
         """Offsets to commit once a batch's outputs were acknowledged: past the whole batch. A stage
