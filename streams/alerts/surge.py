@@ -170,8 +170,9 @@ def attach_surge(app, settings, metrics=None) -> None:
         async for event in stream.events():
             try:
                 batch = parse_mentions(event.value)
-            except ValidationError as exc:  # never let one bad record stop the agent
-                reason, detail = describe_validation_error(exc)
+            except Exception as exc:  # never let one bad record stop the agent
+                reason, detail = (describe_validation_error(exc) if isinstance(exc, ValidationError)
+                                  else ("undecodable", f"{type(exc).__name__}: {str(exc)[:200]}"))
                 log.warning("Skipping mentions at %s[%d]@%d: %s.", event.message.topic, event.message.partition,
                             event.message.offset, detail)
                 if metrics is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from schemas import Alert
 from streams.alerts.build import alert_id_for
 from tests.conftest import consume_until, read_to_end
-from tests.streams.conftest import produce_items, write_pack
+from tests.streams.conftest import produce, produce_items, write_pack
 from tests.streams.stories.conftest import (
     copy_item,
     faust_group,
@@ -19,7 +19,8 @@ from tests.streams.stories.corpus import syndicated_copies
 from tests.streams.stories.surge_corpus import burst, one_source, steady
 
 
-async def run_workers(settings, topics, tmp_path, count: int, items: list, first: list = ()) -> list[Alert]:
+async def run_workers(settings, topics, tmp_path, count: int, items: list, first: list = (),
+                      noise: list = ()) -> list[Alert]:
     """Start ``count`` workers, feed ``first`` (and wait until it is storied), then ``items``; wait
     until every mention was counted; return every alert."""
     rules = tmp_path / "stories-rules.yaml"
@@ -29,6 +30,8 @@ async def run_workers(settings, topics, tmp_path, count: int, items: list, first
         if first:
             await produce_items(settings, topics["items_raw"], list(first))
             await consume_until(settings, topics["items_stories"], lambda rs: len(rs) >= len(first), timeout_secs=90)
+        if noise:  # malformed records on the mentions topic, read by the surge agent before the items
+            await produce(settings, topics["mentions"], list(noise))
         await produce_items(settings, topics["items_raw"], items)
         items = [*first, *items]
         await consume_until(settings, topics["items_stories"], lambda rs: len(rs) >= len(items), timeout_secs=90)
@@ -53,7 +56,9 @@ def assert_one_surge_for_the_burst_only(alerts: list[Alert]) -> None:
 async def test_one_worker_raises_one_surge_for_a_burst_and_none_for_a_steady_stream_or_a_lone_source(
     settings, topics, tmp_path
 ):
-    alerts = await run_workers(settings, topics, tmp_path, 1, steady() + one_source() + burst())
+    noise = [(b"escalation|person:medvedev", b"{not json"), (b"k", b"\xff\xfe\x00"), (None, b"{}"),
+             (b"k", None), (b"k", b"[1, 2, 3]"), (b"k", b"x" * 200_000)]
+    alerts = await run_workers(settings, topics, tmp_path, 1, steady() + one_source() + burst(), noise=noise)
     assert_one_surge_for_the_burst_only(alerts)
 
 
