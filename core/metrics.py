@@ -125,3 +125,17 @@ class DeskMetrics:
         self.alerts_invalid = Counter(
             "watchfloor_desk_alerts_invalid_total", "Records on the alerts topic that are not a valid Alert; skipped.",
             registry=registry)
+
+
+class SupervisorMetrics:
+    """What ``watchfloor run`` itself does: restarts of its children."""
+
+    def __init__(self, registry: CollectorRegistry):
+        self.registry = registry
+        self.child_restarts = Counter(
+            "watchfloor_child_restarts_total", "Children of watchfloor run restarted after they exited, by child.",
+            ["child"], registry=registry)
+
+
+CATALOG = (ConnectorMetrics, WorkerMetrics, DeskMetrics, SupervisorMetrics)
+"""Every metric group: each process registers the ones it serves; docs and dashboards cover all."""

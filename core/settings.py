@@ -172,6 +172,14 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(
         default_factory=TelegramSettings, description="Telegram web preview and MTProto adapter.")
     polling: PollingSettings = Field(default_factory=PollingSettings, description="Connector scheduling.")
+    supervisor_metrics_port: int = Field(
+        9110, ge=-1, le=65535, description="Port of `watchfloor run`'s own /metrics (child restarts); 0 picks a free "
+        "port, -1 disables.")
+    supervisor_max_restarts: int = Field(
+        5, ge=0, description="Restarts of one child within supervisor_restart_window_secs after which `watchfloor "
+        "run` gives up and stops the pipeline.")
+    supervisor_restart_window_secs: float = Field(
+        300.0, gt=0, description="The window in which a child's restarts are counted.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 
     @field_validator("web_token")

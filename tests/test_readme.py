@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from prometheus_client import CollectorRegistry
 
-from core.metrics import ConnectorMetrics, DeskMetrics, WorkerMetrics
+from core.metrics import CATALOG
 from core.settings import Section, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +45,7 @@ def test_every_section_field_is_read_from_its_environment_variable(monkeypatch):
 
 def test_readme_operations_section_lists_every_metric():
     registry = CollectorRegistry()
-    for group in (ConnectorMetrics, WorkerMetrics, DeskMetrics):
+    for group in CATALOG:
         group(registry)
     names = {m.name + ("_total" if m.type == "counter" else "") for m in registry.collect()}
     missing = sorted(n for n in names if f"`{n}`" not in README)

@@ -1,9 +1,14 @@
 """``watchfloor run``: the whole pipeline on one machine, as child processes of one supervisor.
 
 Lifecycle: start the embedded broker (unless a cluster is configured) → create topics → start each
-child (worker, connectors, web) → wait until Ctrl-C, SIGTERM or a child dies → stop the children in
-reverse order → stop the broker. Every child dies with the supervisor even when it is SIGKILLed
+child (worker, connectors, web) → watch them until Ctrl-C or SIGTERM → stop the children in reverse
+order → stop the broker. Every child dies with the supervisor even when it is SIGKILLed
 (``watchfloor.procs``).
+
+A child that exits is restarted after a backoff (1 s, doubling to 30 s), with one log line naming it
+and its exit status, counted in ``watchfloor_child_restarts_total``; the other children and the
+broker keep running. Only a child that exits ``supervisor_max_restarts`` times within
+``supervisor_restart_window_secs`` stops the pipeline, with one line naming it and its last status.
 """
 
 from __future__ import annotations
@@ -17,13 +22,20 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from prometheus_client import CollectorRegistry, start_http_server
+
 from core.errors import WatchfloorError
 from core.kafka import bootstrap_servers, create_topics
+from core.metrics import SupervisorMetrics
 from core.settings import Settings
 from watchfloor import procs
 from watchfloor.broker import EmbeddedBroker
 
 log = logging.getLogger(__name__)
+
+
+RESTART_BACKOFF_SECS = 1.0
+RESTART_BACKOFF_MAX_SECS = 30.0
 
 
 class Stop(Exception):
@@ -68,6 +80,9 @@ class Child:
     """Wait for the child's first line on stdout before starting the next child."""
     proc: subprocess.Popen | None = None
     first_line: str = ""
+    exits: list[float] = field(default_factory=list)
+    """When it exited unexpectedly (monotonic seconds), for the restart window."""
+    restart_at: float | None = None
 
 
 def watchfloor_argv(*args: str) -> list[str]:
@@ -75,11 +90,14 @@ def watchfloor_argv(*args: str) -> list[str]:
 
 
 class Supervisor:
-    def __init__(self, settings: Settings, children: list[Child], webhook_secrets: frozenset[str] = frozenset()):
+    def __init__(self, settings: Settings, children: list[Child], webhook_secrets: frozenset[str] = frozenset(),
+                 registry: CollectorRegistry | None = None):
         self.settings = settings
         self.children = children
         self.webhook_secrets = webhook_secrets
         self.broker: EmbeddedBroker | None = None
+        self.env: dict[str, str] = {}
+        self.metrics = SupervisorMetrics(registry or CollectorRegistry())
 
     def run(self) -> int:
         previous = signal.signal(signal.SIGTERM, _raise_stop)
@@ -110,25 +128,54 @@ class Supervisor:
         settings = self.settings.model_copy(update={"kafka_bootstrap": env.get("WATCHFLOOR_KAFKA_BOOTSTRAP")})
         created = asyncio.run(create_topics(settings))
         log.info("Topics ready (%d created).", len(created))
+        self.env = env
+        if self.settings.supervisor_metrics_port >= 0:
+            server, _thread = start_http_server(self.settings.supervisor_metrics_port, addr=self.settings.web_host,
+                                                registry=self.metrics.registry)
+            log.info("Serving supervisor metrics on http://%s:%d/metrics.", self.settings.web_host,
+                     server.server_address[1])
         for child in self.children:
-            stdout = subprocess.PIPE if child.ready_line else None
-            child_env = child_environment(child.role, {**env, **child.env}, self.webhook_secrets)
-            child.proc = procs.spawn(child.argv, env=child_env, stdin=subprocess.DEVNULL,
-                                     stdout=stdout, text=child.ready_line)
-            log.info("Started %s (pid %d).", child.name, child.proc.pid)
+            self._spawn(child)
             if child.ready_line:
                 child.first_line = child.proc.stdout.readline().strip()
                 if not child.first_line:
                     raise ChildFailed(f"{child.name} exited before it was ready (status {child.proc.poll()})")
                 log.info("%s is ready: %s", child.name, child.first_line)
 
+    def _spawn(self, child: Child) -> None:
+        stdout = subprocess.PIPE if child.ready_line else None
+        child_env = child_environment(child.role, {**self.env, **child.env}, self.webhook_secrets)
+        child.proc = procs.spawn(child.argv, env=child_env, stdin=subprocess.DEVNULL,
+                                 stdout=stdout, text=child.ready_line)
+        log.info("Started %s (pid %d).", child.name, child.proc.pid)
+
     def _watch(self) -> int:
         while True:
+            now = time.monotonic()
             for child in self.children:
-                if child.proc is not None and child.proc.poll() is not None:
-                    log.error("%s exited with status %s; stopping the pipeline.", child.name, child.proc.returncode)
-                    return 1
+                if child.restart_at is not None and now >= child.restart_at:
+                    child.restart_at = None
+                    self._spawn(child)
+                    self.metrics.child_restarts.labels(child.name).inc()
+                elif child.proc is not None and child.proc.poll() is not None:
+                    if not self._schedule_restart(child, now):
+                        return 1
             time.sleep(0.2)
+
+    def _schedule_restart(self, child: Child, now: float) -> bool:
+        """Plan the restart of a child that exited; False when it exited too often to go on."""
+        status = child.proc.returncode
+        child.proc = None
+        window = self.settings.supervisor_restart_window_secs
+        child.exits = [t for t in child.exits if now - t < window] + [now]
+        if len(child.exits) > self.settings.supervisor_max_restarts:
+            log.error("%s exited %d times within %.0fs (last status %s); stopping the pipeline.", child.name,
+                      len(child.exits), window, status)
+            return False
+        delay = min(RESTART_BACKOFF_SECS * 2 ** (len(child.exits) - 1), RESTART_BACKOFF_MAX_SECS)
+        log.warning("%s exited with status %s; restarting it in %.0fs.", child.name, status, delay)
+        child.restart_at = now + delay
+        return True
 
     def _stop_all(self) -> None:
         for child in reversed(self.children):

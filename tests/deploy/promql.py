@@ -13,7 +13,7 @@ import re
 
 from prometheus_client import CollectorRegistry
 
-from core.metrics import ConnectorMetrics, DeskMetrics, WorkerMetrics
+from core.metrics import CATALOG
 
 # Series Prometheus itself produces; dashboards and rules may read them.
 PROMETHEUS_BUILTINS = frozenset({"up", "ALERTS", "ALERTS_FOR_STATE"})
@@ -67,7 +67,7 @@ def catalog_series() -> dict[str, str]:
     should query it.)
     """
     registry = CollectorRegistry()
-    for group in (ConnectorMetrics, WorkerMetrics, DeskMetrics):
+    for group in CATALOG:
         group(registry)
     series: dict[str, str] = {}
     for family in registry.collect():
@@ -80,7 +80,7 @@ def catalog_series() -> dict[str, str]:
 def catalog_families() -> dict[str, tuple[str, tuple[str, ...]]]:
     """Exposed metric name (counters with ``_total``) → (type, label names), for the docs check."""
     registry = CollectorRegistry()
-    metrics = [m for group in (ConnectorMetrics, WorkerMetrics, DeskMetrics)
+    metrics = [m for group in CATALOG
                for m in vars(group(registry)).values() if hasattr(m, "_labelnames")]
     out = {}
     for metric in metrics:

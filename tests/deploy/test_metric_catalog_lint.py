@@ -7,13 +7,13 @@ import subprocess
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from core.metrics import ConnectorMetrics, DeskMetrics, WorkerMetrics
+from core.metrics import CATALOG
 
 
 def exposition_with_every_metric_used() -> bytes:
     """/metrics text of the three groups, each metric touched once so that labelled ones appear."""
     registry = CollectorRegistry()
-    for group in (ConnectorMetrics, WorkerMetrics, DeskMetrics):
+    for group in CATALOG:
         for metric in vars(group(registry)).values():
             labelnames = getattr(metric, "_labelnames", None)
             if labelnames is None:

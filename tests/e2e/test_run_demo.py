@@ -23,7 +23,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from core.metrics import ConnectorMetrics, DeskMetrics, WorkerMetrics
+from core.metrics import CATALOG
 from tests.watchfloor.test_broker_lifecycle import alive, descendants
 from watchfloor.broker import free_port
 from watchfloor.procs import wait_for
@@ -111,7 +111,7 @@ def test_desk_page_and_atom_feed_list_the_alerts(demo):
 
 def catalog_names() -> set[str]:
     registry = CollectorRegistry()
-    for group in (ConnectorMetrics, WorkerMetrics, DeskMetrics):
+    for group in CATALOG:
         group(registry)
     return {m.name for m in registry.collect()}
 
