@@ -82,17 +82,21 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
     assert "Misses (" in done.stdout and "False alarms (" in done.stdout
 
 
-# Regression floor for the shipped pack on the dev split: a few points below what it measured
-# (docs/quality.md), so a rule change that loses recall or precision fails CI.
-FLOOR = {"macro_f1": 0.92, "precision": 0.93, "recall": 0.82, "entity_recall": 0.92}
-DEV_SPLITS = ("dev.jsonl", "dev2.jsonl")
+# Regression floor for the shipped pack on the three dev splits: five points below what it measured
+# (docs/quality.md) per theme and language, so a rule change that loses recall or precision fails CI.
+FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.84, 0.92
+FLOOR = {  # (theme, lang): (precision, recall)
+    ("referendum", "en"): (0.88, 0.64), ("referendum", "ru"): (0.95, 0.66), ("referendum", "uk"): (0.91, 0.70),
+    ("escalation", "en"): (0.95, 0.80), ("escalation", "ru"): (0.95, 0.75), ("escalation", "uk"): (0.93, 0.64),
+    ("sanctions", "en"): (0.93, 0.76), ("sanctions", "ru"): (0.95, 0.82), ("sanctions", "uk"): (0.95, 0.73),
+}
+DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl")
 
 
 def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():
     report = evaluate(compile_pack(load_pack()), [i for name in DEV_SPLITS for i in read_set(QUALITY / name)])
-    assert report.macro_f1 >= FLOOR["macro_f1"], render(report, show=10)
-    for lang, per_theme in report.by_lang.items():
-        for theme, counts in per_theme.items():
-            assert counts.precision >= FLOOR["precision"], f"{theme} {lang}\n" + render(report, show=10)
-            assert counts.recall >= FLOOR["recall"], f"{theme} {lang}\n" + render(report, show=10)
-    assert report.entity_recall >= FLOOR["entity_recall"]
+    assert report.macro_f1 >= FLOOR_MACRO_F1, render(report, show=10)
+    for (theme, lang), (precision, recall) in FLOOR.items():
+        counts = report.by_lang[lang][theme]
+        assert counts.precision >= precision and counts.recall >= recall, f"{theme} {lang}\n" + render(report, show=10)
+    assert report.entity_recall >= FLOOR_ENTITY_RECALL
