@@ -34,6 +34,11 @@ from watchfloor.broker import EmbeddedBroker
 log = logging.getLogger(__name__)
 
 
+EMBEDDED_LOSS = (
+    "The embedded broker keeps every topic in memory: stopping watchfloor run loses the source state (feeds "
+    "are fetched again), the alert ledger, the story index and book, surge baselines, consumer offsets, rule "
+    "packs pushed and sources added; only the desk's alerts, acknowledgements and deliveries in %s are kept. "
+    "Set WATCHFLOOR_KAFKA_BOOTSTRAP to a Kafka cluster to keep them.")
 RESTART_BACKOFF_SECS = 1.0
 RESTART_BACKOFF_MAX_SECS = 30.0
 
@@ -123,6 +128,7 @@ class Supervisor:
             # The embedded broker grants no producer ids; don't make every child ask and log an error.
             env.setdefault("WATCHFLOOR_KAFKA_IDEMPOTENCE", "off")
             print(f"Kafka bootstrap: {self.broker.bootstrap} (embedded broker)", flush=True)
+            log.warning(EMBEDDED_LOSS, self.settings.data_dir)
         else:
             print(f"Kafka bootstrap: {bootstrap_servers(self.settings)}", flush=True)
         settings = self.settings.model_copy(update={"kafka_bootstrap": env.get("WATCHFLOOR_KAFKA_BOOTSTRAP")})

@@ -95,6 +95,7 @@ async def test_a_killed_worker_connector_or_desk_is_restarted_and_the_pipeline_g
                 seen |= more
                 assert run.poll() is None, log_path.read_text(errors="replace")[-3000:]
             text = log_path.read_text(errors="replace")
+            assert text.count("The embedded broker keeps every topic in memory") == 1  # said once, at start
             for child in ("worker 1", "connectors", "desk"):
                 assert f"{child} exited with status -9; restarting it in 1s." in text
             ids = [r.key.decode() for r in await read_to_end(settings, "watchfloor.alerts.v1")]
