@@ -50,10 +50,12 @@ class DemoRun:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("demo")
-    ports = {"kafka": free_port(), "web": free_port(), "worker": free_port(), "connect": free_port()}
+    ports = {"kafka": free_port(), "web": free_port(), "worker": free_port(), "connect": free_port(),
+             "supervisor": free_port()}
     env = {**os.environ, "WATCHFLOOR_EMBEDDED_KAFKA_PORT": str(ports["kafka"]), "WATCHFLOOR_WEB_PORT": str(ports["web"]),
            "WATCHFLOOR_WORKER_METRICS_PORT": str(ports["worker"]),
-           "WATCHFLOOR_CONNECT_METRICS_PORT": str(ports["connect"]), "WATCHFLOOR_DATA_DIR": str(tmp / "data")}
+           "WATCHFLOOR_CONNECT_METRICS_PORT": str(ports["connect"]), "WATCHFLOOR_DATA_DIR": str(tmp / "data"),
+           "WATCHFLOOR_SUPERVISOR_METRICS_PORT": str(ports["supervisor"])}
     log_path = tmp / "run.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "watchfloor", "run", "--demo"], env=env, cwd=tmp,
@@ -124,7 +126,7 @@ def sample(text: str, name: str) -> float:
 def test_every_process_serves_metrics_that_promtool_accepts_with_counters_moved(demo):
     wait_for(lambda: json.loads(demo.get("web", "/api/alerts"))["alerts"], timeout_secs=30, interval_secs=0.5,
              what="alerts in the desk store")
-    texts = {name: demo.get(name, "/metrics").decode() for name in ("worker", "connect", "web")}
+    texts = {name: demo.get(name, "/metrics").decode() for name in ("worker", "connect", "web", "supervisor")}
     for name, text in texts.items():
         lint = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
         assert lint.returncode == 0, f"{name}: {lint.stdout}{lint.stderr}"
