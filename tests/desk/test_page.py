@@ -7,7 +7,7 @@ import aiohttp
 from playwright.async_api import expect
 
 from desk.service import Desk
-from schemas.classified import ThemeHit
+from schemas.classified import Match, ThemeHit
 from tests.conftest import wait_until
 from tests.desk.alerts import make_alert, produce_alerts
 from tests.desk.browser import PageWatch, chromium
@@ -90,3 +90,26 @@ async def test_page_shows_history_and_live_alerts_filters_and_keeps_acknowledgem
         assert await reloaded.locator("button.ack").count() == 0
         assert await page.locator(f'#rows > article[data-alert-id="{sanctions.alert_id}"] button.ack').count() == 1
         await watch.assert_nothing_ran(page)
+
+
+async def test_the_why_panel_never_breaks_a_theme_name_mid_word(settings, topics):
+    terms = [f"restrictive-measure-number-{n}" for n in range(12)]
+    alert = make_alert(severity="high")
+    doc = " ".join(terms)
+    long_matches = [Match(text=t, start=doc.index(t), end=doc.index(t) + len(t), term=t) for t in terms]
+    alert = alert.model_copy(update={"themes": [ThemeHit(theme="sanctions", score=9.0, matches=long_matches),
+                                                ThemeHit(theme="escalation", score=2.0, matches=long_matches[:3])]})
+    await produce_alerts(settings, topics["alerts"], [alert])
+    async with Desk(settings.model_copy(update={"web_port": 0}), targets=[]) as desk, \
+            aiohttp.ClientSession() as session, chromium() as browser:
+        await wait_until(lambda: _stored(session, desk.url, 1), 30, "the alert")
+        page = await browser.new_page(viewport={"width": 1180, "height": 800})  # long matches squeeze the table
+        await page.goto(f"{desk.url}/")
+        await page.wait_for_selector("body[data-conn=live]", timeout=WAIT_MS)
+        await page.locator(f'#rows > article[data-alert-id="{alert.alert_id}"] .snippet').click()
+        cells = page.locator("#why td.chip-cell")
+        await expect(cells).to_have_count(2, timeout=WAIT_MS)
+        lines = await cells.evaluate_all(
+            "cells => cells.map(c => { const r = document.createRange(); r.selectNodeContents(c);"
+            " return [c.textContent, new Set([...r.getClientRects()].map(x => Math.round(x.top))).size]; })")
+        assert lines == [["sanctions", 1], ["escalation", 1]], lines
