@@ -153,7 +153,14 @@ def _add_concepts(tables: Tables, concepts: list[ConceptDef]) -> None:
                 tables.concept_members[first_phrase(member)].append((pid, member))
 
 
-def _build_automaton(phrases: list[Phrase]) -> ahocorasick.Automaton | None:
+def _exact_lemma_forms(phrases: list[Phrase]) -> list[tuple[str, ...]]:
+    """The lemma forms of each exact phrase, by phrase id (none for a prefix or a concept); the
+    three builders below share them, so each phrase is lemmatised once per compile."""
+    return [() if phrase.prefix or is_concept(phrase) else tuple(phrase_lemmas(phrase.text))
+            for phrase in phrases]
+
+
+def _build_automaton(phrases: list[Phrase], lemma_forms: list[tuple[str, ...]]) -> ahocorasick.Automaton | None:
     # Keys start with a space and documents are matched with a space in front, so every hit begins
     # on a word boundary: no in-word hits to filter. Exact and prefix forms of a phrase share a key.
     # An exact phrase is also keyed by its lemma forms, so a document that writes a lemma form
@@ -168,7 +175,7 @@ def _build_automaton(phrases: list[Phrase]) -> ahocorasick.Automaton | None:
             slot[1] = pid
             continue
         slot[0].append(pid)
-        for form in phrase_lemmas(phrase.text):
+        for form in lemma_forms[pid]:
             keyed.setdefault(" " + form, [[], -1])[0].append(pid)
     if not keyed:
         return None
@@ -179,14 +186,15 @@ def _build_automaton(phrases: list[Phrase]) -> ahocorasick.Automaton | None:
     return automaton
 
 
-def _lemma_vocabulary(phrases: list[Phrase]) -> frozenset[str]:
+def _lemma_vocabulary(phrases: list[Phrase], lemma_forms: list[tuple[str, ...]]) -> frozenset[str]:
     """Every word of every exact phrase and of its lemma forms: a document word whose lemma is not
     among them cannot make a lemma match."""
-    return frozenset(word for phrase in phrases if not phrase.prefix and not is_concept(phrase)
-                     for form in (phrase.text, *phrase_lemmas(phrase.text)) for word in form.split(" "))
+    return frozenset(word for phrase, forms in zip(phrases, lemma_forms)
+                     if not phrase.prefix and not is_concept(phrase)
+                     for form in (phrase.text, *forms) for word in form.split(" "))
 
 
-def _build_lemma_automaton(phrases: list[Phrase]) -> ahocorasick.Automaton | None:
+def _build_lemma_automaton(phrases: list[Phrase], lemma_forms: list[tuple[str, ...]]) -> ahocorasick.Automaton | None:
     # Matched against the document's lemmas (streams/rules/lemmas.py): each exact phrase under its
     # own text (a rule word may already be a lemma) and under every lemma form of it. A key may
     # stand for several phrases ("sanction", "sanctions"), so the value lists them all.
@@ -194,7 +202,7 @@ def _build_lemma_automaton(phrases: list[Phrase]) -> ahocorasick.Automaton | Non
     for pid, phrase in enumerate(phrases):
         if phrase.prefix or is_concept(phrase):
             continue  # a prefix already covers the endings; a concept has no text of its own
-        for form in {phrase.text, *phrase_lemmas(phrase.text)}:
+        for form in {phrase.text, *lemma_forms[pid]}:
             keyed.setdefault(" " + form, []).append(pid)
     if not keyed:
         return None
@@ -228,9 +236,10 @@ def compile_pack(pack: RulePack):
     _add_entities(tables, pack.entities)
     _add_triggers(tables, pack.triggers)
     _add_concepts(tables, pack.concepts)
-    tables.automaton = _build_automaton(tables.phrases)
-    tables.lemma_automaton = _build_lemma_automaton(tables.phrases)
-    tables.lemma_vocabulary = _lemma_vocabulary(tables.phrases)
+    lemma_forms = _exact_lemma_forms(tables.phrases)
+    tables.automaton = _build_automaton(tables.phrases, lemma_forms)
+    tables.lemma_automaton = _build_lemma_automaton(tables.phrases, lemma_forms)
+    tables.lemma_vocabulary = _lemma_vocabulary(tables.phrases, lemma_forms)
     compiled = CompiledRules(pack.model_copy(update={"version": version}), tables)
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))
