@@ -16,7 +16,6 @@ import asyncio
 import logging
 import uuid
 
-from aiokafka.errors import KafkaError
 from mode import Service
 from prometheus_client import CollectorRegistry
 
@@ -31,6 +30,7 @@ from streams.classify import ClassifyStage
 from streams.follower import TopicFollower
 from streams.rules import compile_pack, load_pack
 from streams.rules.runtime import RulesHolder
+from streams.stage import deliver_until_acknowledged
 from streams.stories.stages import StoryRouter
 from streams.stories.topology import story_stages
 
@@ -97,18 +97,8 @@ class Pipeline(Service):
     async def _flush_cooldowns(self) -> None:
         """Follow-ups of cooldown windows that ended (``AlertLedger.flush``), wherever the alerter runs."""
         if self.alerter is not None and self.producer is not None and (out := self.alerter.flush()):
-            delay = 1.0
-            while True:  # the windows are closed in the ledger already: send until the broker takes them
-                try:
-                    await send_all(self.producer, out)
-                    return
-                except KafkaError as exc:
-                    if self.should_stop:
-                        raise
-                    log.warning("Cooldown follow-ups not acknowledged (%s); retrying in %.0fs.",
-                                type(exc).__name__, delay)
-                    await self.sleep(delay)
-                    delay = min(delay * 2, 30.0)
+            # The windows are closed in the ledger already: send until the broker takes them.
+            await deliver_until_acknowledged(self, lambda: send_all(self.producer, out), "Cooldown follow-ups")
 
     async def _follow(self, topic: str, apply) -> None:
         short = next((key for key, name in self.names.items() if name == topic), "other")

@@ -35,6 +35,24 @@ log = logging.getLogger(__name__)
 DELIVER_RETRY_MAX_SECS = 30.0
 
 
+async def deliver_until_acknowledged(service: Service, send, what: str) -> None:
+    """``await send()``, again and again with backoff while the broker does not answer: a long
+    outage (longer than the producer's request timeout) must not stop ``service``. The caller
+    commits nothing meanwhile, and a repeat of already-acknowledged records is recognised by key
+    downstream. Gives up only when ``service`` is stopping."""
+    delay = 1.0
+    while True:
+        try:
+            await send()
+            return
+        except KafkaError as exc:
+            if service.should_stop:
+                raise
+            log.warning("%s not acknowledged (%s); retrying in %.0fs.", what, type(exc).__name__, delay)
+            await service.sleep(delay)
+            delay = min(delay * 2, DELIVER_RETRY_MAX_SECS)
+
+
 @dataclass(frozen=True)
 class Output:
     topic: str
@@ -169,7 +187,8 @@ class BatchStage(Service):
         return batches
 
     async def _finish(self, outputs: list[Output], offsets: dict) -> None:
-        await self._deliver_until_acknowledged(outputs)
+        await deliver_until_acknowledged(self, lambda: self.deliver(outputs),
+                                         f"{self.label}: {len(outputs)} outputs")
         if not offsets:
             return
         try:
@@ -178,23 +197,6 @@ class BatchStage(Service):
             # The group rebalanced meanwhile: the new owner reads these records again (at-least-once).
             log.warning("%s: offsets not committed (%s); the batch will be read again.", self.label,
                         type(exc).__name__)
-
-    async def _deliver_until_acknowledged(self, outputs: list[Output]) -> None:
-        """``deliver``, again and again with backoff while the broker does not answer: a long outage
-        (longer than the producer's request timeout) must not stop the stage. Nothing is committed
-        meanwhile, and a repeat of already-acknowledged outputs is recognised by key downstream."""
-        delay = 1.0
-        while True:
-            try:
-                await self.deliver(outputs)
-                return
-            except KafkaError as exc:
-                if self.should_stop:
-                    raise
-                log.warning("%s: %d outputs not acknowledged (%s); retrying in %.0fs.", self.label, len(outputs),
-                            type(exc).__name__, delay)
-                await self.sleep(delay)
-                delay = min(delay * 2, DELIVER_RETRY_MAX_SECS)
 
     def commit_offsets(self, batches: dict) -> dict:
         """Offsets to commit once a batch's outputs were acknowledged: past the whole batch. A stage
