@@ -18,10 +18,10 @@ from pydantic_settings import (
 )
 
 from core.errors import ConfigError
+from schemas.base import MIN_SECRET_CHARS
 from schemas.story import SurgeSettings
 
 CONFIG_FILE_ENV = "WATCHFLOOR_CONFIG"
-MIN_TOKEN_CHARS = 16
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]", "ip6-localhost"})
 
 
@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="Address of the web server (desk, Atom, metrics).")
     web_port: int = Field(6066, ge=0, le=65535, description="Port of the web server.")
     web_token: SecretStr | None = Field(
-        None, description=f"Bearer token required by the desk, if set; at least {MIN_TOKEN_CHARS} characters.")
+        None, description=f"Bearer token required by the desk, if set; at least {MIN_SECRET_CHARS} characters.")
     web_allowed_hosts: list[str] = Field(
         [], description="Host names the desk answers besides loopback names and web_host (the names a browser "
         "uses to reach it); any other Host header is refused, against DNS rebinding.")
@@ -185,8 +185,8 @@ class Settings(BaseSettings):
     @field_validator("web_token")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value().strip()) < MIN_TOKEN_CHARS:
-            raise ValueError(f"must be at least {MIN_TOKEN_CHARS} characters (an empty or short token "
+        if value is not None and len(value.get_secret_value().strip()) < MIN_SECRET_CHARS:
+            raise ValueError(f"must be at least {MIN_SECRET_CHARS} characters (an empty or short token "
                              "would let anyone in); unset it to run without one on loopback")
         return value
 

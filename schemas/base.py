@@ -19,6 +19,9 @@ EntityType = Literal["person", "organisation", "place"]
 
 SEVERITY_ORDER: dict[str, int] = {"info": 0, "warning": 1, "high": 2, "critical": 3}
 
+MIN_SECRET_CHARS = 16
+"""The shortest secret an operator may set (the desk token, a webhook's signing secret)."""
+
 
 def _to_utc(value: datetime) -> datetime:
     if value.tzinfo is None:

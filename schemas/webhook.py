@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 
-from schemas.base import ConfigDocument, Severity
+from schemas.base import MIN_SECRET_CHARS, ConfigDocument, Severity
 
 
 class WebhookEndpoint(ConfigDocument):
@@ -54,9 +54,6 @@ class WebhookEndpoint(ConfigDocument):
             raise ValueError(f"webhook {self.name}: the secret in {self.secret_env} must be at least "
                              f"{MIN_SECRET_CHARS} characters")
         return SecretStr(value)
-
-
-MIN_SECRET_CHARS = 16
 
 
 class WebhookConfig(ConfigDocument):
