@@ -20,6 +20,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import quote
 
@@ -57,8 +58,12 @@ class WebhookTarget:
     def name(self) -> str:
         return self.endpoint.name
 
+    @cached_property
+    def filter(self) -> AlertFilter:
+        return AlertFilter.for_endpoint(self.endpoint)
+
     def wants(self, alert: Alert) -> bool:
-        return AlertFilter.for_endpoint(self.endpoint).matches(alert)
+        return self.filter.matches(alert)
 
 
 def load_webhooks(path: Path | None) -> list[WebhookTarget]:
@@ -195,11 +200,12 @@ class WebhookDispatcher:
 
     async def _attempt(self, target: WebhookTarget, stored: StoredAlert, attempt: int) -> AttemptFailed | None:
         body = stored.body.encode("utf-8")
+        # quote(): an alert id is data; it must never be able to break the header line.
+        msg_id = quote(stored.alert.alert_id, safe=":/._-@")
         headers = {
             "Content-Type": "application/json",
-            **standard_headers(quote(stored.alert.alert_id, safe=":/._-@"), body, target.secret),
-            # quote(): an alert id is data; it must never be able to break the header line.
-            "X-Watchfloor-Alert-Id": quote(stored.alert.alert_id, safe=":/._-@"),
+            **standard_headers(msg_id, body, target.secret),
+            "X-Watchfloor-Alert-Id": msg_id,
             "X-Watchfloor-Attempt": str(attempt),
         }
         timeout = aiohttp.ClientTimeout(total=target.endpoint.timeout_secs)
