@@ -28,14 +28,13 @@ _UNSAFE = re.compile(r"[^a-z0-9_.:-]+")
 def source_for_target(target: str) -> Source:
     """An ad-hoc source for a URL or path, with an id from its host (URL) or file name (path)."""
     parts = urlsplit(target)
-    name = parts.hostname if parts.scheme in ("http", "https") and parts.hostname else PurePath(target).name
+    name = parts.hostname if is_http(target) and parts.hostname else PurePath(target).name
     slug = _UNSAFE.sub("-", (name or "feed").lower()).strip("-_.:")[:100] or "feed"
-    if parts.scheme in ("http", "https"):
+    if is_http(target):
         return Source(id=f"cli-{slug}", type="rss", url=target)
     # A local file is a feature of this command only; a Source refuses non-http URLs, so this one,
     # which never reaches the polling loop, is built without that check.
-    return Source.model_construct(**{**Source(id=f"cli-{slug}", type="rss", url="https://localhost/").model_dump(),
-                                     "url": None})
+    return Source(id=f"cli-{slug}", type="rss", url="https://localhost/").model_copy(update={"url": None})
 
 
 async def fetch_once(target: str, config: RssSettings | None = None, policy: AddressPolicy | None = None) -> PollResult:
