@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.kafka import cloudevent_headers
+from core.settings import describe_validation_error as one_line
 
 # Short, fixed reason labels (metric label values); the full message goes into a header.
 REASONS = ("undecodable", "invalid", "unsupported_version", "processing_error")
@@ -45,12 +46,9 @@ def dead_letter_for(record, stage: str, reason: str, detail: str) -> DeadLetter:
 
 def describe_validation_error(exc) -> tuple[str, str]:
     """(reason label, one-line detail) for a pydantic ValidationError raised while decoding."""
-    errors = exc.errors()
-    first = errors[0]
+    first = exc.errors()[0]
     if first.get("type") == "json_invalid":
         return "undecodable", f"not JSON: {first.get('msg')}"
-    loc = ".".join(str(p) for p in first.get("loc", ())) or "(document)"
-    if loc == "schema_version":
+    if tuple(first.get("loc", ())) == ("schema_version",):
         return "unsupported_version", f"schema_version: {first.get('msg')}"
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return "invalid", f"{loc}: {first.get('msg')}{more}"
+    return "invalid", one_line(exc)
