@@ -19,7 +19,7 @@ Public API (stable; the stream worker and the CLI call only these)::
                           triggers: list[TriggerHit], version: str, document: str)
         ``document`` is ``title + "\\n" + text`` (or ``text``); every Match's offsets index it and
         ``document[m.start:m.end] == m.text``. Themes appear only when their threshold is met.
-    CompiledRules.explain(text: str, title: str | None = None) -> Explanation
+    CompiledRules.explain(text: str, title: str | None = None, lang: str | None = None) -> Explanation
         What matched, what was vetoed and what was missing for each theme and trigger;
         ``Explanation.render()`` is the text ``watchfloor rules explain`` prints.
 

@@ -342,9 +342,10 @@ class CompiledRules:
                 keywords=[self.match(a, s, None) for s in keywords]))
         return sorted(hits, key=lambda h: -SEVERITY_ORDER[h.severity])
 
-    def explain(self, text: str, title: str | None = None):
-        """An ``Explanation`` of what matched and what was missing for every theme and trigger."""
-        return explain(self, document_of(text, title))
+    def explain(self, text: str, title: str | None = None, lang: str | None = None):
+        """An ``Explanation`` of what matched and what was missing for every theme and trigger;
+        ``lang`` as in ``classify`` (the item's declared language), so both see the same lemmas."""
+        return explain(self, document_of(text, title), lang)
 
 
 def _outermost(spans: list[Span]) -> list[Span]:

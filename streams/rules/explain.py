@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from streams.rules.lemmas import lemma_text
+from streams.rules.lemmas import cyrillic_lang, lemma_text
 
 
 @dataclass
@@ -84,10 +84,10 @@ def _atom_name(atom: tuple) -> str:
     return f"{kind}:{value}"
 
 
-def _lemma_note(words: str) -> str:
+def _lemma_note(words: str, lang: str | None) -> str:
     """" (lemma ...)" when the matched words are not their own lemmas, so a reader sees that
-    ``санкциями`` matched the rule word ``санкция``."""
-    lemmas = lemma_text(words)
+    ``санкциями`` matched the rule word ``санкция``; ``lang`` is the document's (``cyrillic_lang``)."""
+    lemmas = lemma_text(words, lang)
     return f" (lemma {lemmas})" if lemmas != words else ""
 
 
@@ -95,9 +95,10 @@ def explain(rules, document: str, lang: str | None = None) -> Explanation:
     """Analyse ``document`` with ``rules`` (a ``CompiledRules``) and report on every rule."""
     a = rules.analyse(document, lang)
     t = rules.tables
+    words_lang = cyrillic_lang(a.norm.text, lang)  # the language the engine lemmatised in
 
     def show(parts_list):
-        return [f"{m.text!r} [{m.start}:{m.end}]{_lemma_note(a.norm.text[span[0]:span[1]])}"
+        return [f"{m.text!r} [{m.start}:{m.end}]{_lemma_note(a.norm.text[span[0]:span[1]], words_lang)}"
                 for parts in parts_list for span in parts for m in (rules.match(a, span, None),)]
 
     themes = []

@@ -35,6 +35,7 @@ def register(sub) -> None:
     explain.add_argument("path", type=Path, nargs="?", metavar="PATH", help="rule pack (default: the shipped pack)")
     explain.add_argument("--text", required=True, help="the document text")
     explain.add_argument("--title", help="optional title (offsets then index title + newline + text)")
+    explain.add_argument("--lang", help="the item's declared language (en, ru, uk), as classify reads it")
     explain.set_defaults(func=_explain)
     push = inner.add_parser("push", help="validate a rule pack and publish it; every worker switches within seconds")
     push.add_argument("path", type=Path, metavar="PATH", help="rule file or directory")
@@ -82,7 +83,7 @@ def _explain(args) -> int:
     from streams.rules import compile_pack, load_pack
 
     rules = compile_pack(load_pack(args.path))
-    sys.stdout.write(rules.explain(args.text, title=args.title).render())
+    sys.stdout.write(rules.explain(args.text, title=args.title, lang=args.lang).render())
     return 0
 
 

@@ -8,7 +8,7 @@ import json
 import re
 import sys
 
-from streams.rules import load_pack
+from streams.rules import compile_pack, load_pack
 from watchfloor.cli import main
 
 ITEMS = [
@@ -102,3 +102,19 @@ def test_rules_explain_shows_matches_vetoes_missing_terms_and_trigger_atoms(caps
     assert "entity putin (Vladimir Putin): 'Putin' [36:41]" in out
     assert "trigger nuclear_threat_by_official (critical): FIRED" in out
     assert 'entity_tag:official=yes, keyword "dirty bomb*"=no' in out
+
+
+def test_rules_explain_lemmatises_in_the_declared_language_as_classify_does(tmp_path, capsys):
+    # "бив" has no letter that tells Russian from Ukrainian: undeclared, it is read as Russian
+    # (lemma "бива"); declared Ukrainian, its lemma is the rule word "бити".
+    (tmp_path / "t.yaml").write_text("themes:\n  - {id: strike, terms: {бити: 1}, threshold: 1}\n", encoding="utf-8")
+    rules = compile_pack(load_pack(tmp_path))
+    assert [hit.theme for hit in rules.classify("вони бив", lang="uk").themes] == ["strike"]
+    assert rules.classify("вони бив").themes == []
+
+    assert main(["rules", "explain", str(tmp_path), "--text", "вони бив", "--lang", "uk"]) == 0
+    out = capsys.readouterr().out
+    assert "theme strike: score 1 / threshold 1 -> ASSIGNED" in out
+    assert "matched 'бив' [5:8] (lemma бити)" in out
+    assert main(["rules", "explain", str(tmp_path), "--text", "вони бив"]) == 0
+    assert "theme strike: score 0 / threshold 1 -> not assigned" in capsys.readouterr().out
