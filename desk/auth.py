@@ -82,8 +82,8 @@ SAME_SITE = ("same-origin", "none")  # Sec-Fetch-Site of the desk's own page, or
 
 
 def allowed_host_names(web_host: str, extra: Iterable[str]) -> frozenset[str]:
-    """The names the desk answers to: loopback names, the address it binds (unless a wildcard) and the
-    configured ones, lower-cased."""
+    """The names the desk answers to besides loopback ones (``is_loopback``, checked apart): the
+    address it binds (unless a wildcard) and the configured ones, lower-cased."""
     names = {n.strip().lower() for n in extra if n.strip()}
     if web_host not in ("0.0.0.0", "::", ""):
         names.add(web_host.lower())
