@@ -19,6 +19,9 @@ Public API (stable; the stream worker and the CLI call only these)::
                           triggers: list[TriggerHit], version: str, document: str)
         ``document`` is ``title + "\\n" + text`` (or ``text``); every Match's offsets index it and
         ``document[m.start:m.end] == m.text``. Themes appear only when their threshold is met.
+    CompiledRules.analyse(document: str, lang: str | None = None) -> Analysis
+    CompiledRules.classification(a: Analysis) -> Classification
+        ``classify`` in two steps, for callers that also read the analysis (``watchfloor eval``).
     CompiledRules.explain(text: str, title: str | None = None, lang: str | None = None) -> Explanation
         What matched, what was vetoed and what was missing for each theme and trigger;
         ``Explanation.render()`` is the text ``watchfloor rules explain`` prints.

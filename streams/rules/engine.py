@@ -284,10 +284,8 @@ class CompiledRules:
     def theme_threshold(self, theme_id: str) -> float:
         return next(t.threshold for t in self.tables.themes if t.id == theme_id)
 
-    def partial_theme(self, text: str, title: str | None, theme_id: str,
-                      lang: str | None = None) -> tuple[float, list[str]]:
-        """A theme's score in one document and the words that counted, whether or not it passed."""
-        a = self.analyse(document_of(text, title), lang)
+    def partial_theme(self, a: Analysis, theme_id: str) -> tuple[float, list[str]]:
+        """A theme's score in an analysed document and the words that counted, whether or not it passed."""
         t = self.tables
         index = next(i for i, rule in enumerate(t.themes) if rule.id == theme_id)
         words = sorted({a.norm.original[slice(*a.norm.span(*span))]
@@ -303,10 +301,12 @@ class CompiledRules:
         return Match.model_validate({"text": a.norm.original[start:end], "start": start, "end": end, "term": term})
 
     def classify(self, text: str, title: str | None = None, lang: str | None = None) -> Classification:
-        document = document_of(text, title)
-        a = self.analyse(document, lang)
+        return self.classification(self.analyse(document_of(text, title), lang))
+
+    def classification(self, a: Analysis) -> Classification:
+        """The ``classify`` result of an analysed document."""
         return Classification(self._theme_hits(a), self._entity_hits(a), self._trigger_hits(a),
-                              self.version, document)
+                              self.version, a.norm.original)
 
     def _theme_hits(self, a: Analysis) -> list[ThemeHit]:
         t = self.tables

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from streams.rules.engine import Classification, CompiledRules
+from streams.rules.engine import Analysis, Classification, CompiledRules, document_of
 
 LANGS = ("en", "ru", "uk")
 
@@ -156,13 +156,15 @@ def evaluate(rules: CompiledRules, items: Iterable[LabelledItem]) -> Report:
     resolver = EntityResolver(rules)
     for item in items:
         report.items += 1
-        result = rules.classify(item.text, item.title, item.lang)
-        _score_themes(report, rules, item, result)
+        analysis = rules.analyse(document_of(item.text, item.title), item.lang)
+        result = rules.classification(analysis)
+        _score_themes(report, rules, item, analysis, result)
         _score_entities(report, resolver, item, result)
     return report
 
 
-def _score_themes(report: Report, rules: CompiledRules, item: LabelledItem, result: Classification) -> None:
+def _score_themes(report: Report, rules: CompiledRules, item: LabelledItem, analysis: Analysis,
+                  result: Classification) -> None:
     got = {t.theme: t for t in result.themes}
     by_lang = report.by_lang.setdefault(item.lang, {t: Counts() for t in report.themes})
     for theme in report.themes:
@@ -170,15 +172,11 @@ def _score_themes(report: Report, rules: CompiledRules, item: LabelledItem, resu
         report.overall[theme].add(expected, found)
         by_lang[theme].add(expected, found)
         if expected != found:
-            score, matched = _partial(rules, item, theme) if not found else (
+            # A miss: what the theme did reach in the same analysis (same language, same lemmas).
+            score, matched = rules.partial_theme(analysis, theme) if not found else (
                 got[theme].score, sorted({m.text for m in got[theme].matches}))
             report.errors.append(Error("false_alarm" if found else "miss", item, theme, score,
                                        rules.theme_threshold(theme), matched))
-
-
-def _partial(rules: CompiledRules, item: LabelledItem, theme: str) -> tuple[float, list[str]]:
-    """What a missed theme did reach: its score and the words that counted towards it."""
-    return rules.partial_theme(item.text, item.title, theme)
 
 
 def _score_entities(report: Report, resolver: EntityResolver, item: LabelledItem, result: Classification) -> None:

@@ -59,6 +59,14 @@ def test_precision_recall_and_entity_recall_are_counted_per_theme_and_language()
     assert kinds == [("false_alarm", "3"), ("miss", "2")]
 
 
+def test_a_miss_reports_what_the_theme_reached_in_the_items_own_language():
+    # "бив" reads as Russian unless the item says it is Ukrainian; then its lemma is the rule word.
+    pack = RulePack.model_validate({"name": "t", "themes": [{"id": "strike", "threshold": 2, "terms": {"бити": 1}}]})
+    item = LabelledItem(id="1", lang="uk", text="вони бив", themes=["strike"])
+    [error] = evaluate(compile_pack(pack), [item]).errors
+    assert (error.kind, error.score, error.threshold, error.matched) == ("miss", 1.0, 2, ["бив"])
+
+
 def test_a_bad_line_is_named_by_file_and_line(tmp_path):
     path = tmp_path / "set.jsonl"
     path.write_text('{"id": "a", "lang": "en", "text": "x"}\n{"id": "b"}\n')
