@@ -32,9 +32,27 @@ def broker_credentials(settings: Settings):
     return None
 
 
+class WorkerApp(faust.App):
+    """``faust.App`` with one shutdown race removed.
+
+    When a rebalance arrives while the app is stopping (a group that lost its members in a broker
+    outage rebalances as soon as the broker answers again), Faust 0.15 calls ``consumer.close()``,
+    which runs the Kafka client's ``close()`` on the app's main event loop. That client belongs to the
+    consumer thread's loop, which may be connecting or closing the same connections at that moment:
+    the two interleave and the thread dies with ``AttributeError: 'NoneType' object has no attribute
+    'done'`` in aiokafka's ``conn.close``. It also marks the consumer closed, so its own ``stop()``
+    skips leaving the group. The app is stopping anyway, and stopping the consumer thread (the next
+    step of the same shutdown) closes the client on the loop that owns it and leaves the group; so
+    here the rebalance is only logged.
+    """
+
+    def _on_rebalance_when_stopped(self) -> None:
+        self.log.info("Rebalance while stopping: the consumer thread closes its client as it stops")
+
+
 def create_app(settings: Settings, *, app_id: str | None = None) -> faust.App:
     brokers = ";".join(f"kafka://{b}" for b in bootstrap_servers(settings).split(","))
-    app = faust.App(
+    app = WorkerApp(
         app_id or f"{settings.topic_prefix}worker".replace(".", "-"),
         broker=brokers,
         broker_credentials=broker_credentials(settings),
