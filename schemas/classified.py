@@ -23,7 +23,13 @@ class Match(Message):
 class ThemeHit(Message):
     theme: str = Field(description="Theme id, e.g. 'escalation'.")
     score: float = Field(description="Sum of the weights of the matched terms.")
-    matches: list[Match] = Field(default_factory=list)
+    matches: list[Match] = Field(
+        default_factory=list,
+        description="The matched terms' words; when the learned model assigned the theme, also the words "
+        "that counted most for it (term 'model').")
+    model: float | None = Field(
+        None, description="The rule pack's learned model's probability for the theme (absent when the "
+        "pack has no model).")
 
 
 class EntityHit(Message):

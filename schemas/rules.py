@@ -64,6 +64,32 @@ class TriggerRule(ConfigDocument):
     )
 
 
+class ModelTheme(ConfigDocument):
+    bias: float = Field(description="Intercept of the theme's logistic model.")
+    threshold: float = Field(
+        0.5, gt=0.0, lt=1.0,
+        description="Probability at or above which the model assigns the theme when the terms do not.")
+    weights: str = Field(
+        description="Base64 of 2**bits little-endian float16 weights, one per feature bucket.")
+
+
+class TextModel(ConfigDocument):
+    """A linear model per theme over hashed lemma features: a second opinion beside the terms, for
+    passages that say a theme without its vocabulary. Written by ``watchfloor rules train``."""
+
+    features: Literal["lemma-ngrams-v1"] = Field(
+        "lemma-ngrams-v1",
+        description="Feature set: each lemma, its character 4- and 5-grams, and adjacent lemma pairs, "
+        "hashed (CRC-32; a pair mixes its words' hashes) into 2**bits buckets; a document's features are present or absent, scaled to "
+        "unit length.")
+    bits: int = Field(15, ge=8, le=20)
+    min_buckets: int = Field(
+        200, ge=1, description="A document with fewer buckets present is scaled as if it had this many, "
+        "so that the few words of a headline cannot carry a theme on their own.")
+    trained_on: str = Field("", description="What the model was trained on (sets, counts), for the record.")
+    themes: dict[str, ModelTheme] = Field(default_factory=dict)
+
+
 class RulePack(ConfigDocument):
     schema_version: Literal[1] = 1
     name: str = "default"
@@ -73,3 +99,6 @@ class RulePack(ConfigDocument):
     themes: list[ThemeRule] = Field(default_factory=list)
     entities: list[EntityDef] = Field(default_factory=list)
     triggers: list[TriggerRule] = Field(default_factory=list)
+    model: TextModel | None = Field(
+        None, description="Optional learned model; a theme is assigned when its terms reach the "
+        "threshold or the model's probability reaches its own.")

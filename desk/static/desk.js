@@ -304,7 +304,15 @@
       tr.appendChild(el("td", "chip-cell", t.theme));
       tr.appendChild(el("td", "num", Number(t.score).toFixed(2)));
       const terms = el("td");
-      for (const m of t.matches) terms.appendChild(el("mark", "term", m.text));
+      for (const m of t.matches) {
+        const mark = el("mark", m.term === "model" ? "term model-word" : "term", m.text);
+        if (m.term === "model") mark.title = "counted most for the learned model";
+        terms.appendChild(mark);
+      }
+      // The learned model's probability, when the pack has a model (absent in older alerts).
+      if (t.model !== undefined && t.model !== null) {
+        terms.appendChild(el("span", "muted", ` model ${Number(t.model).toFixed(2)}`));
+      }
       tr.appendChild(terms);
       table.appendChild(tr);
     }

@@ -29,6 +29,7 @@ from streams.rules.expr import (
 )
 from streams.rules.lemmas import phrase_lemmas
 from streams.rules.loader import RulePackError, check_pack, field_name, pack_version
+from streams.rules.model import CompiledModel
 
 # A compiled pattern: ("p", phrase_id), ("s", (phrase_id, ...)) for a chain of pieces matched word
 # after word, or ("n", left, right, distance) with "p"/"s" operands.
@@ -72,6 +73,7 @@ class Tables:
     entity_atoms: list[tuple] = field(default_factory=list)
     keyword_atoms: dict[int, list[tuple[tuple, CPattern]]] = field(default_factory=lambda: defaultdict(list))
     keyword_patterns: dict[tuple, CPattern] = field(default_factory=dict)
+    model: CompiledModel | None = None
 
     def phrase_id(self, phrase: Phrase) -> int:
         pid = self.phrase_ids.get(phrase)
@@ -240,6 +242,8 @@ def compile_pack(pack: RulePack):
     tables.automaton = _build_automaton(tables.phrases, lemma_forms)
     tables.lemma_automaton = _build_lemma_automaton(tables.phrases, lemma_forms)
     tables.lemma_vocabulary = _lemma_vocabulary(tables.phrases, lemma_forms)
+    if pack.model is not None:
+        tables.model = CompiledModel(pack.model, {theme.id: i for i, theme in enumerate(pack.themes)})
     compiled = CompiledRules(pack.model_copy(update={"version": version}), tables)
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from itertools import accumulate, compress
 from operator import add, ne
 
@@ -20,6 +20,7 @@ from schemas.item import document_of
 from schemas.rules import RulePack
 from streams.rules.explain import explain
 from streams.rules.lemmas import lemma_words
+from streams.rules.model import ModelScore
 from streams.rules.normalize import NormalizedText, normalize
 
 Span = tuple[int, int]
@@ -49,6 +50,9 @@ class Analysis:
     mentions: dict[int, list[Span]] = field(default_factory=dict)
     present: set = field(default_factory=set)
     fired: list[int] = field(default_factory=list)
+    lemmas: list[str] | None = None  # one per normalised word, when worked out
+    model: ModelScore | None = None  # the pack's learned model's view, when the pack has one
+    passed: set[int] = field(default_factory=set)  # themes assigned, by their terms or by the model
 
     word_indexes: dict[int, int] = field(default_factory=dict)
 
@@ -94,10 +98,11 @@ class CompiledRules:
                 hits.setdefault(prefix, []).append((start, n if word_end < 0 else word_end))
         return hits
 
-    def _scan_lemmas(self, norm: str, lang: str | None, hits: dict[int, list[Span]]) -> None:
+    def _scan_lemmas(self, a: Analysis, lang: str | None) -> None:
         """Add the exact phrases that match the document's lemmas, as spans of the original words."""
+        norm, hits = a.norm.text, a.hits
         words = norm.split(" ")
-        lemmas_list = lemma_words(words, lang, norm)
+        lemmas_list = a.lemmas = lemma_words(words, lang, norm)
         # Only a word that lemmatisation changed into a word of some rule phrase can add a match:
         # the surface scan already saw every word as written (and every lemma form written out).
         vocabulary = self.tables.lemma_vocabulary
@@ -254,9 +259,8 @@ class CompiledRules:
         if not t.triggers:
             return
         present = a.present
-        for theme_index, score in a.scores.items():
-            if score >= t.themes[theme_index].threshold:
-                present.add(t.theme_atoms[theme_index])
+        for theme_index in a.passed:
+            present.add(t.theme_atoms[theme_index])
         for e in a.mentions:
             present.update(t.entity_atoms[e])
         for pid in a.hits:
@@ -271,23 +275,49 @@ class CompiledRules:
     def analyse(self, document: str, lang: str | None = None) -> Analysis:
         norm = normalize(document)
         a = Analysis(norm, self._scan(norm.text))
-        if self.tables.lemma_automaton is not None:
-            self._scan_lemmas(norm.text, lang, a.hits)
-        if self.tables.concept_members:
+        t = self.tables
+        if t.lemma_automaton is not None:
+            self._scan_lemmas(a, lang)
+        if t.concept_members:
             self._concepts(a)
         if a.hits:
             self._themes(a)
             self._entities(a)
+        a.passed = {i for i, score in a.scores.items() if score >= t.themes[i].threshold}
+        if t.model is not None:
+            if a.lemmas is None:
+                a.lemmas = lemma_words(norm.text.split(" "), lang, norm.text)
+            a.model = t.model.score(a.lemmas)
+            # An exclusion the pack's author wrote ("sanctioned" near "league") outweighs the model's
+            # guess: a theme with a vetoed term is left to its terms.
+            vetoed = {t.terms[ti].theme for ti in a.term_vetoed}
+            a.passed.update(i for i, p in a.model.probabilities.items() if t.model.passes(i, p) and i not in vetoed)
         self._triggers(a)
         return a
 
+    def model_probability(self, a: Analysis, theme_index: int) -> float | None:
+        """The learned model's probability for a theme, or None when the pack has no model for it."""
+        return a.model.probabilities.get(theme_index) if a.model is not None else None
+
+    def model_evidence(self, a: Analysis, theme_index: int) -> list[Span]:
+        """Spans (normalised offsets) of the words that counted most for the model's verdict."""
+        if a.model is None or theme_index not in a.model.probabilities:
+            return []
+        words = a.norm.text.split(" ")
+        starts = [0, *accumulate(len(w) + 1 for w in words[:-1])]  # words are one space apart
+        return sorted((starts[i], starts[i] + len(words[i]))
+                      for i, _ in self.tables.model.evidence(a.lemmas, a.model, theme_index))
+
+    def theme_index(self, theme_id: str) -> int:
+        return next(i for i, rule in enumerate(self.tables.themes) if rule.id == theme_id)
+
     def theme_threshold(self, theme_id: str) -> float:
-        return next(t.threshold for t in self.tables.themes if t.id == theme_id)
+        return self.tables.themes[self.theme_index(theme_id)].threshold
 
     def partial_theme(self, a: Analysis, theme_id: str) -> tuple[float, list[str]]:
         """A theme's score in an analysed document and the words that counted, whether or not it passed."""
         t = self.tables
-        index = next(i for i, rule in enumerate(t.themes) if rule.id == theme_id)
+        index = self.theme_index(theme_id)
         words = sorted({a.norm.original[slice(*a.norm.span(*span))]
                         for ti, found in a.term_matches.items() if t.terms[ti].theme == index
                         for parts in found for span in parts})
@@ -310,15 +340,21 @@ class CompiledRules:
 
     def _theme_hits(self, a: Analysis) -> list[ThemeHit]:
         t = self.tables
-        matches: dict[int, list[Match]] = {}
+        matches: dict[int, list[Match]] = {i: [] for i in a.passed}
         for ti, found in a.term_matches.items():
             term = t.terms[ti]
-            if a.scores[term.theme] >= t.themes[term.theme].threshold:
+            if term.theme in a.passed:
                 spans = sorted({span for parts in found for span in parts})
-                matches.setdefault(term.theme, []).extend(self.match(a, s, term.source) for s in spans)
-        hits = [ThemeHit(theme=t.themes[i].id, score=round(a.scores[i], 6),
-                         matches=sorted(ms, key=lambda m: (m.start, m.end)))
-                for i, ms in matches.items()]
+                matches[term.theme].extend(self.match(a, s, term.source) for s in spans)
+        for i in a.passed:
+            if a.scores.get(i, 0.0) < t.themes[i].threshold:  # the model's verdict: show its words
+                matches[i].extend(self.match(a, s, "model") for s in self.model_evidence(a, i))
+        hits = []
+        for i, ms in matches.items():
+            probability = self.model_probability(a, i)
+            hits.append(ThemeHit(theme=t.themes[i].id, score=round(a.scores.get(i, 0.0), 6),
+                                 matches=sorted(ms, key=lambda m: (m.start, m.end)),
+                                 model=None if probability is None else round(probability, 4)))
         return sorted(hits, key=lambda h: (-h.score, h.theme))
 
     def _entity_hits(self, a: Analysis) -> list[EntityHit]:
@@ -358,7 +394,7 @@ def _outermost(spans: list[Span]) -> list[Span]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _needed(pattern: tuple) -> tuple[int, ...]:
     """Phrase ids that must all be hit for ``pattern`` to match (the first piece of each side)."""
     if pattern[0] == "n":

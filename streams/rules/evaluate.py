@@ -50,6 +50,16 @@ def read_set(path: Path) -> list[LabelledItem]:
     return items
 
 
+def read_sets(paths: Iterable[Path]) -> list[LabelledItem]:
+    """The items of several labelled sets, in order; a missing file or bad line raises ``ValueError``."""
+    items = []
+    for path in paths:
+        if not path.is_file():
+            raise ValueError(f"{path}: no such labelled set")
+        items += read_set(path)
+    return items
+
+
 @dataclass
 class Counts:
     tp: int = 0
@@ -89,6 +99,7 @@ class Error:
     score: float
     threshold: float
     matched: list[str]
+    model: float | None = None  # the learned model's probability, when the pack has one
 
 
 @dataclass
@@ -176,7 +187,8 @@ def _score_themes(report: Report, rules: CompiledRules, item: LabelledItem, anal
             score, matched = rules.partial_theme(analysis, theme) if not found else (
                 got[theme].score, sorted({m.text for m in got[theme].matches}))
             report.errors.append(Error("false_alarm" if found else "miss", item, theme, score,
-                                       rules.theme_threshold(theme), matched))
+                                       rules.theme_threshold(theme), matched,
+                                       rules.model_probability(analysis, rules.theme_index(theme))))
 
 
 def _score_entities(report: Report, resolver: EntityResolver, item: LabelledItem, result: Classification) -> None:
@@ -210,7 +222,8 @@ def render(report: Report, *, show: int = 20) -> str:
         lines += ["", f"{title} ({len(errors)}):"]
         for e in errors[:show]:
             words = ", ".join(e.matched) or "nothing"
-            lines.append(f"  {e.item.id} [{e.item.lang}] {e.theme} score {e.score:g}/{e.threshold:g} ({words}): "
+            model = f" model {e.model:.2f}" if e.model is not None else ""
+            lines.append(f"  {e.item.id} [{e.item.lang}] {e.theme} score {e.score:g}/{e.threshold:g}{model} ({words}): "
                          f"{_clip(e.item.text)}")
     if report.entity_misses:
         lines += ["", f"Entities not found ({len(report.entity_misses)}): "

@@ -18,16 +18,26 @@ class TermReport:
 
 
 @dataclass
+class ModelReport:
+    probability: float
+    threshold: float | None  # None: the pack's model has no verdict for this theme
+    words: list[str]  # the words that counted most, 'text' [start:end]
+
+
+@dataclass
 class ThemeReport:
     theme: str
     score: float
     threshold: float
     terms: list[TermReport]
     missing: list[str]
+    model: ModelReport | None = None
 
     @property
     def assigned(self) -> bool:
-        return self.score >= self.threshold
+        by_model = self.model is not None and self.model.threshold is not None \
+            and self.model.probability >= self.model.threshold
+        return self.score >= self.threshold or by_model
 
 
 @dataclass
@@ -54,6 +64,10 @@ class Explanation:
         for th in self.themes:
             verdict = "ASSIGNED" if th.assigned else "not assigned"
             lines.append(f"theme {th.theme}: score {th.score:g} / threshold {th.threshold:g} -> {verdict}")
+            if th.model is not None:
+                bar = f" / threshold {th.model.threshold:g}" if th.model.threshold is not None else " (no verdict)"
+                lines.append(f"  model: probability {th.model.probability:.3f}{bar}; "
+                             f"words that counted most: {', '.join(th.model.words) or '-'}")
             for tr in th.terms:
                 if tr.matched:
                     note = "  (words already counted by another term)" if tr.weight == 0 else ""
@@ -113,7 +127,12 @@ def explain(rules, document: str, lang: str | None = None) -> Explanation:
                                           show(a.term_vetoed.get(ti, []))))
             else:
                 missing.append(term.source)
-        themes.append(ThemeReport(theme.id, a.scores.get(index, 0.0), theme.threshold, reports, missing))
+        probability = rules.model_probability(a, index)
+        model = None if probability is None else ModelReport(
+            probability, t.model.thresholds.get(index),
+            [f"{m.text!r} [{m.start}:{m.end}]" for span in rules.model_evidence(a, index)
+             for m in (rules.match(a, span, None),)])
+        themes.append(ThemeReport(theme.id, a.scores.get(index, 0.0), theme.threshold, reports, missing, model))
     entities = [(t.entities[e].id, t.entities[e].name, show([[s] for s in spans]))
                 for e, spans in sorted(a.mentions.items(), key=lambda item: item[1][0])]
     fired = set(a.fired)

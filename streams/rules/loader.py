@@ -27,6 +27,7 @@ from streams.rules.expr import (
     parse_phrase,
     parse_term,
 )
+from streams.rules.model import decode_weights
 
 DEFAULT_PACK = Path(__file__).parent / "default"
 _SUFFIXES = (".yaml", ".yml", ".json")
@@ -100,6 +101,15 @@ def check_pack(pack: RulePack) -> list[tuple[tuple, str]]:
         for kind, name in sorted(condition.atoms if condition else (), key=str):
             if kind in ATOM_KINDS and name not in known[kind]:
                 problems.append((("triggers", i, "when"), f"unknown {kind} {name!r}"))
+    if pack.model is not None:
+        themes = {t.id for t in pack.themes}
+        for theme, spec in pack.model.themes.items():
+            if theme not in themes:
+                problems.append((("model", "themes", theme), f"the model scores {theme!r}, which is not a theme of the pack"))
+            try:
+                decode_weights(spec.weights, pack.model.bits)
+            except ValueError as exc:
+                problems.append((("model", "themes", theme, "weights"), f"unreadable weights: {exc}"))
     return problems
 
 
@@ -191,6 +201,7 @@ def read_pack(path: Path) -> tuple[RulePack | None, list[PackProblem]]:
     origins: dict[str, list[_Origin]] = {s: [] for s in _SECTIONS}
     problems: list[PackProblem] = []
     name = None
+    model, model_origin = None, None
     for file in _files(path):
         try:
             data, root = _read(file)
@@ -204,16 +215,24 @@ def read_pack(path: Path) -> tuple[RulePack | None, list[PackProblem]]:
             problems += [PackProblem(_where(file, root, e["loc"]), e["msg"]) for e in exc.errors()]
             continue
         name = name or data.get("name")
+        if part.model is not None:
+            if model is not None:
+                problems.append(PackProblem(_where(file, root, ("model",)),
+                                            f"a second learned model; {model_origin.path} has one already"))
+            model, model_origin = part.model, _Origin(file, root, 0)
         for section in _SECTIONS:
             for index, rule in enumerate(getattr(part, section)):
                 sections[section].append(rule)
                 origins[section].append(_Origin(file, root, index))
     if problems:
         return None, problems
-    pack = RulePack(name=name or _default_name(path), **sections)
+    pack = RulePack(name=name or _default_name(path), model=model, **sections)
     for loc, message in check_pack(pack):
         if len(loc) < 2:  # about the pack as a whole
             problems.append(PackProblem(str(path), message))
+            continue
+        if loc[0] == "model":
+            problems.append(PackProblem(_where(model_origin.path, model_origin.root, loc), message))
             continue
         origin = origins[loc[0]][loc[1]]
         problems.append(PackProblem(_where(origin.path, origin.root, (loc[0], origin.index, *loc[2:])), message))

@@ -1,4 +1,4 @@
-"""``watchfloor classify`` and the ``watchfloor rules`` group (``check``, ``explain``, ``push``).
+"""``watchfloor classify`` and the ``watchfloor rules`` group (``check``, ``explain``, ``push``, ``train``).
 
 ``classify`` reads JSON Lines (``text``; optional ``id``, ``title``, ``lang``) and writes one JSON line
 per input line, in order. A line that cannot be classified gets ``{"line": N, "error": "..."}`` in
@@ -40,6 +40,14 @@ def register(sub) -> None:
     push = inner.add_parser("push", help="validate a rule pack and publish it; every worker switches within seconds")
     push.add_argument("path", type=Path, metavar="PATH", help="rule file or directory")
     push.set_defaults(func=_push)
+    train = inner.add_parser("train", help="train the pack's learned model on labelled passages (the 'train' extra)")
+    train.add_argument("path", type=Path, nargs="?", metavar="PATH", help="rule pack directory (default: the shipped pack)")
+    train.add_argument("--set", dest="sets", type=Path, action="append", default=None, metavar="PATH",
+                       help="labelled JSON Lines; repeat to join sets (default: the dev splits, as watchfloor eval)")
+    train.add_argument("--out", type=Path, default=None, help="model file to write (default: PATH/model.json)")
+    train.add_argument("--min-precision", type=float, default=0.95,
+                       help="precision the cross-validated threshold of each theme must keep (default 0.95)")
+    train.set_defaults(func=_train)
 
 
 def rules_subparsers(sub):
@@ -84,6 +92,35 @@ def _explain(args) -> int:
 
     rules = compile_pack(load_pack(args.path))
     sys.stdout.write(rules.explain(args.text, title=args.title, lang=args.lang).render())
+    return 0
+
+
+def _train(args) -> int:
+    from streams.rules import DEFAULT_PACK, compile_pack, load_pack
+    from streams.rules.evaluate import read_sets
+
+    try:
+        from streams.rules.train import train_model
+    except ImportError as exc:
+        print(f"watchfloor rules train: needs the 'train' extra (pip install 'watchfloor[train]'): {exc}", file=sys.stderr)
+        return 2
+    from watchfloor.commands.eval import DEFAULT_SETS
+
+    pack_dir = args.path or DEFAULT_PACK
+    try:
+        items = read_sets(args.sets or DEFAULT_SETS)
+    except ValueError as exc:
+        print(f"watchfloor rules train: {exc}", file=sys.stderr)
+        return 2
+    # The thresholds are chosen against the terms alone: a model already in the pack is left out.
+    rules = compile_pack(load_pack(args.path).model_copy(update={"model": None}))
+    names = ", ".join(p.name for p in (args.sets or DEFAULT_SETS))
+    model = train_model(rules, items, min_precision=args.min_precision,
+                        trained_on=f"{len(items)} labelled passages ({names})")
+    out = args.out or Path(pack_dir) / "model.json"
+    out.write_text(json.dumps({"model": model.model_dump()}, ensure_ascii=False) + "\n", encoding="utf-8")
+    thresholds = ", ".join(f"{theme} {spec.threshold:g}" for theme, spec in model.themes.items()) or "none"
+    print(f"wrote {out}: a model for {len(model.themes)} theme(s) from {len(items)} passages; thresholds {thresholds}")
     return 0
 
 

@@ -90,15 +90,16 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
     assert "Misses (" in done.stdout and "False alarms (" in done.stdout
 
 
-# Regression floor for the shipped pack on the three dev splits: five points below what it measured
-# (docs/quality.md) per theme and language, so a rule change that loses recall or precision fails CI.
-FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.84, 0.92
+# Regression floor for the shipped pack on the dev splits, per theme and language, so a rule or model
+# change that loses recall or precision fails CI. Measured on the four dev splits with the shipped pack (terms and the model trained on these
+# splits, so in-sample): macro F1 0.987, entity recall 0.947; the floors sit a few points below.
+FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.92
 FLOOR = {  # (theme, lang): (precision, recall)
-    ("referendum", "en"): (0.88, 0.64), ("referendum", "ru"): (0.95, 0.66), ("referendum", "uk"): (0.91, 0.70),
-    ("escalation", "en"): (0.95, 0.80), ("escalation", "ru"): (0.95, 0.75), ("escalation", "uk"): (0.93, 0.64),
-    ("sanctions", "en"): (0.93, 0.76), ("sanctions", "ru"): (0.95, 0.82), ("sanctions", "uk"): (0.95, 0.73),
+    ("referendum", "en"): (0.92, 0.91), ("referendum", "ru"): (0.95, 0.95), ("referendum", "uk"): (0.92, 0.94),
+    ("escalation", "en"): (0.94, 0.96), ("escalation", "ru"): (0.96, 0.96), ("escalation", "uk"): (0.95, 0.96),
+    ("sanctions", "en"): (0.93, 0.96), ("sanctions", "ru"): (0.94, 0.96), ("sanctions", "uk"): (0.96, 0.96),
 }
-DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl")
+DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl")
 
 
 def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():

@@ -1,0 +1,146 @@
+"""The learned second opinion on themes: a logistic model per theme over hashed lemma features.
+
+Terms catch a theme by its vocabulary; real reporting often says it in other words ("the $60
+ceiling", "lawful targets", "ballots on coming under Moscow"). A linear model trained on labelled
+passages (``watchfloor rules train``) scores every document; a theme is assigned when its terms
+reach the theme's threshold *or* its probability reaches the model's threshold for that theme.
+
+Features (``lemma-ngrams-v1``), computed from the lemmas the engine already has: each lemma, the
+character 4- and 5-grams of `` lemma `` (so inflections and compounds the lemmatiser does not know
+still share most features) and each pair of adjacent lemmas, hashed (CRC-32; a pair mixes its two
+words' hashes) into ``2**bits`` buckets. A document's features are present or absent and scaled to unit length, so the score is
+``bias + sum(weights[present]) / sqrt(max(len(present), min_buckets))``: the floor keeps a
+headline's few words ("Nuclear Summer tops the charts") from carrying a theme on their own. A word's features depend on the word alone
+and are cached, so a document costs one dict lookup per word plus one hash per word pair.
+
+The explanation stays exact: the words whose features added most to the score are reported as
+matches (``term`` ``"model"``) with their offsets in the original document.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from schemas.rules import TextModel
+
+_WORD_CACHE_LIMIT = 200_000
+
+
+_PAIR_MIX = 0x9E3779B1  # odd 32-bit multiplier: mixes the left word's hash before the right's is xored in
+
+WordEntry = tuple[tuple[int, ...], int]  # (the word's buckets, its 32-bit hash for pairs)
+
+
+def word_entry(word: str, mask: int, cache: dict[str, WordEntry]) -> WordEntry:
+    """One lemma's buckets (the lemma itself and its character 4- and 5-grams) and its hash."""
+    found = cache.get(word)
+    if found is None:
+        padded = f" {word} "
+        grams = [f"w{word}"]
+        grams += [padded[i:i + n] for n in (4, 5) for i in range(len(padded) - n + 1)] or [padded]
+        if len(cache) > _WORD_CACHE_LIMIT:
+            cache.clear()
+        found = cache[word] = (tuple({zlib.crc32(g.encode()) & mask for g in grams}), zlib.crc32(word.encode()))
+    return found
+
+
+def pair_bucket(left: int, right: int, mask: int) -> int:
+    """The bucket of two adjacent lemmas, from their hashes (order matters)."""
+    return ((left * _PAIR_MIX) ^ right) & mask
+
+
+def word_buckets(lemmas: list[str], mask: int, cache: dict[str, WordEntry]) -> list[tuple[int, ...]]:
+    """The buckets each word brings (its own, and the pair it ends), aligned with ``lemmas``; the
+    union over all words is the document's features."""
+    out: list[tuple[int, ...]] = []
+    previous = None
+    for lemma in lemmas:
+        if not lemma:
+            out.append(())
+            previous = None
+            continue
+        buckets, hashed = word_entry(lemma, mask, cache)
+        out.append(buckets if previous is None else buckets + (pair_bucket(previous, hashed, mask),))
+        previous = hashed
+    return out
+
+
+def document_features(lemmas: list[str], mask: int, cache: dict[str, WordEntry]) -> set[int]:
+    """The buckets present in a document: every word's own and every adjacent pair's."""
+    found: list[int] = []
+    previous = None
+    for lemma in lemmas:
+        if not lemma:
+            previous = None
+            continue
+        entry = cache.get(lemma) or word_entry(lemma, mask, cache)
+        found.extend(entry[0])
+        if previous is not None:
+            found.append(((previous * _PAIR_MIX) ^ entry[1]) & mask)
+        previous = entry[1]
+    return set(found)
+
+
+def encode_weights(weights: np.ndarray) -> str:
+    return base64.b64encode(np.asarray(weights, dtype="<f2").tobytes()).decode("ascii")
+
+
+def decode_weights(text: str, bits: int) -> np.ndarray:
+    raw = base64.b64decode(text.encode("ascii"), validate=True)
+    if len(raw) != 2 << bits:
+        raise ValueError(f"weights hold {len(raw) // 2} buckets; 2**{bits} = {1 << bits} expected")
+    return np.frombuffer(raw, dtype="<f2").astype(np.float32)
+
+
+@dataclass(frozen=True)
+class ModelScore:
+    """The model's view of one document: a probability per pack theme index."""
+
+    probabilities: dict[int, float]
+    scale: float  # 1 / sqrt(max(number of buckets present, min_buckets))
+
+
+class CompiledModel:
+    """A ``TextModel`` ready to score. ``columns`` maps each modelled theme to its pack theme index."""
+
+    def __init__(self, model: TextModel, theme_index: dict[str, int]):
+        self.bits = model.bits
+        self.mask = (1 << model.bits) - 1
+        self.min_buckets = model.min_buckets
+        modelled = [(theme_index[t], spec) for t, spec in model.themes.items() if t in theme_index]
+        self.columns = [index for index, _ in modelled]
+        self.weights = np.stack([decode_weights(spec.weights, model.bits) for _, spec in modelled], axis=1) \
+            if modelled else np.zeros((1 << model.bits, 0), dtype=np.float32)
+        self.bias = np.array([spec.bias for _, spec in modelled], dtype=np.float64)
+        self.thresholds = {index: spec.threshold for index, spec in modelled}
+        self._cache: dict[str, WordEntry] = {}
+
+    def score(self, lemmas: list[str]) -> ModelScore:
+        present = document_features(lemmas, self.mask, self._cache)
+        if not present or not self.columns:
+            return ModelScore({}, 0.0)
+        scale = 1.0 / math.sqrt(max(len(present), self.min_buckets))
+        rows = self.weights[np.array(list(present), dtype=np.intp)]
+        margins = rows.sum(axis=0) * scale + self.bias
+        probabilities = {index: 1.0 / (1.0 + math.exp(-m)) for index, m in zip(self.columns, margins.tolist())}
+        return ModelScore(probabilities, scale)
+
+    def passes(self, theme: int, probability: float) -> bool:
+        return probability >= self.thresholds.get(theme, 2.0)
+
+    def evidence(self, lemmas: list[str], result: ModelScore, theme: int, top: int = 3) -> list[tuple[int, float]]:
+        """The ``top`` words (indexes into ``lemmas``) whose buckets added most to ``theme``'s score,
+        best first."""
+        column = self.weights[:, self.columns.index(theme)]
+        gains = []
+        for i, buckets in enumerate(word_buckets(lemmas, self.mask, self._cache)):
+            if buckets:
+                gain = float(column[list(buckets)].sum()) * result.scale
+                if gain > 0:
+                    gains.append((gain, i))
+        return [(i, gain) for gain, i in sorted(gains, reverse=True)[:top]]

@@ -1,0 +1,82 @@
+"""Train the learned second opinion (``streams.rules.model``) on labelled passages (``watchfloor rules train``).
+
+One L2-regularised logistic regression per theme (scikit-learn, the ``train`` extra; nothing here is
+needed to classify). The threshold of each theme is chosen by k-fold cross-validation on the training
+passages: the probability (0.5 or more) at which "terms OR model" has the best F1 on the held-out
+folds while its precision stays at or above ``min_precision``; a theme whose model cannot reach that
+precision gets no model entry, so the terms alone decide it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from schemas.item import document_of
+from schemas.rules import ModelTheme, TextModel
+from streams.rules.engine import CompiledRules
+from streams.rules.evaluate import LabelledItem
+from streams.rules.lemmas import lemma_words
+from streams.rules.model import document_features, encode_weights
+from streams.rules.normalize import normalize
+
+# The model alone assigns a theme only when it finds it more likely than not: 0.50 … 0.90.
+THRESHOLDS = tuple(round(0.50 + 0.05 * i, 2) for i in range(9))
+
+
+def feature_matrix(items: list[LabelledItem], bits: int, min_buckets: int) -> csr_matrix:
+    """One row per item over the present buckets, scaled exactly as ``CompiledModel.score`` does."""
+    mask, cache = (1 << bits) - 1, {}
+    rows, cols, vals = [], [], []
+    for r, item in enumerate(items):
+        norm = normalize(document_of(item.text, item.title)).text
+        present = document_features(lemma_words(norm.split(" "), item.lang, norm), mask, cache)
+        for c in present:
+            rows.append(r)
+            cols.append(c)
+            vals.append(1.0 / np.sqrt(max(len(present), min_buckets)))
+    return csr_matrix((vals, (rows, cols)), shape=(len(items), 1 << bits), dtype=np.float64)
+
+
+def _fit(x, y, c: float) -> LogisticRegression:
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(x, y)
+
+
+def _threshold(probabilities: np.ndarray, by_terms: np.ndarray, y: np.ndarray,
+               min_precision: float) -> tuple[float | None, float]:
+    """The threshold with the best F1 of terms OR model at the precision floor (None: none reaches it)."""
+    best: tuple[float | None, float] = (None, -1.0)
+    for threshold in THRESHOLDS:
+        got = by_terms | (probabilities >= threshold)
+        tp = int((got & y).sum())
+        precision = tp / max(1, int(got.sum()))
+        recall = tp / max(1, int(y.sum()))
+        f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
+        if precision >= min_precision and f1 > best[1]:
+            best = (threshold, f1)
+    return best
+
+
+def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 15, min_buckets: int = 200,
+                c: float = 8.0, folds: int = 5, min_precision: float = 0.95, trained_on: str = "") -> TextModel:
+    """A ``TextModel`` for every theme of ``rules`` whose cross-validated threshold keeps precision."""
+    x = feature_matrix(items, bits, min_buckets)
+    by_terms_all = [{h.theme for h in rules.classify(i.text, i.title, i.lang).themes if h.score >= rules.theme_threshold(h.theme)} for i in items]
+    themes: dict[str, ModelTheme] = {}
+    for theme in (t.id for t in rules.pack.themes):
+        y = np.array([theme in i.themes for i in items])
+        if y.sum() < folds or (~y).sum() < folds:
+            continue
+        by_terms = np.array([theme in found for found in by_terms_all])
+        held_out = np.zeros(len(items))
+        for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(x, y):
+            held_out[test] = _fit(x[train], y[train], c).predict_proba(x[test])[:, 1]
+        threshold, _ = _threshold(held_out, by_terms, y, min_precision)
+        if threshold is None:
+            continue
+        model = _fit(x, y, c)
+        themes[theme] = ModelTheme(bias=float(model.intercept_[0]), threshold=threshold,
+                                   weights=encode_weights(model.coef_[0]))
+    return TextModel(bits=bits, min_buckets=min_buckets, trained_on=trained_on, themes=themes)

@@ -1,0 +1,159 @@
+"""The learned second opinion (``streams.rules.model``, ``streams.rules.train``): it scores as trained,
+it generalises to passages it never saw, it explains itself with exact offsets, and a pack carrying a
+broken model is refused with the file named."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from schemas.rules import ModelTheme, RulePack, TextModel
+from streams.rules import RulePackError, compile_pack, load_pack, read_pack
+from streams.rules.evaluate import LabelledItem, evaluate, read_set, read_sets
+from streams.rules.model import CompiledModel, decode_weights, document_features, encode_weights
+from streams.rules.train import feature_matrix, train_model
+
+QUALITY = Path(__file__).resolve().parents[2] / "data" / "quality"
+TERMS_ONLY = load_pack().model_copy(update={"model": None})
+
+
+def pack_with(model: TextModel, base: RulePack = TERMS_ONLY) -> RulePack:
+    return base.model_copy(update={"model": model, "version": ""})
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """A model trained on the first three dev splits only; dev4 was written and labelled apart."""
+    train = read_sets([QUALITY / "dev.jsonl", QUALITY / "dev2.jsonl", QUALITY / "dev3.jsonl"])
+    return train_model(compile_pack(TERMS_ONLY), train, trained_on="dev, dev2, dev3")
+
+
+def test_trained_model_lifts_f1_on_passages_it_never_saw(trained):
+    held_out = read_set(QUALITY / "dev4.jsonl")
+    terms = evaluate(compile_pack(TERMS_ONLY), held_out)
+    both = evaluate(compile_pack(pack_with(trained)), held_out)
+    # Measured: 0.877 with the terms alone, 0.941 with the model beside them.
+    assert both.macro_f1 >= terms.macro_f1 + 0.04, (terms.macro_f1, both.macro_f1)
+    for theme in both.themes:
+        assert both.overall[theme].precision >= 0.92, theme
+        assert both.overall[theme].recall >= terms.overall[theme].recall, theme
+
+
+def test_runtime_score_equals_the_trained_logistic_model(trained):
+    items = read_set(QUALITY / "dev4.jsonl")[:40]
+    x = feature_matrix(items, trained.bits, trained.min_buckets)
+    rules = compile_pack(pack_with(trained))
+    for theme, spec in trained.themes.items():
+        weights = decode_weights(spec.weights, trained.bits).astype(np.float64)
+        expected = 1 / (1 + np.exp(-(x @ weights + spec.bias)))
+        index = rules.theme_index(theme)
+        got = [rules.model_probability(rules.analyse(i.text, i.lang), index) for i in items]
+        assert np.allclose(got, expected, atol=1e-4), theme
+
+
+def test_a_theme_assigned_by_the_model_names_the_words_that_counted(trained):
+    rules = compile_pack(pack_with(trained))
+    # An annexation told without a referendum word: the terms stay below the threshold, the model
+    # (which never saw this passage) carries it.
+    [item] = [i for i in read_set(QUALITY / "dev4.jsonl") if i.id == "en4a-074"]
+    assert item.themes == ["referendum"]
+    text = item.text
+    assert rules.partial_theme(rules.analyse(text, "en"), "referendum")[0] < rules.theme_threshold("referendum")
+    [hit] = [h for h in rules.classify(text, lang="en").themes if h.theme == "referendum"]
+    assert hit.model is not None and hit.model >= trained.themes["referendum"].threshold
+    model_words = [m for m in hit.matches if m.term == "model"]
+    assert model_words and all(text[m.start:m.end] == m.text for m in model_words)
+    explained = rules.explain(text, lang="en").render()
+    assert "model: probability" in explained and "theme referendum: score" in explained
+
+
+def test_weights_round_trip_and_a_wrong_size_is_refused():
+    weights = np.linspace(-2, 2, 1 << 10)
+    assert np.allclose(decode_weights(encode_weights(weights), 10), weights, atol=2e-3)
+    with pytest.raises(ValueError, match="buckets"):
+        decode_weights(encode_weights(weights), 11)
+
+
+def test_a_pack_with_a_broken_model_is_refused_naming_the_file(tmp_path):
+    (tmp_path / "themes.yaml").write_text("themes:\n  - id: sanctions\n    terms: {sanctions: 1}\n")
+    bad = TextModel(bits=10, themes={"sanction": ModelTheme(bias=0.0, weights=encode_weights(np.zeros(1 << 10))),
+                                     "sanctions": ModelTheme(bias=0.0, weights=encode_weights(np.zeros(8)))})
+    (tmp_path / "model.json").write_text(json.dumps({"model": bad.model_dump()}))
+    _, problems = read_pack(tmp_path)
+    messages = [str(p) for p in problems]
+    assert any("model.json" in m and "'sanction', which is not a theme" in m for m in messages), messages
+    assert any("model.json" in m and "unreadable weights" in m for m in messages), messages
+    with pytest.raises(RulePackError):
+        load_pack(tmp_path)
+
+
+def test_two_model_files_in_one_pack_are_refused(tmp_path):
+    (tmp_path / "themes.yaml").write_text("themes:\n  - id: sanctions\n    terms: {sanctions: 1}\n")
+    model = {"model": TextModel(bits=8, themes={}).model_dump()}
+    (tmp_path / "a.json").write_text(json.dumps(model))
+    (tmp_path / "b.json").write_text(json.dumps(model))
+    _, problems = read_pack(tmp_path)
+    assert any("second learned model" in str(p) for p in problems)
+
+
+def test_a_model_with_no_verdict_for_a_theme_leaves_it_to_the_terms():
+    model = TextModel(bits=8, themes={})
+    rules = compile_pack(pack_with(model))
+    assert isinstance(rules.tables.model, CompiledModel)
+    hit = rules.classify("The EU extended sanctions on Russia.", lang="en").themes
+    assert [h.theme for h in hit] == ["sanctions"] and hit[0].model is None
+
+
+@pytest.mark.parametrize("min_buckets", [1, 50])
+def test_the_model_probability_is_a_logistic_of_the_scaled_features(min_buckets):
+    # One theme, every bucket weighing 1: a document of n distinct buckets scores
+    # n / sqrt(max(n, min_buckets)) + bias; "ok" has a handful of buckets, fewer than 50.
+    model = TextModel(bits=8, min_buckets=min_buckets,
+                      themes={"sanctions": ModelTheme(bias=-3.0, threshold=0.9, weights=encode_weights(np.ones(256)))})
+    rules = compile_pack(pack_with(model))
+    a = rules.analyse("ok", "en")
+    n = len(document_features(a.lemmas, 255, {}))
+    assert 1 < n < 50
+    assert math.isclose(a.model.probabilities[rules.theme_index("sanctions")],
+                        1 / (1 + math.exp(-(n / math.sqrt(max(n, min_buckets)) - 3.0))), rel_tol=1e-4)
+
+
+def test_a_headline_of_a_few_words_cannot_carry_a_theme_on_the_model_alone():
+    # Short negatives the model once took for escalation: "nuclear" in a band's name, in energy.
+    rules = compile_pack(load_pack())
+    for text, lang in (("Новый альбом группы «Ядерное лето» возглавил чарты второй неделю подряд.", "ru"),
+                       ("Ядерна енергетика залишається основою енергосистеми Франції.", "uk")):
+        assert "escalation" not in {h.theme for h in rules.classify(text, lang=lang).themes}, text
+
+
+def test_rules_train_writes_a_model_the_pack_then_loads(tmp_path):
+    pack_dir = tmp_path / "pack"
+    pack_dir.mkdir()
+    (pack_dir / "themes.yaml").write_text(
+        "themes:\n  - id: sanctions\n    threshold: 2\n    terms: {sanctions: 1, sanctioned: 1}\n")
+    done = subprocess.run([sys.executable, "-m", "watchfloor", "rules", "train", str(pack_dir),
+                           "--set", str(QUALITY / "dev.jsonl"), "--min-precision", "0.8"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "a model for 1 theme(s) from 319 passages" in done.stdout
+    pack = load_pack(pack_dir)
+    assert set(pack.model.themes) == {"sanctions"} and "319 labelled passages (dev.jsonl)" in pack.model.trained_on
+    items = [LabelledItem(id="1", lang="en", text="Washington blacklisted two Russian banks and froze their assets.")]
+    assert evaluate(compile_pack(pack), items).errors[0].model is not None  # a false alarm or not, it is scored
+
+
+def test_an_exclusion_in_the_pack_outweighs_the_model():
+    # A model that would assign sanctions to any text, beside a term with an exclusion context.
+    base = RulePack.model_validate({"name": "t", "themes": [
+        {"id": "sanctions", "threshold": 1, "terms": {"sanctioned": 1}, "exclude": ['"league" NEAR/5 "sanctioned"']}]})
+    model = TextModel(bits=8, themes={"sanctions": ModelTheme(bias=10.0, threshold=0.5,
+                                                              weights=encode_weights(np.zeros(256)))})
+    rules = compile_pack(pack_with(model, base))
+    assert [h.theme for h in rules.classify("Prices rose in March.").themes] == ["sanctions"]
+    assert rules.classify("The league sanctioned the transfer.").themes == []
