@@ -71,3 +71,19 @@ def test_every_spelling_of_zaporizhzhia_is_the_same_place(rules, spelling):
 ])
 def test_gazetteer_resolves_inflections_and_transliterations(rules, text, entity):
     assert entity in [e.id for e in rules.classify(text).entities]
+
+
+@pytest.mark.parametrize("text, entity", [
+    ("Лавров выступил в Думе.", "state_duma"), ("Бюджет внесли в Думу.", "state_duma"),
+    ("Бои у Красноармейска продолжаются.", "pokrovsk"), ("На покровському напрямку тихо.", "pokrovsk"),
+    ("Нацбанком накладено штрафи.", "nbu"), ("Treasury Secretary Scott Bessent spoke.", "us_treasury"),
+    ("He blamed the North Atlantic alliance.", "nato"), ("Ремонт на Запорізькій атомній станції.", "znpp"),
+    ("Russia's Central Election Commission met.", "russian_cec"),
+])
+def test_gazetteer_knows_the_short_and_older_names_reporting_uses(rules, text, entity):
+    assert entity in [e.id for e in rules.classify(text).entities]
+
+
+@pytest.mark.parametrize("text", ["Я думаю, что это правда.", "Народна дума про козака."])
+def test_the_duma_is_not_found_in_the_verb_to_think_or_a_folk_song(rules, text):
+    assert "state_duma" not in [e.id for e in rules.classify(text).entities]
