@@ -113,3 +113,23 @@ async def test_the_why_panel_never_breaks_a_theme_name_mid_word(settings, topics
             "cells => cells.map(c => { const r = document.createRange(); r.selectNodeContents(c);"
             " return [c.textContent, new Set([...r.getClientRects()].map(x => Math.round(x.top))).size]; })")
         assert lines == [["sanctions", 1], ["escalation", 1]], lines
+
+
+async def test_the_why_panel_marks_the_words_the_learned_model_counted_and_shows_its_probability(settings, topics):
+    doc = "Tokyo locked the assets of 398 more Russians"
+    matches = [Match(text=w, start=doc.index(w), end=doc.index(w) + len(w), term="model") for w in ("locked", "assets")]
+    alert = make_alert(severity="high")
+    alert = alert.model_copy(update={"themes": [ThemeHit(theme="sanctions", score=1.0, matches=matches, model=0.87)]})
+    await produce_alerts(settings, topics["alerts"], [alert])
+    async with Desk(settings.model_copy(update={"web_port": 0}), targets=[]) as desk, \
+            aiohttp.ClientSession() as session, chromium() as browser:
+        await wait_until(lambda: _stored(session, desk.url, 1), 30, "the alert")
+        page = await browser.new_page()
+        await page.goto(f"{desk.url}/")
+        await page.wait_for_selector("body[data-conn=live]", timeout=WAIT_MS)
+        await page.locator(f'#rows > article[data-alert-id="{alert.alert_id}"] .snippet').click()
+        marked = page.locator("#why mark.model-word")
+        await expect(marked).to_have_count(2, timeout=WAIT_MS)
+        assert await marked.all_inner_texts() == ["locked", "assets"]
+        assert await marked.first.get_attribute("title") == "counted most for the learned model"
+        assert "model 0.87" in await page.locator("#why").inner_text()
