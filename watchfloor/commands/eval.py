@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 QUALITY = Path(__file__).resolve().parents[2] / "tests" / "data" / "quality"
-DEFAULT_SETS = [QUALITY / "dev.jsonl", QUALITY / "dev2.jsonl", QUALITY / "dev3.jsonl", QUALITY / "dev4.jsonl"]  # the tuning splits; test.jsonl is held out
+DEFAULT_SETS = [QUALITY / "dev.jsonl", QUALITY / "dev2.jsonl", QUALITY / "dev3.jsonl", QUALITY / "dev4.jsonl",
+                QUALITY / "dev5.jsonl"]  # the tuning splits; test.jsonl is held out
 
 
 def register(sub) -> None:
