@@ -29,16 +29,18 @@ from core.kafka import bootstrap_servers, create_topics
 from core.metrics import SupervisorMetrics
 from core.settings import Settings
 from watchfloor import procs
+from watchfloor.statekeeper import restore, state_dir
 from watchfloor.broker import EmbeddedBroker
 
 log = logging.getLogger(__name__)
 
 
 EMBEDDED_LOSS = (
-    "The embedded broker keeps every topic in memory: stopping watchfloor run loses the source state (feeds "
-    "are fetched again), the alert ledger, the story index and book, surge baselines, consumer offsets, rule "
-    "packs pushed and sources added; only the desk's alerts, acknowledgements and deliveries in %s are kept. "
-    "Set WATCHFLOOR_KAFKA_BOOTSTRAP to a Kafka cluster to keep them.")
+    "The embedded broker keeps every topic in memory; its compacted topics (sources added, rule packs pushed, "
+    "source state, alert ledger, story index and book, surge tables) are kept in %s and restored at start, "
+    "the desk's alerts in its own database. Not kept across a restart: items, classified items, alerts and "
+    "mentions still on their topics, dead letters and consumer offsets. Set WATCHFLOOR_KAFKA_BOOTSTRAP to a "
+    "Kafka cluster to keep them.")
 RESTART_BACKOFF_SECS = 1.0
 RESTART_BACKOFF_MAX_SECS = 30.0
 
@@ -56,7 +58,7 @@ TELEGRAM_SECRETS = frozenset({"WATCHFLOOR_TELEGRAM_API_ID", "WATCHFLOOR_TELEGRAM
                               "WATCHFLOOR_TELEGRAM_SESSION"})
 KAFKA_SECRETS = frozenset({"WATCHFLOOR_KAFKA_SASL_PASSWORD"})
 DESK_SECRETS = frozenset({"WATCHFLOOR_WEB_TOKEN"})
-KAFKA_CLIENTS = ("worker", "connect", "web")
+KAFKA_CLIENTS = ("worker", "connect", "web", "keeper")
 
 
 def child_environment(role: str, environ: dict[str, str], webhook_secrets: frozenset[str]) -> dict[str, str]:
@@ -128,12 +130,16 @@ class Supervisor:
             # The embedded broker grants no producer ids; don't make every child ask and log an error.
             env.setdefault("WATCHFLOOR_KAFKA_IDEMPOTENCE", "off")
             print(f"Kafka bootstrap: {self.broker.bootstrap} (embedded broker)", flush=True)
-            log.warning(EMBEDDED_LOSS, self.settings.data_dir)
+            log.warning(EMBEDDED_LOSS, state_dir(self.settings))
         else:
             print(f"Kafka bootstrap: {bootstrap_servers(self.settings)}", flush=True)
         settings = self.settings.model_copy(update={"kafka_bootstrap": env.get("WATCHFLOOR_KAFKA_BOOTSTRAP")})
         created = asyncio.run(create_topics(settings))
         log.info("Topics ready (%d created).", len(created))
+        if self.broker is not None:
+            topics, records = asyncio.run(restore(settings.model_copy(update={"kafka_idempotence": "off"})))
+            if topics:
+                log.info("Restored %d records of %d compacted topics from %s.", records, topics, state_dir(settings))
         self.env = env
         if self.settings.supervisor_metrics_port >= 0:
             server, _thread = start_http_server(self.settings.supervisor_metrics_port, addr=self.settings.web_host,

@@ -29,6 +29,10 @@ def register(sub) -> None:
         func=_worker
     )
 
+    sub.add_parser(
+        "keep-state", help="keep the embedded broker's compacted topics on disk (started by `watchfloor run`)",
+    ).set_defaults(func=_keep_state)
+
     run = sub.add_parser(
         "run", help="run the whole pipeline on this machine until Ctrl-C: broker, topics, worker, connectors, desk")
     run.add_argument("--demo", action="store_true",
@@ -86,6 +90,27 @@ def _worker(args) -> int:
     return run_worker(load_settings())
 
 
+def _keep_state(args) -> int:
+    import asyncio
+    import signal
+
+    from watchfloor.statekeeper import Keeper, state_dir
+
+    settings = load_settings()
+
+    def ready(topics: int, records: int) -> None:
+        print(f"Keeping {topics} compacted topics ({records} records) in {state_dir(settings)}.", flush=True)
+
+    async def keep() -> None:
+        stop = asyncio.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+        await Keeper(settings).run(ready, stop)
+
+    asyncio.run(keep())
+    return 0
+
+
 def _run(args) -> int:
     import os
 
@@ -95,6 +120,8 @@ def _run(args) -> int:
     _check_before_start(settings, demo=args.demo)
     children: list[Child] = []
     shared_env: dict[str, str] = {}
+    if not settings.kafka_bootstrap:  # the embedded broker: its compacted topics are kept on disk
+        children.append(Child("state keeper", watchfloor_argv("keep-state"), ready_line=True, role="keeper"))
     if args.demo:
         sources = (settings.data_dir / "demo-sources.yaml").resolve()
         children.append(Child("demo server", watchfloor_argv("demo", "serve", "--sources-out", str(sources)),

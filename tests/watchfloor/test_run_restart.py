@@ -1,0 +1,132 @@
+"""`watchfloor run` on the embedded broker, stopped and started again in the same directory: the
+compacted topics come back (``watchfloor.statekeeper``), so feeds already read are not emitted again
+and nothing is alerted twice; after Ctrl-C and after SIGKILL of the whole process group alike."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+from core.settings import Settings
+from tests.conftest import read_to_end, wait_until
+from tests.faults.conftest import Feeds, serve_feeds
+from tests.watchfloor.test_run_supervision import all_classified, run_env
+from watchfloor.broker import free_port
+
+STORY = "Medvedev again threatened to use nuclear weapons against Kyiv and its Western backers."
+OTHER = "The EU adopted its 19th sanctions package targeting the shadow fleet and Chinese refiners."
+LATER = "Shoigu said Moscow would not hesitate to use tactical nuclear arms if Lithuania blockaded Kaliningrad."
+
+
+def desk_alert_ids(port: int) -> list[str]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/alerts?limit=1000", timeout=10) as response:
+        return [a["alert"]["alert_id"] for a in json.loads(response.read())["alerts"]]
+
+
+def saved(data_dir: Path, topic: str) -> dict[str, bytes]:
+    """The live records in the keeper's file for ``topic``, by key (what a restart would restore)."""
+    path = data_dir / "broker-state" / f"{topic}.jsonl"
+    rows = path.read_text().splitlines()[1:] if path.exists() else []
+    found: dict[str, bytes] = {}
+    for row in rows:
+        line = json.loads(row)
+        found[base64.b64decode(line["k"]).decode()] = base64.b64decode(line["v"]) if line["v"] else b""
+    return found
+
+
+def state_on_disk(data_dir: Path, source: str, items: int, alert_ids: list[str]) -> bool:
+    """The keeper wrote ``source``'s state with ``items`` recent items, and every alert to the ledger."""
+    state = saved(data_dir, "watchfloor.source-state.v1").get(source)
+    ledger = saved(data_dir, "watchfloor.alert-ledger.v1")
+    return bool(state) and len(json.loads(state)["recent"]) >= items and all(f"a:{a}" in ledger for a in alert_ids)
+
+
+class Run:
+    """One `watchfloor run` in ``tmp_path``, in its own process group, logging to ``<name>.log``."""
+
+    def __init__(self, tmp_path: Path, env: dict[str, str], name: str):
+        self.log_path = tmp_path / f"{name}.log"
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "watchfloor", "run"], cwd=tmp_path, stdout=log,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                         start_new_session=True)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    async def started(self) -> None:
+        await wait_until(lambda: "Started desk" in self.log(), 90, "every child started")
+
+    def ctrl_c(self) -> None:
+        self.proc.send_signal(signal.SIGINT)
+        assert self.proc.wait(timeout=90) == 0, self.log()[-3000:]
+
+
+async def nothing_again(settings: Settings, web_port: int, before: list[str], run: Run) -> None:
+    """After a restart: state restored, both feeds polled again, and nothing emitted or alerted again."""
+    assert "Restored " in run.log() and "compacted topics" in run.log(), run.log()[-3000:]
+
+    async def polled_again() -> bool:  # two restored source states, then a newer one per source and poll
+        return len(await read_to_end(settings, "watchfloor.source-state.v1")) >= 4
+
+    await wait_until(polled_again, 60, "both feeds polled after the restart")
+    assert await read_to_end(settings, "watchfloor.items.raw.v1") == [], "an item was emitted again"
+    assert await read_to_end(settings, "watchfloor.alerts.v1") == [], "an alert was raised again"
+    assert desk_alert_ids(web_port) == before
+
+
+async def test_a_restart_in_the_same_directory_emits_nothing_again_and_alerts_nothing_twice(tmp_path):
+    ports = {name: free_port() for name in ("kafka", "web", "supervisor")}
+    settings = Settings(kafka_bootstrap=f"127.0.0.1:{ports['kafka']}")
+    feeds = Feeds()
+    # One story carried by two feeds (the second syndicates it), and one item on the first only.
+    feeds.entries["wire"] = [("w1", STORY), ("w2", OTHER)]
+    feeds.entries["echo"] = [("e1", STORY)]
+    async with serve_feeds(feeds) as base:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text("sources:\n"
+                           f"  - {{id: wire, type: rss, url: '{base}/wire', poll_interval_secs: 1}}\n"
+                           f"  - {{id: echo, type: rss, url: '{base}/echo', poll_interval_secs: 1}}\n")
+        env = run_env(tmp_path, sources, ports, WATCHFLOOR_STORY_GROUPING="true")
+
+        run = Run(tmp_path, env, "first")
+        try:
+            await run.started()
+            await all_classified(settings, {"w1", "w2", "e1"})
+            on_topic = {r.key.decode() for r in await read_to_end(settings, "watchfloor.alerts.v1")}
+            await wait_until(lambda: on_topic and on_topic <= set(desk_alert_ids(ports["web"])), 90, "the alerts")
+            before = desk_alert_ids(ports["web"])
+        finally:
+            run.ctrl_c()
+
+        run = Run(tmp_path, env, "after-ctrl-c")
+        try:
+            await run.started()
+            await nothing_again(settings, ports["web"], before, run)
+            # A new item is alerted once; then the whole process group is killed, as a crash would,
+            # once the keeper wrote the new item's source state (a kill within the few milliseconds
+            # before that append would poll it again: docs/operations.md).
+            feeds.entries["wire"].append(("w3", LATER))
+            await all_classified(settings, {"w3"})
+            new = {r.key.decode() for r in await read_to_end(settings, "watchfloor.alerts.v1")}
+            await wait_until(lambda: new and new <= set(desk_alert_ids(ports["web"])), 90, "the new alert")
+            before = desk_alert_ids(ports["web"])
+            data_dir = Path(env["WATCHFLOOR_DATA_DIR"])
+            await wait_until(lambda: state_on_disk(data_dir, "wire", 3, before), 30, "the new state on disk")
+        finally:
+            os.killpg(run.proc.pid, signal.SIGKILL)
+            run.proc.wait(timeout=30)
+
+        run = Run(tmp_path, env, "after-sigkill")
+        try:
+            await run.started()
+            await nothing_again(settings, ports["web"], before, run)
+            assert len(before) == len(set(before))
+        finally:
+            run.ctrl_c()

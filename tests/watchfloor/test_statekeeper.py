@@ -1,0 +1,98 @@
+"""``watchfloor.statekeeper``: what the keeper writes is what a restart restores (live records only,
+on their partitions, with headers), and a file cut short or grown long is handled."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from core.kafka import client_kwargs, start_producer
+from tests.conftest import read_to_end, wait_until
+from watchfloor import statekeeper
+from watchfloor.broker import EmbeddedBroker
+from watchfloor.statekeeper import Keeper, TopicState, read_file, restore, state_dir, write_file
+
+
+@pytest.fixture
+def keep_settings(settings, tmp_path):
+    # A prefix of its own: the keeper keeps every compacted topic of its deployment.
+    return settings.model_copy(update={"topic_prefix": f"k{uuid.uuid4().hex[:8]}.", "data_dir": tmp_path,
+                                       "kafka_idempotence": "off"})
+
+
+async def test_what_the_keeper_writes_is_restored_on_an_empty_broker(keep_settings):
+    settings = keep_settings
+    ledger, changelog = f"{settings.topic_prefix}alert-ledger.v1", f"{settings.topic_prefix.replace('.', '-')}t-changelog"
+    admin = AIOKafkaAdminClient(**client_kwargs(settings))
+    await admin.start()
+    await admin.create_topics([NewTopic(ledger, 1, 1), NewTopic(changelog, 3, 1)])
+    await admin.close()
+    producer = await start_producer(settings)
+    await producer.send_and_wait(ledger, b"1", key=b"a:one", headers=[("why", b"first")])
+    stop, ready = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(Keeper(settings).run(lambda topics, records: ready.set(), stop))
+    try:
+        await asyncio.wait_for(ready.wait(), 30)
+        # After the keeper started: a key replaced, one removed, and records on three partitions.
+        await producer.send_and_wait(ledger, b"2", key=b"a:two")
+        await producer.send_and_wait(ledger, b"1b", key=b"a:one", headers=[("why", b"again")])
+        await producer.send_and_wait(ledger, None, key=b"a:two")
+        for p in range(3):
+            await producer.send_and_wait(changelog, f"v{p}".encode(), key=f"k{p}".encode(), partition=p)
+        path = state_dir(settings) / f"{changelog}.jsonl"
+        await wait_until(lambda: path.exists() and len((read_file(path) or TopicState("", 0)).records) == 3, 30,
+                         "the changelog on disk")
+        await wait_until(lambda: list(read_file(state_dir(settings) / f"{ledger}.jsonl").records) == [(0, "YTpvbmU=")],
+                         30, "the ledger on disk")
+    finally:
+        stop.set()
+        await task
+        await producer.stop()
+
+    with EmbeddedBroker("127.0.0.1", 0) as fresh:
+        there = settings.model_copy(update={"kafka_bootstrap": fresh.bootstrap})
+        topics, records = await restore(there)
+        assert topics >= 2 and records >= 4
+        [one] = await read_to_end(there, ledger)
+        assert (one.key, one.value, list(one.headers)) == (b"a:one", b"1b", [("why", b"again")])
+        restored = await read_to_end(there, changelog)
+        assert sorted((r.partition, r.key, r.value) for r in restored) == [
+            (0, b"k0", b"v0"), (1, b"k1", b"v1"), (2, b"k2", b"v2")]
+
+
+def test_a_last_line_cut_short_is_skipped_and_a_file_without_header_ignored(tmp_path, caplog):
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps({"topic": "t", "partitions": 1}) + "\n"
+                    + json.dumps({"p": 0, "k": "YQ==", "v": "MQ==", "t": 1, "h": []}) + "\n" + '{"p": 0, "k": "Yg')
+    with caplog.at_level(logging.WARNING):
+        state = read_file(path)
+    assert list(state.records) == [(0, "YQ==")]
+    assert f"{path}:3 is not a record" in caplog.text
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    with caplog.at_level(logging.ERROR):
+        assert read_file(bad) is None
+    assert f"Saved state {bad} has no readable header line" in caplog.text
+
+
+def test_a_file_is_rewritten_with_its_live_records_once_it_grew_long(tmp_path, monkeypatch, keep_settings):
+    monkeypatch.setattr(statekeeper, "REWRITE_MIN_LINES", 10)
+    keeper = Keeper(keep_settings.model_copy(update={"data_dir": tmp_path}))
+    keeper.directory.mkdir(parents=True)
+    keeper.states = {"t": TopicState("t", 1)}
+    write_file(keeper.directory / "t.jsonl", keeper.states["t"])
+
+    class Record:
+        def __init__(self, n):
+            self.partition, self.key, self.value, self.timestamp, self.headers = 0, f"k{n % 3}".encode(), b"v", n, ()
+
+    for n in range(40):
+        keeper._append("t", [Record(n)])
+    lines = (keeper.directory / "t.jsonl").read_text().splitlines()
+    assert len(lines) <= 1 + 3 + 10  # the header, the live records, at most one rewrite's worth appended
+    assert sorted(read_file(keeper.directory / "t.jsonl").records) == [(0, "azA="), (0, "azE="), (0, "azI=")]
