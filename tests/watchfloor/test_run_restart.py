@@ -1,6 +1,7 @@
 """`watchfloor run` on the embedded broker, stopped and started again in the same directory: the
-compacted topics come back (``watchfloor.statekeeper``), so feeds already read are not emitted again
-and nothing is alerted twice; after Ctrl-C and after SIGKILL of the whole process group alike."""
+compacted topics come back (``watchfloor.statekeeper``), so feeds already read are not emitted again,
+nothing is alerted twice, and a pushed rule pack and an added source are still in use; after Ctrl-C
+and after SIGKILL of the whole process group alike."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from core.settings import Settings
+from schemas import ClassifiedItem
 from tests.conftest import read_to_end, wait_until
 from tests.faults.conftest import Feeds, serve_feeds
 from tests.watchfloor.test_run_supervision import all_classified, run_env
@@ -47,6 +49,33 @@ def state_on_disk(data_dir: Path, source: str, items: int, alert_ids: list[str])
     return bool(state) and len(json.loads(state)["recent"]) >= items and all(f"a:{a}" in ledger for a in alert_ids)
 
 
+PACK = """
+themes:
+  - {id: escalation, threshold: 1, terms: {nuclear: 1}}
+triggers:
+  - {id: nuclear_words, severity: high, when: "theme:escalation"}
+"""
+
+
+def watchfloor(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "watchfloor", *args], env=env, capture_output=True, text=True,
+                          timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+async def classified_with(settings: Settings, guid: str) -> str:
+    """The rules version the item with ``guid`` was classified with, once it was."""
+    async def found():
+        for record in await read_to_end(settings, "watchfloor.items.classified.v1"):
+            item = ClassifiedItem.model_validate_json(record.value)
+            if item.item.url.endswith(f"/{guid}"):
+                return item.rules_version
+        return None
+
+    return await wait_until(found, 90, f"{guid} classified")
+
+
 class Run:
     """One `watchfloor run` in ``tmp_path``, in its own process group, logging to ``<name>.log``."""
 
@@ -68,12 +97,15 @@ class Run:
         assert self.proc.wait(timeout=90) == 0, self.log()[-3000:]
 
 
-async def nothing_again(settings: Settings, web_port: int, before: list[str], run: Run) -> None:
-    """After a restart: state restored, both feeds polled again, and nothing emitted or alerted again."""
+async def nothing_again(settings: Settings, web_port: int, before: list[str], run: Run,
+                        states: dict[str, int]) -> None:
+    """After a restart: state restored, every feed polled again (``states``: at least so many state
+    records per source, the restored one included), and nothing emitted or alerted again."""
     assert "Restored " in run.log() and "compacted topics" in run.log(), run.log()[-3000:]
 
-    async def polled_again() -> bool:  # two restored source states, then a newer one per source and poll
-        return len(await read_to_end(settings, "watchfloor.source-state.v1")) >= 4
+    async def polled_again() -> bool:
+        keys = [r.key.decode() for r in await read_to_end(settings, "watchfloor.source-state.v1")]
+        return all(keys.count(source) >= n for source, n in states.items())
 
     await wait_until(polled_again, 60, "both feeds polled after the restart")
     assert await read_to_end(settings, "watchfloor.items.raw.v1") == [], "an item was emitted again"
@@ -102,23 +134,36 @@ async def test_a_restart_in_the_same_directory_emits_nothing_again_and_alerts_no
             on_topic = {r.key.decode() for r in await read_to_end(settings, "watchfloor.alerts.v1")}
             await wait_until(lambda: on_topic and on_topic <= set(desk_alert_ids(ports["web"])), 90, "the alerts")
             before = desk_alert_ids(ports["web"])
+            # A source added on the topic (connectors read it at start) and a rule pack pushed.
+            cli_env = {**env, "WATCHFLOOR_KAFKA_BOOTSTRAP": settings.kafka_bootstrap}
+            feeds.entries["late"] = []
+            watchfloor(cli_env, "sources", "add", "late", "--type", "rss", "--url", f"{base}/late",
+                       "--interval", "1", "--topic")
+            (tmp_path / "pushed").mkdir()
+            (tmp_path / "pushed" / "pack.yaml").write_text(PACK)
+            pushed = watchfloor(cli_env, "rules", "push", str(tmp_path / "pushed")).split()[-1]
+            data_dir = Path(env["WATCHFLOOR_DATA_DIR"])
+            await wait_until(lambda: "late" in saved(data_dir, "watchfloor.sources.v1")
+                             and "pushed" in saved(data_dir, "watchfloor.rules.v1"), 30, "the source and pack on disk")
         finally:
             run.ctrl_c()
 
         run = Run(tmp_path, env, "after-ctrl-c")
         try:
             await run.started()
-            await nothing_again(settings, ports["web"], before, run)
-            # A new item is alerted once; then the whole process group is killed, as a crash would,
+            await nothing_again(settings, ports["web"], before, run, {"wire": 2, "echo": 2, "late": 1})
+            # A new item is alerted once, under the pushed pack; then the whole process group is killed, as a crash would,
             # once the keeper wrote the new item's source state (a kill within the few milliseconds
             # before that append would poll it again: docs/operations.md).
             feeds.entries["wire"].append(("w3", LATER))
-            await all_classified(settings, {"w3"})
+            feeds.entries["late"].append(("l2", LATER.replace("Shoigu", "Medvedev")))
+            assert await classified_with(settings, "w3") == pushed
+            assert await classified_with(settings, "l2") == pushed  # the added source is polled again
             new = {r.key.decode() for r in await read_to_end(settings, "watchfloor.alerts.v1")}
             await wait_until(lambda: new and new <= set(desk_alert_ids(ports["web"])), 90, "the new alert")
             before = desk_alert_ids(ports["web"])
-            data_dir = Path(env["WATCHFLOOR_DATA_DIR"])
-            await wait_until(lambda: state_on_disk(data_dir, "wire", 3, before), 30, "the new state on disk")
+            await wait_until(lambda: state_on_disk(data_dir, "wire", 3, before) and state_on_disk(data_dir, "late", 1, []),
+                             30, "the new state on disk")
         finally:
             os.killpg(run.proc.pid, signal.SIGKILL)
             run.proc.wait(timeout=30)
@@ -126,7 +171,7 @@ async def test_a_restart_in_the_same_directory_emits_nothing_again_and_alerts_no
         run = Run(tmp_path, env, "after-sigkill")
         try:
             await run.started()
-            await nothing_again(settings, ports["web"], before, run)
+            await nothing_again(settings, ports["web"], before, run, {"wire": 2, "echo": 2, "late": 2})
             assert len(before) == len(set(before))
         finally:
             run.ctrl_c()
