@@ -1,6 +1,6 @@
 """`watchfloor run` on the embedded broker, stopped and started again in the same directory: the
 compacted topics come back (``watchfloor.statekeeper``), so feeds already read are not emitted again,
-nothing is alerted twice, and a pushed rule pack and an added source are still in use; after Ctrl-C
+nothing is alerted or delivered to a webhook twice, and a pushed rule pack and an added source are still in use; after Ctrl-C
 and after SIGKILL of the whole process group alike."""
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ import signal
 import subprocess
 import sys
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 from core.settings import Settings
 from schemas import ClassifiedItem
 from tests.conftest import read_to_end, wait_until
+from tests.desk.receiver import WebhookReceiver
 from tests.faults.conftest import Feeds, serve_feeds
 from tests.watchfloor.test_run_supervision import all_classified, run_env
 from watchfloor.broker import free_port
@@ -120,12 +122,16 @@ async def test_a_restart_in_the_same_directory_emits_nothing_again_and_alerts_no
     # One story carried by two feeds (the second syndicates it), and one item on the first only.
     feeds.entries["wire"] = [("w1", STORY), ("w2", OTHER)]
     feeds.entries["echo"] = [("e1", STORY)]
-    async with serve_feeds(feeds) as base:
+    hook_secret = "restart-test-webhook-secret-0123456789"
+    async with serve_feeds(feeds) as base, WebhookReceiver({"ops": hook_secret}) as receiver:
+        hooks = tmp_path / "webhooks.yaml"
+        hooks.write_text(f"webhooks:\n  - {{name: ops, url: '{receiver.url('ops')}', secret_env: HOOK_OPS}}\n")
         sources = tmp_path / "sources.yaml"
         sources.write_text("sources:\n"
                            f"  - {{id: wire, type: rss, url: '{base}/wire', poll_interval_secs: 1}}\n"
                            f"  - {{id: echo, type: rss, url: '{base}/echo', poll_interval_secs: 1}}\n")
-        env = run_env(tmp_path, sources, ports, WATCHFLOOR_STORY_GROUPING="true")
+        env = run_env(tmp_path, sources, ports, WATCHFLOOR_STORY_GROUPING="true",
+                      WATCHFLOOR_WEBHOOKS_PATH=str(hooks), HOOK_OPS=hook_secret)
 
         run = Run(tmp_path, env, "first")
         try:
@@ -134,6 +140,7 @@ async def test_a_restart_in_the_same_directory_emits_nothing_again_and_alerts_no
             on_topic = {r.key.decode() for r in await read_to_end(settings, "watchfloor.alerts.v1")}
             await wait_until(lambda: on_topic and on_topic <= set(desk_alert_ids(ports["web"])), 90, "the alerts")
             before = desk_alert_ids(ports["web"])
+            await wait_until(lambda: set(receiver.delivered("ops")) == set(before), 60, "the webhook deliveries")
             # A source added on the topic (connectors read it at start) and a rule pack pushed.
             cli_env = {**env, "WATCHFLOOR_KAFKA_BOOTSTRAP": settings.kafka_bootstrap}
             feeds.entries["late"] = []
@@ -152,6 +159,8 @@ async def test_a_restart_in_the_same_directory_emits_nothing_again_and_alerts_no
         try:
             await run.started()
             await nothing_again(settings, ports["web"], before, run, {"wire": 2, "echo": 2, "late": 1})
+            assert sorted(receiver.delivered("ops")) == sorted(before), "a webhook delivery was repeated"
+            delivered_before_kill = list(before)
             # A new item is alerted once, under the pushed pack; then the whole process group is killed, as a crash would,
             # once the keeper wrote the new item's source state (a kill within the few milliseconds
             # before that append would poll it again: docs/operations.md).
@@ -173,5 +182,12 @@ async def test_a_restart_in_the_same_directory_emits_nothing_again_and_alerts_no
             await run.started()
             await nothing_again(settings, ports["web"], before, run, {"wire": 2, "echo": 2, "late": 2})
             assert len(before) == len(set(before))
+            # Every alert reached the webhook. Those delivered before the Ctrl-C restart, once each; one
+            # in flight when the process group was killed may come again after the restart (the desk
+            # had not recorded the answer), under the same webhook-id, which receivers dedupe by.
+            await wait_until(lambda: set(receiver.delivered("ops")) == set(before), 60, "every webhook delivery")
+            counts = Counter(receiver.delivered("ops"))
+            assert all(counts[a] == 1 for a in delivered_before_kill), counts
+            assert all(r.headers.get("webhook-id") == r.alert_id for r in receiver.received["ops"])
         finally:
             run.ctrl_c()
