@@ -1,10 +1,12 @@
 """`watchfloor run` restarts a child that dies and keeps everything else running; only a child that
-dies again and again stops the pipeline, with one line naming it."""
+dies again and again stops the pipeline, with one line naming it. With two workers, one of them, the
+connector and the desk are each SIGKILLed while items arrive: every item is alerted, none twice."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -30,9 +32,18 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def child_pids(run: subprocess.Popen, command: str) -> list[int]:
+    return sorted(pid for pid in descendants(run.pid) if _cmdline(pid).endswith(f"-m watchfloor {command} "))
+
+
 def child_pid(run: subprocess.Popen, command: str) -> int | None:
-    found = [pid for pid in descendants(run.pid) if _cmdline(pid).endswith(f"-m watchfloor {command} ")]
+    found = child_pids(run, command)
     return found[0] if len(found) == 1 else None
+
+
+def child_name(log_text: str, pid: int) -> str:
+    """The supervisor's name for the child it started with ``pid`` ("worker 2", "desk")."""
+    return re.search(rf"Started (.+?) \(pid {pid}\)", log_text).group(1)
 
 
 def metric(port: int, name: str, child: str) -> float:
@@ -66,7 +77,7 @@ def run_env(tmp_path, sources: Path, ports: dict[str, int], **extra) -> dict[str
             **extra}
 
 
-async def test_a_killed_worker_connector_or_desk_is_restarted_and_the_pipeline_goes_on(tmp_path):
+async def test_a_killed_worker_connector_or_desk_is_restarted_mid_stream_and_no_alert_is_lost_or_doubled(tmp_path):
     ports = {name: free_port() for name in ("kafka", "web", "supervisor")}
     settings = Settings(kafka_bootstrap=f"127.0.0.1:{ports['kafka']}")
     feeds = Feeds()
@@ -76,27 +87,34 @@ async def test_a_killed_worker_connector_or_desk_is_restarted_and_the_pipeline_g
         sources.write_text(f"sources:\n  - {{id: wire, type: rss, url: '{base}/wire', poll_interval_secs: 1}}\n")
         log_path = tmp_path / "run.log"
         with open(log_path, "wb") as log:
-            run = subprocess.Popen([sys.executable, "-m", "watchfloor", "run"], cwd=tmp_path, stdout=log,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            run = subprocess.Popen([sys.executable, "-m", "watchfloor", "run", "--workers", "2"], cwd=tmp_path,
+                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    env=run_env(tmp_path, sources, ports))
         try:
             await wait_until(lambda: "Started desk" in log_path.read_text(errors="replace"), 90, "every child started")
             await all_classified(settings, first)
             seen = set(first)
-            for n, (command, child) in enumerate([("worker", "worker 1"), ("connect", "connectors"),
-                                                  ("web", "desk")]):
-                victim = await wait_until(lambda c=command: child_pid(run, c), 30, f"the {command} process")
-                os.kill(victim, signal.SIGKILL)
-                await wait_until(lambda c=command, v=victim: child_pid(run, c) not in (None, v), 60,
-                                 f"a new {command} process")
-                assert metric(ports["supervisor"], "watchfloor_child_restarts_total", child) == 1
+            killed = []
+            for n, (command, count) in enumerate([("worker", 2), ("connect", 1), ("web", 1)]):
+                pids = await wait_until(lambda c=command, k=count: len(child_pids(run, c)) == k and child_pids(run, c),
+                                        30, f"the {command} process")
+                victim = pids[0]
+                child = child_name(log_path.read_text(errors="replace"), victim)
+                # Mid-stream: items appear on the feed as the process is killed.
                 more = add(feeds, 100 * (n + 1), 6)
+                os.kill(victim, signal.SIGKILL)
+                await wait_until(lambda c=command, v=victim, k=count: v not in child_pids(run, c)
+                                 and len(child_pids(run, c)) == k, 60, f"a new {command} process")
+                assert metric(ports["supervisor"], "watchfloor_child_restarts_total", child) == 1
+                more |= add(feeds, 100 * (n + 1) + 50, 6)
                 await all_classified(settings, more)
                 seen |= more
+                killed.append(child)
                 assert run.poll() is None, log_path.read_text(errors="replace")[-3000:]
             text = log_path.read_text(errors="replace")
             assert text.count("The embedded broker keeps every topic in memory") == 1  # said once, at start
-            for child in ("worker 1", "connectors", "desk"):
+            assert killed[1:] == ["connectors", "desk"] and killed[0] in ("worker 1", "worker 2")
+            for child in killed:
                 assert f"{child} exited with status -9; restarting it in 1s." in text
             ids = [r.key.decode() for r in await read_to_end(settings, "watchfloor.alerts.v1")]
             assert len(ids) >= len(seen) and len(ids) == len(set(ids)), "an alert id appeared twice"
