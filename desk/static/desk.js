@@ -5,8 +5,10 @@
 (function () {
   const SEVERITIES = ["info", "warning", "high", "critical"];
   const MAX_ROWS = 2000;
-  const state = { alerts: new Map(), lastSeq: 0, selected: null, themes: new Set(), sources: new Set(),
-                  entities: new Set(), source: null, generation: 0 };
+  // One row per story (per item when grouping is off; per alert for surges): every trigger that fired
+  // on it, the highest severity first. groups: key -> {key, ids, row}; groupOf: alert id -> key.
+  const state = { alerts: new Map(), groups: new Map(), groupOf: new Map(), lastSeq: 0, selected: null,
+                  themes: new Set(), sources: new Set(), entities: new Set(), source: null, generation: 0 };
   const $ = (id) => document.getElementById(id);
 
   function el(tag, cls, text) {
@@ -126,47 +128,91 @@
 
   // -- rows ---------------------------------------------------------------------------------------
 
-  function buildRow(rec) {
-    const a = rec.alert;
+  function groupKey(a) {
+    if (a.kind === "surge") return "alert:" + a.alert_id;
+    return a.story_id ? "story:" + a.story_id : "item:" + a.item_id;
+  }
+
+  function bySeverityThenTime(x, y) {
+    const d = SEVERITIES.indexOf(y.alert.severity) - SEVERITIES.indexOf(x.alert.severity);
+    return d || (y.alert.alerted_at > x.alert.alerted_at ? 1 : y.alert.alerted_at < x.alert.alerted_at ? -1 : 0);
+  }
+
+  function recsOf(group) {
+    return group.ids.map((id) => state.alerts.get(id)).filter(Boolean).sort(bySeverityThenTime);
+  }
+
+  function latestOf(recs) {
+    return recs.reduce((m, r) => (r.alert.alerted_at > m ? r.alert.alerted_at : m), "");
+  }
+
+  function buildRow(group) {
+    const recs = recsOf(group);
+    const lead = recs[0];
+    const a = lead.alert;
+    const latest = latestOf(recs);
     const row = el("article", "alert sev-" + a.severity);
     row.dataset.alertId = a.alert_id;
+    row.dataset.group = group.key;
     row.dataset.severity = a.severity;
+    row.dataset.at = latest;
     row.tabIndex = 0;
     row.appendChild(el("div", "sev", a.severity));
-    const time = el("time", "when", fmtTime(a.alerted_at));
-    time.dateTime = a.alerted_at;
-    time.title = "alerted " + a.alerted_at + "\npublished " + a.published_at;
+    const time = el("time", "when", fmtTime(latest));
+    time.dateTime = latest;
+    time.title = "alerted " + latest + "\npublished " + a.published_at;
     row.appendChild(time);
     const body = el("div", "body");
     const head = el("div", "headline");
-    head.appendChild(link(rec.link, a.title || a.description || a.trigger_id));
-    head.appendChild(el("span", "trigger", a.trigger_id));
-    if (a.folded_count) head.appendChild(el("span", "folded", "+" + a.folded_count + " folded"));
-    if (a.source_count > 1) head.appendChild(el("span", "folded", a.source_count + " sources"));
+    head.appendChild(link(lead.link, a.title || a.description || a.trigger_id));
+    for (const r of recs) {
+      const chip = el("span", "trigger sev-" + r.alert.severity, r.alert.trigger_id);
+      chip.title = r.alert.severity + (r.alert.description ? ": " + r.alert.description : "");
+      head.appendChild(chip);
+    }
+    const folded = Math.max(...recs.map((r) => r.alert.folded_count || 0));
+    const sources = Math.max(...recs.map((r) => r.alert.source_count || 1));
+    if (folded) head.appendChild(el("span", "folded", "+" + folded + " folded"));
+    if (sources > 1) head.appendChild(el("span", "folded", sources + " sources"));
     body.appendChild(head);
-    body.appendChild(snippetNode(a.snippet, rec.highlights));
+    body.appendChild(snippetNode(a.snippet, lead.highlights));
     const tags = el("div", "tags");
-    for (const t of a.themes) tags.appendChild(el("span", "chip theme", t.theme));
-    for (const e of a.entities) tags.appendChild(el("span", "chip entity " + e.type, e.name));
+    const seen = new Set();
+    for (const r of recs) {
+      for (const t of r.alert.themes) {
+        if (!seen.has("t:" + t.theme)) { seen.add("t:" + t.theme); tags.appendChild(el("span", "chip theme", t.theme)); }
+      }
+    }
+    for (const r of recs) {
+      for (const e of r.alert.entities) {
+        if (!seen.has("e:" + e.id)) { seen.add("e:" + e.id); tags.appendChild(el("span", "chip entity " + e.type, e.name)); }
+      }
+    }
     body.appendChild(tags);
     row.appendChild(body);
     const src = el("div", "src");
     src.appendChild(el("span", "src-type", a.source_type));
     src.appendChild(el("span", "src-id", a.source_id));
     row.appendChild(src);
-    row.appendChild(ackCell(rec));
+    row.appendChild(ackCell(group, recs));
+    if (recs.every((r) => r.acked_at)) row.classList.add("is-acked");
+    if (group.ids.includes(state.selected)) row.classList.add("selected");
+    row.addEventListener("click", (ev) => { if (!ev.target.closest("a,button")) select(recsOf(group)[0].alert.alert_id); });
+    row.addEventListener("keydown", (ev) => { if (ev.key === "Enter") select(recsOf(group)[0].alert.alert_id); });
     return row;
   }
 
-  function ackCell(rec) {
+  function ackCell(group, recs) {
     const cell = el("div", "act");
-    if (rec.acked_at) {
-      ackLabel(cell, rec);
+    const open = recs.filter((r) => !r.acked_at);
+    if (!open.length) {
+      const last = recs.reduce((m, r) => (r.acked_at > m.acked_at ? r : m), recs[0]);
+      ackLabel(cell, last);
     } else {
       const button = el("button", "ack", "Ack");
       button.type = "button";
-      button.title = "Acknowledge this alert";
-      button.addEventListener("click", (ev) => { ev.stopPropagation(); acknowledge(rec.alert.alert_id, button); });
+      button.title = open.length === 1 ? "Acknowledge this alert" : "Acknowledge the " + open.length + " alerts on this row";
+      button.addEventListener("click", (ev) => { ev.stopPropagation(); acknowledge(open.map((r) => r.alert.alert_id), button); });
       cell.appendChild(button);
     }
     return cell;
@@ -178,42 +224,48 @@
     cell.appendChild(label);
   }
 
-  function placeRow(row, rec) {
+  function placeRow(row) {
     const rows = $("rows");
-    const key = rec.alert.alerted_at;
     let before = null;
     for (const other of rows.children) {
-      if (state.alerts.get(other.dataset.alertId).alert.alerted_at <= key) { before = other; break; }
+      if (other !== row && other.dataset.at <= row.dataset.at) { before = other; break; }
     }
     rows.insertBefore(row, before);
-    while (rows.children.length > MAX_ROWS) {
-      const last = rows.lastElementChild;
-      state.alerts.delete(last.dataset.alertId);
-      last.remove();
-    }
+    while (rows.children.length > MAX_ROWS) dropGroup(state.groups.get(rows.lastElementChild.dataset.group));
+  }
+
+  function dropGroup(group) {
+    for (const id of group.ids) { state.alerts.delete(id); state.groupOf.delete(id); }
+    state.groups.delete(group.key);
+    if (group.row) group.row.remove();
+  }
+
+  function render(group, live) {
+    const row = buildRow(group);
+    if (live) row.classList.add("fresh");
+    if (group.row) group.row.remove();
+    group.row = row;
+    placeRow(row);
   }
 
   function upsert(rec, live) {
     const id = rec.alert.alert_id;
     learn(rec.alert);
     const known = state.alerts.get(id);
-    if (known) {  // a replay or an overlap between history and the stream: one row per alert_id
+    if (known) {  // a replay or an overlap between history and the stream: each alert_id counts once
       if (rec.acked_at && !known.acked_at) markAcked(rec);
       return;
     }
     if (!matches(rec, currentFilter())) return;
     state.alerts.set(id, rec);
-    const row = buildRow(rec);
-    if (live) row.classList.add("fresh");
-    row.addEventListener("click", (ev) => { if (!ev.target.closest("a,button")) select(id); });
-    row.addEventListener("keydown", (ev) => { if (ev.key === "Enter") select(id); });
-    placeRow(row, rec);
+    const key = groupKey(rec.alert);
+    let group = state.groups.get(key);
+    if (!group) { group = { key: key, ids: [], row: null }; state.groups.set(key, group); }
+    group.ids.push(id);
+    state.groupOf.set(id, key);
+    render(group, live);  // a new trigger or copy of a story updates its row instead of adding one
+    if (group.ids.includes(state.selected)) showWhy(state.selected);
     updateCount();
-  }
-
-  function rowOf(id) {
-    for (const row of $("rows").children) if (row.dataset.alertId === id) return row;
-    return null;
   }
 
   function markAcked(rec) {
@@ -222,20 +274,24 @@
     if (!known) return;
     known.acked_at = rec.acked_at;
     known.acked_by = rec.acked_by;
-    const row = rowOf(id);
-    if (row) {
-      row.classList.add("is-acked");
-      row.replaceChild(ackCell(known), row.querySelector(".act"));
-      if (currentFilter().open) { row.remove(); state.alerts.delete(id); }
+    const group = state.groups.get(state.groupOf.get(id));
+    if (group) {
+      if (currentFilter().open && recsOf(group).every((r) => r.acked_at)) {
+        dropGroup(group);
+      } else {
+        const row = buildRow(group);
+        group.row.replaceWith(row);
+        group.row = row;
+      }
     }
     if (state.selected === id) showWhy(id);
     updateCount();
   }
 
   function updateCount() {
-    const all = state.alerts.size;
+    const all = state.groups.size;
     let open = 0;
-    for (const rec of state.alerts.values()) if (!rec.acked_at) open += 1;
+    for (const group of state.groups.values()) if (recsOf(group).some((r) => !r.acked_at)) open += 1;
     $("count").textContent = all + " shown · " + open + " open";
     $("empty").hidden = all > 0;
   }
@@ -268,6 +324,20 @@
     head.appendChild(el("span", "sev", a.severity));
     head.appendChild(el("h2", null, a.title || a.trigger_id));
     panel.appendChild(head);
+    const group = state.groups.get(state.groupOf.get(id));
+    const others = group ? recsOf(group) : [];
+    if (others.length > 1) {
+      const list = section(panel, "Triggers on this row");
+      for (const r of others) {
+        const button = el("button", "row-trigger sev-" + r.alert.severity + (r.alert.alert_id === id ? " current" : ""));
+        button.type = "button";
+        button.appendChild(el("span", "sev", r.alert.severity));
+        button.appendChild(document.createTextNode(" " + r.alert.trigger_id + (r.alert.acked_at ? " ✓" : "")));
+        button.title = r.alert.description || "";
+        button.addEventListener("click", () => select(r.alert.alert_id));
+        list.appendChild(button);
+      }
+    }
     const trig = section(panel, "Trigger");
     const tdl = el("dl", "kv");
     kv(tdl, "id", a.trigger_id);
@@ -355,22 +425,25 @@
 
   function select(id) {
     state.selected = id;
-    for (const row of $("rows").children) row.classList.toggle("selected", row.dataset.alertId === id);
+    const key = state.groupOf.get(id);
+    for (const row of $("rows").children) row.classList.toggle("selected", key !== undefined && row.dataset.group === key);
     showWhy(id);
   }
 
   // -- server -------------------------------------------------------------------------------------
 
-  async function acknowledge(id, button) {
+  async function acknowledge(ids, button) {
     button.disabled = true;
     localStorage.setItem("watchfloor.who", $("who").value.trim());
     try {
-      const response = await fetch("/api/alerts/" + encodeURIComponent(id) + "/ack", {
-        method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ by: $("who").value.trim() || null }),
-      });
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      markAcked(await response.json());
+      for (const id of ids) {
+        const response = await fetch("/api/alerts/" + encodeURIComponent(id) + "/ack", {
+          method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ by: $("who").value.trim() || null }),
+        });
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        markAcked(await response.json());
+      }
     } catch (e) {
       button.disabled = false;
       button.textContent = "Retry";
@@ -387,6 +460,8 @@
     const data = await response.json();
     if (generation !== state.generation) return;
     state.alerts.clear();
+    state.groups.clear();
+    state.groupOf.clear();
     $("rows").replaceChildren();
     state.lastSeq = Math.max(state.lastSeq, data.last_seq);
     for (const rec of data.alerts) upsert(rec, false);

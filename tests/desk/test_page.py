@@ -133,3 +133,56 @@ async def test_the_why_panel_marks_the_words_the_learned_model_counted_and_shows
         assert await marked.all_inner_texts() == ["locked", "assets"]
         assert await marked.first.get_attribute("title") == "counted most for the learned model"
         assert "model 0.87" in await page.locator("#why").inner_text()
+
+
+async def test_two_triggers_on_one_item_and_copies_of_one_story_make_one_row_each_updated_live(settings, topics):
+    mobilisation = make_alert(severity="high", trigger_id="mobilisation_by_official")
+    item = mobilisation.item_id
+    nuclear = make_alert(severity="critical", trigger_id="nuclear_threat_by_official", item_id=item,
+                         title=mobilisation.title)
+    copy_a = make_alert(severity="warning", trigger_id="sanctions-energy", story_id="story-77", source_count=1)
+    await produce_alerts(settings, topics["alerts"], [mobilisation, nuclear, copy_a])
+    async with Desk(settings.model_copy(update={"web_port": 0}), targets=[]) as desk, \
+            aiohttp.ClientSession() as session, chromium() as browser:
+        await wait_until(lambda: _stored(session, desk.url, 3), 30, "the history")
+        page = await browser.new_page(viewport={"width": 1500, "height": 800})
+        await page.goto(f"{desk.url}/")
+        await page.wait_for_selector("body[data-conn=live]", timeout=WAIT_MS)
+        await expect(rows(page)).to_have_count(2, timeout=WAIT_MS)
+        item_row = page.locator(f'#rows > article[data-group="item:{item}"]')
+        # The highest severity leads the row; both triggers are on it.
+        assert await item_row.get_attribute("data-alert-id") == nuclear.alert_id
+        assert "sev-critical" in await item_row.get_attribute("class")
+        assert await item_row.locator(".headline .trigger").all_text_contents() == [
+            "nuclear_threat_by_official", "mobilisation_by_official"]
+
+        # Live: a third trigger on the same item and a second copy of the story update their rows.
+        surge_like = make_alert(severity="info", trigger_id="sanctions-mention", item_id=item, title=mobilisation.title)
+        copy_b = make_alert(severity="high", trigger_id="sanctions-energy", story_id="story-77", source_count=2,
+                            source_id="wire-two")
+        await produce_alerts(settings, topics["alerts"], [surge_like, copy_b])
+        story_row = page.locator('#rows > article[data-group="story:story-77"]')
+        await expect(item_row.locator(".headline .trigger")).to_have_count(3, timeout=WAIT_MS)
+        await expect(story_row.locator(".headline .trigger")).to_have_count(2, timeout=WAIT_MS)
+        await expect(rows(page)).to_have_count(2, timeout=WAIT_MS)
+        assert "2 sources" in await story_row.inner_text()
+        assert await page.locator("#count").inner_text() == "2 shown · 2 open"
+
+        # The why panel lists the row's triggers; each opens its own explanation.
+        await item_row.locator(".snippet").click()
+        listed = page.locator("#why .row-trigger")
+        await expect(listed).to_have_count(3, timeout=WAIT_MS)
+        await listed.nth(1).click()
+        await page.locator("#why").get_by_text(mobilisation.description).first.wait_for(timeout=WAIT_MS)
+        assert mobilisation.alert_id in await page.locator("#why").inner_text()
+
+        # One Ack on the row acknowledges every alert on it; the API still lists each alert.
+        await item_row.locator("button.ack").click()
+        await item_row.locator(".acked").wait_for(timeout=WAIT_MS)
+        async with session.get(f"{desk.url}/api/alerts?limit=100") as response:
+            listed_alerts = (await response.json())["alerts"]
+        by_id = {a["alert"]["alert_id"]: a for a in listed_alerts}
+        assert len(listed_alerts) == 5
+        assert all(by_id[a.alert_id]["acked_at"] for a in (mobilisation, nuclear, surge_like))
+        assert not by_id[copy_a.alert_id]["acked_at"]
+        assert await page.locator("#count").inner_text() == "2 shown · 1 open"
