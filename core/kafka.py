@@ -9,11 +9,12 @@ import logging
 import random
 import ssl
 import struct
+import time
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from pydantic import BaseModel
@@ -141,6 +142,42 @@ async def send_all(producer: AIOKafkaProducer, outputs) -> None:
 def make_consumer(settings: Settings, *topics: str, **overrides) -> AIOKafkaConsumer:
     options = {"auto_offset_reset": "earliest", "enable_auto_commit": False, **overrides}
     return AIOKafkaConsumer(*topics, **client_kwargs(settings), **options)
+
+
+async def read_since(settings: Settings, topic: str, since_ms: int | None = None, timeout_secs: float = 60.0) -> list:
+    """Every record of ``topic`` from ``since_ms`` (epoch milliseconds; None: the beginning) to the end
+    offsets at the time of the call, then whatever one more short poll brings (the embedded broker
+    reports a partition's end as its last batch's first offset + 1, so a batch's later records come
+    only from reading on)."""
+    consumer = make_consumer(settings, group_id=None)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        if since_ms is not None:
+            found = await consumer.offsets_for_times({tp: since_ms for tp in partitions})
+            for tp, at in found.items():
+                if at is None:
+                    await consumer.seek_to_end(tp)
+                else:
+                    consumer.seek(tp, at.offset)
+        ends = await consumer.end_offsets(partitions)
+        records: list = []
+        deadline = time.monotonic() + timeout_secs
+        while time.monotonic() < deadline:
+            positions = [await consumer.position(tp) for tp in partitions]
+            behind = any(at < ends[tp] for at, tp in zip(positions, partitions))
+            batch = await consumer.getmany(timeout_ms=500 if behind else 300)
+            for found in batch.values():
+                records.extend(found)
+            if not behind and not batch:
+                break
+        return records
+    finally:
+        await consumer.stop()
 
 
 def cloudevent_headers(

@@ -1,4 +1,5 @@
-"""``watchfloor classify`` and the ``watchfloor rules`` group (``check``, ``explain``, ``push``, ``train``).
+"""``watchfloor classify`` and the ``watchfloor rules`` group (``check``, ``explain``, ``push``, ``train``,
+``backtest``).
 
 ``classify`` reads JSON Lines (``text``; optional ``id``, ``title``, ``lang``) and writes one JSON line
 per input line, in order. A line that cannot be classified gets ``{"line": N, "error": "..."}`` in
@@ -48,6 +49,17 @@ def register(sub) -> None:
     train.add_argument("--min-precision", type=float, default=0.95,
                        help="precision the cross-validated threshold of each theme must keep (default 0.95)")
     train.set_defaults(func=_train)
+    backtest = inner.add_parser(
+        "backtest", help="what a changed pack would have raised and dropped on the items of the raw topic")
+    backtest.add_argument("path", type=Path, metavar="PATH", help="the candidate rule pack")
+    backtest.add_argument("--since", type=duration_secs, default=7 * 86400.0, metavar="DURATION",
+                          help="items published to the raw topic within this time, e.g. 90m, 12h, 7d (default 7d)")
+    backtest.add_argument("--baseline", type=Path, default=None, metavar="PATH",
+                          help="compare against this pack (default: the pack in use: the newest on the rules "
+                               "topic, else WATCHFLOOR_RULES_PATH or the shipped pack)")
+    backtest.add_argument("--examples", type=int, default=3, help="items listed per trigger and direction (default 3)")
+    backtest.add_argument("--json", action="store_true", help="print the result as one JSON object on the last line")
+    backtest.set_defaults(func=_backtest)
 
 
 def rules_subparsers(sub):
@@ -92,6 +104,64 @@ def _explain(args) -> int:
 
     rules = compile_pack(load_pack(args.path))
     sys.stdout.write(rules.explain(args.text, title=args.title, lang=args.lang).render())
+    return 0
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_secs(text: str) -> float:
+    """``90m``, ``12h``, ``7d``, ``30s`` (or plain seconds) as seconds; argparse shows a ValueError as
+    "invalid duration_secs value"."""
+    text = text.strip().lower()
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS else (text, "s")
+    value = float(number) * _UNITS[unit]
+    if value <= 0:
+        raise ValueError(text)
+    return value
+
+
+def _backtest(args) -> int:
+    import asyncio
+    import time
+
+    from core.kafka import read_since
+    from core.settings import load_settings
+    from schemas import Item, RulePack
+    from schemas.topics import TOPICS
+    from streams.rules import compile_pack, load_pack
+    from streams.rules.backtest import backtest
+
+    settings = load_settings()
+    candidate = compile_pack(load_pack(args.path))
+
+    async def read():
+        rules = [] if args.baseline else await read_since(settings, TOPICS["rules"].name(settings.topic_prefix))
+        since_ms = int((time.time() - args.since) * 1000)
+        raw = await read_since(settings, TOPICS["items_raw"].name(settings.topic_prefix), since_ms)
+        return rules, raw
+
+    rules_records, raw = asyncio.run(read())
+    pushed = [r for r in rules_records if r.value is not None]
+    if args.baseline is not None:
+        baseline, where = compile_pack(load_pack(args.baseline)), str(args.baseline)
+    elif pushed:
+        baseline, where = compile_pack(RulePack.model_validate_json(pushed[-1].value)), "the rules topic"
+    else:
+        baseline = compile_pack(load_pack(settings.rules_path))
+        where = str(settings.rules_path) if settings.rules_path else "the shipped pack"
+    items, invalid = [], 0
+    for record in raw:
+        try:
+            items.append(Item.model_validate_json(record.value))
+        except ValueError:
+            invalid += 1
+    report = backtest(baseline, candidate, items)
+    print(f"baseline: {where}; items: the raw topic since {args.since:g} s ago"
+          + (f" ({invalid} undecodable records skipped)" if invalid else ""))
+    sys.stdout.write(report.render(args.examples))
+    if args.json:
+        print(report.to_json())
     return 0
 
 
