@@ -51,6 +51,12 @@ CREATE TABLE IF NOT EXISTS deliveries (
     PRIMARY KEY (alert_id, endpoint)
 );
 CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (endpoint, state);
+CREATE TABLE IF NOT EXISTS feedback (
+    alert_id TEXT PRIMARY KEY,
+    verdict TEXT NOT NULL CHECK (verdict IN ('not_relevant')),
+    at TEXT NOT NULL,
+    by TEXT
+);
 CREATE INDEX IF NOT EXISTS alerts_by_received ON alerts (received_at);
 """
 
@@ -77,6 +83,19 @@ class StoredAlert:
         return {"seq": self.seq, "received_at": self.received_at, "acked_at": self.acked_at,
                 "acked_by": self.acked_by, "link": safe_link(self.alert.url),
                 "highlights": snippet_spans(self.alert), "alert": self.alert.model_dump(mode="json")}
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """A desk's verdict on an alert ("not relevant"): a labelled example for ``watchfloor eval``."""
+
+    alert_id: str
+    verdict: str
+    at: str
+    by: str | None
+
+    def to_json(self) -> dict:
+        return {"alert_id": self.alert_id, "verdict": self.verdict, "at": self.at, "by": self.by}
 
 
 @dataclass(frozen=True)
@@ -203,6 +222,29 @@ class AlertStore:
             self._conn.execute("UPDATE alerts SET acked_at = ?, acked_by = ? WHERE alert_id = ? AND acked_at IS NULL",
                                (_now(), by, alert_id))
         return self.get(alert_id)
+
+    def record_feedback(self, alert_id: str, verdict: str, by: str | None = None) -> Feedback | None:
+        """Record (or replace) the desk's verdict on an alert; None for an unknown id."""
+        with self._lock, self._conn:
+            if self._conn.execute("SELECT 1 FROM alerts WHERE alert_id = ?", (alert_id,)).fetchone() is None:
+                return None
+            self._conn.execute("INSERT OR REPLACE INTO feedback (alert_id, verdict, at, by) VALUES (?, ?, ?, ?)",
+                               (alert_id, verdict, _now(), by))
+        return self.feedback_for(alert_id)
+
+    def feedback_for(self, alert_id: str) -> Feedback | None:
+        with self._lock:
+            row = self._conn.execute("SELECT alert_id, verdict, at, by FROM feedback WHERE alert_id = ?",
+                                     (alert_id,)).fetchone()
+        return Feedback(*row) if row else None
+
+    def feedback(self) -> list[tuple[StoredAlert, Feedback]]:
+        """Every verdict with its alert, oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_ALERT_COLUMNS}, f.alert_id, f.verdict, f.at, f.by FROM feedback f "
+                "JOIN alerts a ON a.alert_id = f.alert_id ORDER BY f.at").fetchall()
+        return [(_row(row[:5]), Feedback(*row[5:])) for row in rows]
 
     def _select(self, sql: str, params: Sequence) -> list[StoredAlert]:
         with self._lock:

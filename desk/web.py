@@ -29,6 +29,7 @@ STATIC_DIR = Path(str(resources.files("desk") / "static"))
 KEEPALIVE_SECS = 15.0
 MAX_LIMIT = 1000
 MAX_ACK_BY = 80
+FEEDBACK_VERDICTS = ("not_relevant",)
 
 
 @dataclass
@@ -70,6 +71,7 @@ def create_app(state: DeskState) -> web.Application:
     app.router.add_get("/api/alerts", _list_alerts)
     app.router.add_get("/api/alerts/{alert_id}", _get_alert)
     app.router.add_post("/api/alerts/{alert_id}/ack", _ack)
+    app.router.add_post("/api/alerts/{alert_id}/feedback", _feedback)
     app.router.add_get("/events", _events)
     app.router.add_get("/alerts.atom", _atom)
     app.router.add_get("/metrics", _metrics)
@@ -117,27 +119,52 @@ async def _get_alert(request: web.Request) -> web.Response:
     if stored is None:
         raise web.HTTPNotFound(text="no such alert\n")
     deliveries = await asyncio.to_thread(store.deliveries, alert_id)
-    return web.json_response({**stored.to_json(), "deliveries": [
+    feedback = await asyncio.to_thread(store.feedback_for, alert_id)
+    return web.json_response({**stored.to_json(), "feedback": feedback.to_json() if feedback else None, "deliveries": [
         {"endpoint": d.endpoint, "state": d.state, "attempts": d.attempts, "last_error": d.last_error,
          "delivered_at": d.delivered_at} for d in deliveries]})
 
 
+async def _body(request: web.Request, example: str) -> dict:
+    """The JSON object of a request (empty without a body); 400 naming the field otherwise."""
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(text=f"body: must be JSON like {example}\n") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text=f"body: must be a JSON object like {example}\n")
+    by = body.get("by")
+    if by is not None and (not isinstance(by, str) or len(by) > MAX_ACK_BY):
+        raise web.HTTPBadRequest(text=f"by: must be a string of at most {MAX_ACK_BY} characters\n")
+    return body
+
+
+def _by(body: dict) -> str | None:
+    return (body.get("by") or "").strip() or None
+
+
 async def _ack(request: web.Request) -> web.Response:
     state, alert_id = request.app[DESK], request.match_info["alert_id"]
-    by = None
-    if request.can_read_body:
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise web.HTTPBadRequest(text="body: must be JSON like {\"by\": \"name\"}\n") from None
-        by = body.get("by") if isinstance(body, dict) else None
-        if by is not None and (not isinstance(by, str) or len(by) > MAX_ACK_BY):
-            raise web.HTTPBadRequest(text=f"by: must be a string of at most {MAX_ACK_BY} characters\n")
-    stored = await asyncio.to_thread(state.store.acknowledge, alert_id, (by or "").strip() or None)
+    by = _by(await _body(request, '{"by": "name"}'))
+    stored = await asyncio.to_thread(state.store.acknowledge, alert_id, by)
     if stored is None:
         raise web.HTTPNotFound(text="no such alert\n")
     state.hub.publish("ack", [stored])
     return web.json_response(stored.to_json())
+
+
+async def _feedback(request: web.Request) -> web.Response:
+    """Record "not relevant" for an alert: a labelled example (``watchfloor feedback export``)."""
+    state, alert_id = request.app[DESK], request.match_info["alert_id"]
+    body = await _body(request, '{"verdict": "not_relevant", "by": "name"}')
+    if body.get("verdict") not in FEEDBACK_VERDICTS:
+        raise web.HTTPBadRequest(text=f"verdict: must be one of {', '.join(FEEDBACK_VERDICTS)}\n")
+    recorded = await asyncio.to_thread(state.store.record_feedback, alert_id, body["verdict"], _by(body))
+    if recorded is None:
+        raise web.HTTPNotFound(text="no such alert\n")
+    return web.json_response(recorded.to_json())
 
 
 def _resume_point(request: web.Request) -> int | None:

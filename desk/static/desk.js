@@ -345,6 +345,14 @@
     kv(tdl, "kind", a.kind + (a.folded_count ? " (+" + a.folded_count + " folded)" : ""));
     kv(tdl, "rules", a.rules_version);
     trig.appendChild(tdl);
+    const verdict = el("div", "verdict");
+    verdict.id = "verdict";
+    const wrong = el("button", "not-relevant", "Not relevant");
+    wrong.type = "button";
+    wrong.title = "Record this alert as not relevant: a labelled example for watchfloor eval";
+    wrong.addEventListener("click", () => markNotRelevant(id, wrong));
+    verdict.appendChild(wrong);
+    trig.appendChild(verdict);
     whyThemes(section(panel, "Themes"), a);
     whyEntities(section(panel, "Entities"), a);
     const snip = section(panel, "Snippet");
@@ -409,6 +417,7 @@
       const response = await fetch("/api/alerts/" + encodeURIComponent(id), { credentials: "same-origin" });
       if (!response.ok || state.selected !== id) return;
       const data = await response.json();
+      if (data.feedback) showVerdict(data.feedback);
       sec.replaceChildren(sec.firstChild);
       if (!data.deliveries.length) { sec.appendChild(el("p", "muted", "none configured for this alert")); return; }
       const table = el("table", "grid");
@@ -444,6 +453,29 @@
         if (!response.ok) throw new Error("HTTP " + response.status);
         markAcked(await response.json());
       }
+    } catch (e) {
+      button.disabled = false;
+      button.textContent = "Retry";
+    }
+  }
+
+  function showVerdict(feedback) {
+    const box = $("verdict");
+    if (!box) return;
+    box.replaceChildren(el("span", "muted", "marked not relevant" + (feedback.by ? " by " + feedback.by : "")
+                                               + " · " + fmtTime(feedback.at, true)));
+  }
+
+  async function markNotRelevant(id, button) {
+    button.disabled = true;
+    localStorage.setItem("watchfloor.who", $("who").value.trim());
+    try {
+      const response = await fetch("/api/alerts/" + encodeURIComponent(id) + "/feedback", {
+        method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ verdict: "not_relevant", by: $("who").value.trim() || null }),
+      });
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      if (state.selected === id) showVerdict(await response.json());
     } catch (e) {
       button.disabled = false;
       button.textContent = "Retry";

@@ -3,6 +3,13 @@ filters, the why-it-fired view, acknowledgement that survives a reload."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
+from contextlib import asynccontextmanager
+
 import aiohttp
 from playwright.async_api import expect
 
@@ -22,6 +29,18 @@ def rows(page):
 async def _stored(session, url: str, n: int) -> bool:
     async with session.get(f"{url}/api/alerts") as response:
         return len((await response.json())["alerts"]) >= n
+
+
+@asynccontextmanager
+async def live_desk(settings, stored: int, **page_options):
+    """A desk on the test's topics once it stored ``stored`` alerts, and a page on it, live."""
+    async with Desk(settings.model_copy(update={"web_port": 0}), targets=[]) as desk, \
+            aiohttp.ClientSession() as session, chromium() as browser:
+        await wait_until(lambda: _stored(session, desk.url, stored), 30, "the stored alerts")
+        page = await browser.new_page(**page_options)
+        await page.goto(f"{desk.url}/")
+        await page.wait_for_selector("body[data-conn=live]", timeout=WAIT_MS)
+        yield desk, session, page
 
 
 async def row_ids(page) -> list[str]:
@@ -121,12 +140,7 @@ async def test_the_why_panel_marks_the_words_the_learned_model_counted_and_shows
     alert = make_alert(severity="high")
     alert = alert.model_copy(update={"themes": [ThemeHit(theme="sanctions", score=1.0, matches=matches, model=0.87)]})
     await produce_alerts(settings, topics["alerts"], [alert])
-    async with Desk(settings.model_copy(update={"web_port": 0}), targets=[]) as desk, \
-            aiohttp.ClientSession() as session, chromium() as browser:
-        await wait_until(lambda: _stored(session, desk.url, 1), 30, "the alert")
-        page = await browser.new_page()
-        await page.goto(f"{desk.url}/")
-        await page.wait_for_selector("body[data-conn=live]", timeout=WAIT_MS)
+    async with live_desk(settings, 1) as (desk, session, page):
         await page.locator(f'#rows > article[data-alert-id="{alert.alert_id}"] .snippet').click()
         marked = page.locator("#why mark.model-word")
         await expect(marked).to_have_count(2, timeout=WAIT_MS)
@@ -142,12 +156,7 @@ async def test_two_triggers_on_one_item_and_copies_of_one_story_make_one_row_eac
                          title=mobilisation.title)
     copy_a = make_alert(severity="warning", trigger_id="sanctions-energy", story_id="story-77", source_count=1)
     await produce_alerts(settings, topics["alerts"], [mobilisation, nuclear, copy_a])
-    async with Desk(settings.model_copy(update={"web_port": 0}), targets=[]) as desk, \
-            aiohttp.ClientSession() as session, chromium() as browser:
-        await wait_until(lambda: _stored(session, desk.url, 3), 30, "the history")
-        page = await browser.new_page(viewport={"width": 1500, "height": 800})
-        await page.goto(f"{desk.url}/")
-        await page.wait_for_selector("body[data-conn=live]", timeout=WAIT_MS)
+    async with live_desk(settings, 3, viewport={"width": 1500, "height": 800}) as (desk, session, page):
         await expect(rows(page)).to_have_count(2, timeout=WAIT_MS)
         item_row = page.locator(f'#rows > article[data-group="item:{item}"]')
         # The highest severity leads the row; both triggers are on it.
@@ -186,3 +195,47 @@ async def test_two_triggers_on_one_item_and_copies_of_one_story_make_one_row_eac
         assert all(by_id[a.alert_id]["acked_at"] for a in (mobilisation, nuclear, surge_like))
         assert not by_id[copy_a.alert_id]["acked_at"]
         assert await page.locator("#count").inner_text() == "2 shown · 1 open"
+
+
+async def test_not_relevant_is_recorded_survives_a_reload_and_shows_in_eval_as_a_false_alarm(settings, topics, tmp_path):
+    alert = make_alert(severity="high")
+    await produce_alerts(settings, topics["alerts"], [alert])
+    async with live_desk(settings, 1, viewport={"width": 1500, "height": 800}) as (desk, session, page):
+        await page.fill("#who", "night desk")
+        await page.locator(f'#rows > article[data-alert-id="{alert.alert_id}"] .snippet').click()
+        await page.locator("#why button.not-relevant").click()
+        await page.locator("#verdict").get_by_text("marked not relevant by night desk").wait_for(timeout=WAIT_MS)
+        await page.reload()
+        await page.wait_for_selector("body[data-conn=live]", timeout=WAIT_MS)
+        await page.locator(f'#rows > article[data-alert-id="{alert.alert_id}"] .snippet').click()
+        await page.locator("#verdict").get_by_text("marked not relevant by night desk").wait_for(timeout=WAIT_MS)
+
+    env = {**os.environ, "WATCHFLOOR_DATA_DIR": str(settings.data_dir)}
+    out = tmp_path / "feedback.jsonl"
+    done = subprocess.run([sys.executable, "-m", "watchfloor", "feedback", "export", "--out", str(out)], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    [example] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert (example["id"], example["themes"], example["not_themes"], example["by"]) == (
+        f"desk:{alert.alert_id}", [], ["sanctions"], "night desk")
+    done = subprocess.run([sys.executable, "-m", "watchfloor", "eval", "--set", str(out), "--json"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1])["items"] == 1
+    assert f"desk:{alert.alert_id} [und] sanctions" in done.stdout  # listed among the false alarms
+
+
+async def test_feedback_needs_a_known_verdict_and_a_known_alert(settings, topics):
+    alert = make_alert()
+    await produce_alerts(settings, topics["alerts"], [alert])
+    async with Desk(settings.model_copy(update={"web_port": 0}), targets=[]) as desk, \
+            aiohttp.ClientSession() as session:
+        await wait_until(lambda: _stored(session, desk.url, 1), 30, "the alert")
+        url = f"{desk.url}/api/alerts/{alert.alert_id}/feedback"
+        async with session.post(url, json={"verdict": "spam"}) as response:
+            assert response.status == 400 and "verdict: must be one of not_relevant" in await response.text()
+        async with session.post(f"{desk.url}/api/alerts/nope/feedback", json={"verdict": "not_relevant"}) as response:
+            assert response.status == 404
+        async with session.post(url, data="verdict=not_relevant",
+                                headers={"Content-Type": "application/x-www-form-urlencoded"}) as response:
+            assert response.status == 415  # a form, as a cross-site page could send, is refused

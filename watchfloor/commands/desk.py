@@ -15,6 +15,46 @@ def register(sub) -> None:
     web.add_argument("--host", help="address to bind (default WATCHFLOOR_WEB_HOST or 127.0.0.1)")
     web.add_argument("--port", type=int, help="port (default WATCHFLOOR_WEB_PORT or 6066; 0 picks a free one)")
     web.set_defaults(func=_web)
+    feedback = sub.add_parser("feedback", help="the desk's 'not relevant' verdicts as labelled examples")
+    inner = feedback.add_subparsers(dest="feedback_command", metavar="ACTION", required=True)
+    export = inner.add_parser("export", help="write them as a labelled set for `watchfloor eval --set`")
+    export.add_argument("--out", default="-", metavar="FILE|-", help="JSON Lines output (default stdout)")
+    export.set_defaults(func=_feedback_export)
+
+
+def _feedback_export(args) -> int:
+    import json
+    import sys
+
+    from desk.store import STORE_FILE, AlertStore
+
+    settings = load_settings()
+    path = settings.data_dir / STORE_FILE
+    if not path.exists():
+        print(f"watchfloor feedback export: {path}: no desk store here", file=sys.stderr)
+        return 2
+    store = AlertStore(path)
+    try:
+        rows = store.feedback()
+    finally:
+        store.close()
+    lines = []
+    for stored, verdict in rows:
+        a = stored.alert
+        # Not relevant: the passage carries none of the themes the alert fired on.
+        lines.append(json.dumps({
+            "id": f"desk:{a.alert_id}", "lang": a.lang or "und", "title": a.title or None, "text": a.snippet,
+            "themes": [], "entities": [], "source_url": a.url, "verdict": verdict.verdict,
+            "not_themes": [t.theme for t in a.themes], "trigger_id": a.trigger_id,
+            "rules_version": a.rules_version, "by": verdict.by, "at": verdict.at}, ensure_ascii=False))
+    text = "".join(line + "\n" for line in lines)
+    if args.out == "-":
+        sys.stdout.write(text)
+    else:
+        with open(args.out, "w", encoding="utf-8") as out:
+            out.write(text)
+        print(f"wrote {len(lines)} labelled example(s) to {args.out}", file=sys.stderr)
+    return 0
 
 
 def _web(args) -> int:
