@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 RETRY_MAX_SECS = 30.0
+DRAIN_SECS = 10.0
 
 
 def default_group(settings: Settings) -> str:
@@ -95,13 +96,43 @@ class AlertFeed:
                 delay = min(delay * 2, RETRY_MAX_SECS)
 
     async def stop(self) -> None:
+        """Stop consuming, after storing what is on the topic now: on the embedded broker the topic
+        does not outlive the pipeline, so an alert the workers produced just before a shutdown would
+        otherwise be raised (and in the ledger) but never reach the desk."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         if self._consumer is not None:
+            try:
+                await asyncio.wait_for(self._drain(), DRAIN_SECS)
+            except Exception as exc:  # the broker may be gone already; the offsets say what is stored
+                log.warning("Stopped before the alerts topic was drained (%s: %s).", type(exc).__name__, exc)
             await self._consumer.stop()
             self._consumer = None
+
+    async def _drain(self) -> None:
+        consumer = self._consumer
+        parts = list(consumer.assignment())
+        if not parts:
+            return
+        for tp in parts:  # a batch fetched but not yet stored when the task was cancelled is read again
+            committed = await consumer.committed(tp)
+            if committed is None:  # nothing committed yet: the group starts at the beginning
+                await consumer.seek_to_beginning(tp)
+            else:
+                consumer.seek(tp, committed)
+        ends = await consumer.end_offsets(parts)
+        while True:
+            positions = [await consumer.position(tp) for tp in parts]
+            behind = any(at < ends[tp] for at, tp in zip(positions, parts))
+            batch = await consumer.getmany(timeout_ms=500 if behind else 300, max_records=MAX_BATCH)
+            records = [record for part in batch.values() for record in part]
+            if records:
+                await self.handle(records)
+                await consumer.commit()
+            elif not behind:  # one empty poll past the end offsets: the last batch's later records came too
+                return
 
     async def lag(self) -> int | None:
         """Records on the topic not yet stored and committed (over the assigned partitions);

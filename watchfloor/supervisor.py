@@ -59,6 +59,7 @@ TELEGRAM_SECRETS = frozenset({"WATCHFLOOR_TELEGRAM_API_ID", "WATCHFLOOR_TELEGRAM
 KAFKA_SECRETS = frozenset({"WATCHFLOOR_KAFKA_SASL_PASSWORD"})
 DESK_SECRETS = frozenset({"WATCHFLOOR_WEB_TOKEN"})
 KAFKA_CLIENTS = ("worker", "connect", "web", "keeper")
+STOP_ORDER = {"demo": 0, "connect": 1, "worker": 2, "web": 3, "keeper": 4}
 
 
 def child_environment(role: str, environ: dict[str, str], webhook_secrets: frozenset[str]) -> dict[str, str]:
@@ -190,7 +191,10 @@ class Supervisor:
         return True
 
     def _stop_all(self) -> None:
-        for child in reversed(self.children):
+        # Upstream first, so each stage drains what the one before it produced: the connectors stop
+        # fetching, the workers finish their batches, the desk stores every alert on the topic, and
+        # the state keeper writes the last records before the broker goes.
+        for child in sorted(self.children, key=lambda c: STOP_ORDER.get(c.role, len(STOP_ORDER))):
             if child.proc is not None:
                 procs.stop(child.proc, grace_secs=15.0)
                 child.proc = None

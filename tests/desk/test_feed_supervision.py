@@ -6,6 +6,7 @@ from __future__ import annotations
 import aiohttp
 
 from desk.service import Desk
+from desk.store import AlertStore
 from tests.conftest import wait_until
 from tests.desk.alerts import make_alert, produce_alerts
 
@@ -37,3 +38,18 @@ async def test_a_dead_alert_consumer_is_restarted_and_healthz_tells_the_truth(se
         await wait_until(lambda: desk.store.get(second.alert_id) is not None, 90, "an alert after the restart")
         status, body = await _health(session, desk)
         assert status == 200 and body["consuming"] is True and desk.feed.restarts >= 1
+
+
+async def test_a_desk_stopping_stores_every_alert_already_on_the_topic(settings, topics):
+    """On the embedded broker the alerts topic does not outlive the pipeline: alerts produced just
+    before the desk stops must be stored before it goes, or they are lost (while the ledger says raised)."""
+    async with Desk(settings.model_copy(update={"web_port": 0}), targets=[]) as desk:
+        await wait_until(lambda: desk.feed.running and desk.feed._consumer.assignment(), 30, "the feed assigned")
+        alerts = [make_alert() for _ in range(40)]
+        await produce_alerts(settings, topics["alerts"], alerts)
+        # ...and the desk is stopped at once, without waiting for its next poll.
+    store = AlertStore.in_data_dir(settings.data_dir)
+    try:
+        assert {s.alert.alert_id for s in store.query(limit=1000)} == {a.alert_id for a in alerts}
+    finally:
+        store.close()
