@@ -9,7 +9,16 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -44,6 +53,16 @@ class RssSettings(Section):
     max_redirects: int = Field(5, ge=0, le=20, description="Redirect hops followed before giving up.")
     default_retry_after_secs: float = Field(
         300.0, gt=0, description="Wait after a 429/503 that carries no usable Retry-After.")
+    host_max_in_flight: int = Field(
+        2, ge=1, description="Feed requests in flight to one host at a time, shared by every source on it.")
+    host_min_interval_secs: float = Field(
+        0.5, ge=0, description="Least time between the starts of two feed requests to one host.")
+    host_jitter_secs: float = Field(0.25, ge=0, description="Random extra delay added to each host interval.")
+    max_host_wait_secs: float = Field(
+        60.0, ge=0, description="A poll that would wait longer than this for its host's next slot is rescheduled.")
+    host_limits: dict[str, PositiveInt] = Field(
+        default_factory=dict, description="Requests in flight allowed per host name, overriding host_max_in_flight "
+        '(JSON, e.g. {"feeds.bbci.co.uk": 4}).')
 
 
 class TelegramSettings(Section):

@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from connectors.base import PollResult
-from connectors.errors import BadInput, FetchError
+from connectors.errors import BadInput, FetchError, RetryLater
+from connectors.hosts import HostGate, HostRateLimiter
 from connectors.http import fetch
 from connectors.rss.config import FEED_ACCEPT, rss_limits
 from connectors.rss.normalise import normalise_feed
@@ -28,22 +29,34 @@ class RssSource:
     could normalise; deduplication and revisions are the loop's job. A ``source.url`` without an
     http(s) scheme is read as a local file (tests, ``watchfloor fetch rss PATH``).
     Errors are ``connectors.errors`` classes whose message names the source and the reason.
+    Requests are polite per host (``connectors.hosts.HostGate``): at most ``host_max_in_flight`` at a
+    time to one host and their starts spaced, shared by every feed on it; a 429/503 holds the host.
     """
 
     source_type = "rss"
 
-    def __init__(self, session: aiohttp.ClientSession, config: RssSettings | None = None):
+    def __init__(self, session: aiohttp.ClientSession, config: RssSettings | None = None, gate: HostGate | None = None):
         self.session = session
         self.config = config or RssSettings()
+        c = self.config
+        self.gate = gate or HostGate(
+            c.host_max_in_flight, HostRateLimiter(c.host_min_interval_secs, c.host_jitter_secs, c.max_host_wait_secs),
+            c.host_limits)
 
     async def poll(self, source: Source, state: SourceState) -> PollResult:
         url = polled_url(source, state)
         if not is_http(url):
             raise BadInput(f"{source.id}: url must be http or https")
-        response = await fetch(
-            self.session, url, limits=rss_limits(self.config), etag=state.etag,
-            last_modified=state.last_modified, name=source.id, accept=FEED_ACCEPT,
-        )
+        host = urlsplit(url).hostname or ""
+        async with self.gate.slot(host, source.id):
+            try:
+                response = await fetch(
+                    self.session, url, limits=rss_limits(self.config), etag=state.etag,
+                    last_modified=state.last_modified, name=source.id, accept=FEED_ACCEPT,
+                )
+            except RetryLater as exc:  # the host asked everyone to wait, not just this feed
+                self.gate.limiter.defer(host, exc.retry_after_secs)
+                raise
         if response.not_modified:
             return PollResult(not_modified=True, etag=response.etag or state.etag,
                               last_modified=response.last_modified or state.last_modified,

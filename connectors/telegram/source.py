@@ -17,7 +17,7 @@ from connectors.telegram.channel import NoPublicPreview, channel_of
 from connectors.telegram.config import web_limits
 from connectors.telegram.page import PreviewPage, parse_preview
 from connectors.telegram.post import Post, post_to_item
-from connectors.telegram.ratelimit import HostRateLimiter
+from connectors.hosts import HostRateLimiter
 from core.settings import TelegramSettings
 from schemas import Source, SourceState
 from schemas.base import utcnow

@@ -1,9 +1,12 @@
-"""Per-host request spacing with jitter, shared by every channel an adapter polls.
+"""Politeness per host, shared by every source an adapter polls on that host.
 
-t.me serves every channel from one host and answers bursts with 429, so the spacing is per host,
-not per channel. A 429's Retry-After pushes the host's next slot back for every channel on it. A
-poll that would have to wait longer than ``max_wait_secs`` is not parked on the loop's concurrency
-slot: it gets ``RetryLater`` and the loop reschedules that source.
+``HostRateLimiter`` spaces request starts: t.me serves every channel from one host and answers bursts
+with 429, and a news site serves many feeds from one host. A 429's Retry-After pushes the host's next
+slot back for every source on it. A poll that would have to wait longer than ``max_wait_secs`` is not
+parked on the loop's concurrency slot: it gets ``RetryLater`` and the loop reschedules that source.
+
+``HostGate`` adds a cap on the requests in flight to one host, on top of the spacing (RSS: two by
+default, overridable per host).
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 
 from connectors.errors import RetryLater
 
@@ -51,3 +55,26 @@ class HostRateLimiter:
         """The host asked us to wait ``secs`` (Retry-After): nobody gets a slot before then."""
         until = self._clock() + secs
         self._next[host] = max(self._next.get(host, until), until)
+
+
+class HostGate:
+    """``async with gate.slot(host, name):`` one request to ``host``: at most ``max_in_flight`` at a
+    time per host (``limits`` overrides it per host name), their starts spaced by ``limiter``."""
+
+    def __init__(self, max_in_flight: int, limiter: HostRateLimiter, limits: Mapping[str, int] | None = None):
+        self.max_in_flight = max_in_flight
+        self.limiter = limiter
+        self.limits = dict(limits or {})
+        self._slots: dict[str, asyncio.Semaphore] = {}
+
+    def limit(self, host: str) -> int:
+        return self.limits.get(host, self.max_in_flight)
+
+    @asynccontextmanager
+    async def slot(self, host: str, name: str) -> AsyncIterator[None]:
+        semaphore = self._slots.get(host)
+        if semaphore is None:
+            semaphore = self._slots[host] = asyncio.Semaphore(self.limit(host))
+        async with semaphore:
+            await self.limiter.acquire(host, name)
+            yield
