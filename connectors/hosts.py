@@ -59,7 +59,9 @@ class HostRateLimiter:
 
 class HostGate:
     """``async with gate.slot(host, name):`` one request to ``host``: at most ``max_in_flight`` at a
-    time per host (``limits`` overrides it per host name), their starts spaced by ``limiter``."""
+    time per host (``limits`` overrides it per host name), their starts spaced by ``limiter``. A poll
+    waits at most the limiter's ``max_wait_secs`` for a free slot, then gets ``RetryLater``: a slow
+    host must not hold the polling loop's own slots, which every other host needs."""
 
     def __init__(self, max_in_flight: int, limiter: HostRateLimiter, limits: Mapping[str, int] | None = None):
         self.max_in_flight = max_in_flight
@@ -75,6 +77,13 @@ class HostGate:
         semaphore = self._slots.get(host)
         if semaphore is None:
             semaphore = self._slots[host] = asyncio.Semaphore(self.limit(host))
-        async with semaphore:
+        try:
+            await asyncio.wait_for(semaphore.acquire(), self.limiter.max_wait_secs)
+        except TimeoutError:
+            raise RetryLater(f"{name}: host {host} has {self.limit(host)} requests in flight for over "
+                             f"{self.limiter.max_wait_secs:.0f}s", self.limiter.max_wait_secs) from None
+        try:
             await self.limiter.acquire(host, name)
             yield
+        finally:
+            semaphore.release()

@@ -152,6 +152,7 @@ async def read_since(settings: Settings, topic: str, since_ms: int | None = None
     consumer = make_consumer(settings, group_id=None)
     await consumer.start()
     try:
+        await consumer.topics()  # a started consumer's metadata names no topic yet on a real Kafka
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
         if not partitions:
             return []
@@ -174,7 +175,8 @@ async def read_since(settings: Settings, topic: str, since_ms: int | None = None
             for found in batch.values():
                 records.extend(found)
             if not behind and not batch:
-                break
+                return records
+        log.warning("Read %s for %.0fs without reaching its end; %d records read.", topic, timeout_secs, len(records))
         return records
     finally:
         await consumer.stop()

@@ -59,7 +59,7 @@ class RssSettings(Section):
         0.5, ge=0, description="Least time between the starts of two feed requests to one host.")
     host_jitter_secs: float = Field(0.25, ge=0, description="Random extra delay added to each host interval.")
     max_host_wait_secs: float = Field(
-        60.0, ge=0, description="A poll that would wait longer than this for its host's next slot is rescheduled.")
+        10.0, ge=0, description="A poll that would wait longer than this for its host's next slot is rescheduled.")
     host_limits: dict[str, PositiveInt] = Field(
         default_factory=dict, description="Requests in flight allowed per host name, overriding host_max_in_flight "
         '(JSON, e.g. {"feeds.bbci.co.uk": 4}).')

@@ -182,11 +182,12 @@ class AlertStore:
         retention longer than the alerts topic's."""
         cutoff = older_than.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         with self._lock, self._conn:
-            doomed = "SELECT seq FROM alerts WHERE received_at < ?"
-            self._conn.execute(f"DELETE FROM alert_tags WHERE seq IN ({doomed})", (cutoff,))
-            self._conn.execute(f"DELETE FROM deliveries WHERE alert_id IN "
-                               f"(SELECT alert_id FROM alerts WHERE received_at < ?)", (cutoff,))
-            return self._conn.execute("DELETE FROM alerts WHERE received_at < ?", (cutoff,)).rowcount
+            # An alert a person labelled ("not relevant") is kept: it is a labelled example for eval.
+            old = "received_at < ? AND alert_id NOT IN (SELECT alert_id FROM feedback)"
+            self._conn.execute(f"DELETE FROM alert_tags WHERE seq IN (SELECT seq FROM alerts WHERE {old})", (cutoff,))
+            self._conn.execute(f"DELETE FROM deliveries WHERE alert_id IN (SELECT alert_id FROM alerts WHERE {old})",
+                               (cutoff,))
+            return self._conn.execute(f"DELETE FROM alerts WHERE {old}", (cutoff,)).rowcount
 
     def get(self, alert_id: str) -> StoredAlert | None:
         rows = self._select(f"SELECT {_ALERT_COLUMNS} FROM alerts a WHERE a.alert_id = ?", (alert_id,))

@@ -82,7 +82,7 @@ class TextModel(ConfigDocument):
         description="Feature set: each lemma, its character 4- and 5-grams, and adjacent lemma pairs, "
         "hashed (CRC-32; a pair mixes its words' hashes) into 2**bits buckets; a document's features are present or absent, scaled to "
         "unit length.")
-    bits: int = Field(15, ge=8, le=20)
+    bits: int = Field(15, ge=8, le=16, description="2**bits buckets; 2 bytes each per modelled theme.")
     min_buckets: int = Field(
         200, ge=1, description="A document with fewer buckets present is scaled as if it had this many, "
         "so that the few words of a headline cannot carry a theme on their own.")

@@ -38,6 +38,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from core.errors import WatchfloorError
 from core.kafka import client_kwargs, start_producer
 from core.settings import Settings
 from schemas.topics import TOPICS
@@ -48,6 +49,10 @@ STATE_DIR = "broker-state"
 CHANGELOG_SUFFIX = "-changelog"  # Faust's table changelogs: compacted, named <app id>-<table>-changelog
 REWRITE_MIN_LINES = 1_000
 DISCOVER_SECS = 5.0
+
+
+class StateMismatch(WatchfloorError):
+    """The saved state does not fit the topics as configured now."""
 
 
 def state_dir(settings: Settings) -> Path:
@@ -152,13 +157,32 @@ async def restore(settings: Settings) -> tuple[int, int]:
     connectors' state, the ledger) must find the last batch to be one record long.
     """
     directory = state_dir(settings)
-    states = [s for s in (read_file(p) for p in sorted(directory.glob("*.jsonl"))) if s is not None]
+    states = []
+    for path in sorted(directory.glob("*.jsonl")):
+        state = read_file(path)
+        if state is None:  # kept aside for a person to look at: the keeper would write it over
+            aside = path.with_name(f"{path.name}.unreadable")
+            os.replace(path, aside)
+            log.error("Saved state %s is unreadable; moved to %s and not restored.", path, aside)
+            continue
+        states.append(state)
     if not states:
         return 0, 0
     admin = AIOKafkaAdminClient(**client_kwargs(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
+        present = [s for s in states if s.topic in existing]
+        counts = {d["topic"]: len(d["partitions"]) for d in await admin.describe_topics([s.topic for s in present])} \
+            if present else {}
+        for state in present:
+            if counts.get(state.topic, state.partitions) != state.partitions:
+                # Keys live on the partition they were written to (the story index by design), so the
+                # state cannot be moved to another partition count.
+                raise StateMismatch(
+                    f"{directory / file_name(state.topic)} holds {state.partitions} partitions of {state.topic}, "
+                    f"the topic has {counts[state.topic]}: set WATCHFLOOR_TOPIC_PARTITIONS={state.partitions} "
+                    f"again, or move {directory} aside to start without the saved state")
         missing = [NewTopic(s.topic, s.partitions, settings.replication_factor,
                             topic_configs={"cleanup.policy": "compact"})
                    for s in states if s.topic not in existing]
@@ -174,9 +198,8 @@ async def restore(settings: Settings) -> tuple[int, int]:
             for line in state.lines():
                 by_partition.setdefault(line["p"], []).append(line)
             for partition, lines in by_partition.items():
-                for line in lines[:-1]:
-                    await producer.send(state.topic, **_send_args(line, partition))
-                await producer.flush()
+                sent = [await producer.send(state.topic, **_send_args(line, partition)) for line in lines[:-1]]
+                await asyncio.gather(*sent)  # a refused record stops the start, before the keeper rewrites
                 await producer.send_and_wait(state.topic, **_send_args(lines[-1], partition))
                 count += len(lines)
     finally:

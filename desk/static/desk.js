@@ -444,19 +444,23 @@
   async function acknowledge(ids, button) {
     button.disabled = true;
     localStorage.setItem("watchfloor.who", $("who").value.trim());
-    try {
-      for (const id of ids) {
+    const group = state.groups.get(state.groupOf.get(ids[0]));
+    let failed = false;
+    for (const id of ids) {
+      try {
         const response = await fetch("/api/alerts/" + encodeURIComponent(id) + "/ack", {
           method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ by: $("who").value.trim() || null }),
         });
         if (!response.ok) throw new Error("HTTP " + response.status);
-        markAcked(await response.json());
+        markAcked(await response.json());  // rebuilds the row: its button is a new one
+      } catch (e) {
+        failed = true;
       }
-    } catch (e) {
-      button.disabled = false;
-      button.textContent = "Retry";
     }
+    // The row may have been rebuilt meanwhile: show the outcome on the button it has now.
+    const current = group && group.row ? group.row.querySelector("button.ack") : button;
+    if (failed && current) { current.disabled = false; current.textContent = "Retry"; }
   }
 
   function showVerdict(feedback) {

@@ -32,12 +32,7 @@ class ThemeReport:
     terms: list[TermReport]
     missing: list[str]
     model: ModelReport | None = None
-
-    @property
-    def assigned(self) -> bool:
-        by_model = self.model is not None and self.model.threshold is not None \
-            and self.model.probability >= self.model.threshold
-        return self.score >= self.threshold or by_model
+    assigned: bool = False  # as classify decides it (terms, or the model unless a term was vetoed)
 
 
 @dataclass
@@ -132,7 +127,8 @@ def explain(rules, document: str, lang: str | None = None) -> Explanation:
             probability, t.model.thresholds.get(index),
             [f"{m.text!r} [{m.start}:{m.end}]" for span in rules.model_evidence(a, index)
              for m in (rules.match(a, span, None),)])
-        themes.append(ThemeReport(theme.id, a.scores.get(index, 0.0), theme.threshold, reports, missing, model))
+        themes.append(ThemeReport(theme.id, a.scores.get(index, 0.0), theme.threshold, reports, missing, model,
+                                  index in a.passed))
     entities = [(t.entities[e].id, t.entities[e].name, show([[s] for s in spans]))
                 for e, spans in sorted(a.mentions.items(), key=lambda item: item[1][0])]
     fired = set(a.fired)

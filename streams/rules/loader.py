@@ -30,6 +30,7 @@ from streams.rules.expr import (
 from streams.rules.model import decode_weights
 
 DEFAULT_PACK = Path(__file__).parent / "default"
+MAX_MODEL_BYTES = 700 * 1024  # leaves room for the terms in a 1 MB record (Kafka's default message limit)
 _SUFFIXES = (".yaml", ".yml", ".json")
 _SECTIONS = ("concepts", "themes", "entities", "triggers")
 ENTITY_TYPES = ("person", "organisation", "place")
@@ -102,6 +103,10 @@ def check_pack(pack: RulePack) -> list[tuple[tuple, str]]:
             if kind in ATOM_KINDS and name not in known[kind]:
                 problems.append((("triggers", i, "when"), f"unknown {kind} {name!r}"))
     if pack.model is not None:
+        size = len(pack.model.themes) * (2 << pack.model.bits) * 4 // 3  # base64 weights
+        if size > MAX_MODEL_BYTES:
+            problems.append((("model",), f"the model's weights take {size // 1024} KB; a pack travels as one Kafka "
+                                         f"record, so they must stay under {MAX_MODEL_BYTES // 1024} KB (fewer bits)"))
         themes = {t.id for t in pack.themes}
         for theme, spec in pack.model.themes.items():
             if theme not in themes:

@@ -99,3 +99,17 @@ def test_prune_forgets_old_alerts_with_their_tags_and_deliveries_and_keeps_recen
     assert store.get(recent.alert_id) is not None and len(store.deliveries(recent.alert_id)) == 1
     seqs = {row[0] for row in store._conn.execute("SELECT seq FROM alert_tags")}
     assert seqs <= {store.get(recent.alert_id).seq}
+
+
+def test_prune_keeps_an_old_alert_a_person_labelled_not_relevant(tmp_path):
+    store = AlertStore(tmp_path / "desk.sqlite3")
+    labelled, other = make_alert(), make_alert()
+    for alert in (labelled, other):
+        store.add(alert, ["ops"])
+        store._conn.execute("UPDATE alerts SET received_at = '2020-01-01T00:00:00.000000Z' WHERE alert_id = ?",
+                            (alert.alert_id,))
+    store._conn.commit()
+    store.record_feedback(labelled.alert_id, "not_relevant", "night desk")
+    assert store.prune(datetime.now(timezone.utc) - timedelta(days=90)) == 1
+    assert store.get(other.alert_id) is None
+    assert [(s.alert.alert_id, f.by) for s, f in store.feedback()] == [(labelled.alert_id, "night desk")]

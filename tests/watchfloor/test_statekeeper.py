@@ -11,11 +11,11 @@ import uuid
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from core.kafka import client_kwargs, start_producer
+from core.kafka import client_kwargs, create_topics, start_producer
 from tests.conftest import read_to_end, wait_until
 from watchfloor import statekeeper
 from watchfloor.broker import EmbeddedBroker
-from watchfloor.statekeeper import Keeper, TopicState, read_file, restore, state_dir, write_file
+from watchfloor.statekeeper import Keeper, StateMismatch, TopicState, read_file, restore, state_dir, write_file
 
 
 @pytest.fixture
@@ -96,3 +96,22 @@ def test_a_file_is_rewritten_with_its_live_records_once_it_grew_long(tmp_path, m
     lines = (keeper.directory / "t.jsonl").read_text().splitlines()
     assert len(lines) <= 1 + 3 + 10  # the header, the live records, at most one rewrite's worth appended
     assert sorted(read_file(keeper.directory / "t.jsonl").records) == [(0, "azA="), (0, "azE="), (0, "azI=")]
+
+
+async def test_an_unreadable_file_is_moved_aside_not_restored_and_not_written_over(keep_settings):
+    directory = state_dir(keep_settings)
+    directory.mkdir(parents=True)
+    (directory / "broken.jsonl").write_text("not a header\n")
+    assert await restore(keep_settings) == (0, 0)
+    assert not (directory / "broken.jsonl").exists()
+    assert (directory / "broken.jsonl.unreadable").read_text() == "not a header\n"
+
+
+async def test_saved_state_for_another_partition_count_is_refused_with_what_to_do(keep_settings):
+    await create_topics(keep_settings)  # two partitions, as the settings say
+    topic = f"{keep_settings.topic_prefix}source-state.v1"
+    state_dir(keep_settings).mkdir(parents=True, exist_ok=True)
+    write_file(state_dir(keep_settings) / f"{topic}.jsonl", TopicState(topic, 4))
+    with pytest.raises(StateMismatch, match=f"holds 4 partitions of {topic}, the topic has 2: set "
+                                            "WATCHFLOOR_TOPIC_PARTITIONS=4 again"):
+        await restore(keep_settings)

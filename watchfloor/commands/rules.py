@@ -116,7 +116,7 @@ def duration_secs(text: str) -> float:
     text = text.strip().lower()
     number, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS else (text, "s")
     value = float(number) * _UNITS[unit]
-    if value <= 0:
+    if not 0 < value < float("inf"):  # also refuses nan
         raise ValueError(text)
     return value
 

@@ -75,3 +75,8 @@ async def test_the_baseline_is_the_newest_pack_on_the_rules_topic(settings, topi
 def test_a_bad_duration_is_refused_in_one_line(settings, tmp_path):
     done = run_backtest(settings, str(tmp_path), "--since", "a week")
     assert done.returncode == 2 and "--since: invalid duration_secs value: 'a week'" in done.stderr
+
+
+def test_a_duration_that_is_not_finite_is_refused(settings, tmp_path):
+    done = run_backtest(settings, str(tmp_path), "--since", "inf")
+    assert done.returncode == 2 and "--since: invalid duration_secs value: 'inf'" in done.stderr

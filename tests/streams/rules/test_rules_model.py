@@ -16,6 +16,7 @@ import pytest
 from schemas.rules import ModelTheme, RulePack, TextModel
 from streams.rules import RulePackError, compile_pack, load_pack, read_pack
 from streams.rules.evaluate import LabelledItem, evaluate, read_set, read_sets
+from streams.rules.loader import check_pack
 from streams.rules.model import CompiledModel, decode_weights, document_features, encode_weights
 from streams.rules.train import feature_matrix, train_model
 
@@ -157,3 +158,12 @@ def test_an_exclusion_in_the_pack_outweighs_the_model():
     rules = compile_pack(pack_with(model, base))
     assert [h.theme for h in rules.classify("Prices rose in March.").themes] == ["sanctions"]
     assert rules.classify("The league sanctioned the transfer.").themes == []
+    explained = rules.explain("The league sanctioned the transfer.").render()
+    assert "theme sanctions: score 0 / threshold 1 -> not assigned" in explained  # as classify decided
+
+
+def test_a_model_too_large_to_travel_as_one_record_is_refused():
+    themes = {f"t{n}": ModelTheme(bias=0.0, weights=encode_weights(np.zeros(1 << 16))) for n in range(5)}
+    pack = TERMS_ONLY.model_copy(update={"model": TextModel(bits=16, themes=themes), "version": ""})
+    messages = [message for _, message in check_pack(pack)]
+    assert any("must stay under 700 KB (fewer bits)" in m for m in messages), messages
