@@ -165,8 +165,15 @@
     const body = el("div", "body");
     const head = el("div", "headline");
     head.appendChild(link(lead.link, a.title || a.description || a.trigger_id));
+    // Each trigger once (copies of a story fire the same trigger), at its highest severity, with a count.
+    const byTrigger = new Map();
     for (const r of recs) {
-      const chip = el("span", "trigger sev-" + r.alert.severity, r.alert.trigger_id);
+      const seen = byTrigger.get(r.alert.trigger_id);
+      if (seen) seen.count += 1; else byTrigger.set(r.alert.trigger_id, { rec: r, count: 1 });
+    }
+    for (const { rec: r, count } of byTrigger.values()) {
+      const chip = el("span", "trigger sev-" + r.alert.severity, r.alert.trigger_id + (count > 1 ? " ×" + count : ""));
+      chip.dataset.trigger = r.alert.trigger_id;
       chip.title = r.alert.severity + (r.alert.description ? ": " + r.alert.description : "");
       head.appendChild(chip);
     }

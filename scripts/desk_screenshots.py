@@ -1,0 +1,108 @@
+"""Take the screenshots in docs/desk.md: the desk on the embedded broker with a few alerts, in the
+Debian headless Chromium the tests use. Run from the checkout: `.venv/bin/python scripts/desk_screenshots.py`.
+
+The alerts are made up here (an item with two triggers, a story carried by two feeds, a theme the
+learned model assigned); nothing reaches the internet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from playwright.async_api import async_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.kafka import create_topics, start_producer  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from desk.service import Desk  # noqa: E402
+from schemas import Alert  # noqa: E402
+from schemas.base import utcnow  # noqa: E402
+from schemas.classified import EntityHit, Match, ThemeHit  # noqa: E402
+from schemas.topics import TOPICS  # noqa: E402
+from watchfloor.broker import EmbeddedBroker  # noqa: E402
+
+OUT = ROOT / "docs" / "desk"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def alert(n: int, trigger: str, severity: str, title: str, text: str, terms: dict[str, list[str]], **extra) -> Alert:
+    doc = f"{title}\n{text}"
+    now = utcnow() - timedelta(minutes=30 - n)
+    themes = [ThemeHit(theme=theme, score=float(len(words)),
+                       matches=[Match(text=w, start=doc.index(w), end=doc.index(w) + len(w),
+                                      term=extra.get("term", w.lower())) for w in words],
+                       model=extra.get("model"))
+              for theme, words in terms.items()]
+    entities = [EntityHit(id=e.lower(), name=e, type=kind,
+                          mentions=[Match(text=e, start=doc.index(e), end=doc.index(e) + len(e))])
+                for e, kind in extra.get("entities", []) if e in doc]
+    fields = dict(alert_id=f"demo-{n}", kind=extra.get("kind", "item"), trigger_id=trigger, severity=severity,
+                  description=extra.get("description", ""), themes=themes, entities=entities,
+                  snippet=text, snippet_offset=len(title) + 1, rules_version="demo", source_type="rss",
+                  source_id=extra.get("source", "wire"), item_id=extra.get("item", f"rss:wire:{n}"),
+                  url=f"https://news.example.org/{n}", title=title, lang="en", published_at=now,
+                  fetched_at=now, classified_at=now, alerted_at=now + timedelta(seconds=n),
+                  story_id=extra.get("story"), source_count=extra.get("sources", 1))
+    return Alert(**fields)
+
+
+ALERTS = [
+    alert(1, "mobilisation_by_official", "high", "Putin announces a new wave of mobilisation",
+          "The Kremlin said reservists would be called up, and Putin warned the West not to test Russia's resolve.",
+          {"escalation": ["mobilisation", "warned"]}, item="rss:wire:1", entities=[("Putin", "person")],
+          description="Mobilisation announced by a named official"),
+    alert(2, "nuclear_threat_by_official", "critical", "Putin announces a new wave of mobilisation",
+          "The Kremlin said reservists would be called up, and Putin warned the West not to test Russia's resolve.",
+          {"escalation": ["warned"]}, item="rss:wire:1", entities=[("Putin", "person")],
+          description="Nuclear or escalation threat by a named official"),
+    alert(3, "new_sanctions_package", "warning", "EU agrees its 19th package against Russia",
+          "Envoys approved restrictions on the shadow fleet and on refiners buying crude from Russia.",
+          {"sanctions": ["restrictions", "shadow fleet"]}, story="story-eu19", sources=1, entities=[("Russia", "place")],
+          description="A new sanctions package"),
+    alert(4, "new_sanctions_package", "warning", "EU agrees its 19th package against Russia",
+          "Envoys approved restrictions on the shadow fleet and on refiners buying crude from Russia.",
+          {"sanctions": ["restrictions", "shadow fleet"]}, story="story-eu19", sources=2, source="brussels-desk",
+          item="rss:brussels-desk:4", entities=[("Russia", "place")], description="A new sanctions package"),
+    alert(5, "referendum_in_occupied_region", "high", "Duma ratifies the treaties on four regions",
+          "Deputies voted unanimously for the accession treaties drawn up after the September ballots.",
+          {"referendum": ["accession treaties", "ballots"]}, term="model", model=0.91,
+          entities=[("Duma", "organisation")], description="Referendum or annexation step in an occupied region"),
+]
+
+
+async def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with EmbeddedBroker("127.0.0.1", 0) as broker, tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(kafka_bootstrap=broker.bootstrap, data_dir=Path(tmp), web_port=0, kafka_idempotence="off")
+        await create_topics(settings)
+        producer = await start_producer(settings)
+        for a in ALERTS:
+            await producer.send_and_wait(TOPICS["alerts"].name(settings.topic_prefix), a.to_bytes(),
+                                         key=a.alert_id.encode())
+        await producer.stop()
+        async with Desk(settings, targets=[]) as desk, async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                       args=["--no-sandbox", "--disable-gpu"])
+            page = await browser.new_page(viewport={"width": 1400, "height": 720})
+            await page.goto(f"{desk.url}/")
+            await page.wait_for_selector("body[data-conn=live]")
+            await page.locator("#rows > article").nth(2).wait_for()
+            await page.screenshot(path=str(OUT / "rows.png"))
+            await page.locator('#rows > article[data-group="item:rss:wire:1"] .snippet').click()
+            await page.locator("#why .row-trigger").first.wait_for()
+            await page.screenshot(path=str(OUT / "why-two-triggers.png"))
+            await page.locator('#rows > article[data-alert-id="demo-5"] .snippet').click()
+            await page.locator("#why mark.model-word").first.wait_for()
+            await page.screenshot(path=str(OUT / "why-model.png"))
+            await browser.close()
+    print(f"wrote {', '.join(p.name for p in sorted(OUT.glob('*.png')))} in {OUT}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
