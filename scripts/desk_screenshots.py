@@ -8,24 +8,22 @@ learned model assigned); nothing reaches the internet.
 from __future__ import annotations
 
 import asyncio
-import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
 
 from playwright.async_api import async_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from core.kafka import create_topics, start_producer
+from core.settings import Settings
+from desk.service import Desk
+from schemas import Alert
+from schemas.base import utcnow
+from schemas.classified import EntityHit, Match, ThemeHit
+from schemas.topics import TOPICS
+from watchfloor.broker import EmbeddedBroker
 
-from core.kafka import create_topics, start_producer  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from desk.service import Desk  # noqa: E402
-from schemas import Alert  # noqa: E402
-from schemas.base import utcnow  # noqa: E402
-from schemas.classified import EntityHit, Match, ThemeHit  # noqa: E402
-from schemas.topics import TOPICS  # noqa: E402
-from watchfloor.broker import EmbeddedBroker  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 OUT = ROOT / "docs" / "desk"
 CHROMIUM = "/usr/bin/chromium"
