@@ -80,8 +80,8 @@ class TextModel(ConfigDocument):
     features: Literal["lemma-ngrams-v1"] = Field(
         "lemma-ngrams-v1",
         description="Feature set: each lemma, its character 4- and 5-grams, and adjacent lemma pairs, "
-        "hashed (CRC-32; a pair mixes its words' hashes) into 2**bits buckets; a document's features are present or absent, scaled to "
-        "unit length.")
+        "hashed (CRC-32; a pair mixes its words' hashes) into 2**bits buckets; a document's features are present or absent, scaled by "
+        "1/sqrt(max(number present, min_buckets)).")
     bits: int = Field(15, ge=8, le=16, description="2**bits buckets; 2 bytes each per modelled theme.")
     min_buckets: int = Field(
         200, ge=1, description="A document with fewer buckets present is scaled as if it had this many, "
