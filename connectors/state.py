@@ -9,12 +9,11 @@ before the in-memory copy changes, so what the loop sees is what a restart would
 from __future__ import annotations
 
 import logging
-import time
 
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 
-from core.kafka import ce_type_for, cloudevent_headers, make_consumer
+from core.kafka import ce_type_for, cloudevent_headers, read_since
 from core.settings import Settings
 from schemas import SourceState
 from schemas.topics import TOPICS
@@ -28,34 +27,9 @@ def state_topic(settings: Settings) -> str:
 
 async def read_topic_to_end(settings: Settings, topic: str, timeout_secs: float = 30.0) -> list[tuple[str | None, bytes | None, str]]:
     """Every record of ``topic`` up to its current end as ``(key, value, "topic[partition]@offset")``."""
-    consumer = make_consumer(settings, group_id=None, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        await consumer.topics()  # refreshes metadata so partitions_for_topic knows the topic
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not tps:
-            return []
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        records = []
-        deadline = time.monotonic() + timeout_secs
-        while not await _at_end(consumer, tps, ends):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{topic}: could not read to the end within {timeout_secs:g}s")
-            for part in (await consumer.getmany(timeout_ms=500)).values():
-                records.extend(part)
-    finally:
-        await consumer.stop()
+    records = await read_since(settings, topic, timeout_secs=timeout_secs)
     return [(r.key.decode("utf-8", "replace") if r.key else None, r.value, f"{topic}[{r.partition}]@{r.offset}")
             for r in records]
-
-
-async def _at_end(consumer, tps, ends) -> bool:
-    for tp in tps:
-        if await consumer.position(tp) < ends[tp]:
-            return False
-    return True
 
 
 async def read_states(settings: Settings, topic: str | None = None, timeout_secs: float = 30.0) -> dict[str, SourceState]:

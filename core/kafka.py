@@ -9,9 +9,8 @@ import logging
 import random
 import ssl
 import struct
-import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -144,11 +143,26 @@ def make_consumer(settings: Settings, *topics: str, **overrides) -> AIOKafkaCons
     return AIOKafkaConsumer(*topics, **client_kwargs(settings), **options)
 
 
+async def batches_to_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition], *,
+                         max_records: int | None = None) -> AsyncIterator[list]:
+    """The records of ``partitions``, batch by batch, from the consumer's positions to the end offsets
+    at the time of the call, then one short poll more: the embedded broker reports a partition's end as
+    its last batch's first offset + 1, so a batch's later records come only from reading on."""
+    ends = await consumer.end_offsets(partitions)
+    while True:
+        positions = [await consumer.position(tp) for tp in partitions]
+        behind = any(at < ends[tp] for at, tp in zip(positions, partitions))
+        batch = await consumer.getmany(timeout_ms=500 if behind else 300, max_records=max_records)
+        records = [record for part in batch.values() for record in part]
+        if records:
+            yield records
+        if not behind:  # that was the poll past the end offsets
+            return
+
+
 async def read_since(settings: Settings, topic: str, since_ms: int | None = None, timeout_secs: float = 60.0) -> list:
-    """Every record of ``topic`` from ``since_ms`` (epoch milliseconds; None: the beginning) to the end
-    offsets at the time of the call, then whatever one more short poll brings (the embedded broker
-    reports a partition's end as its last batch's first offset + 1, so a batch's later records come
-    only from reading on)."""
+    """Every record of ``topic`` from ``since_ms`` (epoch milliseconds; None: the beginning) to its end
+    (``batches_to_end``); ``TimeoutError`` naming the topic if that takes longer than ``timeout_secs``."""
     consumer = make_consumer(settings, group_id=None)
     await consumer.start()
     try:
@@ -165,18 +179,16 @@ async def read_since(settings: Settings, topic: str, since_ms: int | None = None
                     await consumer.seek_to_end(tp)
                 else:
                     consumer.seek(tp, at.offset)
-        ends = await consumer.end_offsets(partitions)
         records: list = []
-        deadline = time.monotonic() + timeout_secs
-        while time.monotonic() < deadline:
-            positions = [await consumer.position(tp) for tp in partitions]
-            behind = any(at < ends[tp] for at, tp in zip(positions, partitions))
-            batch = await consumer.getmany(timeout_ms=500 if behind else 300)
-            for found in batch.values():
-                records.extend(found)
-            if not behind and not batch:
-                return records
-        log.warning("Read %s for %.0fs without reaching its end; %d records read.", topic, timeout_secs, len(records))
+
+        async def read() -> None:
+            async for batch in batches_to_end(consumer, partitions):
+                records.extend(batch)
+
+        try:
+            await asyncio.wait_for(read(), timeout_secs)
+        except TimeoutError:
+            raise TimeoutError(f"{topic}: could not read to the end within {timeout_secs:g}s") from None
         return records
     finally:
         await consumer.stop()

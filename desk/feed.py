@@ -8,7 +8,7 @@ import logging
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from pydantic import ValidationError
 
-from core.kafka import make_consumer
+from core.kafka import batches_to_end, make_consumer
 from core.metrics import DeskMetrics
 from core.settings import Settings
 from desk.live import LiveHub
@@ -122,17 +122,9 @@ class AlertFeed:
                 await consumer.seek_to_beginning(tp)
             else:
                 consumer.seek(tp, committed)
-        ends = await consumer.end_offsets(parts)
-        while True:
-            positions = [await consumer.position(tp) for tp in parts]
-            behind = any(at < ends[tp] for at, tp in zip(positions, parts))
-            batch = await consumer.getmany(timeout_ms=500 if behind else 300, max_records=MAX_BATCH)
-            records = [record for part in batch.values() for record in part]
-            if records:
-                await self.handle(records)
-                await consumer.commit()
-            elif not behind:  # one empty poll past the end offsets: the last batch's later records came too
-                return
+        async for records in batches_to_end(consumer, parts, max_records=MAX_BATCH):
+            await self.handle(records)
+            await consumer.commit()
 
     async def lag(self) -> int | None:
         """Records on the topic not yet stored and committed (over the assigned partitions);

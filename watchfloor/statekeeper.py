@@ -39,7 +39,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from core.errors import WatchfloorError
-from core.kafka import client_kwargs, start_producer
+from core.kafka import batches_to_end, client_kwargs, make_consumer, start_producer
 from core.settings import Settings
 from schemas.topics import TOPICS
 
@@ -239,8 +239,7 @@ class Keeper:
         stop = stop or asyncio.Event()
         while not stop.is_set():
             topics = await self._topics()
-            consumer = AIOKafkaConsumer(**client_kwargs(self.settings), enable_auto_commit=False,
-                                        auto_offset_reset="earliest")
+            consumer = make_consumer(self.settings, group_id=None)
             await consumer.start()
             try:
                 partitions = [TopicPartition(t, p) for t, n in topics.items() for p in range(n)]
@@ -259,15 +258,9 @@ class Keeper:
                 await consumer.stop()
 
     async def _catch_up(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
-        ends = await consumer.end_offsets(partitions)
-        while True:
-            positions = [await consumer.position(tp) for tp in ends]
-            if all(at >= end for at, end in zip(positions, ends.values())):
-                return
-            batch = await consumer.getmany(timeout_ms=500)
-            for tp, records in batch.items():
-                for record in records:
-                    self.states[tp.topic].apply(record_line(record))
+        async for records in batches_to_end(consumer, partitions):
+            for record in records:
+                self.states[record.topic].apply(record_line(record))
 
     async def _follow(self, consumer: AIOKafkaConsumer, stop: asyncio.Event, known: set[str]) -> None:
         """Append what arrives; return when a new compacted topic appeared (to read it from the start)."""

@@ -8,10 +8,11 @@ reach the theme's threshold *or* its probability reaches the model's threshold f
 Features (``lemma-ngrams-v1``), computed from the lemmas the engine already has: each lemma, the
 character 4- and 5-grams of `` lemma `` (so inflections and compounds the lemmatiser does not know
 still share most features) and each pair of adjacent lemmas, hashed (CRC-32; a pair mixes its two
-words' hashes) into ``2**bits`` buckets. A document's features are present or absent and scaled to unit length, so the score is
-``bias + sum(weights[present]) / sqrt(max(len(present), min_buckets))``: the floor keeps a
-headline's few words ("Nuclear Summer tops the charts") from carrying a theme on their own. A word's features depend on the word alone
-and are cached, so a document costs one dict lookup per word plus one hash per word pair.
+words' hashes) into ``2**bits`` buckets. A document's features are present or absent, so the score is
+``bias + sum(weights[present]) * feature_scale(len(present), min_buckets)``, that is divided by
+``sqrt(max(len(present), min_buckets))``: the floor keeps a headline's few words ("Nuclear Summer
+tops the charts") from carrying a theme on their own. A word's features depend on the word alone and
+are cached, so a document costs one dict lookup per word plus one mix per word pair.
 
 The explanation stays exact: the words whose features added most to the score are reported as
 matches (``term`` ``"model"``) with their offsets in the original document.
@@ -71,19 +72,25 @@ def word_buckets(lemmas: list[str], mask: int, cache: dict[str, WordEntry]) -> l
 
 
 def document_features(lemmas: list[str], mask: int, cache: dict[str, WordEntry]) -> set[int]:
-    """The buckets present in a document: every word's own and every adjacent pair's."""
+    """The buckets present in a document: the union of ``word_buckets``, built without the per-word
+    tuples (this runs for every document; ``word_buckets`` only to explain a verdict)."""
     found: list[int] = []
     previous = None
     for lemma in lemmas:
         if not lemma:
             previous = None
             continue
-        entry = cache.get(lemma) or word_entry(lemma, mask, cache)
-        found.extend(entry[0])
+        buckets, hashed = cache.get(lemma) or word_entry(lemma, mask, cache)
+        found.extend(buckets)
         if previous is not None:
-            found.append(((previous * _PAIR_MIX) ^ entry[1]) & mask)
-        previous = entry[1]
+            found.append(pair_bucket(previous, hashed, mask))
+        previous = hashed
     return set(found)
+
+
+def feature_scale(present: int, min_buckets: int) -> float:
+    """The value of each present bucket in a document of ``present`` buckets (training and scoring)."""
+    return 1.0 / math.sqrt(max(present, min_buckets))
 
 
 def encode_weights(weights: np.ndarray) -> str:
@@ -124,7 +131,7 @@ class CompiledModel:
         present = document_features(lemmas, self.mask, self._cache)
         if not present or not self.columns:
             return ModelScore({}, 0.0)
-        scale = 1.0 / math.sqrt(max(len(present), self.min_buckets))
+        scale = feature_scale(len(present), self.min_buckets)
         rows = self.weights[np.array(list(present), dtype=np.intp)]
         margins = rows.sum(axis=0) * scale + self.bias
         probabilities = {index: 1.0 / (1.0 + math.exp(-m)) for index, m in zip(self.columns, margins.tolist())}

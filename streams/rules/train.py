@@ -19,7 +19,7 @@ from schemas.rules import ModelTheme, TextModel
 from streams.rules.engine import CompiledRules
 from streams.rules.evaluate import LabelledItem
 from streams.rules.lemmas import lemma_words
-from streams.rules.model import document_features, encode_weights
+from streams.rules.model import document_features, encode_weights, feature_scale
 from streams.rules.normalize import normalize
 
 # The model alone assigns a theme only when it finds it more likely than not: 0.50 … 0.90.
@@ -36,7 +36,7 @@ def feature_matrix(items: list[LabelledItem], bits: int, min_buckets: int) -> cs
         for c in present:
             rows.append(r)
             cols.append(c)
-            vals.append(1.0 / np.sqrt(max(len(present), min_buckets)))
+            vals.append(feature_scale(len(present), min_buckets))
     return csr_matrix((vals, (rows, cols)), shape=(len(items), 1 << bits), dtype=np.float64)
 
 
@@ -63,7 +63,8 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
                 c: float = 8.0, folds: int = 5, min_precision: float = 0.95, trained_on: str = "") -> TextModel:
     """A ``TextModel`` for every theme of ``rules`` whose cross-validated threshold keeps precision."""
     x = feature_matrix(items, bits, min_buckets)
-    by_terms_all = [{h.theme for h in rules.classify(i.text, i.title, i.lang).themes if h.score >= rules.theme_threshold(h.theme)} for i in items]
+    by_terms_all = [{h.theme for h in rules.classify(i.text, i.title, i.lang).themes
+                     if h.score >= rules.theme_threshold(h.theme)} for i in items]
     themes: dict[str, ModelTheme] = {}
     for theme in (t.id for t in rules.pack.themes):
         y = np.array([theme in i.themes for i in items])

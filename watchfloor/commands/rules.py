@@ -141,7 +141,11 @@ def _backtest(args) -> int:
         raw = await read_since(settings, TOPICS["items_raw"].name(settings.topic_prefix), since_ms)
         return rules, raw
 
-    rules_records, raw = asyncio.run(read())
+    try:
+        rules_records, raw = asyncio.run(read())
+    except TimeoutError as exc:
+        print(f"watchfloor rules backtest: {exc}", file=sys.stderr)
+        return 1
     pushed = [r for r in rules_records if r.value is not None]
     if args.baseline is not None:
         baseline, where = compile_pack(load_pack(args.baseline)), str(args.baseline)

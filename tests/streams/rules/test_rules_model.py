@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from itertools import chain
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,9 @@ from schemas.rules import ModelTheme, RulePack, TextModel
 from streams.rules import RulePackError, compile_pack, load_pack, read_pack
 from streams.rules.evaluate import LabelledItem, evaluate, read_set, read_sets
 from streams.rules.loader import check_pack
-from streams.rules.model import CompiledModel, decode_weights, document_features, encode_weights
+from streams.rules.lemmas import lemma_words
+from streams.rules.model import CompiledModel, decode_weights, document_features, encode_weights, word_buckets
+from streams.rules.normalize import normalize
 from streams.rules.train import feature_matrix, train_model
 
 QUALITY = Path(__file__).resolve().parents[2] / "data" / "quality"
@@ -167,3 +170,12 @@ def test_a_model_too_large_to_travel_as_one_record_is_refused():
     pack = TERMS_ONLY.model_copy(update={"model": TextModel(bits=16, themes=themes), "version": ""})
     messages = [message for _, message in check_pack(pack)]
     assert any("must stay under 700 KB (fewer bits)" in m for m in messages), messages
+
+
+def test_the_fast_document_features_are_the_union_of_each_words_buckets():
+    # document_features (every document) and word_buckets (the explanation) must agree bucket for bucket.
+    mask = (1 << 15) - 1
+    for item in read_set(QUALITY / "dev4.jsonl")[:200]:
+        norm = normalize(item.text).text
+        lemmas = lemma_words(norm.split(" "), item.lang, norm)
+        assert document_features(lemmas, mask, {}) == set(chain.from_iterable(word_buckets(lemmas, mask, {})))
