@@ -12,15 +12,18 @@ import struct
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from core.settings import Settings
+from core.settings import Settings, describe_validation_error
 from schemas.base import iso_utc, utcnow
 from schemas.topics import TOPICS, TopicSpec
+
+M = TypeVar("M", bound=BaseModel)
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +195,18 @@ async def read_since(settings: Settings, topic: str, since_ms: int | None = None
         return records
     finally:
         await consumer.stop()
+
+
+def decode_value(model: type[M], record) -> tuple[M | None, str]:
+    """A record's value as ``model``, or None and one line saying why not (field and reason)."""
+    try:
+        if record.value is None:
+            raise ValueError("empty value (tombstone)")
+        return model.model_validate_json(record.value), ""
+    except ValidationError as exc:
+        return None, describe_validation_error(exc)
+    except ValueError as exc:
+        return None, str(exc)
 
 
 def cloudevent_headers(

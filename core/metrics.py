@@ -125,6 +125,12 @@ class DeskMetrics:
         self.alerts_invalid = Counter(
             "watchfloor_desk_alerts_invalid_total", "Records on the alerts topic that are not a valid Alert; skipped.",
             registry=registry)
+        self.desk_actions = Counter(
+            "watchfloor_desk_actions_total", "Desk actions: taken here, sent to the actions topic, received from "
+            "other desks (applied), or invalid records skipped.", ["outcome"], registry=registry)
+        self.desk_actions_unsent = Gauge(
+            "watchfloor_desk_actions_unsent", "Desk actions taken here and not yet acknowledged by the broker "
+            "(the outbox); set when the outbox empties or sending stops.", registry=registry)
 
 
 class SupervisorMetrics:

@@ -153,6 +153,10 @@ class Settings(BaseSettings):
     desk_retention_days: float = Field(
         90.0, ge=0, description="Alerts the desk keeps, by age in days, pruned hourly; 0 keeps them all. Keep it "
         "longer than the alerts topic's retention, or a replayed old alert is stored again.")
+    desk_name: str = Field(
+        "desk", pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", description="This desk process among several: its alerts "
+        "consumer group is <prefix>desk (the default name) or <prefix>desk-<name>, so each desk stores every alert; "
+        "their actions (ack, assign, snooze, resolve, notes) are shared through the desk-actions topic.")
     webhooks_path: Path | None = Field(None, description="YAML file of webhook endpoints (schemas.WebhookConfig); unset: none.")
     alert_cooldown_secs: float = Field(
         300.0, ge=0, description="Window per trigger and entity in which further alerts are folded into a count; 0 disables."

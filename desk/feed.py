@@ -6,9 +6,8 @@ import asyncio
 import logging
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from pydantic import ValidationError
 
-from core.kafka import batches_to_end, make_consumer
+from core.kafka import batches_to_end, decode_value, make_consumer
 from core.metrics import DeskMetrics
 from core.settings import Settings
 from desk.live import LiveHub
@@ -25,7 +24,9 @@ DRAIN_SECS = 10.0
 
 
 def default_group(settings: Settings) -> str:
-    return f"{settings.topic_prefix}desk"
+    """One group per desk process (``desk_name``): every desk stores every alert."""
+    suffix = "" if settings.desk_name == "desk" else f"-{settings.desk_name}"
+    return f"{settings.topic_prefix}desk{suffix}"
 
 
 class AlertFeed:
@@ -180,17 +181,9 @@ class AlertFeed:
         return len(added)
 
     def _decode(self, record: ConsumerRecord) -> Alert | None:
-        where = f"{record.topic}[{record.partition}]@{record.offset}"
-        try:
-            if record.value is None:
-                raise ValueError("empty value (tombstone)")
-            return Alert.from_bytes(record.value)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "(document)"
-            reason = f"{field}: {first['msg']}"
-        except ValueError as exc:
-            reason = str(exc)
-        self.metrics.alerts_invalid.inc()
-        log.warning("Skipped record %s: not a valid Alert (%s).", where, reason)
-        return None
+        alert, reason = decode_value(Alert, record)
+        if alert is None:
+            self.metrics.alerts_invalid.inc()
+            log.warning("Skipped record %s[%d]@%d: not a valid Alert (%s).", record.topic, record.partition,
+                        record.offset, reason)
+        return alert

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from core.metrics import DeskMetrics
 from core.netpolicy import AddressPolicy
 from core.settings import Settings
+from desk.actions import ActionSync
 from desk.auth import allowed_host_names
 from desk.feed import AlertFeed
 from desk.live import LiveHub
@@ -47,6 +48,7 @@ class Desk:
         self.store: AlertStore | None = None
         self.state: DeskState | None = None
         self.feed: AlertFeed | None = None
+        self.actions: ActionSync | None = None
         self.dispatcher: WebhookDispatcher | None = None
         self._runner: web.AppRunner | None = None
         self._pruner: asyncio.Task | None = None
@@ -80,7 +82,11 @@ class Desk:
         site = web.TCPSite(self._runner, self.settings.web_host, self.settings.web_port)
         await site.start()
         self.port = self._runner.addresses[0][1]
+        self.state.name = f"{self.settings.desk_name}@{self.settings.web_host}:{self.port}"
         if self.consume:
+            self.actions = ActionSync(self.settings, self.store, hub, self.metrics)
+            await self.actions.start()
+            self.state.share_actions = self.actions.notify
             self.feed = AlertFeed(self.settings, self.store, hub, self.dispatcher, self.metrics, self.group_id)
             await self.feed.start()
             self.state.feed_running = lambda: self.feed is not None and self.feed.running
@@ -113,6 +119,9 @@ class Desk:
             self.state.consuming = False
             await self.feed.stop()
             self.feed = None
+        if self.actions is not None:
+            await self.actions.stop()
+            self.actions = None
         if self.dispatcher is not None:
             await self.dispatcher.stop()
             self.dispatcher = None

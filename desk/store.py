@@ -1,7 +1,8 @@
 """The alert store: SQLite in the data directory, keyed by ``alert_id``.
 
-It holds the alert history the page and the Atom feed read, the acknowledgements, and the webhook
-delivery log. A delivery row is written in the same transaction as its alert (an outbox), so an
+It holds the alert history the page and the Atom feed read, the desk actions taken on each alert
+(acknowledge, assign, snooze, resolve, reopen, notes, "not relevant") with the state they add up to,
+and the webhook delivery log. A delivery row is written in the same transaction as its alert (an outbox), so an
 alert stored before a crash is still delivered after the restart, and one delivered is never sent
 again.
 """
@@ -10,15 +11,17 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from desk.filters import AlertFilter, entity_tags, theme_tags
 from desk.text import safe_link, snippet_spans
 from schemas import Alert
-from schemas.base import SEVERITY_ORDER, utcnow
+from schemas.base import SEVERITY_ORDER, iso_utc, utcnow
+from schemas.desk import DeskAction
 
 STORE_FILE = "desk.sqlite3"
 
@@ -58,13 +61,45 @@ CREATE TABLE IF NOT EXISTS feedback (
     by TEXT
 );
 CREATE INDEX IF NOT EXISTS alerts_by_received ON alerts (received_at);
+CREATE TABLE IF NOT EXISTS actions (
+    action_id TEXT PRIMARY KEY,
+    alert_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    body TEXT NOT NULL,
+    published INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS actions_by_alert ON actions (alert_id, at, action_id);
+CREATE INDEX IF NOT EXISTS actions_unpublished ON actions (published) WHERE published = 0;
 """
 
-_ALERT_COLUMNS = "a.seq, a.body, a.received_at, a.acked_at, a.acked_by"
+# Columns added after the first release; a store written before them gets them on open.
+_STATE_COLUMNS = {
+    "status": "TEXT NOT NULL DEFAULT 'open'",
+    "assignee": "TEXT",
+    "snoozed_until": "TEXT",
+    "resolved_at": "TEXT",
+    "resolved_by": "TEXT",
+    "notes": "INTEGER NOT NULL DEFAULT 0",
+}
+
+_ALERT_COLUMNS = ("a.seq, a.body, a.received_at, a.acked_at, a.acked_by, a.status, a.assignee, a.snoozed_until,"
+                  " a.resolved_at, a.resolved_by, a.notes")
+_NCOLS = 11
+
+STATUSES = ("open", "acknowledged", "resolved")
+VIEWS = ("active", "open", "acknowledged", "snoozed", "resolved", "all")
+"""Status views of the history: ``active`` is everything not resolved and not snoozed now."""
 
 
 def _now() -> str:
-    return utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return iso_utc(utcnow())
+
+
+def new_action(alert_id: str, action: str, *, by: str | None = None, value: str | None = None,
+               until: datetime | None = None, desk: str | None = None) -> DeskAction:
+    """A new action taken now, with a fresh id; ``ValueError`` names what is wrong with it."""
+    return DeskAction(action_id=uuid.uuid4().hex, alert_id=alert_id, action=action, by=by, at=utcnow(),
+                      value=value, until=until, desk=desk)
 
 
 @dataclass(frozen=True)
@@ -77,12 +112,71 @@ class StoredAlert:
     received_at: str
     acked_at: str | None = None
     acked_by: str | None = None
+    status: str = "open"
+    """``open``, ``acknowledged`` or ``resolved``: what the desk actions on it add up to."""
+    assignee: str | None = None
+    snoozed_until: str | None = None
+    resolved_at: str | None = None
+    resolved_by: str | None = None
+    notes: int = 0
 
     def to_json(self) -> dict:
         """The API and SSE shape; ``highlights`` are snippet ranges in characters (code points)."""
         return {"seq": self.seq, "received_at": self.received_at, "acked_at": self.acked_at,
-                "acked_by": self.acked_by, "link": safe_link(self.alert.url),
+                "acked_by": self.acked_by, "status": self.status, "assignee": self.assignee,
+                "snoozed_until": self.snoozed_until, "resolved_at": self.resolved_at,
+                "resolved_by": self.resolved_by, "notes": self.notes, "link": safe_link(self.alert.url),
                 "highlights": snippet_spans(self.alert), "alert": self.alert.model_dump(mode="json")}
+
+
+@dataclass
+class Lifecycle:
+    """What an alert's actions add up to, replayed in ``(at, action_id)`` order: the same actions
+    give the same state on every desk, whatever order they arrived in."""
+
+    status: str = "open"
+    acked_at: str | None = None
+    acked_by: str | None = None
+    assignee: str | None = None
+    snoozed_until: str | None = None
+    resolved_at: str | None = None
+    resolved_by: str | None = None
+    notes: int = 0
+    verdict: DeskAction | None = None
+    trail: list[DeskAction] = field(default_factory=list)
+
+    @classmethod
+    def replay(cls, actions: Iterable[DeskAction]) -> Lifecycle:
+        state = cls()
+        for action in sorted(actions, key=lambda a: (a.at, a.action_id)):
+            state.apply(action)
+        return state
+
+    def apply(self, action: DeskAction) -> None:
+        at, kind = iso_utc(action.at), action.action
+        self.trail.append(action)
+        if kind == "ack":
+            if self.acked_at is None:  # the first acknowledgement stands
+                self.acked_at, self.acked_by = at, action.by
+            if self.status == "open":
+                self.status = "acknowledged"
+        elif kind == "assign":
+            self.assignee = (action.value or "").strip() or None
+        elif kind == "snooze":
+            self.snoozed_until = iso_utc(action.until) if action.until else None
+        elif kind == "resolve":
+            self.status, self.resolved_at, self.resolved_by, self.snoozed_until = "resolved", at, action.by, None
+        elif kind == "reopen":
+            self.status, self.resolved_at, self.resolved_by = "open", None, None
+            self.acked_at = self.acked_by = None
+        elif kind == "note":
+            self.notes += 1
+        elif kind == "not_relevant":
+            self.verdict = action
+
+    def columns(self) -> tuple:
+        return (self.status, self.acked_at, self.acked_by, self.assignee, self.snoozed_until, self.resolved_at,
+                self.resolved_by, self.notes)
 
 
 @dataclass(frozen=True)
@@ -110,8 +204,8 @@ class Delivery:
 
 
 def _row(row: Sequence) -> StoredAlert:
-    seq, body, received, acked_at, acked_by = row
-    return StoredAlert(seq, Alert.model_validate_json(body), body, received, acked_at, acked_by)
+    seq, body, received, *state = row
+    return StoredAlert(seq, Alert.model_validate_json(body), body, received, *state)
 
 
 class AlertStore:
@@ -132,6 +226,11 @@ class AlertStore:
             columns = {row[1] for row in self._conn.execute("PRAGMA table_info(deliveries)")}
             if "next_attempt_at" not in columns:  # a store written before retries were scheduled
                 self._conn.execute("ALTER TABLE deliveries ADD COLUMN next_attempt_at TEXT")
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(alerts)")}
+            for name, decl in _STATE_COLUMNS.items():
+                if name not in columns:  # a store written before the desk had a lifecycle
+                    self._conn.execute(f"ALTER TABLE alerts ADD COLUMN {name} {decl}")
+            self._conn.execute("CREATE INDEX IF NOT EXISTS alerts_by_status ON alerts (status)")
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> AlertStore:
@@ -174,6 +273,10 @@ class AlertStore:
         self._conn.executemany(
             "INSERT OR IGNORE INTO deliveries (alert_id, endpoint, state) VALUES (?, ?, 'pending')",
             [(alert.alert_id, name) for name in endpoints])
+        # Actions can arrive before their alert (another desk acted on it first): apply them now.
+        if self._conn.execute("SELECT 1 FROM actions WHERE alert_id = ? LIMIT 1", (alert.alert_id,)).fetchone():
+            self._restate(alert.alert_id)
+            return _row(self._conn.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts a WHERE a.seq = ?", (seq,)).fetchone())
         return StoredAlert(seq, alert, body, received)
 
     def prune(self, older_than: datetime) -> int:
@@ -187,15 +290,33 @@ class AlertStore:
             self._conn.execute(f"DELETE FROM alert_tags WHERE seq IN (SELECT seq FROM alerts WHERE {old})", (cutoff,))
             self._conn.execute(f"DELETE FROM deliveries WHERE alert_id IN (SELECT alert_id FROM alerts WHERE {old})",
                                (cutoff,))
-            return self._conn.execute(f"DELETE FROM alerts WHERE {old}", (cutoff,)).rowcount
+            removed = self._conn.execute(f"DELETE FROM alerts WHERE {old}", (cutoff,)).rowcount
+            self._conn.execute("DELETE FROM actions WHERE at < ? AND published = 1 AND alert_id NOT IN"
+                               " (SELECT alert_id FROM alerts)", (cutoff,))
+            return removed
 
     def get(self, alert_id: str) -> StoredAlert | None:
         rows = self._select(f"SELECT {_ALERT_COLUMNS} FROM alerts a WHERE a.alert_id = ?", (alert_id,))
         return rows[0] if rows else None
 
-    def query(self, flt: AlertFilter = AlertFilter(), limit: int = 200) -> list[StoredAlert]:
-        """Newest first (by ``alerted_at``, then arrival), matching ``flt``."""
+    def query(self, flt: AlertFilter = AlertFilter(), limit: int = 200, view: str = "all") -> list[StoredAlert]:
+        """Newest first (by ``alerted_at``, then arrival), matching ``flt`` and the status ``view``
+        (one of ``VIEWS``)."""
         where, params = ["a.severity_rank >= ?"], [flt.min_rank]
+        if view not in VIEWS:
+            raise ValueError(f"status: must be one of {', '.join(VIEWS)}")
+        now = _now()
+        if view in ("open", "acknowledged"):
+            where.append("a.status = ? AND (a.snoozed_until IS NULL OR a.snoozed_until <= ?)")
+            params += [view, now]
+        elif view == "active":
+            where.append("a.status != 'resolved' AND (a.snoozed_until IS NULL OR a.snoozed_until <= ?)")
+            params.append(now)
+        elif view == "snoozed":
+            where.append("a.status != 'resolved' AND a.snoozed_until > ?")
+            params.append(now)
+        elif view == "resolved":
+            where.append("a.status = 'resolved'")
         if flt.sources:
             where.append(f"a.source_key IN ({','.join('?' * len(flt.sources))})")
             params += sorted(flt.sources)
@@ -219,19 +340,69 @@ class AlertStore:
 
     def acknowledge(self, alert_id: str, by: str | None = None) -> StoredAlert | None:
         """Mark acknowledged (the first acknowledgement stands); None for an unknown id."""
-        with self._lock, self._conn:
-            self._conn.execute("UPDATE alerts SET acked_at = ?, acked_by = ? WHERE alert_id = ? AND acked_at IS NULL",
-                               (_now(), by, alert_id))
+        if self.get(alert_id) is None:
+            return None
+        self.apply([new_action(alert_id, "ack", by=by)])
         return self.get(alert_id)
 
     def record_feedback(self, alert_id: str, verdict: str, by: str | None = None) -> Feedback | None:
         """Record (or replace) the desk's verdict on an alert; None for an unknown id."""
-        with self._lock, self._conn:
-            if self._conn.execute("SELECT 1 FROM alerts WHERE alert_id = ?", (alert_id,)).fetchone() is None:
-                return None
-            self._conn.execute("INSERT OR REPLACE INTO feedback (alert_id, verdict, at, by) VALUES (?, ?, ?, ?)",
-                               (alert_id, verdict, _now(), by))
+        if self.get(alert_id) is None:
+            return None
+        self.apply([new_action(alert_id, verdict, by=by)])
         return self.feedback_for(alert_id)
+
+    # -- desk actions ---------------------------------------------------------------------------
+
+    def apply(self, actions: Sequence[DeskAction], *, published: bool = False) -> list[StoredAlert]:
+        """Record actions (idempotent by ``action_id``) and bring their alerts' state up to date;
+        return the stored alerts whose state they changed. ``published`` says the actions came from
+        the actions topic; the others wait in the outbox (``unpublished``) until sent."""
+        touched: dict[str, None] = {}
+        with self._lock, self._conn:
+            for action in actions:
+                cursor = self._conn.execute(
+                    "INSERT OR IGNORE INTO actions (action_id, alert_id, at, body, published) VALUES (?, ?, ?, ?, ?)",
+                    (action.action_id, action.alert_id, iso_utc(action.at), action.model_dump_json(), int(published)))
+                if cursor.rowcount:
+                    touched[action.alert_id] = None
+            changed = [alert_id for alert_id in touched if self._restate(alert_id)]
+            rows = [self._conn.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts a WHERE a.alert_id = ?",
+                                       (alert_id,)).fetchone() for alert_id in changed]
+        return [_row(row) for row in rows if row is not None]
+
+    def _restate(self, alert_id: str) -> bool:
+        """Replay an alert's actions into its columns (inside the caller's transaction)."""
+        state = Lifecycle.replay(self._actions(alert_id))
+        cursor = self._conn.execute(
+            "UPDATE alerts SET status = ?, acked_at = ?, acked_by = ?, assignee = ?, snoozed_until = ?,"
+            " resolved_at = ?, resolved_by = ?, notes = ? WHERE alert_id = ?", (*state.columns(), alert_id))
+        if state.verdict is not None:
+            v = state.verdict
+            self._conn.execute("INSERT OR REPLACE INTO feedback (alert_id, verdict, at, by) VALUES (?, ?, ?, ?)",
+                               (alert_id, v.action, iso_utc(v.at), v.by))
+        return cursor.rowcount > 0
+
+    def _actions(self, alert_id: str) -> list[DeskAction]:
+        rows = self._conn.execute("SELECT body FROM actions WHERE alert_id = ? ORDER BY at, action_id", (alert_id,))
+        return [DeskAction.model_validate_json(body) for (body,) in rows]
+
+    def trail(self, alert_id: str) -> list[DeskAction]:
+        """Every action taken on an alert, oldest first: its audit trail."""
+        with self._lock:
+            return self._actions(alert_id)
+
+    def unpublished(self, limit: int = 500) -> list[DeskAction]:
+        """Actions taken here and not yet on the actions topic, oldest first (the outbox)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT body FROM actions WHERE published = 0 ORDER BY at, action_id LIMIT ?",
+                                      (limit,)).fetchall()
+        return [DeskAction.model_validate_json(body) for (body,) in rows]
+
+    def mark_published(self, action_ids: Iterable[str]) -> None:
+        with self._lock, self._conn:
+            self._conn.executemany("UPDATE actions SET published = 1 WHERE action_id = ?",
+                                   [(action_id,) for action_id in action_ids])
 
     def feedback_for(self, alert_id: str) -> Feedback | None:
         with self._lock:
@@ -245,7 +416,7 @@ class AlertStore:
             rows = self._conn.execute(
                 f"SELECT {_ALERT_COLUMNS}, f.alert_id, f.verdict, f.at, f.by FROM feedback f "
                 "JOIN alerts a ON a.alert_id = f.alert_id ORDER BY f.at").fetchall()
-        return [(_row(row[:5]), Feedback(*row[5:])) for row in rows]
+        return [(_row(row[:_NCOLS]), Feedback(*row[_NCOLS:])) for row in rows]
 
     def _select(self, sql: str, params: Sequence) -> list[StoredAlert]:
         with self._lock:
@@ -260,7 +431,7 @@ class AlertStore:
             rows = self._conn.execute(
                 f"SELECT {_ALERT_COLUMNS}, d.attempts FROM deliveries d JOIN alerts a ON a.alert_id = d.alert_id"
                 " WHERE d.endpoint = ? AND d.state = 'pending' ORDER BY a.seq LIMIT ?", (endpoint, limit)).fetchall()
-        return [(_row(row[:5]), row[5]) for row in rows]
+        return [(_row(row[:_NCOLS]), row[_NCOLS]) for row in rows]
 
     def due(self, endpoint: str, limit: int = 100) -> list[tuple[StoredAlert, int]]:
         """Deliveries to ``endpoint`` whose next attempt is due, oldest first: a page of the outbox.
@@ -270,7 +441,7 @@ class AlertStore:
                 f"SELECT {_ALERT_COLUMNS}, d.attempts FROM deliveries d JOIN alerts a ON a.alert_id = d.alert_id"
                 " WHERE d.endpoint = ? AND d.state = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)"
                 " ORDER BY a.seq LIMIT ?", (endpoint, _now(), limit)).fetchall()
-        return [(_row(row[:5]), row[5]) for row in rows]
+        return [(_row(row[:_NCOLS]), row[_NCOLS]) for row in rows]
 
     def next_due(self, endpoint: str) -> datetime | None:
         """When the earliest pending delivery to ``endpoint`` that is waiting out a backoff is due."""

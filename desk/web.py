@@ -21,7 +21,7 @@ from desk.atom import render_atom
 from desk.auth import make_auth_middleware, make_guard_middleware, security_headers, set_session
 from desk.filters import AlertFilter, FilterError
 from desk.live import DeskEvent, LiveHub
-from desk.store import AlertStore, StoredAlert
+from desk.store import VIEWS, AlertStore, StoredAlert, new_action
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ KEEPALIVE_SECS = 15.0
 MAX_LIMIT = 1000
 MAX_ACK_BY = 80
 FEEDBACK_VERDICTS = ("not_relevant",)
+MAX_ACTION_ALERTS = 500
 
 
 @dataclass
@@ -46,6 +47,11 @@ class DeskState:
     feed_running: Callable[[], bool] | None = None
     allowed_hosts: frozenset[str] = frozenset()
     trusted_proxy: bool = False
+    share_actions: Callable[[], None] | None = None
+    """Wakes the sender of the desk actions topic after an action was taken here (None: this desk
+    shares its actions with no other)."""
+    name: str | None = None
+    """This desk process (host:port), recorded with the actions taken on it."""
 
 
 DESK = web.AppKey("desk", DeskState)
@@ -72,6 +78,7 @@ def create_app(state: DeskState) -> web.Application:
     app.router.add_get("/api/alerts/{alert_id}", _get_alert)
     app.router.add_post("/api/alerts/{alert_id}/ack", _ack)
     app.router.add_post("/api/alerts/{alert_id}/feedback", _feedback)
+    app.router.add_post("/api/actions", _actions)
     app.router.add_get("/events", _events)
     app.router.add_get("/alerts.atom", _atom)
     app.router.add_get("/metrics", _metrics)
@@ -104,13 +111,20 @@ async def _page(request: web.Request) -> web.StreamResponse:
 
 
 async def _list_alerts(request: web.Request) -> web.Response:
-    state, flt, limit = request.app[DESK], _filter(request), _limit(request)
+    state, flt, limit, view = request.app[DESK], _filter(request), _limit(request), _view(request)
     # last_seq is read before the query: an alert stored in between comes both in the list and
     # on /events?after=last_seq, and the page keeps one row per alert_id; the other order would
     # lose it.
     last_seq = await asyncio.to_thread(state.store.last_seq)
-    alerts = await asyncio.to_thread(state.store.query, flt, limit)
+    alerts = await asyncio.to_thread(state.store.query, flt, limit, view)
     return web.json_response({"last_seq": last_seq, "alerts": [s.to_json() for s in alerts]})
+
+
+def _view(request: web.Request) -> str:
+    view = request.query.get("status", "all")
+    if view not in VIEWS:
+        raise web.HTTPBadRequest(text=f"status: must be one of {', '.join(VIEWS)}\n")
+    return view
 
 
 async def _get_alert(request: web.Request) -> web.Response:
@@ -120,9 +134,11 @@ async def _get_alert(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text="no such alert\n")
     deliveries = await asyncio.to_thread(store.deliveries, alert_id)
     feedback = await asyncio.to_thread(store.feedback_for, alert_id)
+    trail = await asyncio.to_thread(store.trail, alert_id)
     return web.json_response({**stored.to_json(), "feedback": feedback.to_json() if feedback else None, "deliveries": [
         {"endpoint": d.endpoint, "state": d.state, "attempts": d.attempts, "last_error": d.last_error,
-         "delivered_at": d.delivered_at} for d in deliveries]})
+         "delivered_at": d.delivered_at} for d in deliveries],
+        "trail": [a.model_dump(mode="json", exclude={"schema_version"}) for a in trail]})
 
 
 async def _body(request: web.Request, example: str) -> dict:
@@ -146,13 +162,9 @@ def _by(body: dict) -> str | None:
 
 
 async def _ack(request: web.Request) -> web.Response:
-    state, alert_id = request.app[DESK], request.match_info["alert_id"]
-    by = _by(await _body(request, '{"by": "name"}'))
-    stored = await asyncio.to_thread(state.store.acknowledge, alert_id, by)
-    if stored is None:
-        raise web.HTTPNotFound(text="no such alert\n")
-    state.hub.publish("ack", [stored])
-    return web.json_response(stored.to_json())
+    alert_id = request.match_info["alert_id"]
+    body = await _body(request, '{"by": "name"}')
+    return web.json_response((await _take(request, [alert_id], {"action": "ack", "by": _by(body)}))[0].to_json())
 
 
 async def _feedback(request: web.Request) -> web.Response:
@@ -161,10 +173,54 @@ async def _feedback(request: web.Request) -> web.Response:
     body = await _body(request, '{"verdict": "not_relevant", "by": "name"}')
     if body.get("verdict") not in FEEDBACK_VERDICTS:
         raise web.HTTPBadRequest(text=f"verdict: must be one of {', '.join(FEEDBACK_VERDICTS)}\n")
-    recorded = await asyncio.to_thread(state.store.record_feedback, alert_id, body["verdict"], _by(body))
-    if recorded is None:
-        raise web.HTTPNotFound(text="no such alert\n")
+    await _take(request, [alert_id], {"action": body["verdict"], "by": _by(body)})
+    recorded = await asyncio.to_thread(state.store.feedback_for, alert_id)
     return web.json_response(recorded.to_json())
+
+
+async def _actions(request: web.Request) -> web.Response:
+    """``{"alert_ids": [...], "action": "ack|assign|snooze|resolve|reopen|note|not_relevant", "by": "name",
+    "value": "assignee or note", "until": "ISO time"}``: the same action on every alert of a row."""
+    body = await _body(request, '{"alert_ids": ["..."], "action": "resolve", "by": "name"}')
+    ids = body.get("alert_ids")
+    if not isinstance(ids, list) or not ids or len(ids) > MAX_ACTION_ALERTS or not all(
+            isinstance(i, str) and i for i in ids):
+        raise web.HTTPBadRequest(text=f"alert_ids: must be a list of 1 to {MAX_ACTION_ALERTS} alert ids\n")
+    fields = {k: body.get(k) for k in ("action", "value", "until")}
+    fields["by"] = _by(body)
+    taken = await _take(request, list(dict.fromkeys(ids)), fields)
+    return web.json_response({"alerts": [s.to_json() for s in taken]})
+
+
+async def _take(request: web.Request, alert_ids: list[str], fields: dict) -> list[StoredAlert]:
+    """Apply one action to each alert, tell the live pages, wake the sharing with other desks; 404
+    when an alert is unknown here, 400 naming the field an action gets wrong."""
+    state = request.app[DESK]
+    known = [await asyncio.to_thread(state.store.get, alert_id) for alert_id in alert_ids]
+    if any(stored is None for stored in known):
+        missing = [i for i, stored in zip(alert_ids, known) if stored is None]
+        raise web.HTTPNotFound(text=f"no such alert: {', '.join(missing[:5])[:300]}\n")
+    try:
+        actions = [new_action(alert_id, desk=state.name, **fields) for alert_id in alert_ids]
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=f"{_first_error(exc)}\n") from None
+    changed = await asyncio.to_thread(state.store.apply, actions)
+    state.metrics.desk_actions.labels("taken").inc(len(actions))
+    if changed:
+        state.hub.publish("update", changed)
+    if state.share_actions is not None:
+        state.share_actions()
+    by_id = {s.alert.alert_id: s for s in changed}
+    return [by_id.get(s.alert.alert_id, s) for s in known]
+
+
+def _first_error(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        return f"{field}: {first['msg']}"
+    return str(exc)
 
 
 def _resume_point(request: web.Request) -> int | None:

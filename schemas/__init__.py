@@ -4,6 +4,7 @@
 from schemas.alert import Alert
 from schemas.base import Message, Severity, SourceType, utcnow
 from schemas.classified import ClassifiedItem, EntityHit, Match, ThemeHit, TriggerHit
+from schemas.desk import DeskAction
 from schemas.item import Item, TelegramMeta
 from schemas.rules import EntityDef, RulePack, ThemeRule, TriggerRule
 from schemas.source import SeenItem, Source, SourceState
@@ -18,10 +19,11 @@ EXPORTED_MODELS = {
     "source_state": SourceState,
     "rule_pack": RulePack,
     "webhook_config": WebhookConfig,
+    "desk_action": DeskAction,
 }
 
 __all__ = [
-    "Alert", "ClassifiedItem", "EntityDef", "EntityHit", "EXPORTED_MODELS", "Item", "Match",
+    "Alert", "ClassifiedItem", "DeskAction", "EntityDef", "EntityHit", "EXPORTED_MODELS", "Item", "Match",
     "Message", "RulePack", "SeenItem", "Severity", "Source", "SourceState", "SourceType",
     "TelegramMeta", "ThemeHit", "ThemeRule", "TriggerHit", "TriggerRule", "utcnow",
     "WebhookConfig", "WebhookEndpoint",

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from schemas import Alert, ClassifiedItem, Item, RulePack, Source, SourceState
+from schemas import Alert, ClassifiedItem, DeskAction, Item, RulePack, Source, SourceState
 from schemas.story import MentionEvent, StoryEntry, StoryProbe, StoryVote
 
 
@@ -73,6 +73,9 @@ _SPECS = [
               description="Internal: the sources carrying each story."),
     TopicSpec("mentions", "mentions.v1", "theme|entity", MentionEvent,
               description="Theme × entity mentions of alerting-relevant items, counted by the surge detector."),
+    # One partition: every desk process reads it whole, and an alert's actions stay in order.
+    TopicSpec("desk_actions", "desk-actions.v1", "action_id", DeskAction, partitioned=False, compacted=True,
+              description="What people did on the desks (ack, assign, snooze, resolve, notes), shared by every desk."),
     TopicSpec("deadletter", "deadletter.v1", "original key", None,
               description="Messages that could not be processed; reason, stage and origin in headers."),
 ]

@@ -85,7 +85,7 @@ async def test_acknowledgement_is_stored_and_pushed_to_live_clients(settings, to
             assert missing.status == 404
         async with session.post(f"{desk.url}/api/alerts/{alert.alert_id}/ack", json={"by": 5}) as bad:
             assert bad.status == 400
-    assert event["event"] == "ack" and "id" not in event
+    assert event["event"] == "update" and "id" not in event
     assert event["data"]["acked_by"] == "night desk" and event["data"]["acked_at"]
 
 

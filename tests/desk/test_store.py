@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from desk.filters import AlertFilter
-from desk.store import AlertStore
+from desk.store import AlertStore, new_action
+from schemas.base import utcnow
 from schemas.classified import EntityHit, ThemeHit
+from schemas.desk import DeskAction
 from tests.desk.alerts import make_alert
 
 
@@ -113,3 +117,85 @@ def test_prune_keeps_an_old_alert_a_person_labelled_not_relevant(tmp_path):
     assert store.prune(datetime.now(timezone.utc) - timedelta(days=90)) == 1
     assert store.get(other.alert_id) is None
     assert [(s.alert.alert_id, f.by) for s, f in store.feedback()] == [(labelled.alert_id, "night desk")]
+
+
+def _action(alert_id: str, kind: str, at_minutes: float, **fields) -> DeskAction:
+    at = datetime(2026, 12, 2, 6, 0, tzinfo=timezone.utc) + timedelta(minutes=at_minutes)
+    return DeskAction(action_id=f"act-{alert_id}-{kind}-{at_minutes}", alert_id=alert_id, action=kind, at=at,
+                      **fields)
+
+
+def test_desk_state_is_the_replay_of_its_actions_whatever_order_they_arrived_in(tmp_path):
+    alert = make_alert()
+    actions = [
+        _action(alert.alert_id, "ack", 1, by="anna"),
+        _action(alert.alert_id, "assign", 2, by="anna", value="boris"),
+        _action(alert.alert_id, "note", 3, by="boris", value="Checked with the Kyiv office: confirmed."),
+        _action(alert.alert_id, "ack", 4, by="boris"),  # the first acknowledgement stands
+        _action(alert.alert_id, "resolve", 5, by="boris"),
+    ]
+    in_order, shuffled = AlertStore(tmp_path / "a.sqlite3"), AlertStore(tmp_path / "b.sqlite3")
+    for store in (in_order, shuffled):
+        store.add(alert)
+    in_order.apply(actions)
+    for action in (actions[4], actions[0], actions[3], actions[2], actions[1], actions[0]):  # and one twice
+        shuffled.apply([action], published=True)
+    a, b = in_order.get(alert.alert_id), shuffled.get(alert.alert_id)
+    assert (a.status, a.acked_by, a.assignee, a.notes, a.resolved_by) == ("resolved", "anna", "boris", 1, "boris")
+    assert (b.status, b.acked_by, b.assignee, b.notes, b.resolved_by) == ("resolved", "anna", "boris", 1, "boris")
+    assert [x.action for x in shuffled.trail(alert.alert_id)] == ["ack", "assign", "note", "ack", "resolve"]
+    # Only actions taken here wait in the outbox; those read from the topic were published already.
+    assert [x.action_id for x in in_order.unpublished()] == [x.action_id for x in actions]
+    assert shuffled.unpublished() == []
+    in_order.mark_published(x.action_id for x in actions[:2])
+    assert [x.action for x in in_order.unpublished()] == ["note", "ack", "resolve"]
+
+
+def test_reopen_after_resolve_makes_the_alert_open_and_unacknowledged_again(tmp_path):
+    store = AlertStore(tmp_path / "desk.sqlite3")
+    alert = make_alert()
+    store.add(alert)
+    store.apply([_action(alert.alert_id, "ack", 1), _action(alert.alert_id, "resolve", 2),
+                 _action(alert.alert_id, "reopen", 3, by="anna")])
+    reopened = store.get(alert.alert_id)
+    assert (reopened.status, reopened.acked_at, reopened.resolved_at) == ("open", None, None)
+    assert [s.alert.alert_id for s in store.query(view="open")] == [alert.alert_id]
+
+
+def test_actions_that_arrive_before_their_alert_apply_when_it_is_stored(tmp_path):
+    store = AlertStore(tmp_path / "desk.sqlite3")
+    alert = make_alert()
+    assert store.apply([_action(alert.alert_id, "assign", 1, value="night desk")], published=True) == []
+    stored = store.add(alert)
+    assert stored.assignee == "night desk" and store.get(alert.alert_id).assignee == "night desk"
+
+
+def test_status_views_hide_resolved_and_snoozed_alerts_until_the_snooze_ends(tmp_path):
+    store = AlertStore(tmp_path / "desk.sqlite3")
+    fresh, acked, resolved, sleeping, woken = (make_alert() for _ in range(5))
+    for alert in (fresh, acked, resolved, sleeping, woken):
+        store.add(alert)
+    now = utcnow()
+    store.apply([
+        new_action(acked.alert_id, "ack"),
+        new_action(resolved.alert_id, "resolve"),
+        new_action(sleeping.alert_id, "snooze", until=now + timedelta(hours=1)),
+        new_action(woken.alert_id, "snooze", until=now - timedelta(minutes=1)),
+    ])
+
+    def ids(view):
+        return {s.alert.alert_id for s in store.query(view=view)}
+
+    assert ids("active") == {fresh.alert_id, acked.alert_id, woken.alert_id}
+    assert ids("open") == {fresh.alert_id, woken.alert_id}
+    assert ids("acknowledged") == {acked.alert_id}
+    assert ids("snoozed") == {sleeping.alert_id}
+    assert ids("resolved") == {resolved.alert_id}
+    assert len(ids("all")) == 5
+
+
+@pytest.mark.parametrize("bad", [dict(action="note"), dict(action="resolve", value="x"),
+                                 dict(action="ack", until=utcnow()), dict(action="escalate")])
+def test_actions_are_checked_before_they_are_stored(bad):
+    with pytest.raises(ValueError):
+        new_action("alert-1", **bad)

@@ -25,6 +25,7 @@ from schemas import (
     ThemeHit,
     TriggerHit,
 )
+from schemas.desk import DeskAction
 from schemas.export import SCHEMA_DIR, export, render
 from schemas.webhook import WebhookConfig, WebhookEndpoint
 from tests.conftest import consume_until
@@ -62,6 +63,8 @@ def sample_documents() -> dict[str, object]:
         "webhook_config": WebhookConfig(webhooks=[WebhookEndpoint(
             name="desk-chat", url="https://chat.example.org/hook", secret_env="DESK_CHAT_SECRET",
             min_severity="high")]),
+        "desk_action": DeskAction(action_id="0f3c2a9e", alert_id="a1", action="snooze", by="night desk", at=T0,
+                                  until=T0, desk="127.0.0.1:6066"),
     }
 
 
