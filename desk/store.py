@@ -9,6 +9,7 @@ again.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import uuid
@@ -73,7 +74,11 @@ CREATE INDEX IF NOT EXISTS actions_unpublished ON actions (published) WHERE publ
 """
 
 # Columns added after the first release; a store written before them gets them on open.
-_STATE_COLUMNS = {
+_ADDED_COLUMNS = {
+    "story_key": "TEXT",
+    "event_key": "TEXT",
+    "published_at": "TEXT",
+    "sig": "TEXT",
     "status": "TEXT NOT NULL DEFAULT 'open'",
     "assignee": "TEXT",
     "snoozed_until": "TEXT",
@@ -83,8 +88,13 @@ _STATE_COLUMNS = {
 }
 
 _ALERT_COLUMNS = ("a.seq, a.body, a.received_at, a.acked_at, a.acked_by, a.status, a.assignee, a.snoozed_until,"
-                  " a.resolved_at, a.resolved_by, a.notes")
-_NCOLS = 11
+                  " a.resolved_at, a.resolved_by, a.notes, a.event_key")
+_NCOLS = 12
+
+RELATED_WINDOW = timedelta(hours=12)
+"""Related coverage: stories published this close together may be one event."""
+RELATED_MIN_JACCARD = 0.5
+"""Related coverage: the share of their entities two stories must have in common."""
 
 STATUSES = ("open", "acknowledged", "resolved")
 VIEWS = ("active", "open", "acknowledged", "snoozed", "resolved", "all")
@@ -119,13 +129,17 @@ class StoredAlert:
     resolved_at: str | None = None
     resolved_by: str | None = None
     notes: int = 0
+    event_key: str | None = None
+    """The event this alert's story belongs to: its own story, or an earlier story it is related
+    coverage of (the same event in other words or another language); the desk's row."""
 
     def to_json(self) -> dict:
         """The API and SSE shape; ``highlights`` are snippet ranges in characters (code points)."""
         return {"seq": self.seq, "received_at": self.received_at, "acked_at": self.acked_at,
                 "acked_by": self.acked_by, "status": self.status, "assignee": self.assignee,
                 "snoozed_until": self.snoozed_until, "resolved_at": self.resolved_at,
-                "resolved_by": self.resolved_by, "notes": self.notes, "link": safe_link(self.alert.url),
+                "resolved_by": self.resolved_by, "notes": self.notes, "event_key": self.event_key,
+                "link": safe_link(self.alert.url),
                 "highlights": snippet_spans(self.alert), "alert": self.alert.model_dump(mode="json")}
 
 
@@ -203,6 +217,24 @@ class Delivery:
     delivered_at: str | None
 
 
+def _signature(alert: Alert) -> dict:
+    """What related coverage compares: themes and entities (ids and types), the same in every language."""
+    return {"t": sorted({t.theme for t in alert.themes}), "e": sorted({(e.id, e.type) for e in alert.entities})}
+
+
+def related_score(a: dict, b: dict) -> float:
+    """How likely two stories tell one event: 0 unless they share a theme and a person or organisation
+    (places alone, "Russia" and "Ukraine", join unrelated events); else the Jaccard index of their
+    entities."""
+    if not set(a["t"]) & set(b["t"]):
+        return 0.0
+    ea, eb = {tuple(e) for e in a["e"]}, {tuple(e) for e in b["e"]}
+    shared = ea & eb
+    if not any(kind != "place" for _, kind in shared):
+        return 0.0
+    return len(shared) / len(ea | eb)
+
+
 def _row(row: Sequence) -> StoredAlert:
     seq, body, received, *state = row
     return StoredAlert(seq, Alert.model_validate_json(body), body, received, *state)
@@ -227,10 +259,12 @@ class AlertStore:
             if "next_attempt_at" not in columns:  # a store written before retries were scheduled
                 self._conn.execute("ALTER TABLE deliveries ADD COLUMN next_attempt_at TEXT")
             columns = {row[1] for row in self._conn.execute("PRAGMA table_info(alerts)")}
-            for name, decl in _STATE_COLUMNS.items():
+            for name, decl in _ADDED_COLUMNS.items():
                 if name not in columns:  # a store written before the desk had a lifecycle
                     self._conn.execute(f"ALTER TABLE alerts ADD COLUMN {name} {decl}")
             self._conn.execute("CREATE INDEX IF NOT EXISTS alerts_by_status ON alerts (status)")
+            self._conn.execute("CREATE INDEX IF NOT EXISTS alerts_by_story ON alerts (story_key)")
+            self._conn.execute("CREATE INDEX IF NOT EXISTS alerts_by_published ON alerts (published_at)")
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> AlertStore:
@@ -259,13 +293,18 @@ class AlertStore:
 
     def _insert(self, alert: Alert, endpoints: Iterable[str]) -> StoredAlert | None:
         body, received = alert.model_dump_json(), _now()
-        cursor = self._conn.execute(
-            "INSERT OR IGNORE INTO alerts (alert_id, severity_rank, source_key, alerted_at, received_at, body)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (alert.alert_id, SEVERITY_ORDER[alert.severity], alert.source_id.casefold(),
-             alert.model_dump(mode="json")["alerted_at"], received, body))
-        if cursor.rowcount == 0:
+        if self._conn.execute("SELECT 1 FROM alerts WHERE alert_id = ?", (alert.alert_id,)).fetchone():
             return None
+        story_key = None if alert.kind == "surge" else (f"story:{alert.story_id}" if alert.story_id
+                                                         else f"item:{alert.item_id}")
+        sig = _signature(alert)
+        event_key = self._event_of(story_key, sig, alert.published_at) if story_key else None
+        cursor = self._conn.execute(
+            "INSERT INTO alerts (alert_id, severity_rank, source_key, alerted_at, received_at, body, story_key,"
+            " event_key, published_at, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (alert.alert_id, SEVERITY_ORDER[alert.severity], alert.source_id.casefold(),
+             iso_utc(alert.alerted_at), received, body, story_key, event_key, iso_utc(alert.published_at),
+             json.dumps(sig, separators=(",", ":"))))
         seq = cursor.lastrowid
         tags = [("theme", t) for t in theme_tags(alert)] + [("entity", e) for e in entity_tags(alert)]
         self._conn.executemany("INSERT OR IGNORE INTO alert_tags (kind, value, seq) VALUES (?, ?, ?)",
@@ -277,7 +316,30 @@ class AlertStore:
         if self._conn.execute("SELECT 1 FROM actions WHERE alert_id = ? LIMIT 1", (alert.alert_id,)).fetchone():
             self._restate(alert.alert_id)
             return _row(self._conn.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts a WHERE a.seq = ?", (seq,)).fetchone())
-        return StoredAlert(seq, alert, body, received)
+        return StoredAlert(seq, alert, body, received, event_key=event_key)
+
+    def _event_of(self, story_key: str, sig: dict, published: datetime) -> str:
+        """The event a story belongs to: the one it was filed under before, else the event of the
+        most similar earlier story (related coverage), else a new event named after the story."""
+        known = self._conn.execute("SELECT event_key FROM alerts WHERE story_key = ? AND event_key IS NOT NULL"
+                                   " LIMIT 1", (story_key,)).fetchone()
+        if known:
+            return known[0]
+        actors = [e for e, kind in sig["e"] if kind != "place"]
+        if not actors or not sig["t"]:
+            return story_key
+        lo, hi = iso_utc(published - RELATED_WINDOW), iso_utc(published + RELATED_WINDOW)
+        rows = self._conn.execute(
+            "SELECT event_key, sig FROM alerts WHERE published_at BETWEEN ? AND ? AND story_key != ?"
+            " AND event_key IS NOT NULL AND seq IN (SELECT seq FROM alert_tags WHERE kind = 'entity' AND value IN"
+            f" ({','.join('?' * len(actors))})) ORDER BY seq DESC LIMIT 500",
+            (lo, hi, story_key, *[a.casefold() for a in actors])).fetchall()
+        best, best_score = story_key, 0.0
+        for event_key, other in rows:
+            score = related_score(sig, json.loads(other))
+            if score >= RELATED_MIN_JACCARD and score > best_score:
+                best, best_score = event_key, score
+        return best
 
     def prune(self, older_than: datetime) -> int:
         """Forget alerts received before ``older_than`` (their tags and deliveries too); return how

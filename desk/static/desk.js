@@ -4,11 +4,15 @@
 
 (function () {
   const SEVERITIES = ["info", "warning", "high", "critical"];
+  const VIEWS = ["active", "open", "acknowledged", "mine", "snoozed", "resolved", "all"];
   const MAX_ROWS = 2000;
+  const MAX_TIMER_MS = 2147483647;
   // One row per story (per item when grouping is off; per alert for surges): every trigger that fired
   // on it, the highest severity first. groups: key -> {key, ids, row}; groupOf: alert id -> key.
+  // wakes: alert id -> timer that shows a snoozed alert again when its snooze ends.
   const state = { alerts: new Map(), groups: new Map(), groupOf: new Map(), lastSeq: 0, selected: null,
-                  themes: new Set(), sources: new Set(), entities: new Set(), source: null, generation: 0 };
+                  themes: new Set(), sources: new Set(), entities: new Set(), source: null, generation: 0,
+                  wakes: new Map() };
   const $ = (id) => document.getElementById(id);
 
   function el(tag, cls, text) {
@@ -68,7 +72,7 @@
   function currentFilter() {
     const form = $("filters");
     return { severity: form.severity.value, theme: form.theme.value, entity: form.entity.value.trim(),
-             source: form.source.value, open: form.open.checked };
+             source: form.source.value, status: form.status.value };
   }
 
   function filterQuery(f) {
@@ -80,6 +84,32 @@
     return q;
   }
 
+  function who() {
+    return $("who").value.trim();
+  }
+
+  function snoozedNow(rec) {
+    return !!rec.snoozed_until && rec.status !== "resolved" && new Date(rec.snoozed_until) > new Date();
+  }
+
+  // The desk state a status view shows (the same views as GET /api/alerts?status=).
+  function inView(rec, view) {
+    const resolved = rec.status === "resolved";
+    switch (view) {
+      case "all": return true;
+      case "resolved": return resolved;
+      case "snoozed": return snoozedNow(rec);
+      case "open": case "acknowledged": return rec.status === view && !snoozedNow(rec);
+      case "mine": return !resolved && !snoozedNow(rec) && !!who() && rec.assignee === who();
+      default: return !resolved && !snoozedNow(rec);
+    }
+  }
+
+  // What the server is asked for a view; "mine" is the active view narrowed here.
+  function serverView(view) {
+    return view === "mine" ? "active" : view;
+  }
+
   function matches(rec, f) {
     const a = rec.alert;
     if (SEVERITIES.indexOf(a.severity) < SEVERITIES.indexOf(f.severity || "info")) return false;
@@ -89,7 +119,7 @@
       const want = f.entity.toLowerCase();
       if (!a.entities.some((e) => e.id.toLowerCase() === want || e.name.toLowerCase() === want)) return false;
     }
-    return !(f.open && rec.acked_at);
+    return inView(rec, f.status || "active");
   }
 
   function restoreFilter() {
@@ -103,7 +133,8 @@
     form.theme.value = q.get("theme") || "";
     form.entity.value = q.get("entity") || "";
     form.source.value = q.get("source") || "";
-    form.open.checked = q.get("open") === "1";
+    const status = q.get("status") || (q.get("open") === "1" ? "open" : "active");  // ?open=1: older links
+    form.status.value = VIEWS.includes(status) ? status : "active";
   }
 
   function ensureOption(select, value) {
@@ -181,6 +212,12 @@
     const sources = Math.max(...recs.map((r) => r.alert.source_count || 1));
     if (folded) head.appendChild(el("span", "folded", "+" + folded + " folded"));
     if (sources > 1) head.appendChild(el("span", "folded", sources + " sources"));
+    const life = lifeOf(recs);
+    if (life.assignee) head.appendChild(el("span", "life assignee", "→ " + life.assignee));
+    if (life.snoozedUntil) head.appendChild(el("span", "life snoozed", "snoozed until " + fmtTime(life.snoozedUntil)));
+    if (life.notes) head.appendChild(el("span", "life notes", life.notes + (life.notes === 1 ? " note" : " notes")));
+    const related = relatedOf(recs);
+    if (related) head.appendChild(el("span", "folded related", "+" + related + " related"));
     body.appendChild(head);
     body.appendChild(snippetNode(a.snippet, lead.highlights));
     const tags = el("div", "tags");
@@ -202,17 +239,40 @@
     src.appendChild(el("span", "src-id", a.source_id));
     row.appendChild(src);
     row.appendChild(ackCell(group, recs));
+    row.dataset.status = life.status;
     if (recs.every((r) => r.acked_at)) row.classList.add("is-acked");
+    if (life.status === "resolved") row.classList.add("is-resolved");
     if (group.ids.includes(state.selected)) row.classList.add("selected");
     row.addEventListener("click", (ev) => { if (!ev.target.closest("a,button")) select(recsOf(group)[0].alert.alert_id); });
     row.addEventListener("keydown", (ev) => { if (ev.key === "Enter") select(recsOf(group)[0].alert.alert_id); });
     return row;
   }
 
+  // A row's desk state: open while any alert on it is open; assignee, snooze and notes of its alerts.
+  function lifeOf(recs) {
+    const status = recs.some((r) => r.status === "open") ? "open"
+      : recs.some((r) => r.status === "acknowledged") ? "acknowledged" : "resolved";
+    const assignee = (recs.find((r) => r.assignee) || {}).assignee || null;
+    const snoozed = recs.every(snoozedNow) ? recs.map((r) => r.snoozed_until).sort()[0] : null;
+    return { status: status, assignee: assignee, snoozedUntil: snoozed,
+             notes: Math.max(0, ...recs.map((r) => r.notes || 0)) };
+  }
+
+  // Stories told in other words or languages that the desk attached to this row's story.
+  function relatedOf(recs) {
+    const stories = new Set(recs.map((r) => r.alert.story_id || r.alert.item_id));
+    return stories.size - 1;
+  }
+
   function ackCell(group, recs) {
     const cell = el("div", "act");
     const open = recs.filter((r) => !r.acked_at);
-    if (!open.length) {
+    if (recs.every((r) => r.status === "resolved")) {
+      const last = recs.reduce((m, r) => ((r.resolved_at || "") > (m.resolved_at || "") ? r : m), recs[0]);
+      const label = el("span", "resolved", "✔ resolved");
+      label.title = "resolved " + last.resolved_at + (last.resolved_by ? " by " + last.resolved_by : "");
+      cell.appendChild(label);
+    } else if (!open.length) {
       const last = recs.reduce((m, r) => (r.acked_at > m.acked_at ? r : m), recs[0]);
       ackLabel(cell, last);
     } else {
@@ -258,14 +318,15 @@
   function upsert(rec, live) {
     const id = rec.alert.alert_id;
     learn(rec.alert);
+    scheduleWake(rec);
     const known = state.alerts.get(id);
     if (known) {  // a replay or an overlap between history and the stream: each alert_id counts once
-      if (rec.acked_at && !known.acked_at) markAcked(rec);
+      if (rec.acked_at && !known.acked_at) update(rec);
       return;
     }
     if (!matches(rec, currentFilter())) return;
     state.alerts.set(id, rec);
-    const key = groupKey(rec.alert);
+    const key = rec.event_key || groupKey(rec.alert);  // related coverage joins its event's row
     let group = state.groups.get(key);
     if (!group) { group = { key: key, ids: [], row: null }; state.groups.set(key, group); }
     group.ids.push(id);
@@ -275,30 +336,52 @@
     updateCount();
   }
 
-  function markAcked(rec) {
+  const LIFE_FIELDS = ["acked_at", "acked_by", "status", "assignee", "snoozed_until", "resolved_at", "resolved_by", "notes"];
+
+  // A desk action changed an alert (here, on another desk, or in another tab): its row follows,
+  // leaves the view (resolved, snoozed) or joins it (reopened, woken).
+  function update(rec) {
     const id = rec.alert.alert_id;
     const known = state.alerts.get(id);
-    if (!known) return;
-    known.acked_at = rec.acked_at;
-    known.acked_by = rec.acked_by;
+    scheduleWake(rec);
+    if (!known) { upsert(rec, true); return; }
+    for (const name of LIFE_FIELDS) known[name] = rec[name];
     const group = state.groups.get(state.groupOf.get(id));
-    if (group) {
-      if (currentFilter().open && recsOf(group).every((r) => r.acked_at)) {
-        dropGroup(group);
-      } else {
-        const row = buildRow(group);
-        group.row.replaceWith(row);
-        group.row = row;
-      }
+    if (!matches(known, currentFilter())) {
+      removeAlert(id);
+    } else if (group) {
+      const row = buildRow(group);
+      group.row.replaceWith(row);
+      group.row = row;
     }
-    if (state.selected === id) showWhy(id);
+    if (state.selected === id || (group && group.ids.includes(state.selected))) showWhy(state.selected);
     updateCount();
+  }
+
+  function removeAlert(id) {
+    const key = state.groupOf.get(id);
+    const group = state.groups.get(key);
+    state.alerts.delete(id);
+    state.groupOf.delete(id);
+    if (!group) return;
+    group.ids = group.ids.filter((x) => x !== id);
+    if (!group.ids.length) dropGroup(group); else render(group, false);
+  }
+
+  // A snoozed alert comes back into view when its snooze ends, without a reload.
+  function scheduleWake(rec) {
+    const id = rec.alert.alert_id;
+    clearTimeout(state.wakes.get(id));
+    state.wakes.delete(id);
+    if (!snoozedNow(rec)) return;
+    const due = Math.min(new Date(rec.snoozed_until) - new Date() + 50, MAX_TIMER_MS);
+    state.wakes.set(id, setTimeout(() => { state.wakes.delete(id); update(rec); }, due));
   }
 
   function updateCount() {
     const all = state.groups.size;
     let open = 0;
-    for (const group of state.groups.values()) if (recsOf(group).some((r) => !r.acked_at)) open += 1;
+    for (const group of state.groups.values()) if (recsOf(group).some((r) => r.status === "open")) open += 1;
     $("count").textContent = all + " shown · " + open + " open";
     $("empty").hidden = all > 0;
   }
@@ -345,6 +428,8 @@
         list.appendChild(button);
       }
     }
+    deskSection(panel, group ? group.ids.slice() : [id], others.length ? others : [rec]);
+    if (group && relatedOf(others)) relatedSection(panel, others, a);
     const trig = section(panel, "Trigger");
     const tdl = el("dl", "kv");
     kv(tdl, "id", a.trigger_id);
@@ -378,7 +463,125 @@
     orig.appendChild(odl);
     const hooks = section(panel, "Webhooks");
     hooks.appendChild(el("p", "muted", "loading…"));
-    loadDeliveries(id, hooks);
+    const trail = section(panel, "Trail");
+    trail.id = "trail";
+    trail.appendChild(el("p", "muted", "loading…"));
+    loadDeliveries(id, hooks, trail);
+  }
+
+  const SNOOZES = [["15 min", 15], ["1 hour", 60], ["4 hours", 240], ["until tomorrow", 24 * 60]];
+
+  // What the desk did with this row, and the controls to move it on: acknowledge, assign, snooze,
+  // resolve or reopen, and notes. Each applies to every alert on the row.
+  function deskSection(panel, ids, recs) {
+    const sec = section(panel, "Desk");
+    sec.id = "desk-actions";
+    const life = lifeOf(recs);
+    const parts = [life.status];
+    if (life.assignee) parts.push("assigned to " + life.assignee);
+    if (life.snoozedUntil) parts.push("snoozed until " + fmtTime(life.snoozedUntil, true));
+    sec.appendChild(el("p", "life-line", parts.join(" · ")));
+    const error = el("p", "act-error");
+    error.hidden = true;
+    const run = (button, action, extra) => async () => {
+      button.disabled = true;
+      error.hidden = true;
+      try {
+        await act(ids, action, extra ? extra() : null);
+      } catch (e) {
+        button.disabled = false;
+        error.textContent = String(e.message || e);
+        error.hidden = false;
+      }
+    };
+    const buttons = el("div", "act-buttons");
+    const add = (cls, label, action, extra) => {
+      const b = el("button", "quiet " + cls, label);
+      b.type = "button";
+      b.addEventListener("click", run(b, action, extra));
+      buttons.appendChild(b);
+      return b;
+    };
+    if (life.status === "open") add("do-ack", "Acknowledge", "ack");
+    if (life.status === "resolved") add("do-reopen", "Reopen", "reopen"); else add("do-resolve", "Resolve", "resolve");
+    sec.appendChild(buttons);
+
+    const assign = el("div", "act-line");
+    const assignee = el("input", "assignee-input");
+    assignee.placeholder = "assign to…";
+    assignee.maxLength = 80;
+    assignee.value = life.assignee || who();
+    assign.appendChild(assignee);
+    const assignButton = el("button", "quiet do-assign", life.assignee ? "Reassign" : "Assign");
+    assignButton.type = "button";
+    assignButton.addEventListener("click", run(assignButton, "assign", () => ({ value: assignee.value.trim() })));
+    assign.appendChild(assignButton);
+    sec.appendChild(assign);
+
+    const snooze = el("div", "act-line");
+    const choice = el("select", "snooze-for");
+    for (const [label, minutes] of SNOOZES) {
+      const option = el("option", null, label);
+      option.value = String(minutes);
+      choice.appendChild(option);
+    }
+    snooze.appendChild(choice);
+    const snoozeButton = el("button", "quiet do-snooze", "Snooze");
+    snoozeButton.type = "button";
+    snoozeButton.addEventListener("click", run(snoozeButton, "snooze", () => (
+      { until: new Date(Date.now() + Number(choice.value) * 60000).toISOString() })));
+    snooze.appendChild(snoozeButton);
+    if (life.snoozedUntil) {
+      const wake = el("button", "quiet do-wake", "Wake now");
+      wake.type = "button";
+      wake.addEventListener("click", run(wake, "snooze"));
+      snooze.appendChild(wake);
+    }
+    sec.appendChild(snooze);
+
+    const note = el("div", "act-note");
+    const text = el("textarea", "note-input");
+    text.rows = 2;
+    text.maxLength = 2000;
+    text.placeholder = "Add a note for the desk…";
+    note.appendChild(text);
+    const noteButton = el("button", "quiet do-note", "Add note");
+    noteButton.type = "button";
+    noteButton.addEventListener("click", run(noteButton, "note", () => ({ value: text.value })));
+    note.appendChild(noteButton);
+    sec.appendChild(note);
+    sec.appendChild(error);
+  }
+
+  // The other stories on this row: the same event told in other words or another language.
+  function relatedSection(panel, recs, lead) {
+    const sec = section(panel, "Related coverage");
+    sec.id = "related";
+    const seen = new Set([lead.story_id || lead.item_id]);
+    for (const r of recs) {
+      const key = r.alert.story_id || r.alert.item_id;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const line = el("div", "related-item");
+      line.appendChild(el("span", "chip", r.alert.lang || "?"));
+      line.appendChild(link(r.link, r.alert.title || r.alert.snippet));
+      line.appendChild(el("span", "muted", " " + r.alert.source_id + " · " + fmtTime(r.alert.published_at, true)));
+      sec.appendChild(line);
+    }
+  }
+
+  const DID = { ack: "acknowledged", assign: "assigned", snooze: "snoozed", resolve: "resolved", reopen: "reopened",
+                note: "noted", not_relevant: "marked not relevant" };
+
+  function trailLine(x) {
+    const line = el("li", "trail-" + x.action);
+    line.appendChild(el("time", "muted", fmtTime(x.at, true)));
+    let what = (x.by || "someone") + " " + DID[x.action];
+    if (x.action === "assign") what = x.value ? (x.by || "someone") + " assigned to " + x.value : (x.by || "someone") + " unassigned";
+    if (x.action === "snooze") what += x.until ? " until " + fmtTime(x.until, true) : " (woken)";
+    line.appendChild(document.createTextNode(" " + what));
+    if (x.action === "note") line.appendChild(el("blockquote", "note", x.value));
+    return line;
   }
 
   function whyThemes(sec, a) {
@@ -419,12 +622,19 @@
     sec.appendChild(table);
   }
 
-  async function loadDeliveries(id, sec) {
+  async function loadDeliveries(id, sec, trail) {
     try {
       const response = await fetch("/api/alerts/" + encodeURIComponent(id), { credentials: "same-origin" });
       if (!response.ok || state.selected !== id) return;
       const data = await response.json();
       if (data.feedback) showVerdict(data.feedback);
+      trail.replaceChildren(trail.firstChild);
+      if (!data.trail.length) trail.appendChild(el("p", "muted", "nothing done yet"));
+      else {
+        const list = el("ol", "trail");
+        for (const x of data.trail) list.appendChild(trailLine(x));
+        trail.appendChild(list);
+      }
       sec.replaceChildren(sec.firstChild);
       if (!data.deliveries.length) { sec.appendChild(el("p", "muted", "none configured for this alert")); return; }
       const table = el("table", "grid");
@@ -448,26 +658,28 @@
 
   // -- server -------------------------------------------------------------------------------------
 
+  // One action on every alert of a row: POST /api/actions; the answer updates the rows at once (the
+  // live stream brings the same update again, and to every other tab and desk).
+  async function act(ids, action, extra) {
+    localStorage.setItem("watchfloor.who", who());
+    const response = await fetch("/api/actions", {
+      method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(Object.assign({ alert_ids: ids, action: action, by: who() || null }, extra || {})),
+    });
+    if (!response.ok) throw new Error((await response.text()).trim() || "HTTP " + response.status);
+    for (const rec of (await response.json()).alerts) update(rec);
+  }
+
   async function acknowledge(ids, button) {
     button.disabled = true;
-    localStorage.setItem("watchfloor.who", $("who").value.trim());
     const group = state.groups.get(state.groupOf.get(ids[0]));
-    let failed = false;
-    for (const id of ids) {
-      try {
-        const response = await fetch("/api/alerts/" + encodeURIComponent(id) + "/ack", {
-          method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ by: $("who").value.trim() || null }),
-        });
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        markAcked(await response.json());  // rebuilds the row: its button is a new one
-      } catch (e) {
-        failed = true;
-      }
+    try {
+      await act(ids, "ack");
+    } catch (e) {
+      // The row may have been rebuilt meanwhile: show the outcome on the button it has now.
+      const current = group && group.row ? group.row.querySelector("button.ack") : button;
+      if (current) { current.disabled = false; current.textContent = "Retry"; }
     }
-    // The row may have been rebuilt meanwhile: show the outcome on the button it has now.
-    const current = group && group.row ? group.row.querySelector("button.ack") : button;
-    if (failed && current) { current.disabled = false; current.textContent = "Retry"; }
   }
 
   function showVerdict(feedback) {
@@ -498,16 +710,27 @@
     const f = currentFilter();
     const q = filterQuery(f);
     q.set("limit", "500");
+    q.set("status", serverView(f.status));
     const response = await fetch("/api/alerts?" + q.toString(), { credentials: "same-origin" });
     if (response.status === 401) { location.assign("/login"); return; }
     const data = await response.json();
+    // The snoozed alerts of a view that hides them: each comes back at the end of its snooze.
+    let sleeping = [];
+    if (!["snoozed", "resolved", "all"].includes(f.status)) {
+      q.set("status", "snoozed");
+      const more = await fetch("/api/alerts?" + q.toString(), { credentials: "same-origin" });
+      if (more.ok) sleeping = (await more.json()).alerts;
+    }
     if (generation !== state.generation) return;
     state.alerts.clear();
     state.groups.clear();
     state.groupOf.clear();
+    for (const timer of state.wakes.values()) clearTimeout(timer);
+    state.wakes.clear();
     $("rows").replaceChildren();
     state.lastSeq = Math.max(state.lastSeq, data.last_seq);
     for (const rec of data.alerts) upsert(rec, false);
+    for (const rec of sleeping) scheduleWake(rec);
     updateCount();
   }
 
@@ -518,7 +741,7 @@
     source.addEventListener("open", () => setConn("live"));
     source.addEventListener("error", () => setConn(source.readyState === EventSource.CLOSED ? "closed" : "reconnecting"));
     source.addEventListener("alert", (ev) => upsert(JSON.parse(ev.data), true));
-    source.addEventListener("ack", (ev) => markAcked(JSON.parse(ev.data)));
+    source.addEventListener("update", (ev) => update(JSON.parse(ev.data)));
   }
 
   function setConn(s) {
@@ -532,7 +755,7 @@
     const f = currentFilter();
     const q = filterQuery(f);
     $("atom").href = "/alerts.atom" + (q.toString() ? "?" + q.toString() : "");
-    if (f.open) q.set("open", "1");
+    if (f.status && f.status !== "active") q.set("status", f.status);
     history.replaceState(null, "", location.pathname + (q.toString() ? "?" + q.toString() : ""));
   }
 
@@ -544,6 +767,7 @@
 
   function init() {
     $("who").value = localStorage.getItem("watchfloor.who") || "";
+    $("who").addEventListener("change", () => { if (currentFilter().status === "mine") refilter(); });
     restoreFilter();
     syncUrl();
     $("filters").addEventListener("change", refilter);

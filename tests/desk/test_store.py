@@ -12,6 +12,7 @@ from desk.store import AlertStore, new_action
 from schemas.base import utcnow
 from schemas.classified import EntityHit, ThemeHit
 from schemas.desk import DeskAction
+from streams.rules import compile_pack, load_pack
 from tests.desk.alerts import make_alert
 
 
@@ -199,3 +200,36 @@ def test_status_views_hide_resolved_and_snoozed_alerts_until_the_snooze_ends(tmp
 def test_actions_are_checked_before_they_are_stored(bad):
     with pytest.raises(ValueError):
         new_action("alert-1", **bad)
+
+
+RYABKOV = [  # one event told in three languages, then another event with the same official
+    ("en", "Deputy foreign minister Sergei Ryabkov warned that Russia could resume nuclear weapons tests if "
+           "Washington carries out one first."),
+    ("ru", "Замминистра иностранных дел Сергей Рябков предупредил, что Россия может возобновить ядерные "
+           "испытания, если США проведут их первыми."),
+    ("uk", "Заступник міністра закордонних справ РФ Сергій Рябков пригрозив, що Росія може відновити ядерні "
+           "випробування, якщо США зроблять це першими."),
+    ("en", "Ryabkov told NATO that any troops it sends to Finland's border would become a legitimate target for "
+           "Russian strikes."),
+    ("en", "Lavrov warned that Russia could resume nuclear tests if the United States does so first."),
+]
+
+
+def test_related_coverage_joins_one_event_across_languages_and_keeps_other_events_apart(tmp_path):
+    rules = compile_pack(load_pack(None))
+    store = AlertStore(tmp_path / "desk.sqlite3")
+    stored = []
+    for n, (lang, text) in enumerate(RYABKOV):
+        found = rules.classify(text, lang=lang)
+        assert [t.theme for t in found.themes] == ["escalation"], text
+        stored.append(store.add(make_alert(title=text, text=text, lang=lang, story_id=f"story-{n}",
+                                           themes=found.themes, entities=found.entities)))
+    events = [s.event_key for s in stored]
+    # The three tellings of the test threat are one event, filed under the first story.
+    assert events[:3] == ["story:story-0"] * 3
+    # The same official on another threat, and another official on the same threat, stay apart.
+    assert events[3] == "story:story-3" and events[4] == "story:story-4"
+    # A later copy of a joined story stays with its event.
+    copy = store.add(make_alert(story_id="story-2", themes=stored[2].alert.themes, entities=[]))
+    assert copy.event_key == "story:story-0"
+    assert {s.event_key for s in store.query()} == {"story:story-0", "story:story-3", "story:story-4"}
