@@ -217,6 +217,25 @@ class Delivery:
     delivered_at: str | None
 
 
+def feedback_examples(data_dir: Path) -> list[dict]:
+    """The desk's "not relevant" verdicts in ``data_dir`` as labelled examples for ``watchfloor eval``
+    (JSON Lines fields of a labelled set); ``FileNotFoundError`` when there is no desk store."""
+    path = Path(data_dir) / STORE_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no desk store here")
+    store = AlertStore(path)
+    try:
+        rows = store.feedback()
+    finally:
+        store.close()
+    # Not relevant: the passage carries none of the themes the alert fired on (the others are unknown).
+    return [{"id": f"desk:{s.alert.alert_id}", "lang": s.alert.lang or "und", "title": s.alert.title or None,
+             "text": s.alert.snippet, "themes": [], "entities": [], "source_url": s.alert.url,
+             "verdict": verdict.verdict, "not_themes": [t.theme for t in s.alert.themes],
+             "trigger_id": s.alert.trigger_id, "rules_version": s.alert.rules_version, "by": verdict.by,
+             "at": verdict.at} for s, verdict in rows]
+
+
 def _signature(alert: Alert) -> dict:
     """What related coverage compares: themes and entities (ids and types), the same in every language."""
     return {"t": sorted({t.theme for t in alert.themes}), "e": sorted({(e.id, e.type) for e in alert.entities})}

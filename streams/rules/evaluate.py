@@ -34,6 +34,9 @@ class LabelledItem(BaseModel):
     themes: list[str] = Field(default_factory=list)
     entities: list[str] = Field(default_factory=list)
     source_url: str | None = None
+    not_themes: list[str] = Field(default_factory=list)
+    """A desk's "not relevant" verdict (``watchfloor feedback export``): the passage does not carry
+    these themes, and says nothing about the others, so only these are scored."""
 
 
 def read_set(path: Path) -> list[LabelledItem]:
@@ -114,6 +117,9 @@ class Report:
     entity_misses: list[tuple[str, str]] = field(default_factory=list)
     errors: list[Error] = field(default_factory=list)
     items: int = 0
+    feedback_items: int = 0
+    """Desk verdicts ("not relevant") among the items, and how many the pack still fires on."""
+    feedback_firing: int = 0
 
     @property
     def macro_f1(self) -> float:
@@ -138,6 +144,7 @@ class Report:
             "gazetteer_coverage": round(self.gazetteer_coverage, 4),
             "misses": sum(e.kind == "miss" for e in self.errors),
             "false_alarms": sum(e.kind == "false_alarm" for e in self.errors),
+            "feedback": {"examples": self.feedback_items, "still_firing": self.feedback_firing},
         }
 
 
@@ -178,7 +185,11 @@ def _score_themes(report: Report, rules: CompiledRules, item: LabelledItem, anal
                   result: Classification) -> None:
     got = {t.theme: t for t in result.themes}
     by_lang = report.by_lang.setdefault(item.lang, {t: Counts() for t in report.themes})
-    for theme in report.themes:
+    scored = [t for t in report.themes if t in item.not_themes] if item.not_themes else report.themes
+    if item.not_themes:
+        report.feedback_items += 1
+        report.feedback_firing += any(t in got for t in scored)
+    for theme in scored:
         expected, found = theme in item.themes, theme in got
         report.overall[theme].add(expected, found)
         by_lang[theme].add(expected, found)
@@ -211,6 +222,9 @@ def render(report: Report, *, show: int = 20) -> str:
     lines = [f"{report.items} items; macro F1 {report.macro_f1:.3f}; entity recall {report.entity_recall:.3f} "
              f"({report.entities_found}/{report.entities_expected}); gazetteer coverage of labelled names "
              f"{report.gazetteer_coverage:.3f}", ""]
+    if report.feedback_items:
+        lines += [f"Desk feedback: {report.feedback_items} alerts marked not relevant; the pack still fires on "
+                  f"{report.feedback_firing} of them (listed among the false alarms as desk:<alert id>)", ""]
     lines.append(f"{'theme':<12} {'lang':<4} {'prec':>6} {'recall':>6} {'f1':>6} {'tp':>4} {'fp':>4} {'fn':>4}")
     for theme in report.themes:
         rows = [("all", report.overall[theme])] + [(lang, report.by_lang[lang][theme]) for lang in report.by_lang]

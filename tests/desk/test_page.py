@@ -223,6 +223,16 @@ async def test_not_relevant_is_recorded_survives_a_reload_and_shows_in_eval_as_a
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1])["items"] == 1
     assert f"desk:{alert.alert_id} [und] sanctions" in done.stdout  # listed among the false alarms
+    # Straight from the desk store, beside a labelled set (here an empty one).
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    done = subprocess.run([sys.executable, "-m", "watchfloor", "eval", "--set", str(empty), "--feedback", "--json"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["feedback"] == {"examples": 1, "still_firing": 1}
+    assert summary["themes"]["sanctions"]["fp"] == 1 and summary["themes"]["referendum"]["fp"] == 0
+    assert "Desk feedback: 1 alerts marked not relevant; the pack still fires on 1 of them" in done.stdout
 
 
 async def test_feedback_needs_a_known_verdict_and_a_known_alert(settings, topics):

@@ -26,34 +26,20 @@ def _feedback_export(args) -> int:
     import json
     import sys
 
-    from desk.store import STORE_FILE, AlertStore
+    from desk.store import feedback_examples
 
-    settings = load_settings()
-    path = settings.data_dir / STORE_FILE
-    if not path.exists():
-        print(f"watchfloor feedback export: {path}: no desk store here", file=sys.stderr)
-        return 2
-    store = AlertStore(path)
     try:
-        rows = store.feedback()
-    finally:
-        store.close()
-    lines = []
-    for stored, verdict in rows:
-        a = stored.alert
-        # Not relevant: the passage carries none of the themes the alert fired on.
-        lines.append(json.dumps({
-            "id": f"desk:{a.alert_id}", "lang": a.lang or "und", "title": a.title or None, "text": a.snippet,
-            "themes": [], "entities": [], "source_url": a.url, "verdict": verdict.verdict,
-            "not_themes": [t.theme for t in a.themes], "trigger_id": a.trigger_id,
-            "rules_version": a.rules_version, "by": verdict.by, "at": verdict.at}, ensure_ascii=False))
-    text = "".join(line + "\n" for line in lines)
+        examples = feedback_examples(load_settings().data_dir)
+    except FileNotFoundError as exc:
+        print(f"watchfloor feedback export: {exc}", file=sys.stderr)
+        return 2
+    text = "".join(json.dumps(example, ensure_ascii=False) + "\n" for example in examples)
     if args.out == "-":
         sys.stdout.write(text)
     else:
         with open(args.out, "w", encoding="utf-8") as out:
             out.write(text)
-        print(f"wrote {len(lines)} labelled example(s) to {args.out}", file=sys.stderr)
+        print(f"wrote {len(examples)} labelled example(s) to {args.out}", file=sys.stderr)
     return 0
 
 

@@ -18,6 +18,8 @@ def register(sub) -> None:
     parser.add_argument("--rules", type=Path, default=None, help="rule pack directory or file (default: the shipped pack)")
     parser.add_argument("--set", dest="sets", type=Path, action="append", default=None, metavar="PATH",
                         help="labelled JSON Lines; repeat to join sets (default: the dev splits, tests/data/quality/dev*.jsonl)")
+    parser.add_argument("--feedback", action="store_true",
+                        help="also score the desk's 'not relevant' verdicts (the desk store in WATCHFLOOR_DATA_DIR)")
     parser.add_argument("--show", type=int, default=20, help="misses and false alarms listed of each kind (default 20)")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object on the last line")
     parser.set_defaults(func=_eval)
@@ -29,7 +31,9 @@ def _eval(args) -> int:
 
     try:
         items = read_sets(args.sets or DEFAULT_SETS)
-    except ValueError as exc:
+        if args.feedback:
+            items += _desk_feedback()
+    except (ValueError, FileNotFoundError) as exc:
         print(f"watchfloor eval: {exc}", file=sys.stderr)
         return 2
     report = evaluate(compile_pack(load_pack(args.rules)), items)
@@ -37,3 +41,11 @@ def _eval(args) -> int:
     if args.json:
         print(to_json(report))
     return 0
+
+
+def _desk_feedback() -> list:
+    from core.settings import load_settings
+    from desk.store import feedback_examples
+    from streams.rules.evaluate import LabelledItem
+
+    return [LabelledItem.model_validate(example) for example in feedback_examples(load_settings().data_dir)]
