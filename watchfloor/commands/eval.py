@@ -32,7 +32,7 @@ def _eval(args) -> int:
     try:
         items = read_sets(args.sets or DEFAULT_SETS)
         if args.feedback:
-            items += _desk_feedback()
+            items += desk_feedback()
     except (ValueError, FileNotFoundError) as exc:
         print(f"watchfloor eval: {exc}", file=sys.stderr)
         return 2
@@ -43,7 +43,8 @@ def _eval(args) -> int:
     return 0
 
 
-def _desk_feedback() -> list:
+def desk_feedback() -> list:
+    """The desk's 'not relevant' verdicts (the desk store in the data directory) as labelled items."""
     from core.settings import load_settings
     from desk.store import feedback_examples
     from streams.rules.evaluate import LabelledItem

@@ -60,6 +60,17 @@ def register(sub) -> None:
     backtest.add_argument("--examples", type=int, default=3, help="items listed per trigger and direction (default 3)")
     backtest.add_argument("--json", action="store_true", help="print the result as one JSON object on the last line")
     backtest.set_defaults(func=_backtest)
+    suggest = inner.add_parser(
+        "suggest", help="propose exclusions and weight changes from the desk's 'not relevant' verdicts, measured")
+    suggest.add_argument("path", type=Path, nargs="?", metavar="PATH", help="rule pack (default: the shipped pack)")
+    suggest.add_argument("--verdicts", type=Path, action="append", default=None, metavar="PATH",
+                         help="verdicts as `watchfloor feedback export` writes them; repeat to join (default: "
+                              "the desk store in WATCHFLOOR_DATA_DIR)")
+    suggest.add_argument("--set", dest="sets", type=Path, action="append", default=None, metavar="PATH",
+                         help="labelled sets that measure what a change costs (default: the dev splits)")
+    suggest.add_argument("--top", type=int, default=5, help="changes proposed per theme (default 5)")
+    suggest.add_argument("--json", action="store_true", help="print the result as one JSON object on the last line")
+    suggest.set_defaults(func=_suggest)
 
 
 def rules_subparsers(sub):
@@ -119,6 +130,30 @@ def duration_secs(text: str) -> float:
     if not 0 < value < float("inf"):  # also refuses nan
         raise ValueError(text)
     return value
+
+
+def _suggest(args) -> int:
+    import json
+
+    from streams.rules import compile_pack, load_pack
+    from streams.rules.evaluate import read_sets
+    from streams.rules.suggest import render, suggest
+    from watchfloor.commands.eval import DEFAULT_SETS, desk_feedback
+
+    try:
+        verdicts = read_sets(args.verdicts) if args.verdicts else desk_feedback()
+        labelled = read_sets(args.sets or DEFAULT_SETS)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"watchfloor rules suggest: {exc}", file=sys.stderr)
+        return 2
+    report = suggest(compile_pack(load_pack(args.path)), verdicts, labelled, top=args.top)
+    print(render(report))
+    if args.json:
+        print(json.dumps({"verdicts": report.verdicts,
+                          "firing": {theme: [i.id for i in items] for theme, items in report.firing.items()},
+                          "model_only": {theme: [i.id for i in items] for theme, items in report.model_only.items()},
+                          "suggestions": [s.as_dict() for s in report.suggestions]}, ensure_ascii=False))
+    return 0
 
 
 def _backtest(args) -> int:
