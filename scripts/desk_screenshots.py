@@ -2,7 +2,7 @@
 Debian headless Chromium the tests use. Run from the checkout: `.venv/bin/python scripts/desk_screenshots.py`.
 
 The alerts are made up here (an item with two triggers, a story carried by two feeds, a theme the
-learned model assigned); nothing reaches the internet.
+learned model assigned, one threat told in English and Russian); nothing reaches the internet.
 """
 
 from __future__ import annotations
@@ -37,14 +37,15 @@ def alert(n: int, trigger: str, severity: str, title: str, text: str, terms: dic
                                       term=extra.get("term", w.lower())) for w in words],
                        model=extra.get("model"))
               for theme, words in terms.items()]
-    entities = [EntityHit(id=e.lower(), name=e, type=kind,
-                          mentions=[Match(text=e, start=doc.index(e), end=doc.index(e) + len(e))])
-                for e, kind in extra.get("entities", []) if e in doc]
+    # (name, type) or (name, type, the words in the text that name it)
+    entities = [EntityHit(id=e[0].lower(), name=e[0], type=e[1],
+                          mentions=[Match(text=w, start=doc.index(w), end=doc.index(w) + len(w))])
+                for e in extra.get("entities", []) if (w := e[2] if len(e) > 2 else e[0]) in doc]
     fields = dict(alert_id=f"demo-{n}", kind=extra.get("kind", "item"), trigger_id=trigger, severity=severity,
                   description=extra.get("description", ""), themes=themes, entities=entities,
                   snippet=text, snippet_offset=len(title) + 1, rules_version="demo", source_type="rss",
                   source_id=extra.get("source", "wire"), item_id=extra.get("item", f"rss:wire:{n}"),
-                  url=f"https://news.example.org/{n}", title=title, lang="en", published_at=now,
+                  url=f"https://news.example.org/{n}", title=title, lang=extra.get("lang", "en"), published_at=now,
                   fetched_at=now, classified_at=now, alerted_at=now + timedelta(seconds=n),
                   story_id=extra.get("story"), source_count=extra.get("sources", 1))
     return Alert(**fields)
@@ -71,6 +72,17 @@ ALERTS = [
           "Deputies voted unanimously for the accession treaties drawn up after the September ballots.",
           {"referendum": ["accession treaties", "ballots"]}, term="model", model=0.91,
           entities=[("Duma", "organisation")], description="Referendum or annexation step in an occupied region"),
+    alert(6, "nuclear_threat_by_official", "critical", "Ryabkov: Russia could resume nuclear tests",
+          "The deputy foreign minister said Moscow would test again if the United States did so first.",
+          {"escalation": ["test again"]}, story="story-ryabkov-en", source="wire",
+          entities=[("Ryabkov", "person"), ("Russia", "place", "Moscow"), ("United States", "place")],
+          description="Nuclear or escalation threat by a named official"),
+    alert(7, "nuclear_threat_by_official", "critical", "Рябков: Россия может возобновить ядерные испытания",
+          "Замминистра заявил, что Москва проведёт испытания, если их первыми проведут США.",
+          {"escalation": ["проведёт испытания"]}, story="story-ryabkov-ru", source="ru-wire", lang="ru",
+          item="rss:ru-wire:7", entities=[("Ryabkov", "person", "Рябков"), ("Russia", "place", "Москва"),
+                                          ("United States", "place", "США")],
+          description="Nuclear or escalation threat by a named official"),
 ]
 
 
@@ -90,7 +102,8 @@ async def main() -> None:
             page = await browser.new_page(viewport={"width": 1400, "height": 720})
             await page.goto(f"{desk.url}/")
             await page.wait_for_selector("body[data-conn=live]")
-            await page.locator("#rows > article").nth(2).wait_for()
+            await page.fill("#who", "olena")
+            await page.locator("#rows > article").nth(3).wait_for()
             await page.screenshot(path=str(OUT / "rows.png"))
             await page.locator('#rows > article[data-group="item:rss:wire:1"] .snippet').click()
             await page.locator("#why .row-trigger").first.wait_for()
@@ -98,6 +111,23 @@ async def main() -> None:
             await page.locator('#rows > article[data-alert-id="demo-5"] .snippet').click()
             await page.locator("#why mark.model-word").first.wait_for()
             await page.screenshot(path=str(OUT / "why-model.png"))
+            # The workbench: related coverage in Russian on the English story's row, assigned, noted, acknowledged.
+            # Which of the two stories leads the row depends on which the desk stored first (two partitions).
+            ryabkov = page.locator("#rows > article:has(.related)")
+            await ryabkov.wait_for()
+            await ryabkov.locator(".snippet").click()
+            await page.locator("#related .related-item").wait_for()
+            await page.locator("#desk-actions .assignee-input").fill("taras")
+            await page.locator("#desk-actions button.do-assign").click()
+            await page.locator("#rows .life.assignee").wait_for()
+            await page.locator("#desk-actions .note-input").fill("Same statement as TASS at 09:40; asked the "
+                                                                 "Moscow stringer for the full quote.")
+            await page.locator("#desk-actions button.do-note").click()
+            await page.locator("#rows .life.notes").wait_for()
+            await page.locator("#desk-actions button.do-ack").click()
+            await page.locator("#trail li").nth(2).wait_for()
+            await page.set_viewport_size({"width": 1400, "height": 1000})
+            await page.screenshot(path=str(OUT / "workbench.png"))
             await browser.close()
     print(f"wrote {', '.join(p.name for p in sorted(OUT.glob('*.png')))} in {OUT}")
 

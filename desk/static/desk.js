@@ -429,6 +429,9 @@
       }
     }
     deskSection(panel, group ? group.ids.slice() : [id], others.length ? others : [rec]);
+    const trail = section(panel, "Trail");
+    trail.id = "trail";
+    trail.appendChild(el("p", "muted", "loading…"));
     if (group && relatedOf(others)) relatedSection(panel, others, a);
     const trig = section(panel, "Trigger");
     const tdl = el("dl", "kv");
@@ -463,9 +466,6 @@
     orig.appendChild(odl);
     const hooks = section(panel, "Webhooks");
     hooks.appendChild(el("p", "muted", "loading…"));
-    const trail = section(panel, "Trail");
-    trail.id = "trail";
-    trail.appendChild(el("p", "muted", "loading…"));
     loadDeliveries(id, hooks, trail);
   }
 
