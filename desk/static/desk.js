@@ -433,6 +433,7 @@
     trail.id = "trail";
     trail.appendChild(el("p", "muted", "loading…"));
     if (group && relatedOf(others)) relatedSection(panel, others, a);
+    if (others.length > 1) timelineSection(panel, others);
     const trig = section(panel, "Trigger");
     const tdl = el("dl", "kv");
     kv(tdl, "id", a.trigger_id);
@@ -568,6 +569,22 @@
       line.appendChild(el("span", "muted", " " + r.alert.source_id + " · " + fmtTime(r.alert.published_at, true)));
       sec.appendChild(line);
     }
+  }
+
+  // Every alert on the row in the order it fired: which source, copy and trigger, when.
+  function timelineSection(panel, recs) {
+    const sec = section(panel, "Timeline");
+    sec.id = "timeline";
+    const list = el("ol", "timeline");
+    const byTime = recs.slice().sort((x, y) => (x.alert.alerted_at < y.alert.alerted_at ? -1 : 1));
+    for (const r of byTime) {
+      const line = el("li");
+      line.appendChild(el("time", "muted", fmtTime(r.alert.alerted_at, true)));
+      line.appendChild(document.createTextNode(" " + r.alert.source_id + " · " + r.alert.trigger_id + " · "));
+      line.appendChild(link(r.link, r.alert.title || r.alert.item_id));
+      list.appendChild(line);
+    }
+    sec.appendChild(list);
   }
 
   const DID = { ack: "acknowledged", assign: "assigned", snooze: "snoozed", resolve: "resolved", reopen: "reopened",

@@ -63,6 +63,9 @@ async def test_assign_note_ack_snooze_resolve_and_reopen_on_the_page_survive_a_r
         await expect(row_of(page, later)).to_have_count(0, timeout=WAIT_MS)
         await page.select_option("select[name=status]", "snoozed")
         await expect(row_of(page, later).locator(".life.snoozed")).to_contain_text("snoozed until", timeout=WAIT_MS)
+        await reload(page)  # the view is in the address: still the snoozed view, still snoozed
+        await expect(row_of(page, later).locator(".life.snoozed")).to_contain_text("snoozed until", timeout=WAIT_MS)
+        assert await page.locator("select[name=status]").input_value() == "snoozed"
         # Another desk shortens the snooze to two seconds: back in the active view at that time, no reload.
         await page.select_option("select[name=status]", "active")
         await expect(row_of(page, later)).to_have_count(0, timeout=WAIT_MS)
@@ -113,5 +116,9 @@ async def test_the_same_event_in_another_language_joins_its_story_row_as_related
         related = page.locator("#related .related-item")
         await expect(related).to_have_count(1, timeout=WAIT_MS)
         assert "Рябков: Россия может возобновить ядерные испытания" in await related.inner_text()
+        # The timeline lists every alert on the row in the order they fired, with their sources.
+        timeline = await page.locator("#timeline li").all_inner_texts()
+        assert len(timeline) == 2
+        assert "wire-one · nuclear_threat_by_official" in timeline[0] and "wire-ru" in timeline[1]
         # The other threat by the same official keeps its own row.
         assert await page.locator('#rows > article[data-group="story:s-finland"]').count() == 1
