@@ -205,8 +205,8 @@ def decode_value(model: type[M], record) -> tuple[M | None, str]:
         return model.model_validate_json(record.value), ""
     except ValidationError as exc:
         return None, describe_validation_error(exc)
-    except ValueError as exc:
-        return None, str(exc)
+    except (ValueError, OverflowError) as exc:
+        return None, str(exc) or type(exc).__name__
 
 
 def cloudevent_headers(

@@ -52,7 +52,7 @@ class ActionSync:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self.caught_up = asyncio.Event()
-        """Set once the topic was read to its end after start (tests and /healthz wait on it)."""
+        """Set once the topic was read to its end after start."""
 
     def notify(self) -> None:
         """An action was taken here: send the outbox now."""
@@ -79,11 +79,14 @@ class ActionSync:
     async def _supervise(self, loop, what: str) -> None:
         delay = 1.0
         while True:
+            started = asyncio.get_running_loop().time()
             try:
                 await loop()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a broker outage: the store keeps the truth, try again later
+                if asyncio.get_running_loop().time() - started > 60:  # it had worked: a new outage
+                    delay = 1.0
                 log.warning("Desk actions: %s %s failed (%s: %s); retrying in %.0fs.", what, self.topic,
                             type(exc).__name__, str(exc)[:200], delay)
                 await asyncio.sleep(delay)
@@ -105,7 +108,10 @@ class ActionSync:
                     pass
         finally:
             self.metrics.desk_actions_unsent.set(len(await asyncio.to_thread(self.store.unpublished)))
-            await producer.stop()
+            try:  # stopping flushes; with the broker away that would wait out the request timeout
+                await asyncio.wait_for(producer.stop(), 10)
+            except Exception as exc:
+                log.debug("Stopping the desk actions producer: %s", exc)
 
     async def _follow(self) -> None:
         consumer: AIOKafkaConsumer = make_consumer(self.settings, group_id=None, fetch_max_wait_ms=FETCH_WAIT_MS)

@@ -9,6 +9,7 @@ again.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -281,9 +282,27 @@ class AlertStore:
             for name, decl in _ADDED_COLUMNS.items():
                 if name not in columns:  # a store written before the desk had a lifecycle
                     self._conn.execute(f"ALTER TABLE alerts ADD COLUMN {name} {decl}")
+            if "status" not in columns:
+                self._actions_from_older_store()
             self._conn.execute("CREATE INDEX IF NOT EXISTS alerts_by_status ON alerts (status)")
             self._conn.execute("CREATE INDEX IF NOT EXISTS alerts_by_story ON alerts (story_key)")
             self._conn.execute("CREATE INDEX IF NOT EXISTS alerts_by_published ON alerts (published_at)")
+
+    def _actions_from_older_store(self) -> None:
+        """A store from before desk actions kept acknowledgements and verdicts in columns: write them
+        as actions (ids derived from the alert, so every desk upgrading makes the same ones), so that
+        the state replayed from actions keeps them and other desks learn them."""
+        rows = self._conn.execute(
+            "SELECT alert_id, 'ack', acked_at, acked_by FROM alerts WHERE acked_at IS NOT NULL UNION ALL"
+            " SELECT alert_id, verdict, at, by FROM feedback").fetchall()
+        for alert_id, kind, at, by in rows:
+            action_id = hashlib.sha256(f"{kind}:{alert_id}".encode()).hexdigest()[:32]
+            action = DeskAction(action_id=action_id, alert_id=alert_id, action=kind, at=at, by=by)
+            self._conn.execute("INSERT OR IGNORE INTO actions (action_id, alert_id, at, body, published)"
+                               " VALUES (?, ?, ?, ?, 0)", (action_id, alert_id, iso_utc(action.at),
+                                                          action.model_dump_json()))
+        for alert_id in dict.fromkeys(row[0] for row in rows):
+            self._restate(alert_id)
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> AlertStore:
@@ -347,7 +366,10 @@ class AlertStore:
         actors = [e for e, kind in sig["e"] if kind != "place"]
         if not actors or not sig["t"]:
             return story_key
-        lo, hi = iso_utc(published - RELATED_WINDOW), iso_utc(published + RELATED_WINDOW)
+        try:
+            lo, hi = iso_utc(published - RELATED_WINDOW), iso_utc(published + RELATED_WINDOW)
+        except OverflowError:  # published in year 1 or 9999: nothing is close to it
+            return story_key
         rows = self._conn.execute(
             "SELECT event_key, sig FROM alerts WHERE published_at BETWEEN ? AND ? AND story_key != ?"
             " AND event_key IS NOT NULL AND seq IN (SELECT seq FROM alert_tags WHERE kind = 'entity' AND value IN"
@@ -442,15 +464,29 @@ class AlertStore:
         touched: dict[str, None] = {}
         with self._lock, self._conn:
             for action in actions:
-                cursor = self._conn.execute(
-                    "INSERT OR IGNORE INTO actions (action_id, alert_id, at, body, published) VALUES (?, ?, ?, ?, ?)",
+                if self._conn.execute("SELECT 1 FROM actions WHERE action_id = ?", (action.action_id,)).fetchone():
+                    if published:  # our own action back from the topic: sent, whatever the outbox says
+                        self._conn.execute("UPDATE actions SET published = 1 WHERE action_id = ?", (action.action_id,))
+                    continue
+                if not published:
+                    action = self._after_latest(action)
+                self._conn.execute(
+                    "INSERT INTO actions (action_id, alert_id, at, body, published) VALUES (?, ?, ?, ?, ?)",
                     (action.action_id, action.alert_id, iso_utc(action.at), action.model_dump_json(), int(published)))
-                if cursor.rowcount:
-                    touched[action.alert_id] = None
+                touched[action.alert_id] = None
             changed = [alert_id for alert_id in touched if self._restate(alert_id)]
             rows = [self._conn.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts a WHERE a.alert_id = ?",
                                        (alert_id,)).fetchone() for alert_id in changed]
         return [_row(row) for row in rows if row is not None]
+
+    def _after_latest(self, action: DeskAction) -> DeskAction:
+        """An action taken here comes after every action already known for its alert, even when
+        another desk's clock runs ahead: a reopen after a resolve must not replay before it."""
+        row = self._conn.execute("SELECT MAX(at) FROM actions WHERE alert_id = ?", (action.alert_id,)).fetchone()
+        if row[0] and row[0] >= iso_utc(action.at):
+            latest = datetime.strptime(row[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+            return action.model_copy(update={"at": latest + timedelta(microseconds=1)})
+        return action
 
     def _restate(self, alert_id: str) -> bool:
         """Replay an alert's actions into its columns (inside the caller's transaction)."""

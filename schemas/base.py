@@ -26,7 +26,10 @@ MIN_SECRET_CHARS = 16
 def _to_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+01:00: no UTC time exists; a ValueError names the field
+        raise ValueError("timestamp out of range once converted to UTC") from None
 
 
 def iso_utc(value: datetime) -> str:

@@ -42,6 +42,8 @@ class DeskAction(Message):
     def _check(self) -> DeskAction:
         if self.action == "note" and not (self.value or "").strip():
             raise ValueError("a note needs 'value'")
+        if self.action == "assign" and len(self.value or "") > MAX_BY_CHARS:
+            raise ValueError(f"an assignee has at most {MAX_BY_CHARS} characters")
         if self.action not in ("assign", "note") and self.value is not None:
             raise ValueError(f"'{self.action}' takes no 'value'")
         if self.action != "snooze" and self.until is not None:

@@ -7,6 +7,7 @@
   const VIEWS = ["active", "open", "acknowledged", "mine", "snoozed", "resolved", "all"];
   const MAX_ROWS = 2000;
   const MAX_TIMER_MS = 2147483647;
+  const MAX_ACTION_IDS = 500;
   // One row per story (per item when grouping is off; per alert for surges): every trigger that fired
   // on it, the highest severity first. groups: key -> {key, ids, row}; groupOf: alert id -> key.
   // wakes: alert id -> timer that shows a snoozed alert again when its snooze ends.
@@ -679,12 +680,15 @@
   // live stream brings the same update again, and to every other tab and desk).
   async function act(ids, action, extra) {
     localStorage.setItem("watchfloor.who", who());
-    const response = await fetch("/api/actions", {
-      method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(Object.assign({ alert_ids: ids, action: action, by: who() || null }, extra || {})),
-    });
-    if (!response.ok) throw new Error((await response.text()).trim() || "HTTP " + response.status);
-    for (const rec of (await response.json()).alerts) update(rec);
+    for (let i = 0; i < ids.length; i += MAX_ACTION_IDS) {  // the API takes up to 500 alerts a request
+      const response = await fetch("/api/actions", {
+        method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(Object.assign({ alert_ids: ids.slice(i, i + MAX_ACTION_IDS), action: action,
+                                             by: who() || null }, extra || {})),
+      });
+      if (!response.ok) throw new Error((await response.text()).trim() || "HTTP " + response.status);
+      for (const rec of (await response.json()).alerts) update(rec);
+    }
   }
 
   async function acknowledge(ids, button) {
@@ -755,7 +759,13 @@
     if (state.source) return;
     const source = new EventSource("/events?after=" + state.lastSeq);
     state.source = source;
-    source.addEventListener("open", () => setConn("live"));
+    let opened = false;
+    source.addEventListener("open", () => {
+      setConn("live");
+      // Desk actions are not replayed on a reconnect (only alerts are): read the rows again.
+      if (opened) loadHistory();
+      opened = true;
+    });
     source.addEventListener("error", () => setConn(source.readyState === EventSource.CLOSED ? "closed" : "reconnecting"));
     source.addEventListener("alert", (ev) => upsert(JSON.parse(ev.data), true));
     source.addEventListener("update", (ev) => update(JSON.parse(ev.data)));

@@ -6,7 +6,7 @@ each on a copy of the pack and measured rather than guessed:
 - an exclusion context: a word near the matched term in the false alarm, written as its lemma
   (``"league" NEAR/8 "sanction"``), chosen among the words that are rarest in the labelled passages
   that do carry the theme;
-- a lower weight for a term that matched in the false alarms.
+- half the weight of a term that matched in the false alarms.
 
 Each change is scored by the verdicts it would have cleared and by what it costs on the labelled
 sets: positives it would lose, false alarms it would also clear. Only changes that clear at least
@@ -85,7 +85,8 @@ def suggest(rules: CompiledRules, verdicts: Iterable[LabelledItem], labelled: It
         for theme in sorted(got & set(item.not_themes)):
             firing.setdefault(theme, []).append(item)
             index = rules.theme_index(theme)
-            mine = [ti for ti in a.term_matches if t.terms[ti].theme == index]
+            # Terms that counted for the theme; a negative weight already argues against it.
+            mine = [ti for ti in a.term_matches if t.terms[ti].theme == index and t.terms[ti].weight > 0]
             if not mine:
                 model_only.setdefault(theme, []).append(item)
                 continue
@@ -159,7 +160,7 @@ def _changed(pack, theme: str, kind: str, change: str):
             if kind == "exclude":
                 rule = rule.model_copy(update={"exclude": [*rule.exclude, change]})
             else:
-                rule = rule.model_copy(update={"terms": {**rule.terms, change: rule.terms[change] - 1}})
+                rule = rule.model_copy(update={"terms": {**rule.terms, change: rule.terms[change] / 2}})
         themes.append(rule)
     return pack.model_copy(update={"themes": themes, "name": f"{pack.name}+suggestion"})
 
@@ -168,7 +169,7 @@ def _describe(rules: CompiledRules, theme: str, kind: str, change: str) -> str:
     if kind == "exclude":
         return f"themes[{theme}].exclude += '{change}'"
     weight = next(r for r in rules.pack.themes if r.id == theme).terms[change]
-    return f"themes[{theme}].terms['{change}']: {weight:g} -> {weight - 1:g}"
+    return f"themes[{theme}].terms['{change}']: {weight:g} -> {weight / 2:g}"
 
 
 def render(report: Report, *, examples: int = 3) -> str:

@@ -3,13 +3,14 @@ all surviving a reopen of the same file."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from desk.filters import AlertFilter
 from desk.store import AlertStore, new_action
-from schemas.base import utcnow
+from schemas.base import iso_utc, utcnow
 from schemas.classified import EntityHit, ThemeHit
 from schemas.desk import DeskAction
 from streams.rules import compile_pack, load_pack
@@ -233,3 +234,61 @@ def test_related_coverage_joins_one_event_across_languages_and_keeps_other_event
     copy = store.add(make_alert(story_id="story-2", themes=stored[2].alert.themes, entities=[]))
     assert copy.event_key == "story:story-0"
     assert {s.event_key for s in store.query()} == {"story:story-0", "story:story-3", "story:story-4"}
+
+
+def test_a_store_from_before_desk_actions_keeps_its_acknowledgements_and_verdicts_as_actions(tmp_path):
+    path = tmp_path / "desk.sqlite3"
+    acked, labelled = make_alert(), make_alert()
+    old = sqlite3.connect(path)  # the schema and rows the previous release wrote
+    old.executescript("""
+        CREATE TABLE alerts (seq INTEGER PRIMARY KEY AUTOINCREMENT, alert_id TEXT NOT NULL UNIQUE,
+            severity_rank INTEGER NOT NULL, source_key TEXT NOT NULL, alerted_at TEXT NOT NULL,
+            received_at TEXT NOT NULL, body TEXT NOT NULL, acked_at TEXT, acked_by TEXT);
+        CREATE TABLE feedback (alert_id TEXT PRIMARY KEY, verdict TEXT NOT NULL, at TEXT NOT NULL, by TEXT);
+    """)
+    for alert, acked_at in ((acked, "2026-11-30T08:00:00.000000Z"), (labelled, None)):
+        old.execute("INSERT INTO alerts (alert_id, severity_rank, source_key, alerted_at, received_at, body,"
+                    " acked_at, acked_by) VALUES (?, 2, 'wire-one', ?, ?, ?, ?, ?)",
+                    (alert.alert_id, iso_utc(alert.alerted_at), iso_utc(alert.alerted_at), alert.model_dump_json(),
+                     acked_at, "old editor" if acked_at else None))
+    old.execute("INSERT INTO feedback VALUES (?, 'not_relevant', '2026-11-30T09:00:00.000000Z', 'night desk')",
+                (labelled.alert_id,))
+    old.commit()
+    old.close()
+
+    store = AlertStore(path)
+    before = store.get(acked.alert_id)
+    assert (before.status, before.acked_by) == ("acknowledged", "old editor")
+    store.apply([new_action(acked.alert_id, "note", by="anna", value="still relevant")])
+    after = store.get(acked.alert_id)  # a later action does not lose the acknowledgement
+    assert (after.status, after.acked_at, after.acked_by, after.notes) == (
+        "acknowledged", "2026-11-30T08:00:00.000000Z", "old editor", 1)
+    assert [a.action for a in store.unpublished()] == ["ack", "not_relevant", "note"]  # shared with other desks
+    assert store.feedback_for(labelled.alert_id).by == "night desk"
+
+
+def test_an_action_taken_here_comes_after_actions_stamped_by_a_desk_whose_clock_runs_ahead(tmp_path):
+    store = AlertStore(tmp_path / "desk.sqlite3")
+    alert = make_alert()
+    store.add(alert)
+    ahead = DeskAction(action_id="from-a-fast-clock", alert_id=alert.alert_id, action="resolve",
+                       at=utcnow() + timedelta(minutes=2), by="fast desk")
+    store.apply([ahead], published=True)
+    store.apply([new_action(alert.alert_id, "reopen", by="anna")])
+    assert store.get(alert.alert_id).status == "open"
+    assert [a.action for a in store.trail(alert.alert_id)] == ["resolve", "reopen"]
+
+
+def test_an_alert_published_at_the_edge_of_time_is_stored_without_related_coverage(tmp_path):
+    store = AlertStore(tmp_path / "desk.sqlite3")
+    person = EntityHit(id="ryabkov", name="Sergei Ryabkov", type="person")
+    for year in (1, 9999):
+        when = datetime(year, 1 if year == 1 else 12, 1, tzinfo=timezone.utc)
+        stored = store.add(make_alert(published_at=when, entities=[person], story_id=f"edge-{year}"))
+        assert stored.event_key == f"story:edge-{year}"
+
+
+def test_an_action_record_with_a_time_outside_utc_is_refused_as_invalid():
+    with pytest.raises(ValueError, match="out of range"):
+        DeskAction.model_validate_json('{"action_id": "abcdefgh", "alert_id": "a1", "action": "ack",'
+                                       ' "at": "0001-01-01T00:00:00+01:00"}')
