@@ -39,6 +39,10 @@ class PollingLoop:
     a loaded ``SourceStateStore`` and the metrics → ``run()`` until ``stop()`` → in-flight polls get
     ``stop_grace_secs`` to finish, then are cancelled; the caller flushes and stops the producer.
 
+    The source list may change while it runs: ``update`` stops polling the sources removed, changed or
+    no longer ``owns``-ed (another connector process took them; they finish an in-flight poll first)
+    and starts the new ones. Health gauges count the sources this process owns.
+
     Delivery: at-least-once. Items are produced and acknowledged first, then the source state
     (recent ids, etag, next poll) is written; a crash in between re-emits the same ``item_id`` and
     revision, which consumers recognise by key. A source is never polled concurrently with itself.
@@ -47,9 +51,12 @@ class PollingLoop:
     def __init__(self, *, sources: list[Source], adapters: Mapping[str, SourceAdapter],
                  producer: AIOKafkaProducer, items_topic: str, store: SourceStateStore,
                  metrics: ConnectorMetrics, config: PollingSettings = PollingSettings(), max_concurrency: int = 8,
-                 clock: Callable[[], datetime] = utcnow, rng: Callable[[], float] = random.random):
+                 clock: Callable[[], datetime] = utcnow, rng: Callable[[], float] = random.random,
+                 owns: Callable[[str], bool] = lambda source_id: True, poller: str | None = None):
         self.all_sources = list(sources)
         self.sources = [s for s in sources if s.enabled]
+        self.owns = owns
+        self.poller = poller
         self.adapters = adapters
         self.producer = producer
         self.items_topic = items_topic
@@ -61,48 +68,83 @@ class PollingLoop:
         self.health = HealthGauges(metrics)
         self._slots = asyncio.Semaphore(max_concurrency)
         self._stopping = asyncio.Event()
+        self._polling: dict[str, tuple[Source, asyncio.Task, asyncio.Event]] = {}
+        self._no_adapter: set[str] = set()
 
     async def run(self) -> None:
-        tasks = [asyncio.create_task(self._run_source(s), name=f"poll:{s.id}") for s in self.sources
-                 if self._adapter(s) is not None]
-        self.health.update(self.all_sources, self.store.states, self.clock())
+        await self.update()
         try:
             await self._stopping.wait()
         finally:
-            _done, pending = await asyncio.wait(tasks, timeout=self.config.stop_grace_secs) if tasks else ((), ())
+            await self._stop_polling(list(self._polling))
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for _source, _task, stop in self._polling.values():
+            stop.set()
+
+    @property
+    def polled(self) -> list[str]:
+        """Ids of the sources this loop polls now."""
+        return sorted(sid for sid, (_s, task, _e) in self._polling.items() if not task.done())
+
+    def owned_sources(self) -> list[Source]:
+        return [s for s in self.all_sources if self.owns(s.id)]
+
+    async def update(self, sources: list[Source] | None = None) -> None:
+        """Poll ``sources`` (all of them, disabled included; None keeps the list) from now on, as far
+        as this process owns them: stop the removed, changed and given-up ones, start the new ones."""
+        if sources is not None:
+            self.all_sources = list(sources)
+            self.sources = [s for s in sources if s.enabled]
+        wanted = {s.id: s for s in self.sources if self.owns(s.id)}
+        await self._stop_polling([sid for sid, (src, _t, _e) in self._polling.items() if wanted.get(sid) != src])
+        for sid, source in wanted.items():
+            if sid not in self._polling and not self._stopping.is_set() and self._adapter(source) is not None:
+                stop = asyncio.Event()
+                task = asyncio.create_task(self._run_source(source, stop), name=f"poll:{sid}")
+                self._polling[sid] = (source, task, stop)
+        self.health.update(self.owned_sources(), self.store.states, self.clock())
+
+    async def _stop_polling(self, source_ids: list[str]) -> None:
+        """Stop polling these sources: an in-flight poll gets ``stop_grace_secs`` to finish."""
+        entries = [self._polling.pop(sid) for sid in source_ids if sid in self._polling]
+        for _source, _task, stop in entries:
+            stop.set()
+        tasks = [task for _source, task, _stop in entries]
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=self.config.stop_grace_secs)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
 
-    def stop(self) -> None:
-        self._stopping.set()
-
     def _adapter(self, source: Source) -> SourceAdapter | None:
         adapter = self.adapters.get(source.type)
-        if adapter is None:
+        if adapter is None and source.id not in self._no_adapter:
+            self._no_adapter.add(source.id)
             log.warning("Source %s is not polled: no adapter for type %r in this process.", source.id, source.type)
         return adapter
 
-    async def _run_source(self, source: Source) -> None:
-        while not self._stopping.is_set():
+    async def _run_source(self, source: Source, stop: asyncio.Event) -> None:
+        while not stop.is_set():
             state = self.store.get(source.id)
             if state is not None and state.disabled:
                 log.info("Source %s is disabled (%s); not polling it.", source.id, state.disabled_reason)
                 return
-            if await self._sleep_until_due(state):
+            if await self._sleep_until_due(state, stop):
                 return
             async with self._slots:
-                if self._stopping.is_set():
+                if stop.is_set():
                     return
                 await self.poll_once(source)
 
-    async def _sleep_until_due(self, state: SourceState | None) -> bool:
-        """Wait until the source is due; True if the loop was stopped meanwhile."""
+    async def _sleep_until_due(self, state: SourceState | None, stop: asyncio.Event) -> bool:
+        """Wait until the source is due; True if its polling was stopped meanwhile."""
         delay = 0.0
         if state is not None and state.next_poll_at is not None:
             delay = max(0.0, (state.next_poll_at - self.clock()).total_seconds())
         try:
-            await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+            await asyncio.wait_for(stop.wait(), timeout=delay)
             return True
         except TimeoutError:
             return False
@@ -151,7 +193,7 @@ class PollingLoop:
             last_modified=result.last_modified if not result.not_modified else (result.last_modified or state.last_modified),
             cursor=result.cursor if result.cursor is not None else state.cursor,
             last_success_at=now, next_poll_at=now + timedelta(seconds=source.poll_interval_secs),
-            items_emitted_total=state.items_emitted_total + len(chosen.emit), updated_at=now))
+            items_emitted_total=state.items_emitted_total + len(chosen.emit), updated_at=now, polled_by=self.poller))
         if result.new_url and result.new_url != state.url:
             log.info("Source %s moved permanently to %s; polling the new address from now on.", source.id,
                      _without_query(result.new_url))
@@ -185,7 +227,7 @@ class PollingLoop:
             return await self._save(state.model_copy(update=dict(
                 disabled=True, disabled_reason=str(exc), last_error=str(exc), last_error_kind=exc.kind,
                 last_error_at=now, consecutive_failures=state.consecutive_failures + 1,
-                next_poll_at=None, updated_at=now)))
+                next_poll_at=None, updated_at=now, polled_by=self.poller)))
         delay = self._failure_delay(source, state, exc)
         log.warning("Source %s failed (%s): %s; next try in %.0fs.", source.id, exc.kind, exc, delay)
         return await self._save(self._failure_state(source, state, str(exc), exc.kind, delay))
@@ -207,7 +249,7 @@ class PollingLoop:
         return state.model_copy(update=dict(
             consecutive_failures=state.consecutive_failures + 1, last_error=error[:500],
             last_error_kind=kind, last_error_at=now, next_poll_at=now + timedelta(seconds=delay),
-            updated_at=now))
+            updated_at=now, polled_by=self.poller))
 
     async def _save(self, state: SourceState) -> SourceState:
         try:
@@ -218,7 +260,7 @@ class PollingLoop:
             self.metrics.errors.labels("state", "kafka_error").inc()
             log.error("Source %s: its state was not stored in Kafka (%s); a restart may re-emit items.",
                       state.source_id, type(exc).__name__)
-        self.health.update(self.all_sources, self.store.states, self.clock())
+        self.health.update(self.owned_sources(), self.store.states, self.clock())
         return state
 
 

@@ -1,23 +1,33 @@
 """The connector process (``watchfloor connect``): every enabled source of the configured list, with
 the adapter its type names, polled by one ``PollingLoop`` into Kafka.
 
-Lifecycle: load sources (file, then the sources topic) → create the two topics it writes if missing
+Lifecycle: load sources (file, then the sources topic) → create the topics it uses if missing
 → start the producer (acks=all, idempotent where the cluster allows) → load source states from their
-topic → serve /metrics from this process's own registry → run until ``stop`` is set (SIGTERM/SIGINT
-in the command) → stop the loop → close adapters and the HTTP session → flush and stop the producer.
+topic → serve /metrics from this process's own registry → join the connectors' group
+(``connectors/members.py``) and poll the sources this process is given, following the sources topic
+for additions and removals → run until ``stop`` is set (SIGTERM/SIGINT in the command) → leave the
+group → stop the loop → close adapters and the HTTP session → flush and stop the producer.
+
+Several connector processes share the sources: each source is polled by one of them, and the sources
+of a process that stops or dies are taken over by the others (after the group's session timeout
+for one that died). A process that takes a source over reads its latest state from the topic first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import socket
 
 from prometheus_client import CollectorRegistry
 
 from connectors.http import make_session
 from connectors.loop import PollingLoop
+from connectors.members import Membership
 from connectors.registry import build_adapters
-from connectors.sources import load_sources
+from connectors.sources import follow_sources, load_sources
 from connectors.state import SourceStateStore
 from core.kafka import create_topics, start_producer
 from core.metrics import ConnectorMetrics
@@ -36,7 +46,8 @@ async def run_connector(settings: Settings, stop: asyncio.Event, *, sources: lis
     sources = sources if sources is not None else await load_sources(settings)
     enabled = [s for s in sources if s.enabled]
     log.info("Connector starting with %d sources (%d enabled).", len(sources), len(enabled))
-    await create_topics(settings, [TOPICS["items_raw"], TOPICS["source_state"]])
+    await create_topics(settings, [TOPICS["items_raw"], TOPICS["source_state"], TOPICS["sources"],
+                                   TOPICS["connect_slots"]])
     registry = registry or CollectorRegistry()
     port = settings.connect_metrics_port if metrics_port is None else metrics_port
     server = None if port < 0 else (await serve_metrics(registry, settings.web_host, port))[0]
@@ -44,6 +55,8 @@ async def run_connector(settings: Settings, stop: asyncio.Event, *, sources: lis
     session = make_session(policy=AddressPolicy(settings.fetch_allowed_networks),
                            limit=settings.connect_max_concurrency * 2)
     adapters = {}
+    membership: Membership | None = None
+    follower: asyncio.Task | None = None
     try:
         store = SourceStateStore(settings, producer)
         await store.load()
@@ -52,16 +65,47 @@ async def run_connector(settings: Settings, stop: asyncio.Event, *, sources: lis
             sources=sources, adapters=adapters, producer=producer,
             items_topic=TOPICS["items_raw"].name(settings.topic_prefix), store=store,
             metrics=ConnectorMetrics(registry), config=settings.polling,
-            max_concurrency=settings.connect_max_concurrency)
+            max_concurrency=settings.connect_max_concurrency,
+            owns=lambda source_id: membership is not None and membership.owns(source_id),
+            poller=f"{socket.gethostname()}:{os.getpid()}")
+
+        async def on_slots(slots: frozenset[int]) -> None:
+            if slots:  # sources taken over: their newest state (etag, recent ids) from the topic first
+                await store.load()
+            await loop.update()
+
+        membership = Membership(settings, on_slots, session_timeout_ms=settings.connect_session_timeout_ms)
         runner = asyncio.create_task(loop.run())
+        await membership.start()
+        follower = asyncio.create_task(_follow_forever(settings, loop), name="connect-sources")
         await stop.wait()
-        log.info("Connector stopping: finishing in-flight polls.")
+        log.info("Connector stopping: finishing in-flight polls, then leaving the group.")
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
         loop.stop()
         await runner
+        await membership.stop()  # after the polls: no source is polled by two processes at once
     finally:
+        if follower is not None and not follower.done():
+            follower.cancel()
         await _close(adapters.values(), session, producer, server)
     log.info("Connector stopped.")
     return 0
+
+
+async def _follow_forever(settings: Settings, loop: PollingLoop) -> None:
+    """Follow the sources topic into the loop; after a failure (the broker away), again from the start."""
+    delay = 1.0
+    while True:
+        try:
+            await follow_sources(settings, loop.update)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("Following the sources topic failed (%s: %s); again in %.0fs.", type(exc).__name__, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
 
 
 async def _close(adapters, session, producer, server) -> None:

@@ -12,14 +12,16 @@ File format::
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import yaml
+from aiokafka import TopicPartition
 from pydantic import ValidationError
 
 from connectors.state import read_topic_to_end
 from core.errors import ConfigError
-from core.kafka import ce_type_for, cloudevent_headers, start_producer
+from core.kafka import batches_to_end, ce_type_for, cloudevent_headers, make_consumer, start_producer
 from core.settings import Settings, describe_validation_error
 from schemas import Source
 from schemas.topics import TOPICS
@@ -79,16 +81,57 @@ async def read_topic_sources(settings: Settings, timeout_secs: float = 30.0) -> 
     """The sources topic read to its end: id → source, or None for a tombstone (removed)."""
     found: dict[str, Source | None] = {}
     for key, value, where in await read_topic_to_end(settings, sources_topic(settings), timeout_secs):
-        if value is None:
-            found[key] = None
-            continue
-        try:
-            source = Source.model_validate_json(value)
-        except ValidationError as exc:
-            log.warning("Skipped an invalid source at %s: %s.", where, describe_validation_error(exc))
-            continue
-        found[source.id] = source
+        _apply_source_record(found, key, value, where)
     return found
+
+
+def _apply_source_record(found: dict[str, Source | None], key: str | None, value: bytes | None, where: str) -> bool:
+    """One record of the sources topic into ``found``; False (and a warning) for an invalid one."""
+    if value is None:
+        found[key] = None
+        return True
+    try:
+        source = Source.model_validate_json(value)
+    except ValidationError as exc:
+        log.warning("Skipped an invalid source at %s: %s.", where, describe_validation_error(exc))
+        return False
+    found[source.id] = source
+    return True
+
+
+async def follow_sources(settings: Settings, on_change: Callable[[list[Source]], Awaitable[None]]) -> None:
+    """Follow the sources topic from its beginning until cancelled; after every batch that changed
+    something, await ``on_change`` with the whole list (the file, then the topic on top). Sources
+    added or removed with ``watchfloor sources add/remove`` take effect without a restart."""
+    from_file = load_sources_file(sources_path(settings))
+    topic = sources_topic(settings)
+    consumer = make_consumer(settings, group_id=None, fetch_max_wait_ms=500)
+    await consumer.start()
+    try:
+        part = TopicPartition(topic, 0)
+        consumer.assign([part])
+        await consumer.seek_to_beginning(part)
+        found: dict[str, Source | None] = {}
+
+        def apply(records) -> None:
+            for r in records:
+                key = r.key.decode("utf-8", "replace") if r.key else None
+                _apply_source_record(found, key, r.value, f"{topic}[{r.partition}]@{r.offset}")
+
+        # What the topic holds now, read whole before the first call: a partial list would stop
+        # the sources of the batches not read yet.
+        async for records in batches_to_end(consumer, [part]):
+            apply(records)
+        known = dict(found)
+        await on_change(merge_sources(from_file, found))
+        while True:
+            batch = await consumer.getmany(timeout_ms=1000)
+            apply(r for records in batch.values() for r in records)
+            if found != known:
+                known = dict(found)
+                await on_change(merge_sources(from_file, found))
+    finally:
+        await consumer.stop()
 
 
 async def publish_source(settings: Settings, source_id: str, source: Source | None) -> None:
@@ -123,6 +166,6 @@ async def load_sources(settings: Settings, *, use_topic: bool = True) -> list[So
 
 
 __all__ = [
-    "DEFAULT_SOURCES_PATH", "load_sources", "load_sources_file", "merge_sources", "publish_source",
+    "DEFAULT_SOURCES_PATH", "follow_sources", "load_sources", "load_sources_file", "merge_sources", "publish_source",
     "read_topic_sources", "save_sources_file", "sources_path", "sources_topic",
 ]

@@ -191,6 +191,9 @@ class Settings(BaseSettings):
         9109, ge=-1, le=65535, description="Port of the connector's /metrics; 0 picks a free port, -1 disables.")
     connect_max_concurrency: int = Field(
         8, ge=1, le=256, description="Sources the connector fetches at the same time, over all types.")
+    connect_session_timeout_ms: int = Field(
+        10_000, ge=6_000, le=300_000, description="How long a `watchfloor connect` process may go silent before the "
+        "other connector processes take its sources over.")
     rss: RssSettings = Field(default_factory=RssSettings, description="RSS/Atom fetch limits.")
     telegram: TelegramSettings = Field(
         default_factory=TelegramSettings, description="Telegram web preview and MTProto adapter.")

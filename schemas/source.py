@@ -77,3 +77,6 @@ class SourceState(Message):
     disabled_reason: str | None = None
     items_emitted_total: int = 0
     updated_at: UtcDatetime | None = None
+    polled_by: str | None = Field(
+        None, description="The connector process that wrote this state (host:pid): with several "
+        "`watchfloor connect` processes, which one polls the source.")

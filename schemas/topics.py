@@ -30,6 +30,8 @@ class TopicSpec:
     """Partitioned topics take ``topic_partitions``; the others have one partition."""
     compacted: bool = False
     description: str = ""
+    fixed_partitions: int | None = None
+    """A partition count that does not follow ``topic_partitions``."""
 
     @property
     def cleanup_policy(self) -> Literal["compact", "delete"]:
@@ -39,6 +41,8 @@ class TopicSpec:
         return f"{prefix}{self.suffix}"
 
     def partitions(self, default: int) -> int:
+        if self.fixed_partitions is not None:
+            return self.fixed_partitions
         return default if self.partitioned else 1
 
 
@@ -76,6 +80,10 @@ _SPECS = [
     # One partition: every desk process reads it whole, and an alert's actions stay in order.
     TopicSpec("desk_actions", "desk-actions.v1", "action_id", DeskAction, partitioned=False, compacted=True,
               description="What people did on the desks (ack, assign, snooze, resolve, notes), shared by every desk."),
+    # Never written: `watchfloor connect` processes join one consumer group on it, and the partitions
+    # each is assigned say which sources it polls (connectors/members.py).
+    TopicSpec("connect_slots", "connect-slots.v1", "(none)", None, fixed_partitions=60,
+              description="Internal: never written; its partitions share the sources among connector processes."),
     TopicSpec("deadletter", "deadletter.v1", "original key", None,
               description="Messages that could not be processed; reason, stage and origin in headers."),
 ]

@@ -4,6 +4,7 @@ source's health after redirects, 410 and 429."""
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 
@@ -137,7 +138,7 @@ async def test_410_disables_the_source_and_the_loop_stops_polling_it(settings, t
     async with serve({"/feed": gone}) as base:
         async with connector(settings, topics, [source(f"{base}/feed")]) as loop:
             state = await loop.poll_once(loop.sources[0])
-            task = loop._run_source(loop.sources[0])
+            task = loop._run_source(loop.sources[0], asyncio.Event())
             await task  # returns at once: a disabled source is never polled again
     stored = await read_states(settings, topics["source_state"])
     assert state.disabled and "410" in state.disabled_reason and state.last_error_kind == "gone"

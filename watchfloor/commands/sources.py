@@ -128,18 +128,19 @@ def _status(args) -> int:
         rows.append(_status_row(source.id, source.type, health_label(source, state), state))
     for source_id, state in sorted(states.items()):  # state left behind by a removed source
         rows.append(_status_row(source_id, "-", "unconfigured", state))
-    print_table(("ID", "TYPE", "STATE", "LAST SUCCESS", "LAST ERROR", "FAILURES", "NEXT POLL", "MOVED TO"), rows)
+    print_table(("ID", "TYPE", "STATE", "LAST SUCCESS", "LAST ERROR", "FAILURES", "NEXT POLL", "MOVED TO",
+                 "POLLED BY"), rows)
     return 0
 
 
 def _status_row(source_id, kind, label, state) -> tuple:
     if state is None:
-        return (source_id, kind, label, "-", "-", "0", "-", "-")
+        return (source_id, kind, label, "-", "-", "0", "-", "-", "-")
     error = f"{state.last_error_kind}: {state.last_error}" if state.last_error else "-"
     # A permanent redirect, shown without its query string (it may carry a key).
     moved = urlsplit(state.url)._replace(query="", fragment="").geturl() if state.redirected_from and state.url else "-"
     return (source_id, kind, label, _when(state.last_success_at), _clip(error, 60),
-            str(state.consecutive_failures), _when(state.next_poll_at), moved)
+            str(state.consecutive_failures), _when(state.next_poll_at), moved, state.polled_by or "-")
 
 
 def _when(value: datetime | None) -> str:
