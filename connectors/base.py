@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from connectors.cadence import Hints
 from schemas import Item, Source, SourceState
 
 
@@ -33,6 +34,8 @@ class PollResult:
     """Non-fatal problems (a bozo feed that still had entries), logged and counted by the loop."""
     received_bytes: int = 0
     """Body bytes fetched (after decompression), for ``watchfloor_fetch_received_bytes_total``."""
+    hints: Hints = field(default_factory=Hints)
+    """What the publisher says about polling it (max-age, ttl, skipHours)."""
 
 
 class SourceAdapter(Protocol):

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from connectors.cadence import current_interval
 from core.metrics import ConnectorMetrics
+from core.settings import PollingSettings
 from schemas import Source, SourceState
 
 STALE_INTERVALS = 3
@@ -27,7 +29,7 @@ def is_stale(source: Source, state: SourceState | None, now: datetime, since: da
     ``since``, the process start, when it never succeeded)."""
     if health_label(source, state) == "disabled":
         return False
-    window = timedelta(seconds=STALE_INTERVALS * source.poll_interval_secs)
+    window = timedelta(seconds=STALE_INTERVALS * current_interval(source, state, PollingSettings()))
     last = state.last_success_at if state is not None and state.last_success_at else since
     return now - last > window
 

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from aiokafka import AIOKafkaProducer
 
 from connectors.base import PollResult, SourceAdapter
+from connectors.cadence import current_interval, next_interval, observed_cadence, skip_hours
 from connectors.dedupe import select
 from connectors.errors import BadInput, ConnectorError, RetryLater, SourceGone
 from connectors.health import HealthGauges
@@ -186,13 +187,18 @@ class PollingLoop:
                                                         "produce_error", self._backoff(state)))
         self._count_emitted(kind, chosen)
         now = self.clock()
+        cadence = observed_cadence(result.items) or state.cadence_secs
+        interval = next_interval(source, state, cadence=cadence, new_items=len(chosen.emit), hints=result.hints,
+                                 config=self.config, rng=self.rng)
+        due = skip_hours(now + timedelta(seconds=interval), result.hints.skip_hours)
         new = state.model_copy(update=dict(
             url=result.new_url or state.url, recent=chosen.recent, consecutive_failures=0,
             redirected_from=source.url if result.new_url else state.redirected_from,
             etag=result.etag if not result.not_modified else (result.etag or state.etag),
             last_modified=result.last_modified if not result.not_modified else (result.last_modified or state.last_modified),
             cursor=result.cursor if result.cursor is not None else state.cursor,
-            last_success_at=now, next_poll_at=now + timedelta(seconds=source.poll_interval_secs),
+            last_success_at=now, next_poll_at=due,
+            interval_secs=None if source.poll_interval_secs is not None else interval, cadence_secs=cadence,
             items_emitted_total=state.items_emitted_total + len(chosen.emit), updated_at=now, polled_by=self.poller))
         if result.new_url and result.new_url != state.url:
             log.info("Source %s moved permanently to %s; polling the new address from now on.", source.id,
@@ -236,7 +242,7 @@ class PollingLoop:
         if isinstance(exc, RetryLater):
             return min(max(exc.retry_after_secs, 1.0), self.config.max_retry_after_secs)
         if isinstance(exc, BadInput):
-            return source.poll_interval_secs  # the document will not get better sooner
+            return current_interval(source, state, self.config)  # the document will not get better sooner
         return self._backoff(state)
 
     def _backoff(self, state: SourceState) -> float:

@@ -101,6 +101,10 @@ class PollingSettings(Section):
     max_retry_after_secs: float = Field(24 * 3600.0, gt=0, description="Longest Retry-After honoured.")
     recent_items_max: int = Field(500, ge=1, description="Item ids remembered per source to recognise what was already emitted.")
     stop_grace_secs: float = Field(5.0, ge=0, description="Time in-flight polls get to finish on stop before they are cancelled.")
+    adaptive_start_secs: float = Field(300.0, gt=0, description="Adaptive schedule: the interval before a source's cadence is known.")
+    adaptive_min_secs: float = Field(60.0, gt=0, description="Adaptive schedule: the shortest interval, unless the source sets its own.")
+    adaptive_max_secs: float = Field(1800.0, gt=0, description="Adaptive schedule: the longest interval, unless the source sets its own.")
+    adaptive_jitter: float = Field(0.1, ge=0, lt=1, description="Adaptive schedule: each interval is moved by up to this share, up or down.")
 
 
 class Settings(BaseSettings):

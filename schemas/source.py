@@ -23,7 +23,13 @@ class Source(ConfigDocument):
     channel: str | None = Field(None, description="Channel username (telegram), without '@'.")
     base_url: str = Field("https://t.me", description="Telegram web preview base (telegram, web adapter).")
     adapter: Literal["web", "mtproto"] = Field("web", description="Telegram adapter (telegram only).")
-    poll_interval_secs: float = Field(300.0, gt=0, description="Seconds between polls when healthy.")
+    poll_interval_secs: float | None = Field(
+        None, gt=0, description="Seconds between polls when healthy, fixed. Unset: adaptive, learned from how "
+        "often the source publishes (connectors/cadence.py).")
+    min_interval_secs: float | None = Field(
+        None, gt=0, description="Adaptive schedule: the shortest interval (unset: WATCHFLOOR_POLLING_ADAPTIVE_MIN_SECS).")
+    max_interval_secs: float | None = Field(
+        None, gt=0, description="Adaptive schedule: the longest interval (unset: WATCHFLOOR_POLLING_ADAPTIVE_MAX_SECS).")
     backfill_pages: int = Field(1, ge=1, le=100, description="Telegram preview pages read on the first run.")
     enabled: bool = Field(True, description="Disabled sources are not polled.")
     lang: str | None = Field(None, description="Language to assume when the source declares none.")
@@ -77,6 +83,10 @@ class SourceState(Message):
     disabled_reason: str | None = None
     items_emitted_total: int = 0
     updated_at: UtcDatetime | None = None
+    interval_secs: float | None = Field(
+        None, description="Adaptive schedule: the interval the last successful poll chose (jitter included).")
+    cadence_secs: float | None = Field(
+        None, description="Median gap between the publication times of the source's newest items.")
     polled_by: str | None = Field(
         None, description="The connector process that wrote this state (host:pid): with several "
         "`watchfloor connect` processes, which one polls the source.")

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from connectors.base import PollResult
+from connectors.cadence import feed_hints
 from connectors.errors import BadInput, FetchError, RetryLater
 from connectors.hosts import HostGate, HostRateLimiter
 from connectors.http import fetch
@@ -60,7 +61,7 @@ class RssSource:
         if response.not_modified:
             return PollResult(not_modified=True, etag=response.etag or state.etag,
                               last_modified=response.last_modified or state.last_modified,
-                              new_url=response.permanent_url)
+                              new_url=response.permanent_url, hints=feed_hints(response.headers, None, b""))
         result = await self._parse(source, response.body, url=response.url, headers=dict(response.headers))
         result.etag = response.etag
         result.last_modified = response.last_modified
@@ -73,8 +74,9 @@ class RssSource:
 
     async def _parse(self, source: Source, data: bytes, *, url: str | None, headers: dict) -> PollResult:
         # Parsing is CPU work on hostile input: keep it off the event loop.
-        items, warnings = await asyncio.to_thread(parse_items, source, data, url, headers)
-        return PollResult(items=items, warnings=warnings, received_bytes=len(data))
+        items, warnings, ttl = await asyncio.to_thread(parse_with_ttl, source, data, url, headers)
+        return PollResult(items=items, warnings=warnings, received_bytes=len(data),
+                          hints=feed_hints(headers, ttl, data))
 
     async def close(self) -> None:
         return None
@@ -82,9 +84,15 @@ class RssSource:
 
 def parse_items(source: Source, data: bytes, url: str | None, headers: dict) -> tuple[list[Item], list[str]]:
     """Bytes of one feed → normalised items and warnings; ``BadInput`` if there is no usable feed."""
+    items, warnings, _ttl = parse_with_ttl(source, data, url, headers)
+    return items, warnings
+
+
+def parse_with_ttl(source: Source, data: bytes, url: str | None, headers: dict) -> tuple[list[Item], list[str], object]:
+    """``parse_items`` and the channel's ``ttl`` (minutes, as written; None without one)."""
     parsed, warnings = parse_feed(data, url=url, headers=headers, name=source.id)
     items, skipped = normalise_feed(parsed, source=source, base_url=url, fetched_at=utcnow(), name=source.id)
-    return items, warnings + skipped
+    return items, warnings + skipped, parsed.feed.get("ttl")
 
 
 def polled_url(source: Source, state: SourceState) -> str:

@@ -211,3 +211,23 @@ async def test_global_concurrency_limit_holds_further_sources_until_a_slot_frees
             loop.stop()
             await asyncio.wait_for(runner, 10)
     assert active["peak"] == 2
+
+
+async def test_an_adaptive_source_follows_its_cadence_slows_while_quiet_and_honours_the_feeds_ttl(settings, topics):
+    feed = Feed(rss(("a", "One", "x"), ("b", "Two", "y"), ("c", "Three", "z"), ("d", "Four", "w")))  # hourly
+    async with serve({"/feed": feed.handler}) as base:
+        adaptive = Source(id="wire", type="rss", url=f"{base}/feed", max_interval_secs=7200)
+        async with connector(settings, topics, [adaptive]) as loop:
+            first = await loop.poll_once(adaptive)
+            assert (first.cadence_secs, first.interval_secs) == (3600.0, 1800.0)  # half the gap
+            assert first.next_poll_at == NOW + timedelta(seconds=1800)
+            quiet = await loop.poll_once(adaptive)  # nothing new: half as long again
+            assert quiet.interval_secs == 2700.0
+            feed.body = rss(("e", "Five", "v"), ("a", "One", "x"), ("b", "Two", "y"), ("c", "Three", "z"))
+            fresh = await loop.poll_once(adaptive)
+            assert fresh.interval_secs == 1800.0
+            feed.body = feed.body.replace(b"<channel>", b"<channel><ttl>150</ttl>")
+            asked = await loop.poll_once(adaptive)  # the publisher asked for 150 minutes: above the maximum
+            assert asked.interval_secs == 9000.0
+    stored = await read_states(settings, topics["source_state"])
+    assert stored["wire"].interval_secs == 9000.0 and stored["wire"].cadence_secs == 3600.0

@@ -50,7 +50,8 @@ def _list(args) -> int:
     from connectors.sources import load_sources
 
     settings = load_settings()
-    rows = [(s.id, s.type, "yes" if s.enabled else "no", f"{s.poll_interval_secs:g}s", s.url or f"@{s.channel}")
+    rows = [(s.id, s.type, "yes" if s.enabled else "no",
+             f"{s.poll_interval_secs:g}s" if s.poll_interval_secs is not None else "adaptive", s.url or f"@{s.channel}")
             for s in asyncio.run(load_sources(settings, use_topic=args.topic))]
     print_table(("ID", "TYPE", "ENABLED", "INTERVAL", "URL/CHANNEL"), rows)
     return 0
@@ -128,19 +129,26 @@ def _status(args) -> int:
         rows.append(_status_row(source.id, source.type, health_label(source, state), state))
     for source_id, state in sorted(states.items()):  # state left behind by a removed source
         rows.append(_status_row(source_id, "-", "unconfigured", state))
-    print_table(("ID", "TYPE", "STATE", "LAST SUCCESS", "LAST ERROR", "FAILURES", "NEXT POLL", "MOVED TO",
-                 "POLLED BY"), rows)
+    print_table(("ID", "TYPE", "STATE", "LAST SUCCESS", "LAST ERROR", "FAILURES", "NEXT POLL", "INTERVAL",
+                 "CADENCE", "MOVED TO", "POLLED BY"), rows)
     return 0
 
 
 def _status_row(source_id, kind, label, state) -> tuple:
     if state is None:
-        return (source_id, kind, label, "-", "-", "0", "-", "-", "-")
+        return (source_id, kind, label, "-", "-", "0", "-", "-", "-", "-", "-")
     error = f"{state.last_error_kind}: {state.last_error}" if state.last_error else "-"
     # A permanent redirect, shown without its query string (it may carry a key).
     moved = urlsplit(state.url)._replace(query="", fragment="").geturl() if state.redirected_from and state.url else "-"
     return (source_id, kind, label, _when(state.last_success_at), _clip(error, 60),
-            str(state.consecutive_failures), _when(state.next_poll_at), moved, state.polled_by or "-")
+            str(state.consecutive_failures), _when(state.next_poll_at), _secs(state.interval_secs),
+            _secs(state.cadence_secs), moved, state.polled_by or "-")
+
+
+def _secs(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value / 3600:.1f}h" if value >= 3600 else f"{value / 60:.1f}m" if value >= 60 else f"{value:.0f}s"
 
 
 def _when(value: datetime | None) -> str:

@@ -1,0 +1,82 @@
+"""The adaptive schedule: the interval follows a source's cadence, within its bounds, faster after
+new items, slower while nothing changes, never sooner than the publisher asked, skipping skipHours."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from connectors.cadence import Hints, feed_hints, next_interval, observed_cadence, skip_hours
+from core.settings import PollingSettings
+from schemas import Item, Source, SourceState
+
+T0 = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
+CONFIG = PollingSettings(adaptive_min_secs=60, adaptive_max_secs=3600, adaptive_start_secs=300, adaptive_jitter=0.0)
+
+
+def items(gap_minutes: float, n: int = 10, estimated: bool = False) -> list[Item]:
+    return [Item(item_id=f"rss:s:{i}", source_type="rss", source_id="s", url=f"https://e.example/{i}", title=f"{i}",
+                 text="", published_at=T0 - timedelta(minutes=gap_minutes * i), fetched_at=T0,
+                 published_at_estimated=estimated) for i in range(n)]
+
+
+def adaptive(**bounds) -> Source:
+    return Source(id="s", type="rss", url="https://e.example/feed", **bounds)
+
+
+def interval(source: Source, previous: float | None, cadence: float | None, new_items: int,
+             hints: Hints = Hints()) -> float:
+    return next_interval(source, SourceState(source_id="s", interval_secs=previous), cadence=cadence,
+                         new_items=new_items, hints=hints, config=CONFIG)
+
+
+def test_cadence_is_the_median_gap_of_the_items_a_feed_carries_with_real_timestamps():
+    assert observed_cadence(items(4)) == 240.0
+    assert observed_cadence(items(4)[:2]) is None  # too few to tell
+    assert observed_cadence(items(4, estimated=True)) is None  # times the connector made up say nothing
+
+
+def test_a_wire_is_polled_at_half_its_gap_and_a_dormant_blog_at_the_maximum():
+    wire, blog = observed_cadence(items(4)), observed_cadence(items(60 * 24 * 7))
+    assert interval(adaptive(), None, wire, new_items=3) == 120.0
+    assert interval(adaptive(), None, blog, new_items=1) == 3600.0
+    assert interval(adaptive(), None, observed_cadence(items(0.5)), new_items=5) == 60.0  # never below the minimum
+
+
+def test_the_interval_grows_while_nothing_changes_and_drops_back_after_new_items():
+    source, cadence = adaptive(), 240.0
+    quiet = [120.0]
+    for _ in range(6):
+        quiet.append(interval(source, quiet[-1], cadence, new_items=0))
+    assert quiet == [120.0, 180.0, 270.0, 405.0, 607.5, 911.25, 1366.875]
+    assert interval(source, quiet[-1], cadence, new_items=2) == 120.0
+
+
+def test_per_source_bounds_a_fixed_interval_and_the_publishers_hints_are_honoured():
+    assert interval(adaptive(min_interval_secs=600), None, 240.0, new_items=1) == 600.0
+    assert interval(adaptive(max_interval_secs=900), 900.0, None, new_items=0) == 900.0
+    fixed = Source(id="s", type="rss", url="https://e.example/feed", poll_interval_secs=45)
+    assert interval(fixed, None, 240.0, new_items=1) == 45.0
+    assert interval(adaptive(), None, 240.0, new_items=1, hints=Hints(min_secs=1800.0)) == 1800.0
+
+
+def test_jitter_spreads_sources_of_one_cadence_within_its_share():
+    config = CONFIG.model_copy(update={"adaptive_jitter": 0.1})
+    state = SourceState(source_id="s")
+    low = next_interval(adaptive(), state, cadence=240.0, new_items=1, hints=Hints(), config=config, rng=lambda: 0.0)
+    high = next_interval(adaptive(), state, cadence=240.0, new_items=1, hints=Hints(), config=config, rng=lambda: 1.0)
+    assert (low, high) == (108.0, 132.0)
+
+
+def test_hints_come_from_cache_control_the_rss_ttl_and_skip_hours():
+    body = b"<rss><channel><ttl>30</ttl><skipHours><hour>1</hour><hour>2</hour><hour> 3 </hour></skipHours>"
+    assert feed_hints({"Cache-Control": "public, max-age=600"}, "30", body) == Hints(1800.0, frozenset({1, 2, 3}))
+    assert feed_hints({"Cache-Control": "max-age=900"}, None, b"") == Hints(900.0, frozenset())
+    assert feed_hints({"Cache-Control": "no-cache, max-age=900"}, "soon", b"") == Hints(0.0, frozenset())
+    assert feed_hints({}, "100000", b"").min_secs == 24 * 3600.0  # a day at most
+
+
+def test_a_poll_due_in_a_skipped_hour_moves_to_the_next_hour_not_skipped():
+    at = datetime(2026, 12, 2, 1, 40, tzinfo=timezone.utc)
+    assert skip_hours(at, frozenset({1, 2})) == datetime(2026, 12, 2, 3, 0, tzinfo=timezone.utc)
+    assert skip_hours(at, frozenset({5})) == at
+    assert skip_hours(at, frozenset(range(24))) == at  # every hour skipped: a publisher mistake, ignored
