@@ -23,6 +23,7 @@ def register(sub) -> None:
     classify.set_defaults(func=_classify)
     register_pipeline(inner)
     register_soak(inner)
+    register_connect(inner)
 
 
 def bench_subparsers(sub):
@@ -81,6 +82,32 @@ def _pipeline(args) -> int:
                   say=lambda line: print(line, flush=True))
     if args.json:
         print(json.dumps(figures))
+    return 0
+
+
+def register_connect(inner) -> None:
+    connect = inner.add_parser(
+        "connect", help="how many sources one connector process keeps at their interval, and its CPU")
+    connect.add_argument("--sources", type=int, default=10000, help="sources to poll (default %(default)s)")
+    connect.add_argument("--interval", type=float, default=60.0,
+                         help="seconds between polls of each (default %(default)s)")
+    connect.add_argument("--minutes", type=float, default=3.0,
+                         help="measured time after the first round (default %(default)s)")
+    connect.add_argument("--json", action="store_true", help="end with one line of JSON holding the figures")
+    connect.set_defaults(func=_connect)
+
+
+def _connect(args) -> int:
+    import json
+
+    from core.errors import ConfigError
+    from watchfloor.bench.connect import run
+
+    if args.sources < 1 or args.interval <= 0 or args.minutes <= 0:
+        raise ConfigError("--sources must be at least 1, --interval and --minutes positive")
+    figures = run(sources=args.sources, interval=args.interval, minutes=args.minutes,
+                  say=lambda line: print(line, flush=True))
+    print(json.dumps(figures) if args.json else "\n".join(f"{k}: {v}" for k, v in figures.items()))
     return 0
 
 
