@@ -27,7 +27,7 @@ MIN_TIMESTAMPS = 3
 SLOWER = 1.5
 MAX_HINT_SECS = 24 * 3600.0
 
-_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*(\d+)", re.I)
+_MAX_AGE = re.compile(r"(?:^|,)\s*(?:max-age|s-maxage)\s*=\s*(\d+)", re.I)
 _SKIP_HOURS = re.compile(rb"<skipHours>(.*?)</skipHours>", re.S | re.I)
 _HOUR = re.compile(rb"<hour>\s*(\d{1,2})\s*</hour>", re.I)
 
@@ -42,19 +42,22 @@ class Hints:
     """UTC hours (0-23) not to poll in: RSS ``skipHours``."""
 
 
-def feed_hints(headers: Mapping[str, str], ttl_minutes: object, body: bytes) -> Hints:
-    """Hints of an RSS/Atom response: its Cache-Control header, the channel's ``ttl`` and ``skipHours``."""
+def feed_hints(headers: Mapping[str, str], ttl_minutes: object, body: bytes | None,
+               previous_skip_hours: Iterable[int] = ()) -> Hints:
+    """Hints of an RSS/Atom response: its Cache-Control header, the channel's ``ttl`` and ``skipHours``
+    (``body`` None: a 304, whose feed keeps the ``previous_skip_hours``)."""
     seconds = []
-    cache = headers.get("Cache-Control") or headers.get("cache-control") or ""
+    cache = next((v for k, v in headers.items() if k.lower() == "cache-control"), "")
     if "no-cache" not in cache.lower() and (found := _MAX_AGE.search(cache)):
         seconds.append(float(found.group(1)))
     try:
         seconds.append(float(str(ttl_minutes).strip()) * 60.0)
     except ValueError:
         pass
-    hours = frozenset()
-    if (block := _SKIP_HOURS.search(body[:200_000])) is not None:
-        hours = frozenset(int(h) % 24 for h in _HOUR.findall(block.group(1)))
+    hours = frozenset(previous_skip_hours) if body is None else frozenset()
+    if body is not None and (block := _SKIP_HOURS.search(body[:200_000])) is not None:
+        # RSS counts hours 0-23 (some feeds write 24 for midnight); anything else is ignored.
+        hours = frozenset(int(h) % 24 for h in _HOUR.findall(block.group(1)) if int(h) <= 24)
     return Hints(min(max(seconds, default=0.0), MAX_HINT_SECS), hours)
 
 
@@ -74,17 +77,26 @@ def bounds(source: Source, config: PollingSettings) -> tuple[float, float]:
 
 
 def next_interval(source: Source, state: SourceState, *, cadence: float | None, new_items: int, hints: Hints,
-                  config: PollingSettings, rng: Callable[[], float] = random.random) -> float:
-    """Seconds until the next poll of a source that just polled successfully."""
+                  config: PollingSettings) -> float:
+    """The interval a source that just polled successfully is on (before jitter)."""
     if source.poll_interval_secs is not None:  # a fixed schedule, as configured
         return source.poll_interval_secs
     lo, hi = bounds(source, config)
     previous = state.interval_secs or config.adaptive_start_secs
     base = cadence / 2 if cadence else previous
     interval = base if new_items else max(base, previous * SLOWER)
-    interval = min(max(interval, lo), hi)
-    interval = max(interval, hints.min_secs)
-    return interval * (1 + config.adaptive_jitter * (2 * rng() - 1))
+    # The publisher's wish counts up to the source's own maximum (a year's max-age is not a schedule).
+    return max(min(max(interval, lo), hi), min(hints.min_secs, hi))
+
+
+def jittered(source: Source, interval: float, hints: Hints, config: PollingSettings,
+             rng: Callable[[], float] = random.random) -> float:
+    """Seconds to the next poll: ``interval`` moved by up to ``adaptive_jitter`` either way, never below
+    the source's minimum or the publisher's wish (a fixed schedule is kept as it is)."""
+    if source.poll_interval_secs is not None:
+        return interval
+    lo, hi = bounds(source, config)
+    return max(interval * (1 + config.adaptive_jitter * (2 * rng() - 1)), lo, min(hints.min_secs, hi))
 
 
 def current_interval(source: Source, state: SourceState | None, config: PollingSettings) -> float:

@@ -30,6 +30,8 @@ def is_stale(source: Source, state: SourceState | None, now: datetime, since: da
     if health_label(source, state) == "disabled":
         return False
     window = timedelta(seconds=STALE_INTERVALS * current_interval(source, state, PollingSettings()))
+    if state is not None and state.skip_hours and source.poll_interval_secs is None:
+        window += timedelta(hours=len(state.skip_hours))  # the hours the feed asked us not to poll
     last = state.last_success_at if state is not None and state.last_success_at else since
     return now - last > window
 

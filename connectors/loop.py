@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from aiokafka import AIOKafkaProducer
 
 from connectors.base import PollResult, SourceAdapter
-from connectors.cadence import current_interval, next_interval, observed_cadence, skip_hours
+from connectors.cadence import current_interval, jittered, next_interval, observed_cadence, skip_hours
 from connectors.dedupe import select
 from connectors.errors import BadInput, ConnectorError, RetryLater, SourceGone
 from connectors.health import HealthGauges
@@ -70,6 +70,8 @@ class PollingLoop:
         self._slots = asyncio.Semaphore(max_concurrency)
         self._stopping = asyncio.Event()
         self._polling: dict[str, tuple[Source, asyncio.Task, asyncio.Event]] = {}
+        self._draining: set[asyncio.Task] = set()
+        self._update_lock = asyncio.Lock()
         self._no_adapter: set[str] = set()
 
     async def run(self) -> None:
@@ -77,7 +79,10 @@ class PollingLoop:
         try:
             await self._stopping.wait()
         finally:
+            self._stopping.set()
             await self._stop_polling(list(self._polling))
+            if self._draining:  # stopped by an update that was itself cancelled
+                await asyncio.wait(self._draining, timeout=self.config.stop_grace_secs)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -95,9 +100,13 @@ class PollingLoop:
     async def update(self, sources: list[Source] | None = None) -> None:
         """Poll ``sources`` (all of them, disabled included; None keeps the list) from now on, as far
         as this process owns them: stop the removed, changed and given-up ones, start the new ones."""
-        if sources is not None:
-            self.all_sources = list(sources)
-            self.sources = [s for s in sources if s.enabled]
+        async with self._update_lock:  # the sources follower and the group's rebalances both call it
+            if sources is not None:
+                self.all_sources = list(sources)
+                self.sources = [s for s in sources if s.enabled]
+            await self._update()
+
+    async def _update(self) -> None:
         wanted = {s.id: s for s in self.sources if self.owns(s.id)}
         await self._stop_polling([sid for sid, (src, _t, _e) in self._polling.items() if wanted.get(sid) != src])
         for sid, source in wanted.items():
@@ -114,10 +123,19 @@ class PollingLoop:
             stop.set()
         tasks = [task for _source, task, _stop in entries]
         if tasks:
+            self._draining.update(tasks)
+            # Shielded: a cancelled caller must not leave polls running unwatched (or start a
+            # source again while its old poll still runs: the lock holds until they are done).
+            await asyncio.shield(self._drain(tasks))
+
+    async def _drain(self, tasks: list[asyncio.Task]) -> None:
+        try:
             _done, pending = await asyncio.wait(tasks, timeout=self.config.stop_grace_secs)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        finally:
+            self._draining.difference_update(tasks)
 
     def _adapter(self, source: Source) -> SourceAdapter | None:
         adapter = self.adapters.get(source.type)
@@ -189,8 +207,10 @@ class PollingLoop:
         now = self.clock()
         cadence = observed_cadence(result.items) or state.cadence_secs
         interval = next_interval(source, state, cadence=cadence, new_items=len(chosen.emit), hints=result.hints,
-                                 config=self.config, rng=self.rng)
-        due = skip_hours(now + timedelta(seconds=interval), result.hints.skip_hours)
+                                 config=self.config)
+        due = now + timedelta(seconds=jittered(source, interval, result.hints, self.config, self.rng))
+        if source.poll_interval_secs is None:  # a fixed schedule is the operator's: kept as configured
+            due = skip_hours(due, result.hints.skip_hours)
         new = state.model_copy(update=dict(
             url=result.new_url or state.url, recent=chosen.recent, consecutive_failures=0,
             redirected_from=source.url if result.new_url else state.redirected_from,
@@ -199,7 +219,9 @@ class PollingLoop:
             cursor=result.cursor if result.cursor is not None else state.cursor,
             last_success_at=now, next_poll_at=due,
             interval_secs=None if source.poll_interval_secs is not None else interval, cadence_secs=cadence,
-            items_emitted_total=state.items_emitted_total + len(chosen.emit), updated_at=now, polled_by=self.poller))
+            skip_hours=sorted(result.hints.skip_hours),
+            items_emitted_total=state.items_emitted_total + len(chosen.emit), updated_at=now,
+            polled_by=self.poller))
         if result.new_url and result.new_url != state.url:
             log.info("Source %s moved permanently to %s; polling the new address from now on.", source.id,
                      _without_query(result.new_url))

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 
+from core.errors import ConfigError
 from core.kafka import make_consumer
 from core.settings import Settings
 from schemas.topics import TOPICS
@@ -38,12 +39,15 @@ def group_id(settings: Settings) -> str:
 class Membership(ConsumerRebalanceListener):
     """This process's slots. ``on_change`` is awaited with the slots held after every change: with
     none while the group rebalances (the caller stops polling the sources it gives up), then with the
-    new share once assigned."""
+    new share once assigned. ``prepare`` is awaited with a new share before ``owns`` answers for it
+    (the caller reads the state of the sources it takes over)."""
 
     def __init__(self, settings: Settings, on_change: Callable[[frozenset[int]], Awaitable[None]], *,
+                 prepare: Callable[[frozenset[int]], Awaitable[None]] | None = None,
                  session_timeout_ms: int = 10_000):
         self.settings = settings
         self.on_change = on_change
+        self.prepare = prepare
         self.slots: frozenset[int] = frozenset()
         self.session_timeout_ms = session_timeout_ms
         self._consumer: AIOKafkaConsumer | None = None
@@ -58,20 +62,39 @@ class Membership(ConsumerRebalanceListener):
         self._consumer = make_consumer(self.settings, group_id=group_id(self.settings),
                                        session_timeout_ms=self.session_timeout_ms,
                                        heartbeat_interval_ms=max(1000, self.session_timeout_ms // 4))
-        self._consumer.subscribe([TOPICS["connect_slots"].name(self.settings.topic_prefix)], listener=self)
+        topic = TOPICS["connect_slots"].name(self.settings.topic_prefix)
         await self._consumer.start()
+        await self._consumer.topics()
+        found = len(self._consumer.partitions_for_topic(topic) or ())
+        if found != SLOTS:  # made by hand or auto-created: the sources of the missing slots would go unpolled
+            await self._consumer.stop()
+            raise ConfigError(f"topic {topic} has {found} partitions; the connectors need exactly {SLOTS} "
+                              "(delete it and let `watchfloor connect` create it)")
+        self._consumer.subscribe([topic], listener=self)
         self._task = asyncio.create_task(self._poll(), name="connect-membership")
 
     async def _poll(self) -> None:
         # Nothing is ever written to the topic; polling keeps the member's assignment current.
+        fenced = False
         while True:
             try:
                 await self._consumer.getmany(timeout_ms=1000)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # the broker away: the coordinator rejoins when it is back
-                log.warning("Connector membership: %s: %s; retrying.", type(exc).__name__, exc)
+            except Exception as exc:  # cut off from the group: stop polling until it is rejoined
+                log.warning("Connector membership: %s: %s; polling nothing until the group is rejoined.",
+                            type(exc).__name__, exc)
+                fenced = True
+                if self.slots:
+                    self.slots = frozenset()
+                    await self.on_change(self.slots)
                 await asyncio.sleep(1.0)
+                continue
+            if fenced:  # back, and still a member (a rebalance would have called the listener)
+                fenced = False
+                share = frozenset(tp.partition for tp in self._consumer.assignment())
+                if share and share != self.slots:
+                    await self.on_partitions_assigned(self._consumer.assignment())
 
     async def stop(self) -> None:
         """Leave the group (the others take this member's slots at once)."""
@@ -90,7 +113,12 @@ class Membership(ConsumerRebalanceListener):
         await self.on_change(self.slots)
 
     async def on_partitions_assigned(self, assigned) -> None:
-        self.slots = frozenset(tp.partition for tp in assigned)
-        log.info("Connector membership: this process holds %d of %d slots.", len(self.slots), SLOTS)
-        await self.on_change(self.slots)
-        self.assigned.set()
+        share = frozenset(tp.partition for tp in assigned)
+        try:
+            if self.prepare is not None and share:
+                await self.prepare(share)
+        finally:  # aiokafka swallows a listener's error: the share must reach the loop regardless
+            self.slots = share
+            log.info("Connector membership: this process holds %d of %d slots.", len(share), SLOTS)
+            await self.on_change(self.slots)
+            self.assigned.set()

@@ -57,6 +57,7 @@ async def run_connector(settings: Settings, stop: asyncio.Event, *, sources: lis
     adapters = {}
     membership: Membership | None = None
     follower: asyncio.Task | None = None
+    runner: asyncio.Task | None = None
     try:
         store = SourceStateStore(settings, producer)
         await store.load()
@@ -69,12 +70,21 @@ async def run_connector(settings: Settings, stop: asyncio.Event, *, sources: lis
             owns=lambda source_id: membership is not None and membership.owns(source_id),
             poller=f"{socket.gethostname()}:{os.getpid()}")
 
-        async def on_slots(slots: frozenset[int]) -> None:
-            if slots:  # sources taken over: their newest state (etag, recent ids) from the topic first
-                await store.load()
+        async def load_states(_slots: frozenset[int]) -> None:
+            # Sources taken over: their newest state (etag, recent ids) from the topic first.
+            for attempt in range(3):
+                try:
+                    await store.load()
+                    return
+                except Exception as exc:
+                    log.warning("Reading the source states failed (%s: %s)%s.", type(exc).__name__, exc,
+                                "; again" if attempt < 2 else "; polling from the states in memory")
+
+        async def on_slots(_slots: frozenset[int]) -> None:
             await loop.update()
 
-        membership = Membership(settings, on_slots, session_timeout_ms=settings.connect_session_timeout_ms)
+        membership = Membership(settings, on_slots, prepare=load_states,
+                                session_timeout_ms=settings.connect_session_timeout_ms)
         runner = asyncio.create_task(loop.run())
         await membership.start()
         follower = asyncio.create_task(_follow_forever(settings, loop), name="connect-sources")
@@ -89,6 +99,9 @@ async def run_connector(settings: Settings, stop: asyncio.Event, *, sources: lis
     finally:
         if follower is not None and not follower.done():
             follower.cancel()
+        if runner is not None and not runner.done():  # start-up failed after the loop started
+            loop.stop()
+            await asyncio.gather(runner, return_exceptions=True)
         await _close(adapters.values(), session, producer, server)
     log.info("Connector stopped.")
     return 0

@@ -138,7 +138,8 @@ async def publish_source(settings: Settings, source_id: str, source: Source | No
     """Put ``source`` on the sources topic (None: a tombstone that removes it); waits for the ack."""
     producer = await start_producer(settings)
     try:
-        value = source.model_dump_json().encode("utf-8") if source is not None else None
+        # Unset fields left out: a connector of the previous release reads the record too.
+        value = source.model_dump_json(exclude_none=True).encode("utf-8") if source is not None else None
         headers = cloudevent_headers(ce_type_for(Source)) if source is not None else []
         await producer.send_and_wait(sources_topic(settings), value=value, key=source_id.encode("utf-8"),
                                      headers=headers)

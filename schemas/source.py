@@ -87,6 +87,8 @@ class SourceState(Message):
         None, description="Adaptive schedule: the interval the last successful poll chose (jitter included).")
     cadence_secs: float | None = Field(
         None, description="Median gap between the publication times of the source's newest items.")
+    skip_hours: list[int] = Field(
+        default_factory=list, description="UTC hours the feed asks not to be polled in (RSS skipHours).")
     polled_by: str | None = Field(
         None, description="The connector process that wrote this state (host:pid): with several "
         "`watchfloor connect` processes, which one polls the source.")

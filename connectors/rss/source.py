@@ -61,7 +61,8 @@ class RssSource:
         if response.not_modified:
             return PollResult(not_modified=True, etag=response.etag or state.etag,
                               last_modified=response.last_modified or state.last_modified,
-                              new_url=response.permanent_url, hints=feed_hints(response.headers, None, b""))
+                              new_url=response.permanent_url,
+                              hints=feed_hints(response.headers, None, None, state.skip_hours))
         result = await self._parse(source, response.body, url=response.url, headers=dict(response.headers))
         result.etag = response.etag
         result.last_modified = response.last_modified

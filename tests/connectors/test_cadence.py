@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from connectors.cadence import Hints, feed_hints, next_interval, observed_cadence, skip_hours
+from connectors.cadence import Hints, feed_hints, jittered, next_interval, observed_cadence, skip_hours
 from core.settings import PollingSettings
 from schemas import Item, Source, SourceState
 
@@ -57,14 +57,17 @@ def test_per_source_bounds_a_fixed_interval_and_the_publishers_hints_are_honoure
     fixed = Source(id="s", type="rss", url="https://e.example/feed", poll_interval_secs=45)
     assert interval(fixed, None, 240.0, new_items=1) == 45.0
     assert interval(adaptive(), None, 240.0, new_items=1, hints=Hints(min_secs=1800.0)) == 1800.0
+    # A publisher's wish beyond the source's maximum is held to the maximum.
+    assert interval(adaptive(max_interval_secs=600), None, 240.0, new_items=1, hints=Hints(min_secs=86400.0)) == 600.0
 
 
-def test_jitter_spreads_sources_of_one_cadence_within_its_share():
+def test_jitter_spreads_sources_of_one_cadence_but_never_below_the_minimum_or_the_publishers_wish():
     config = CONFIG.model_copy(update={"adaptive_jitter": 0.1})
-    state = SourceState(source_id="s")
-    low = next_interval(adaptive(), state, cadence=240.0, new_items=1, hints=Hints(), config=config, rng=lambda: 0.0)
-    high = next_interval(adaptive(), state, cadence=240.0, new_items=1, hints=Hints(), config=config, rng=lambda: 1.0)
-    assert (low, high) == (108.0, 132.0)
+    assert [jittered(adaptive(), 120.0, Hints(), config, rng=lambda r=r: r) for r in (0.0, 1.0)] == [108.0, 132.0]
+    assert jittered(adaptive(), 60.0, Hints(), config, rng=lambda: 0.0) == 60.0
+    assert jittered(adaptive(), 600.0, Hints(min_secs=600.0), config, rng=lambda: 0.0) == 600.0
+    fixed = Source(id="s", type="rss", url="https://e.example/feed", poll_interval_secs=45)
+    assert jittered(fixed, 45.0, Hints(), config, rng=lambda: 0.0) == 45.0
 
 
 def test_hints_come_from_cache_control_the_rss_ttl_and_skip_hours():
@@ -73,6 +76,9 @@ def test_hints_come_from_cache_control_the_rss_ttl_and_skip_hours():
     assert feed_hints({"Cache-Control": "max-age=900"}, None, b"") == Hints(900.0, frozenset())
     assert feed_hints({"Cache-Control": "no-cache, max-age=900"}, "soon", b"") == Hints(0.0, frozenset())
     assert feed_hints({}, "100000", b"").min_secs == 24 * 3600.0  # a day at most
+    assert feed_hints({"CACHE-CONTROL": "s-maxage=300"}, None, b"").min_secs == 300.0
+    assert feed_hints({}, None, b"<skipHours><hour>24</hour><hour>99</hour></skipHours>").skip_hours == {0}
+    assert feed_hints({}, None, None, previous_skip_hours=[2, 3]).skip_hours == {2, 3}  # a 304 keeps them
 
 
 def test_a_poll_due_in_a_skipped_hour_moves_to_the_next_hour_not_skipped():

@@ -5,6 +5,7 @@ source's health after redirects, 410 and 429."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 
@@ -226,8 +227,41 @@ async def test_an_adaptive_source_follows_its_cadence_slows_while_quiet_and_hono
             feed.body = rss(("e", "Five", "v"), ("a", "One", "x"), ("b", "Two", "y"), ("c", "Three", "z"))
             fresh = await loop.poll_once(adaptive)
             assert fresh.interval_secs == 1800.0
-            feed.body = feed.body.replace(b"<channel>", b"<channel><ttl>150</ttl>")
-            asked = await loop.poll_once(adaptive)  # the publisher asked for 150 minutes: above the maximum
-            assert asked.interval_secs == 9000.0
+            feed.body = feed.body.replace(b"<channel>", b"<channel><ttl>100</ttl>")
+            asked = await loop.poll_once(adaptive)  # the publisher asked for 100 minutes between polls
+            assert asked.interval_secs == 6000.0 and asked.next_poll_at == NOW + timedelta(seconds=6000)
     stored = await read_states(settings, topics["source_state"])
-    assert stored["wire"].interval_secs == 9000.0 and stored["wire"].cadence_secs == 3600.0
+    assert stored["wire"].interval_secs == 6000.0 and stored["wire"].cadence_secs == 3600.0
+
+
+async def test_updates_racing_each_other_never_poll_one_source_twice_at_once(settings, topics):
+    in_flight, most, release = [0], [0], asyncio.Event()
+
+    async def slow(request):
+        in_flight[0] += 1
+        most[0] = max(most[0], in_flight[0])
+        try:
+            await release.wait()
+            return web.Response(body=rss(("a", "One", "x")), content_type="application/rss+xml")
+        finally:
+            in_flight[0] -= 1
+
+    async with serve({"/feed": slow}) as base:
+        first = Source(id="wire", type="rss", url=f"{base}/feed", poll_interval_secs=1)
+        changed = first.model_copy(update={"name": "renamed"})
+        async with connector(settings, topics, [first], stop_grace_secs=5.0) as loop:
+            runner = asyncio.create_task(loop.run())
+            await wait_until(lambda: in_flight[0] == 1, 10, "the first poll in flight")
+            # The sources follower and a rebalance both update while that poll runs: the changed
+            # source starts only once the old poll is done, once.
+            updates = [asyncio.create_task(loop.update([changed])), asyncio.create_task(loop.update())]
+            # Give a second poll the time to start (past the host's spacing of 0.5-0.75 s): it must not.
+            with contextlib.suppress(TimeoutError):
+                await wait_until(lambda: in_flight[0] >= 2, 2.0, "a second poll of the same source")
+            release.set()
+            await asyncio.gather(*updates)
+            await wait_until(lambda: loop.store.get("wire") is not None, 10, "the state of a finished poll")
+            loop.stop()
+            await runner
+    assert most[0] == 1
+    assert loop.polled == []
