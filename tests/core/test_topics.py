@@ -34,5 +34,6 @@ def test_topic_names_follow_the_prefix_and_compaction_is_declared_for_state_topi
     assert TOPICS["items_raw"].name("watchfloor.") == "watchfloor.items.raw.v1"
     assert TOPICS["source_state"].name("x.") == "x.source-state.v1"
     assert {k for k, s in TOPICS.items() if s.compacted} == {"sources", "rules", "source_state", "alert_ledger",
-                                                                  "story_index", "story_book"}
+                                                                  "story_index", "story_book", "desk_actions"}
+    assert TOPICS["connect_slots"].partitions(8) == 60  # fixed: the connectors' slots
     assert TOPICS["rules"].partitions(8) == 1

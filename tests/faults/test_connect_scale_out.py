@@ -84,9 +84,9 @@ async def test_two_connectors_split_the_sources_and_the_survivor_takes_over_a_ki
             # Settled: over the last three intervals every source had one poller, and both polled.
             split = await wait_until(lambda: split_since(time.monotonic() - 3 * INTERVAL), 90,
                                      "the two connectors to share the sources")
-            # ... and it stays so: over the next five intervals, still one poller per source.
+            # ... and it stays so: over the next four intervals, still one poller per source.
             window = time.monotonic()
-            await wait_until(lambda: time.monotonic() > window + 5 * INTERVAL, 30, "five poll intervals")
+            await wait_until(lambda: time.monotonic() > window + 4 * INTERVAL, 30, "four poll intervals")
             steady = log.pollers(window)
             assert len(steady) == SOURCES and all(len(p) == 1 for p in steady.values()), steady
             assert steady == split

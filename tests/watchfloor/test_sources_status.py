@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from schemas import SourceState
-from watchfloor.commands.sources import _status_row
+from watchfloor.commands.sources import STATUS_COLUMNS, _status_row
+
+MOVED = STATUS_COLUMNS.index("MOVED TO")
 
 
 def test_a_permanent_redirect_is_shown_without_its_query_string():
     state = SourceState(source_id="wire", url="https://new.example/feed.xml?apikey=s3cret#top",
                         redirected_from="https://old.example/feed.xml")
     row = _status_row("wire", "rss", "ok", state)
-    assert row[-1] == "https://new.example/feed.xml" and "s3cret" not in " ".join(map(str, row))
-    assert _status_row("wire", "rss", "ok", SourceState(source_id="wire", url="https://x.example/"))[-1] == "-"
+    assert len(row) == len(STATUS_COLUMNS)
+    assert row[MOVED] == "https://new.example/feed.xml" and "s3cret" not in " ".join(map(str, row))
+    assert _status_row("wire", "rss", "ok", SourceState(source_id="wire", url="https://x.example/"))[MOVED] == "-"
+
+
+def test_status_shows_the_poller_the_learned_interval_and_the_cadence():
+    state = SourceState(source_id="wire", polled_by="host-a:4242", interval_secs=5400.0, cadence_secs=90.0)
+    row = dict(zip(STATUS_COLUMNS, _status_row("wire", "rss", "active", state)))
+    assert (row["POLLED BY"], row["INTERVAL"], row["CADENCE"]) == ("host-a:4242", "1.5h", "1.5m")

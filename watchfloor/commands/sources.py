@@ -129,9 +129,12 @@ def _status(args) -> int:
         rows.append(_status_row(source.id, source.type, health_label(source, state), state))
     for source_id, state in sorted(states.items()):  # state left behind by a removed source
         rows.append(_status_row(source_id, "-", "unconfigured", state))
-    print_table(("ID", "TYPE", "STATE", "LAST SUCCESS", "LAST ERROR", "FAILURES", "NEXT POLL", "INTERVAL",
-                 "CADENCE", "MOVED TO", "POLLED BY"), rows)
+    print_table(STATUS_COLUMNS, rows)
     return 0
+
+
+STATUS_COLUMNS = ("ID", "TYPE", "STATE", "LAST SUCCESS", "LAST ERROR", "FAILURES", "NEXT POLL", "INTERVAL", "CADENCE",
+                  "MOVED TO", "POLLED BY")
 
 
 def _status_row(source_id, kind, label, state) -> tuple:
