@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 MAX_RESPONSE_BYTES = 4096  # of a receiver's answer body; the rest is discarded unread
 
 CONCURRENCY_PER_ENDPOINT = 4
+STOP_GRACE_SECS = 5.0
+"""How long a stopping desk waits for the webhook deliveries in flight to be answered."""
 OUTBOX_PAGE = 100  # deliveries read from the outbox at a time
 
 
@@ -132,6 +134,7 @@ class WebhookDispatcher:
         self.metrics = metrics
         self._wake = {t.name: asyncio.Event() for t in targets}
         self._tasks: list[asyncio.Task] = []
+        self._closing = False
         self._session: aiohttp.ClientSession | None = None
         self.policy = policy
 
@@ -149,10 +152,17 @@ class WebhookDispatcher:
         for event in self._wake.values():
             event.set()
 
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+    async def stop(self, grace_secs: float = STOP_GRACE_SECS) -> None:
+        """Stop after the deliveries in flight are answered and recorded (up to ``grace_secs``): one
+        cancelled between the receiver's answer and its record would be sent again after a restart."""
+        self._closing = True
+        for wake in self._wake.values():
+            wake.set()
+        if self._tasks:
+            _done, pending = await asyncio.wait(self._tasks, timeout=grace_secs)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
         self._tasks = []
         if self._session is not None:
             await self._session.close()
@@ -164,7 +174,7 @@ class WebhookDispatcher:
         due, sleep until the earliest retry or until a new alert arrives."""
         limit = asyncio.Semaphore(CONCURRENCY_PER_ENDPOINT)
         wake = self._wake[target.name]
-        while True:
+        while not self._closing:
             wake.clear()
             page = await asyncio.to_thread(self.store.due, target.name, OUTBOX_PAGE)
             if page:
@@ -181,6 +191,8 @@ class WebhookDispatcher:
                        limit: asyncio.Semaphore) -> None:
         endpoint, alert_id = target.endpoint, stored.alert.alert_id
         async with limit:
+            if self._closing:  # stopping: not sent now, sent after the restart
+                return
             error = await self._attempt(target, stored, attempts + 1)
         attempts += 1
         give_up = error is not None and (error.permanent or attempts >= endpoint.max_attempts)

