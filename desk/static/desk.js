@@ -732,16 +732,16 @@
     const q = filterQuery(f);
     q.set("limit", "500");
     q.set("status", serverView(f.status));
-    const response = await fetch("/api/alerts?" + q.toString(), { credentials: "same-origin" });
+    // The snoozed alerts of a view that hides them are read beside it: each comes back at the end of its snooze.
+    const wakes = new URLSearchParams(q);
+    wakes.set("status", "snoozed");
+    const needWakes = !["snoozed", "resolved", "all"].includes(f.status);
+    const [response, more] = await Promise.all([
+      fetch("/api/alerts?" + q.toString(), { credentials: "same-origin" }),
+      needWakes ? fetch("/api/alerts?" + wakes.toString(), { credentials: "same-origin" }) : null]);
     if (response.status === 401) { location.assign("/login"); return; }
     const data = await response.json();
-    // The snoozed alerts of a view that hides them: each comes back at the end of its snooze.
-    let sleeping = [];
-    if (!["snoozed", "resolved", "all"].includes(f.status)) {
-      q.set("status", "snoozed");
-      const more = await fetch("/api/alerts?" + q.toString(), { credentials: "same-origin" });
-      if (more.ok) sleeping = (await more.json()).alerts;
-    }
+    const sleeping = more && more.ok ? (await more.json()).alerts : [];
     if (generation !== state.generation) return;
     state.alerts.clear();
     state.groups.clear();
@@ -788,6 +788,11 @@
 
   async function refilter() {
     syncUrl();
+    // Rows of the old view go at once: none of them is shown as if it matched the new one.
+    state.alerts.clear();
+    state.groups.clear();
+    state.groupOf.clear();
+    $("rows").replaceChildren();
     await loadHistory();
     if (state.selected && !state.alerts.has(state.selected)) select(null);
   }
