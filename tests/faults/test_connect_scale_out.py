@@ -47,6 +47,14 @@ class StateLog:
         await asyncio.gather(self._task, return_exceptions=True)
         await self.consumer.stop()
 
+    def polls_each(self, since: float, source_ids) -> int:
+        """The fewest polls any of ``source_ids`` had since ``since``."""
+        counts = dict.fromkeys(source_ids, 0)
+        for at, source_id, _ in self.records:
+            if at >= since and source_id in counts:
+                counts[source_id] += 1
+        return min(counts.values())
+
     def pollers(self, since: float) -> dict[str, set[str]]:
         """Source id → the pollers that wrote its state since ``since``."""
         found: dict[str, set[str]] = defaultdict(set)
@@ -75,18 +83,23 @@ async def test_two_connectors_split_the_sources_and_the_survivor_takes_over_a_ki
         try:
             both = {_poller(a), _poller(b)}
 
-            def split_since(since: float) -> dict[str, set[str]] | None:
-                found = log.pollers(since)
-                settled = (len(found) == SOURCES and all(len(p) == 1 for p in found.values())
-                           and set().union(*found.values()) == both)
-                return found if settled else None
+            async def one_poller_per_source(what: str, deadline_secs: float) -> dict[str, set[str]]:
+                """Windows in which every source is polled twice, until one shows each source with a
+                single poller and both processes polling: how fast polls come depends on the machine's
+                load, so a window is counted in polls, not seconds."""
+                deadline = time.monotonic() + deadline_secs
+                while True:
+                    since = time.monotonic()
+                    await wait_until(lambda: log.polls_each(since, names) >= 2, deadline - time.monotonic(),
+                                     f"every source polled twice ({what})")
+                    found = log.pollers(since)
+                    if all(len(p) == 1 for p in found.values()) and set().union(*found.values()) == both:
+                        return found
 
-            # Settled: over the last three intervals every source had one poller, and both polled.
-            split = await wait_until(lambda: split_since(time.monotonic() - 3 * INTERVAL), 90,
-                                     "the two connectors to share the sources")
-            # ... and it stays so: over the next four intervals, still one poller per source.
+            split = await one_poller_per_source("the two connectors to share the sources", 90)
+            # ... and it stays so: in the next window, still the same single poller per source.
             window = time.monotonic()
-            await wait_until(lambda: time.monotonic() > window + 4 * INTERVAL, 30, "four poll intervals")
+            await wait_until(lambda: log.polls_each(window, names) >= 2, 60, "every source polled twice more")
             steady = log.pollers(window)
             assert len(steady) == SOURCES and all(len(p) == 1 for p in steady.values()), steady
             assert steady == split
