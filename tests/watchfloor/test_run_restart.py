@@ -1,10 +1,11 @@
 """`watchfloor run` on the embedded broker, stopped and started again in the same directory: the
 compacted topics come back (``watchfloor.statekeeper``), so feeds already read are not emitted again,
-nothing is alerted or delivered to a webhook twice, and a pushed rule pack and an added source are still in use; after Ctrl-C
-and after SIGKILL of the whole process group alike."""
+nothing is alerted or delivered to a webhook twice, and a pushed rule pack and an added source are
+still in use; after Ctrl-C and after SIGKILL of the whole process group alike."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -16,8 +17,8 @@ from collections import Counter
 from pathlib import Path
 
 from core.settings import Settings
-from schemas import ClassifiedItem
 from desk.store import STORE_FILE, AlertStore
+from schemas import ClassifiedItem
 from tests.conftest import read_to_end, wait_until
 from tests.desk.receiver import WebhookReceiver
 from tests.faults.conftest import Feeds, serve_feeds
@@ -75,9 +76,12 @@ triggers:
 """
 
 
-def watchfloor(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "watchfloor", *args], env=env, capture_output=True, text=True,
-                          timeout=60, stdin=subprocess.DEVNULL)
+async def watchfloor(env: dict[str, str], *args: str) -> str:
+    """Run a CLI command in a thread: the feeds and the webhook receiver share this test's event loop,
+    and a blocked loop would leave the pipeline's requests unanswered until they time out."""
+    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "watchfloor", *args], env=env,
+                                   capture_output=True, text=True,
+                                   timeout=60, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -111,9 +115,11 @@ class Run:
     async def started(self) -> None:
         await wait_until(lambda: "Started desk" in self.log(), 90, "every child started")
 
-    def ctrl_c(self) -> None:
+    async def ctrl_c(self) -> None:
+        """SIGINT, and wait for the exit in a thread: the stopping desk and connectors still talk to
+        the receiver and the feeds on this test's event loop."""
         self.proc.send_signal(signal.SIGINT)
-        assert self.proc.wait(timeout=90) == 0, self.log()[-3000:]
+        assert await asyncio.to_thread(self.proc.wait, 90) == 0, self.log()[-3000:]
 
 
 async def nothing_again(settings: Settings, web_port: int, before: list[str], run: Run,
@@ -130,7 +136,8 @@ async def nothing_again(settings: Settings, web_port: int, before: list[str], ru
     assert await read_to_end(settings, "watchfloor.items.raw.v1") == [], "an item was emitted again"
     assert await read_to_end(settings, "watchfloor.alerts.v1") == [], "an alert was raised again"
     assert sorted(desk_alert_ids(web_port)) == before
-    assert raised(Path(run.env["WATCHFLOOR_DATA_DIR"])) <= set(before), "an alert raised before the stop never reached the desk"
+    assert raised(Path(run.env["WATCHFLOOR_DATA_DIR"])) <= set(before), \
+        "an alert raised before the stop never reached the desk"
 
 
 async def test_a_restart_in_the_same_directory_emits_nothing_again_and_alerts_nothing_twice(tmp_path):
@@ -165,16 +172,16 @@ async def test_a_restart_in_the_same_directory_emits_nothing_again_and_alerts_no
             # A source added on the topic (connectors read it at start) and a rule pack pushed.
             cli_env = {**env, "WATCHFLOOR_KAFKA_BOOTSTRAP": settings.kafka_bootstrap}
             feeds.entries["late"] = []
-            watchfloor(cli_env, "sources", "add", "late", "--type", "rss", "--url", f"{base}/late",
+            await watchfloor(cli_env, "sources", "add", "late", "--type", "rss", "--url", f"{base}/late",
                        "--interval", "1", "--topic")
             (tmp_path / "pushed").mkdir()
             (tmp_path / "pushed" / "pack.yaml").write_text(PACK)
-            pushed = watchfloor(cli_env, "rules", "push", str(tmp_path / "pushed")).split()[-1]
+            pushed = (await watchfloor(cli_env, "rules", "push", str(tmp_path / "pushed"))).split()[-1]
             data_dir = Path(env["WATCHFLOOR_DATA_DIR"])
             await wait_until(lambda: "late" in saved(data_dir, "watchfloor.sources.v1")
                              and "pushed" in saved(data_dir, "watchfloor.rules.v1"), 30, "the source and pack on disk")
         finally:
-            run.ctrl_c()
+            await run.ctrl_c()
         before = stored_alert_ids(data_dir)  # what the desk had when everything had stopped
 
         run = Run(tmp_path, env, "after-ctrl-c")
@@ -185,8 +192,8 @@ async def test_a_restart_in_the_same_directory_emits_nothing_again_and_alerts_no
             await wait_until(lambda: set(receiver.delivered("ops")) == set(before), 60, "the webhook deliveries")
             assert sorted(receiver.delivered("ops")) == before, "a webhook delivery was repeated"
             delivered_before_kill = list(before)
-            # A new item is alerted once, under the pushed pack; then the whole process group is killed, as a crash would,
-            # once the keeper wrote the new item's source state (a kill within the few milliseconds
+            # A new item is alerted once, under the pushed pack; then the whole process group is killed,
+            # as a crash would, once the keeper wrote the new item's source state (a kill within the few milliseconds
             # before that append would poll it again: docs/operations.md).
             feeds.entries["wire"].append(("w3", LATER))
             feeds.entries["late"].append(("l2", LATER.replace("Shoigu", "Medvedev")))
@@ -195,11 +202,11 @@ async def test_a_restart_in_the_same_directory_emits_nothing_again_and_alerts_no
             new = {r.key.decode() for r in await read_to_end(settings, "watchfloor.alerts.v1")}
             await wait_until(lambda: new and new <= set(desk_alert_ids(ports["web"])), 90, "the new alert")
             shown = desk_alert_ids(ports["web"])
-            await wait_until(lambda: state_on_disk(data_dir, "wire", 3, shown) and state_on_disk(data_dir, "late", 1, []),
-                             30, "the new state on disk")
+            await wait_until(lambda: state_on_disk(data_dir, "wire", 3, shown)
+                             and state_on_disk(data_dir, "late", 1, []), 30, "the new state on disk")
         finally:
             os.killpg(run.proc.pid, signal.SIGKILL)
-            run.proc.wait(timeout=30)
+            await asyncio.to_thread(run.proc.wait, 30)
         before = stored_alert_ids(data_dir)
         assert set(shown) <= set(before)
 
@@ -215,4 +222,4 @@ async def test_a_restart_in_the_same_directory_emits_nothing_again_and_alerts_no
             assert all(counts[a] == 1 for a in delivered_before_kill), counts
             assert all(r.headers.get("webhook-id") == r.alert_id for r in receiver.received["ops"])
         finally:
-            run.ctrl_c()
+            await run.ctrl_c()
