@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from core.kafka import decode_value, make_consumer, send_all, start_producer
 from core.metrics import DeskMetrics
+from core.retry import run_forever
 from core.settings import Settings
 from desk.live import LiveHub
 from desk.store import AlertStore
@@ -59,8 +60,12 @@ class ActionSync:
         self._wake.set()
 
     async def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._supervise(self._publish, "publishing"), name="desk-actions-out"),
-                       asyncio.create_task(self._supervise(self._follow, "following"), name="desk-actions-in")]
+        # A broker outage: the store keeps the truth; each side starts again after a backoff.
+        self._tasks = [
+            asyncio.create_task(run_forever(self._publish, what=f"Desk actions: publishing to {self.topic}",
+                                            logger=log, max_delay_secs=RETRY_MAX_SECS), name="desk-actions-out"),
+            asyncio.create_task(run_forever(self._follow, what=f"Desk actions: following {self.topic}",
+                                            logger=log, max_delay_secs=RETRY_MAX_SECS), name="desk-actions-in")]
 
     async def stop(self, flush_secs: float = 3.0) -> None:
         """Stop, after a short wait for the outbox to empty (what is left is sent at the next start)."""
@@ -75,22 +80,6 @@ class ActionSync:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-
-    async def _supervise(self, loop, what: str) -> None:
-        delay = 1.0
-        while True:
-            started = asyncio.get_running_loop().time()
-            try:
-                await loop()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # a broker outage: the store keeps the truth, try again later
-                if asyncio.get_running_loop().time() - started > 60:  # it had worked: a new outage
-                    delay = 1.0
-                log.warning("Desk actions: %s %s failed (%s: %s); retrying in %.0fs.", what, self.topic,
-                            type(exc).__name__, str(exc)[:200], delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX_SECS)
 
     async def _publish(self) -> None:
         producer: AIOKafkaProducer = await start_producer(self.settings)

@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from core.kafka import batches_to_end, decode_value, make_consumer
 from core.metrics import DeskMetrics
+from core.retry import run_forever
 from core.settings import Settings
 from desk.live import LiveHub
 from desk.store import AlertStore
@@ -78,23 +79,19 @@ class AlertFeed:
                 log.debug("Stopping the failed alert consumer: %s", exc)
 
     async def _supervise(self) -> None:
-        delay = 1.0
-        while True:
-            try:
-                if self._consumer is None:
-                    await self._connect()
-                    log.info("Consuming %s again (restart %d).", self.topic, self.restarts)
-                delay = 1.0
-                await self._run()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.restarts += 1
-                self.last_error = f"{type(exc).__name__}: {exc}"[:300]
-                log.error("The alert feed failed (%s); restarting it in %.0fs.", self.last_error, delay)
-                await self._drop_consumer()
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX_SECS)
+        async def consume() -> None:
+            if self._consumer is None:
+                await self._connect()
+                log.info("Consuming %s again (restart %d).", self.topic, self.restarts)
+            await self._run()
+
+        async def restart(exc: Exception) -> None:
+            self.restarts += 1
+            self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+            await self._drop_consumer()
+
+        await run_forever(consume, what=f"The alert feed on {self.topic}", on_error=restart, logger=log,
+                          level=logging.ERROR, max_delay_secs=RETRY_MAX_SECS)
 
     async def stop(self) -> None:
         """Stop consuming, after storing what is on the topic now: on the embedded broker the topic
