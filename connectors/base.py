@@ -36,6 +36,11 @@ class PollResult:
     """Body bytes fetched (after decompression), for ``watchfloor_fetch_received_bytes_total``."""
     hints: Hints = field(default_factory=Hints)
     """What the publisher says about polling it (max-age, ttl, skipHours)."""
+    hubs: list[str] = field(default_factory=list)
+    """WebSub hubs the feed advertises (``Link: rel="hub"`` headers, else ``<link rel="hub">`` in the
+    document), absolute http(s) URLs in the publisher's order; ``connectors.websub`` subscribes to the first."""
+    self_url: str | None = None
+    """The feed's own canonical URL (``rel="self"``): the WebSub topic, when it advertises a hub."""
 
 
 class SourceAdapter(Protocol):

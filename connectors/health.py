@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from connectors.cadence import current_interval
+from connectors.cadence import bounds, current_interval
 from core.metrics import ConnectorMetrics
 from core.settings import PollingSettings
 from schemas import Source, SourceState
@@ -29,7 +29,10 @@ def is_stale(source: Source, state: SourceState | None, now: datetime, since: da
     ``since``, the process start, when it never succeeded)."""
     if health_label(source, state) == "disabled":
         return False
-    window = timedelta(seconds=STALE_INTERVALS * current_interval(source, state, PollingSettings()))
+    interval = current_interval(source, state, PollingSettings())
+    if state is not None and state.push_state == "active":  # pushed: polled only at its slowest interval
+        interval = max(interval, bounds(source, PollingSettings())[1])
+    window = timedelta(seconds=STALE_INTERVALS * interval)
     if state is not None and state.skip_hours and source.poll_interval_secs is None:
         window += timedelta(hours=len(state.skip_hours))  # the hours the feed asked us not to poll
     last = state.last_success_at if state is not None and state.last_success_at else since

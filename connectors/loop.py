@@ -14,12 +14,22 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from statistics import median
 from urllib.parse import urlsplit
 
 from aiokafka import AIOKafkaProducer
 
 from connectors.base import PollResult, SourceAdapter
-from connectors.cadence import current_interval, jittered, next_interval, observed_cadence, skip_hours
+from connectors.cadence import (
+    Hints,
+    bounds,
+    current_interval,
+    item_gaps,
+    jittered,
+    newest_published,
+    next_interval,
+    skip_hours,
+)
 from connectors.dedupe import select
 from connectors.errors import BadInput, ConnectorError, RetryLater, SourceGone
 from connectors.health import HealthGauges
@@ -46,14 +56,16 @@ class PollingLoop:
 
     Delivery: at-least-once. Items are produced and acknowledged first, then the source state
     (recent ids, etag, next poll) is written; a crash in between re-emits the same ``item_id`` and
-    revision, which consumers recognise by key. A source is never polled concurrently with itself.
+    revision, which consumers recognise by key. A source is never polled concurrently with itself, nor
+    while content pushed for it (WebSub, ``ingest``) goes through the same path.
     """
 
     def __init__(self, *, sources: list[Source], adapters: Mapping[str, SourceAdapter],
                  producer: AIOKafkaProducer, items_topic: str, store: SourceStateStore,
                  metrics: ConnectorMetrics, config: PollingSettings = PollingSettings(), max_concurrency: int = 8,
                  clock: Callable[[], datetime] = utcnow, rng: Callable[[], float] = random.random,
-                 owns: Callable[[str], bool] = lambda source_id: True, poller: str | None = None):
+                 owns: Callable[[str], bool] = lambda source_id: True, poller: str | None = None,
+                 time_scale: float = 1.0):
         self.all_sources = list(sources)
         self.sources = [s for s in sources if s.enabled]
         self.owns = owns
@@ -65,6 +77,9 @@ class PollingLoop:
         self.metrics = metrics
         self.config = config
         self.clock = clock
+        self.time_scale = time_scale
+        """Seconds of ``clock`` per wall-clock second: 1 in production; a benchmark that simulates
+        hours of publishing in minutes passes a faster clock and its speed."""
         self.rng = rng
         self.health = HealthGauges(metrics)
         self._slots = asyncio.Semaphore(max_concurrency)
@@ -73,6 +88,11 @@ class PollingLoop:
         self._draining: set[asyncio.Task] = set()
         self._update_lock = asyncio.Lock()
         self._no_adapter: set[str] = set()
+        self._exclusive: dict[str, asyncio.Lock] = {}
+        """Per source, held while it is polled or a push of it is ingested: never both at once."""
+        self.pushed: Callable[[str], bool] = lambda source_id: False
+        """True while a verified WebSub subscription delivers the source (``connectors.websub`` sets it):
+        the source is then polled only at its slowest interval, as a safety net."""
 
     async def run(self) -> None:
         await self.update()
@@ -161,7 +181,7 @@ class PollingLoop:
         """Wait until the source is due; True if its polling was stopped meanwhile."""
         delay = 0.0
         if state is not None and state.next_poll_at is not None:
-            delay = max(0.0, (state.next_poll_at - self.clock()).total_seconds())
+            delay = max(0.0, (state.next_poll_at - self.clock()).total_seconds()) / self.time_scale
         try:
             await asyncio.wait_for(stop.wait(), timeout=delay)
             return True
@@ -171,6 +191,10 @@ class PollingLoop:
     async def poll_once(self, source: Source) -> SourceState:
         """Poll one source now, emit what is new, store and return its new state. Never raises
         for a source's failure: the failure is recorded in the state and the metrics."""
+        async with self._lock(source.id):  # never while a push of the source is ingested
+            return await self._poll(source)
+
+    async def _poll(self, source: Source) -> SourceState:
         state = self.store.get(source.id) or SourceState(source_id=source.id)
         adapter = self.adapters[source.type]
         started = time.monotonic()
@@ -186,10 +210,50 @@ class PollingLoop:
             self.metrics.fetch_duration.labels(source.type).observe(time.monotonic() - started)
         return await self._succeeded(source, state, result)
 
-    async def _succeeded(self, source: Source, state: SourceState, result: PollResult) -> SourceState:
+    async def ingest(self, source_id: str, result: PollResult) -> SourceState | None:
+        """Emit what a publisher pushed (WebSub) through the same dedupe, produce and state path as a
+        poll, never while the source is polled. None if this process does not poll the source."""
+        source = next((s for s in self.sources if s.id == source_id), None)
+        if source is None:
+            return None
+        async with self._lock(source_id):
+            state = self.store.get(source_id) or SourceState(source_id=source_id)
+            if state.disabled or not self.owns(source_id):  # asked again: a poll may have held the lock long
+                return None
+            # A push is not a fetch: the conditional GET and the publisher's schedule hints stay.
+            result.etag, result.last_modified = state.etag, state.last_modified
+            result.hints = Hints(skip_hours=frozenset(state.skip_hours))
+            state = state.model_copy(update=dict(push_last_at=self.clock()))
+            return await self._succeeded(source, state, result, pushed=True)
+
+    async def amend(self, source_id: str, changes: dict, *, poll_by: datetime | None = None) -> SourceState | None:
+        """Write ``changes`` (the WebSub push state) into a source's stored state between its polls; with
+        ``poll_by``, the source is polled no later than that (its poller wakes). None without a state."""
+        async with self._lock(source_id):
+            state = self.store.get(source_id)
+            if state is None or not self.owns(source_id):
+                return None
+            update = dict(changes, updated_at=self.clock())
+            sooner = poll_by is not None and state.next_poll_at is not None and poll_by < state.next_poll_at
+            if sooner:
+                update["next_poll_at"] = poll_by
+            new = await self._save(state.model_copy(update=update))
+        if sooner:
+            async with self._update_lock:  # its poller reads the new time when started again
+                if source_id in self._polling:
+                    await self._stop_polling([source_id])
+                    await self._update()
+        return new
+
+    def _lock(self, source_id: str) -> asyncio.Lock:
+        return self._exclusive.setdefault(source_id, asyncio.Lock())
+
+    async def _succeeded(self, source: Source, state: SourceState, result: PollResult,
+                         pushed: bool = False) -> SourceState:
         kind = source.type
-        self.metrics.fetch_requests.labels(kind, "not_modified" if result.not_modified else "ok").inc()
-        self.metrics.fetch_bytes.labels(kind).inc(result.received_bytes)
+        if not pushed:  # a push is counted by watchfloor_websub_notifications_total, not as a fetch
+            self.metrics.fetch_requests.labels(kind, "not_modified" if result.not_modified else "ok").inc()
+            self.metrics.fetch_bytes.labels(kind).inc(result.received_bytes)
         self.metrics.items_received.labels(kind).inc(len(result.items))
         for warning in result.warnings:
             log.warning("%s", warning)
@@ -205,12 +269,18 @@ class PollingLoop:
                                                         "produce_error", self._backoff(state)))
         self._count_emitted(kind, chosen)
         now = self.clock()
-        cadence = observed_cadence(result.items) or state.cadence_secs
+        gaps = item_gaps(result.items) or state.gaps_secs  # a 304 carries no items: what the feed last showed
+        cadence = median(gaps) if gaps else state.cadence_secs
+        newest = max(filter(None, (newest_published(result.items), state.newest_item_at)), default=None)
+        age = None if newest is None else (now - newest).total_seconds()
         interval = next_interval(source, state, cadence=cadence, new_items=len(chosen.emit), hints=result.hints,
-                                 config=self.config)
+                                 config=self.config, gaps=gaps, age_secs=age)
         due = now + timedelta(seconds=jittered(source, interval, result.hints, self.config, self.rng))
         if source.poll_interval_secs is None:  # a fixed schedule is the operator's: kept as configured
             due = skip_hours(due, result.hints.skip_hours)
+        delivered = self.pushed(source.id)
+        if delivered:  # the hub delivers it: polled only as a safety net, at the slowest interval
+            due = max(due, now + timedelta(seconds=bounds(source, self.config)[1]))
         new = state.model_copy(update=dict(
             url=result.new_url or state.url, recent=chosen.recent, consecutive_failures=0,
             redirected_from=source.url if result.new_url else state.redirected_from,
@@ -219,9 +289,10 @@ class PollingLoop:
             cursor=result.cursor if result.cursor is not None else state.cursor,
             last_success_at=now, next_poll_at=due,
             interval_secs=None if source.poll_interval_secs is not None else interval, cadence_secs=cadence,
+            gaps_secs=list(gaps), newest_item_at=newest,
             skip_hours=sorted(result.hints.skip_hours),
             items_emitted_total=state.items_emitted_total + len(chosen.emit), updated_at=now,
-            polled_by=self.poller))
+            polled_by=self.poller, **_push_fields(state, result, pushed, delivered)))
         if result.new_url and result.new_url != state.url:
             log.info("Source %s moved permanently to %s; polling the new address from now on.", source.id,
                      _without_query(result.new_url))
@@ -290,6 +361,16 @@ class PollingLoop:
                       state.source_id, type(exc).__name__)
         self.health.update(self.owned_sources(), self.store.states, self.clock())
         return state
+
+
+def _push_fields(state: SourceState, result: PollResult, pushed: bool, delivered: bool) -> dict:
+    """The WebSub hub and topic a fetched feed advertises (a push or a 304 keeps the ones known), and no
+    ``active`` push state left behind by a process that no longer receives the source's pushes."""
+    fields = {} if pushed or result.not_modified else dict(
+        push_hub=result.hubs[0] if result.hubs else None, push_topic=result.self_url if result.hubs else None)
+    if state.push_state == "active" and not delivered:
+        fields["push_state"] = "none"
+    return fields
 
 
 def _without_query(url: str) -> str:

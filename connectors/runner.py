@@ -5,8 +5,10 @@ Lifecycle: load sources (file, then the sources topic) → create the topics it 
 → start the producer (acks=all, idempotent where the cluster allows) → load source states from their
 topic → serve /metrics from this process's own registry → join the connectors' group
 (``connectors/members.py``) and poll the sources this process is given, following the sources topic
-for additions and removals → run until ``stop`` is set (SIGTERM/SIGINT in the command) → leave the
-group → stop the loop → close adapters and the HTTP session → flush and stop the producer.
+for additions and removals → with WATCHFLOOR_WEBSUB_CALLBACK_URL set, serve the WebSub callback and
+subscribe the feeds that advertise a hub (``connectors/websub.py``) → run until ``stop`` is set
+(SIGTERM/SIGINT in the command) → unsubscribe and stop serving the callback → leave the group → stop
+the loop → close adapters and the HTTP session → flush and stop the producer.
 
 Several connector processes share the sources: each source is polled by one of them, and the sources
 of a process that stops or dies are taken over by the others (after the group's session timeout
@@ -27,12 +29,15 @@ from connectors.http import make_session
 from connectors.loop import PollingLoop
 from connectors.members import Membership
 from connectors.registry import build_adapters
+from connectors.rss.source import RssSource
 from connectors.sources import follow_sources, load_sources
 from connectors.state import SourceStateStore
+from connectors.websub import WebSubSubscriber
 from core.kafka import create_topics, start_producer
 from core.metrics import ConnectorMetrics
 from core.metrics_http import serve_metrics
 from core.netpolicy import AddressPolicy
+from core.retry import run_forever
 from core.settings import Settings
 from schemas import Source
 from schemas.topics import TOPICS
@@ -56,6 +61,7 @@ async def run_connector(settings: Settings, stop: asyncio.Event, *, sources: lis
                            limit=settings.connect_max_concurrency * 2)
     adapters = {}
     membership: Membership | None = None
+    websub: WebSubSubscriber | None = None
     follower: asyncio.Task | None = None
     runner: asyncio.Task | None = None
     try:
@@ -82,23 +88,34 @@ async def run_connector(settings: Settings, stop: asyncio.Event, *, sources: lis
 
         async def on_slots(_slots: frozenset[int]) -> None:
             await loop.update()
+            if websub is not None:  # subscribe the sources taken over, unsubscribe those given up
+                websub.wake()
 
         membership = Membership(settings, on_slots, prepare=load_states,
                                 session_timeout_ms=settings.connect_session_timeout_ms)
         runner = asyncio.create_task(loop.run())
         await membership.start()
         follower = asyncio.create_task(_follow_forever(settings, loop), name="connect-sources")
+        if settings.websub.callback_url is not None:
+            parser = adapters.get("rss") or RssSource(session, settings.rss)
+            websub = WebSubSubscriber(settings.websub, loop, session, parser, loop.metrics)
+            await websub.start()
         await stop.wait()
         log.info("Connector stopping: finishing in-flight polls, then leaving the group.")
         follower.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await follower
+        if websub is not None:  # before the loop stops: nothing is pushed into a stopped loop
+            await websub.stop()
+            websub = None
         loop.stop()
         await runner
         await membership.stop()  # after the polls: no source is polled by two processes at once
     finally:
         if follower is not None and not follower.done():
             follower.cancel()
+        if websub is not None:  # start-up failed after the callback was served
+            await websub.stop()
         if runner is not None and not runner.done():  # start-up failed after the loop started
             loop.stop()
             await asyncio.gather(runner, return_exceptions=True)
@@ -109,16 +126,7 @@ async def run_connector(settings: Settings, stop: asyncio.Event, *, sources: lis
 
 async def _follow_forever(settings: Settings, loop: PollingLoop) -> None:
     """Follow the sources topic into the loop; after a failure (the broker away), again from the start."""
-    delay = 1.0
-    while True:
-        try:
-            await follow_sources(settings, loop.update)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("Following the sources topic failed (%s: %s); again in %.0fs.", type(exc).__name__, exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
+    await run_forever(lambda: follow_sources(settings, loop.update), what="Following the sources topic", logger=log)
 
 
 async def _close(adapters, session, producer, server) -> None:

@@ -22,6 +22,8 @@ FETCH_OUTCOMES = (
 CONNECTOR_STAGES = ("fetch", "parse", "normalise", "produce", "state")
 DEADLETTER_STAGES = ("decode", "validate", "classify", "alert", "rules")
 WEBHOOK_OUTCOMES = ("delivered", "retry", "failed", "skipped_duplicate")
+WEBSUB_OUTCOMES = ("accepted", "bad_signature", "invalid", "unknown", "refused")
+WEBSUB_STATES = ("pending", "active", "denied", "lapsed")
 
 
 class ConnectorMetrics:
@@ -66,6 +68,13 @@ class ConnectorMetrics:
             "watchfloor_source_last_success_timestamp_seconds",
             "Newest successful fetch of any source of this type (Unix time).",
             ["source_type"], registry=registry)
+        self.websub_notifications = Counter(
+            "watchfloor_websub_notifications_total", "Requests to the WebSub callback: pushed content by outcome "
+            "(accepted, bad_signature, invalid, unknown), or refused (host, Origin, type, size).", ["outcome"],
+            registry=registry)
+        self.websub_subscriptions = Gauge(
+            "watchfloor_websub_subscriptions", "WebSub subscriptions of this process, by state (pending, active, "
+            "denied, lapsed).", ["state"], registry=registry)
 
 
 class WorkerMetrics:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -103,8 +104,51 @@ class PollingSettings(Section):
     stop_grace_secs: float = Field(5.0, ge=0, description="Time in-flight polls get to finish on stop before they are cancelled.")
     adaptive_start_secs: float = Field(300.0, gt=0, description="Adaptive schedule: the interval before a source's cadence is known.")
     adaptive_min_secs: float = Field(60.0, gt=0, description="Adaptive schedule: the shortest interval, unless the source sets its own.")
-    adaptive_max_secs: float = Field(1800.0, gt=0, description="Adaptive schedule: the longest interval, unless the source sets its own.")
+    adaptive_max_secs: float = Field(900.0, gt=0, description="Adaptive schedule: the longest interval, unless the source sets its own.")
     adaptive_jitter: float = Field(0.1, ge=0, lt=1, description="Adaptive schedule: each interval is moved by up to this share, up or down.")
+    adaptive_chance: float = Field(
+        0.2, gt=0, lt=1, description="Adaptive schedule: poll again when the chance that the source published "
+        "since the last poll reaches this share (from the gaps between its items).")
+
+
+class WebSubSettings(Section):
+    """WebSub push for RSS/Atom sources (``connectors/websub.py``): off unless ``callback_url`` is set.
+
+    Hubs reach this connector process at ``callback_url`` (a reverse proxy or a public address routes it
+    to ``host``:``port`` with the path unchanged); each subscription's secret is derived from ``secret``,
+    so nothing secret is stored on a topic."""
+
+    callback_url: str | None = Field(
+        None, description="Public base URL at which hubs reach this process's WebSub callback (http or https, "
+        "no query); unset: WebSub is off. Each connector process needs its own.")
+    host: str = Field("127.0.0.1", description="Address the WebSub callback server binds.")
+    port: int = Field(9111, ge=0, le=65535, description="Port of the WebSub callback server; 0 picks a free one.")
+    secret: SecretStr | None = Field(
+        None, description=f"Master secret the per-subscription hub.secret values are derived from; at least "
+        f"{MIN_SECRET_CHARS} characters, required with callback_url (never logged).")
+    lease_secs: int = Field(
+        86400, ge=1, le=30 * 86400, description="Lease asked of hubs, in seconds; renewed at 80 %.")
+    max_body_bytes: int = Field(
+        5 * 1024 * 1024, gt=0, description="Largest pushed body accepted; a larger one is refused with 413.")
+
+    @field_validator("callback_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http or https URL with a host name")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("must carry no query, fragment or user name (hubs append the subscription path)")
+        return value.strip().rstrip("/")
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < MIN_SECRET_CHARS:
+            raise ValueError(f"must be at least {MIN_SECRET_CHARS} characters")
+        return value
 
 
 class Settings(BaseSettings):
@@ -202,6 +246,8 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(
         default_factory=TelegramSettings, description="Telegram web preview and MTProto adapter.")
     polling: PollingSettings = Field(default_factory=PollingSettings, description="Connector scheduling.")
+    websub: WebSubSettings = Field(
+        default_factory=WebSubSettings, description="WebSub push for RSS/Atom sources (off without callback_url).")
     supervisor_metrics_port: int = Field(
         9110, ge=-1, le=65535, description="Port of `watchfloor run`'s own /metrics (child restarts); 0 picks a free "
         "port, -1 disables.")
@@ -226,6 +272,13 @@ class Settings(BaseSettings):
             raise ValueError(f"WATCHFLOOR_WEB_HOST={self.web_host} is not a loopback address: set "
                              "WATCHFLOOR_WEB_TOKEN, or WATCHFLOOR_WEB_TRUSTED_NETWORK=true where only trusted "
                              "people reach the port")
+        return self
+
+    @model_validator(mode="after")
+    def _websub_secret_with_its_callback(self) -> "Settings":
+        if self.websub.callback_url is not None and self.websub.secret is None:
+            raise ValueError("WATCHFLOOR_WEBSUB_CALLBACK_URL is set but WATCHFLOOR_WEBSUB_SECRET is not: set a "
+                             f"secret of at least {MIN_SECRET_CHARS} characters (the hubs sign what they push with it)")
         return self
 
     @classmethod

@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 from schemas.base import ConfigDocument, Message, SourceType, UtcDatetime
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,127}$")
+PushState = Literal["none", "pending", "active", "denied", "lapsed"]
 
 
 class Source(ConfigDocument):
@@ -89,6 +90,22 @@ class SourceState(Message):
         None, description="Median gap between the publication times of the source's newest items.")
     skip_hours: list[int] = Field(
         default_factory=list, description="UTC hours the feed asks not to be polled in (RSS skipHours).")
+    gaps_secs: list[float] = Field(
+        default_factory=list, description="Gaps between the publication times of the source's newest items, "
+        "shortest first: the adaptive schedule's idea of when the next item comes.")
+    newest_item_at: UtcDatetime | None = Field(
+        None, description="Publication time of the newest item the source carried (one with a real timestamp).")
     polled_by: str | None = Field(
         None, description="The connector process that wrote this state (host:pid): with several "
         "`watchfloor connect` processes, which one polls the source.")
+    push_hub: str | None = Field(
+        None, description="WebSub: the hub the feed advertised at its last full fetch (link rel=hub), if any.")
+    push_topic: str | None = Field(
+        None, description="WebSub: the feed's own URL (link rel=self) it advertised with the hub: the topic "
+        "subscribed to (unset: the polled URL).")
+    push_state: PushState = Field(
+        "none", description="WebSub subscription of the process polling the source: none, pending (asked, not "
+        "verified), active (verified: polled only at its slowest interval), denied (the hub refused), lapsed "
+        "(lease ran out or pushes stopped: polled normally).")
+    push_lease_until: UtcDatetime | None = Field(None, description="WebSub: when the verified lease ends.")
+    push_last_at: UtcDatetime | None = Field(None, description="WebSub: when the hub last pushed content.")

@@ -14,6 +14,7 @@ from connectors.errors import BadInput, FetchError, RetryLater
 from connectors.hosts import HostGate, HostRateLimiter
 from connectors.http import fetch
 from connectors.rss.config import FEED_ACCEPT, rss_limits
+from connectors.rss.hubs import discover, link_header_values
 from connectors.rss.normalise import normalise_feed
 from connectors.rss.parse import parse_feed
 from core.settings import RssSettings
@@ -63,21 +64,26 @@ class RssSource:
                               last_modified=response.last_modified or state.last_modified,
                               new_url=response.permanent_url,
                               hints=feed_hints(response.headers, None, None, state.skip_hours))
-        result = await self._parse(source, response.body, url=response.url, headers=dict(response.headers))
+        result = await self._parse(source, response.body, url=response.url, headers=dict(response.headers),
+                                   links=link_header_values(response.headers))
         result.etag = response.etag
         result.last_modified = response.last_modified
         result.new_url = response.permanent_url
         return result
 
-    async def parse_bytes(self, source: Source, data: bytes) -> PollResult:
-        """A feed read elsewhere (``watchfloor fetch rss PATH``): parsed like a fetched one."""
-        return await self._parse(source, data, url=None, headers={})
+    async def parse_bytes(self, source: Source, data: bytes, *, url: str | None = None,
+                          headers: dict | None = None) -> PollResult:
+        """A feed read elsewhere (``watchfloor fetch rss PATH``, a WebSub push to ``url``'s topic):
+        parsed like a fetched one."""
+        return await self._parse(source, data, url=url, headers=headers or {})
 
-    async def _parse(self, source: Source, data: bytes, *, url: str | None, headers: dict) -> PollResult:
+    async def _parse(self, source: Source, data: bytes, *, url: str | None, headers: dict,
+                     links: list[str] | tuple = ()) -> PollResult:
         # Parsing is CPU work on hostile input: keep it off the event loop.
-        items, warnings, ttl = await asyncio.to_thread(parse_with_ttl, source, data, url, headers)
+        items, warnings, ttl, feed_links = await asyncio.to_thread(parse_document, source, data, url, headers)
+        hubs, self_url = discover(links, feed_links, url)
         return PollResult(items=items, warnings=warnings, received_bytes=len(data),
-                          hints=feed_hints(headers, ttl, data))
+                          hints=feed_hints(headers, ttl, data), hubs=hubs, self_url=self_url)
 
     async def close(self) -> None:
         return None
@@ -91,9 +97,16 @@ def parse_items(source: Source, data: bytes, url: str | None, headers: dict) -> 
 
 def parse_with_ttl(source: Source, data: bytes, url: str | None, headers: dict) -> tuple[list[Item], list[str], object]:
     """``parse_items`` and the channel's ``ttl`` (minutes, as written; None without one)."""
+    items, warnings, ttl, _links = parse_document(source, data, url, headers)
+    return items, warnings, ttl
+
+
+def parse_document(source: Source, data: bytes, url: str | None,
+                   headers: dict) -> tuple[list[Item], list[str], object, list]:
+    """``parse_with_ttl`` and the feed's ``<link>`` elements (feedparser's ``feed.links``: rel, href)."""
     parsed, warnings = parse_feed(data, url=url, headers=headers, name=source.id)
     items, skipped = normalise_feed(parsed, source=source, base_url=url, fetched_at=utcnow(), name=source.id)
-    return items, warnings + skipped, parsed.feed.get("ttl")
+    return items, warnings + skipped, parsed.feed.get("ttl"), list(parsed.feed.get("links") or [])
 
 
 def polled_url(source: Source, state: SourceState) -> str:

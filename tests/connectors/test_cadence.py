@@ -1,11 +1,13 @@
-"""The adaptive schedule: the interval follows a source's cadence, within its bounds, faster after
-new items, slower while nothing changes, never sooner than the publisher asked, skipping skipHours."""
+"""The adaptive schedule: the next poll comes when the source has probably published (from the gaps
+between its items), within its bounds; without that history the interval is half its cadence, faster
+after new items, slower while nothing changes; never sooner than the publisher asked; skipping
+skipHours."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from connectors.cadence import Hints, feed_hints, jittered, next_interval, observed_cadence, skip_hours
+from connectors.cadence import Hints, feed_hints, jittered, next_interval, observed_cadence, skip_hours, until_likely
 from core.settings import PollingSettings
 from schemas import Item, Source, SourceState
 
@@ -86,3 +88,38 @@ def test_a_poll_due_in_a_skipped_hour_moves_to_the_next_hour_not_skipped():
     assert skip_hours(at, frozenset({1, 2})) == datetime(2026, 12, 2, 3, 0, tzinfo=timezone.utc)
     assert skip_hours(at, frozenset({5})) == at
     assert skip_hours(at, frozenset(range(24))) == at  # every hour skipped: a publisher mistake, ignored
+
+
+def gaps_of(minutes: list[float]) -> list[float]:
+    return sorted(m * 60.0 for m in minutes)
+
+
+def waits(gaps: list[float], age_secs: float, new_items: int = 0) -> float:
+    return next_interval(adaptive(), SourceState(source_id="s", interval_secs=300.0), cadence=None,
+                         new_items=new_items, hints=Hints(), config=CONFIG.model_copy(update={"adaptive_chance": 0.3}),
+                         gaps=gaps, age_secs=age_secs)
+
+
+def test_an_hourly_outlet_is_left_alone_after_its_item_and_polled_closely_when_the_next_is_due():
+    hourly = gaps_of([48 + 24 * i / 18 for i in range(19)])  # 48 to 72 minutes apart
+    just_posted = waits(hourly, age_secs=60)
+    assert 50 * 60 < just_posted + 60 < 60 * 60  # the first poll comes after the shortest gap seen
+    due = waits(hourly, age_secs=62 * 60)
+    assert CONFIG.adaptive_min_secs <= due < 6 * 60  # inside the usual window: polled every few minutes
+    assert waits(hourly, age_secs=2 * 3600) == 450.0  # later than any gap seen: overdue, slower (300 s x 1.5)
+
+
+def test_a_busy_wire_is_polled_at_the_minimum_and_a_bursty_channel_soon_after_a_post_and_rarely_between():
+    wire = gaps_of([0.5, 1, 1, 1.5, 2, 2, 3, 3, 4, 4, 5, 6, 7, 8, 9])
+    assert CONFIG.adaptive_min_secs <= waits(wire, age_secs=30) <= 2 * 60  # a minute or two
+    bursts = gaps_of([1, 1, 2, 2, 2, 3, 3, 1, 2, 240, 300, 360, 420, 480])
+    assert waits(bursts, age_secs=30) <= 2 * 60  # a burst goes on
+    assert waits(bursts, age_secs=10 * 60) == CONFIG.adaptive_max_secs  # between bursts: hours, held to the maximum
+
+
+def test_until_likely_reaches_the_chance_on_the_empirical_distribution_of_the_gaps():
+    gaps = [100.0, 200.0, 300.0, 400.0]
+    assert until_likely(gaps, 0, 0.5) == 200.0  # half the gaps are shorter than 200 s
+    assert until_likely(gaps, 200, 0.5) == 100.0  # of those longer than 200 s, half end by 300 s
+    assert until_likely(gaps, 400, 0.5) is None  # past every gap: nothing more to say
+    assert until_likely(gaps, -50, 0.25) == 100.0  # an item dated in the future counts as just published

@@ -21,3 +21,17 @@ def test_status_shows_the_poller_the_learned_interval_and_the_cadence():
     state = SourceState(source_id="wire", polled_by="host-a:4242", interval_secs=5400.0, cadence_secs=90.0)
     row = dict(zip(STATUS_COLUMNS, _status_row("wire", "rss", "active", state)))
     assert (row["POLLED BY"], row["INTERVAL"], row["CADENCE"]) == ("host-a:4242", "1.5h", "1.5m")
+
+
+def test_status_shows_the_push_state_and_the_lease_of_an_active_subscription():
+    from datetime import datetime, timezone
+
+    lease = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+    rows = {name: dict(zip(STATUS_COLUMNS, _status_row("wire", "rss", "active", state))) for name, state in {
+        "no hub": SourceState(source_id="wire"),
+        "active": SourceState(source_id="wire", push_hub="https://hub.example/", push_state="active",
+                              push_lease_until=lease),
+        "lapsed": SourceState(source_id="wire", push_hub="https://hub.example/", push_state="lapsed"),
+    }.items()}
+    assert {name: row["PUSH"] for name, row in rows.items()} == {
+        "no hub": "-", "active": "active to 2026-11-29 12:00:00Z", "lapsed": "lapsed"}

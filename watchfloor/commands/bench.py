@@ -24,6 +24,7 @@ def register(sub) -> None:
     register_pipeline(inner)
     register_soak(inner)
     register_connect(inner)
+    register_freshness(inner)
 
 
 def bench_subparsers(sub):
@@ -107,6 +108,31 @@ def _connect(args) -> int:
         raise ConfigError("--sources must be at least 1, --interval and --minutes positive")
     figures = run(sources=args.sources, interval=args.interval, minutes=args.minutes,
                   say=lambda line: print(line, flush=True))
+    print(json.dumps(figures) if args.json else "\n".join(f"{k}: {v}" for k, v in figures.items()))
+    return 0
+
+
+def register_freshness(inner) -> None:
+    fresh = inner.add_parser(
+        "freshness", help="publication-to-emission delay and requests, adaptive schedule beside a fixed 5-minute one")
+    fresh.add_argument("--sources", type=int, default=1000, help="simulated sources (default %(default)s)")
+    fresh.add_argument("--hours", type=float, default=6.0,
+                       help="simulated hours of publishing, from 04:00 UTC (default %(default)s, at most 44)")
+    fresh.add_argument("--speed", type=float, default=60.0,
+                       help="simulated seconds per wall-clock second (default %(default)s)")
+    fresh.add_argument("--json", action="store_true", help="end with one line of JSON holding the figures")
+    fresh.set_defaults(func=_freshness)
+
+
+def _freshness(args) -> int:
+    import json
+
+    from core.errors import ConfigError
+    from watchfloor.bench.freshness import run
+
+    if args.sources < 1 or not 0 < args.hours <= 44 or args.speed <= 0:
+        raise ConfigError("--sources must be at least 1, --hours in (0, 44], --speed positive")
+    figures = run(sources=args.sources, hours=args.hours, speed=args.speed, say=lambda line: print(line, flush=True))
     print(json.dumps(figures) if args.json else "\n".join(f"{k}: {v}" for k, v in figures.items()))
     return 0
 

@@ -34,7 +34,7 @@ def _connect(args) -> int:
             f"connect: Kafka at {bootstrap_servers(settings)} failed: {type(exc).__name__} {detail}".rstrip()
         ) from None
     except OSError as exc:
-        raise WatchfloorError(f"connect: {exc.strerror or exc} (metrics port or network)") from None
+        raise WatchfloorError(f"connect: {exc.strerror or exc} (metrics or WebSub port, or network)") from None
 
 
 async def _run(settings, metrics_port: int | None) -> int:
