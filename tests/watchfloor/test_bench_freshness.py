@@ -1,7 +1,7 @@
 """`watchfloor bench freshness`: the simulated publishers behave like their profiles, and the command
 runs the real polling loop on the simulated clock (a fixed 5-minute schedule makes 12 requests per
-source-hour of simulated time however fast it runs), keeps every host within its limit and ends with
-one JSON line of figures. Small and short here; docs/benchmarks.md has the 1,000-source figures."""
+source-hour of simulated time however fast it runs), subscribes the feeds that name its hub over
+WebSub, keeps every host within its limit and ends with one JSON line of figures. Small and short here; docs/benchmarks.md has the 1,000-source figures."""
 
 from __future__ import annotations
 
@@ -59,6 +59,9 @@ def test_bench_freshness_runs_the_real_loop_on_the_simulated_clock_and_keeps_hos
     assert figures["adaptive_requests_per_source_hour"] > 0
     assert 0 < figures["max_in_flight_per_host"] <= figures["host_limit"] == 2
     assert figures["measured_items"] > 0
+    assert figures["pushed_sources_subscribed"] == 2  # sources 0 and 10 name the hub; the connector subscribed
+    if figures["pushed_items"]:
+        assert figures["pushed_delay_p95_secs"] < 60, figures  # pushed at publication, not found by a poll
     for schedule in ("adaptive", "fixed"):
         p50, p95 = figures[f"{schedule}_delay_p50_secs"], figures[f"{schedule}_delay_p95_secs"]
         assert math.isfinite(p50) and 0 <= p50 <= p95 <= 1800, (schedule, figures)

@@ -16,6 +16,11 @@ publishing take minutes. The price: a request's real duration counts ``speed`` t
 simulated time (a 20 ms fetch at speed 60 adds 1.2 s to an item's delay), which makes the figures
 slightly worse than they would be, never better.
 
+One source in ``PUSH_EVERY`` advertises a WebSub hub that the feed server also runs: on the adaptive
+schedule's hosts, its feed names the hub, the connector subscribes (``connectors/websub.py``, with its
+callback on loopback), and the hub pushes each new item the moment it is published; those sources are
+counted apart ("pushed"), and the rest are the polled sources. The fixed schedule's hosts name no hub.
+
 Both schedules run at once against the same publications, on separate hosts, each with its own
 sources, state and politeness. An item counts if it was published inside the measured window: after
 a warm-up and no later than the adaptive maximum interval before the end, so every schedule had the
@@ -46,13 +51,14 @@ from connectors.http import make_session
 from connectors.loop import PollingLoop
 from connectors.rss.source import RssSource
 from connectors.state import SourceStateStore
+from connectors.websub import WebSubSubscriber
 from core.kafka import create_topics, start_producer
 from core.metrics import ConnectorMetrics
 from core.netpolicy import AddressPolicy
-from core.settings import PollingSettings, Settings, load_settings
+from core.settings import PollingSettings, Settings, WebSubSettings, load_settings
 from schemas import Item, Source
 from schemas.topics import TOPICS
-from watchfloor.broker import EmbeddedBroker
+from watchfloor.broker import EmbeddedBroker, free_port
 
 SOURCES_PER_HOST = 10
 FEED_ITEMS = 20
@@ -61,6 +67,9 @@ WARMUP_SECS = 600.0
 HISTORY_SECS = 14 * 86400.0
 DAY_STARTS, DAY_ENDS = 6, 22  # UTC hours of the simulated working day
 SCHEDULES = ("adaptive", "fixed")
+PUSH_EVERY = 10
+"""Every tenth source advertises a hub (on the adaptive schedule's hosts)."""
+BENCH_SECRET = "watchfloor-bench-websub-master-secret"
 MAX_HOURS = 44
 
 
@@ -172,6 +181,10 @@ class Plan:
         return f"http://{host_of(offset + n % self.hosts_per_schedule)}:{port}/f/{n}"
 
 
+def has_hub(n: int) -> bool:
+    return n % PUSH_EVERY == 0
+
+
 def feed_times(plan: Plan, n: int) -> list[datetime]:
     """Every publication of source ``n``: its history (what its feed shows at the start) and the run."""
     start = datetime.fromisoformat(plan.start)
@@ -236,6 +249,12 @@ async def _measure(settings: Settings, plan: Plan, port: int, say) -> dict:
             loops[schedule] = loop
         cpu0, wall0 = _cpu(), time.monotonic()
         runners = [asyncio.create_task(loop.run()) for loop in loops.values()]
+        callback_port = free_port()
+        websub = WebSubSubscriber(
+            WebSubSettings(callback_url=f"http://127.0.0.1:{callback_port}/websub", port=callback_port,
+                           secret=BENCH_SECRET),
+            loops["adaptive"], session, loops["adaptive"].adapters["rss"], loops["adaptive"].metrics)
+        await websub.start()
         end = datetime.fromisoformat(plan.start) + timedelta(hours=plan.hours)
         next_report = time.monotonic() + 30
         while clock.now() < end:
@@ -245,6 +264,8 @@ async def _measure(settings: Settings, plan: Plan, port: int, say) -> dict:
                 say(f"  simulated {clock.now():%H:%M} of {end:%H:%M}; emitted: "
                     + ", ".join(f"{s} {len(loop.emitted)}" for s, loop in loops.items()))
         wall, cpu = time.monotonic() - wall0, _cpu() - cpu0
+        figures_push = {"pushed_sources_subscribed": sum(websub.pushed(s.id) for s in loops["adaptive"].sources)}
+        await websub.stop()
         for loop in loops.values():
             loop.stop()
         await asyncio.gather(*runners)
@@ -253,6 +274,7 @@ async def _measure(settings: Settings, plan: Plan, port: int, say) -> dict:
         await producer.stop()
     figures = _figures(plan, loops, registries, end, wall, cpu, polling)
     figures["host_limit"] = rss.host_max_in_flight
+    figures.update(figures_push)
     return figures
 
 
@@ -279,6 +301,7 @@ def _figures(plan: Plan, loops: dict[str, TimedLoop], registries: dict[str, Coll
                      "measured_items": sum(len(v) for v in published.values())}
     for schedule, loop in loops.items():
         delays: list[float] = []
+        pushed: list[float] = []
         by_profile: dict[str, list[float]] = defaultdict(list)
         missed = 0
         for n, times in published.items():
@@ -287,6 +310,9 @@ def _figures(plan: Plan, loops: dict[str, TimedLoop], registries: dict[str, Coll
                 at = loop.emitted.get((sid, item_url(n, i)))
                 delay = (at - p).total_seconds() if at is not None else (end - p).total_seconds()
                 missed += at is None
+                if schedule == "adaptive" and has_hub(n):
+                    pushed.append(delay)
+                    continue
                 delays.append(delay)
                 by_profile[profile_of(n, plan.sources).name].append(delay)
         requests = _requests(registries[schedule])
@@ -297,6 +323,10 @@ def _figures(plan: Plan, loops: dict[str, TimedLoop], registries: dict[str, Coll
         for profile, values in by_profile.items():
             figures[f"{schedule}_{profile}_delay_p50_secs"] = round(_quantile(values, 0.5), 1)
             figures[f"{schedule}_{profile}_delay_p95_secs"] = round(_quantile(values, 0.95), 1)
+        if schedule == "adaptive":
+            figures["pushed_items"] = len(pushed)
+            figures["pushed_delay_p50_secs"] = round(_quantile(pushed, 0.5), 1)
+            figures["pushed_delay_p95_secs"] = round(_quantile(pushed, 0.95), 1)
     figures["cpu_cores"] = round(cpu / wall, 3)
     return figures
 
@@ -351,6 +381,11 @@ def _server_stats(port: int, plan: Plan) -> dict:
 
 def _serve(plan_path: Path, port_path: Path) -> None:
     """The feed server: /f/<n> on the hosts of both schedules, /stats on every host."""
+    import hashlib
+    import hmac
+    import secrets
+
+    import aiohttp
     from aiohttp import web
 
     plan = Plan(**json.loads(plan_path.read_text()))
@@ -372,6 +407,21 @@ def _serve(plan_path: Path, port_path: Path) -> None:
             clock.append(SimClock(start, float(wall0), plan.speed))
         return clock[0].now()
 
+    hub_url = f"http://{host_of(0)}:{{port}}/hub"
+    adaptive_hosts = {host_of(i) for i in range(plan.hosts_per_schedule)}
+    subscribers: dict[int, tuple[str, str]] = {}  # source → (callback, secret)
+    session: list = []
+
+    def document(n: int, count: int, links: str = "") -> str:
+        times = feeds[n]
+        items = "".join(
+            f"<item><guid>{item_url(n, i)}</guid><title>Story {i} of source {n}</title>"
+            f"<link>{item_url(n, i)}</link><description>Report number {i}.</description>"
+            f"<pubDate>{format_datetime(times[i], usegmt=True)}</pubDate></item>"
+            for i in range(count - 1, max(-1, count - 1 - FEED_ITEMS), -1))
+        return (f'<?xml version="1.0"?><rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>'
+                f"<title>Source {n}</title><link>https://feeds.example/{n}</link>{links}{items}</channel></rss>")
+
     async def feed(request: web.Request) -> web.Response:
         host = request.transport.get_extra_info("sockname")[0]
         in_flight[host] += 1
@@ -385,13 +435,11 @@ def _serve(plan_path: Path, port_path: Path) -> None:
             etag = f'"{n}-{count}"'
             if request.headers.get("If-None-Match") == etag:
                 return web.Response(status=304, headers={"ETag": etag})
-            items = "".join(
-                f"<item><guid>{item_url(n, i)}</guid><title>Story {i} of source {n}</title>"
-                f"<link>{item_url(n, i)}</link><description>Report number {i}.</description>"
-                f"<pubDate>{format_datetime(times[i], usegmt=True)}</pubDate></item>"
-                for i in range(count - 1, max(-1, count - 1 - FEED_ITEMS), -1))
-            body = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Source {n}</title>'
-                    f"<link>https://feeds.example/{n}</link>{items}</channel></rss>")
+            links = ""
+            if has_hub(n) and host in adaptive_hosts:
+                links = (f'<atom:link rel="hub" href="{hub_url.format(port=request.url.port)}"/>'
+                         f'<atom:link rel="self" href="{request.url}"/>')
+            body = document(n, count, links)
             return web.Response(text=body, content_type="application/rss+xml", headers={"ETag": etag})
         finally:
             in_flight[host] -= 1
@@ -399,10 +447,45 @@ def _serve(plan_path: Path, port_path: Path) -> None:
     async def stats(_request: web.Request) -> web.Response:
         return web.json_response({"max_in_flight": max_in_flight})
 
+    async def hub(request: web.Request) -> web.Response:
+        """A WebSub hub: (un)subscriptions are verified against the callback, then kept."""
+        form = await request.post()
+        n = int(str(form["hub.topic"]).rsplit("/", 1)[1])
+        asyncio.get_running_loop().create_task(verify(n, str(form["hub.mode"]), str(form["hub.topic"]),
+                                                      str(form["hub.callback"]), str(form.get("hub.secret", ""))))
+        return web.Response(status=202)
+
+    async def verify(n: int, mode: str, topic: str, callback: str, secret: str) -> None:
+        challenge = secrets.token_hex(8)
+        query = {"hub.mode": mode, "hub.topic": topic, "hub.challenge": challenge, "hub.lease_seconds": "86400"}
+        async with session[0].get(callback, params=query) as answer:
+            if answer.status == 200 and (await answer.text()) == challenge:
+                if mode == "subscribe":
+                    subscribers[n] = (callback, secret)
+                else:
+                    subscribers.pop(n, None)
+
+    async def publish(n: int) -> None:
+        """Push each of source ``n``'s items when it is published, to its subscriber if it has one."""
+        times = feeds[n]
+        for count in range(next((i for i, t in enumerate(times) if t > sim_now()), len(times)), len(times)):
+            await asyncio.sleep(max(0.0, (times[count] - sim_now()).total_seconds() / plan.speed))
+            if n in subscribers:
+                callback, secret = subscribers[n]
+                body = document(n, count + 1).encode()
+                signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+                try:
+                    async with session[0].post(callback, data=body, headers={
+                            "Content-Type": "application/rss+xml", "X-Hub-Signature": f"sha256={signature}"}) as answer:
+                        await answer.read()
+                except aiohttp.ClientError:
+                    pass  # the subscriber went away: a real hub would retry; the poll finds it
+
     async def main() -> None:
         app = web.Application()
         app.router.add_get("/f/{n}", feed)
         app.router.add_get("/stats", stats)
+        app.router.add_post("/hub", hub)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         first = web.TCPSite(runner, host_of(0), 0, backlog=1024)
@@ -410,7 +493,11 @@ def _serve(plan_path: Path, port_path: Path) -> None:
         port = runner.addresses[0][1]
         for index in range(1, plan.hosts_per_schedule * len(SCHEDULES)):
             await web.TCPSite(runner, host_of(index), port, backlog=1024).start()
+        session.append(aiohttp.ClientSession())
         port_path.write_text(str(port))
+        while not clock_path.exists():  # the pushes run on the simulated clock, which starts later
+            await asyncio.sleep(0.05)
+        await asyncio.gather(*(publish(n) for n in feeds if has_hub(n)))
         await asyncio.Event().wait()
 
     asyncio.run(main())
