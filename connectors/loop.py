@@ -289,7 +289,7 @@ class PollingLoop:
             cursor=result.cursor if result.cursor is not None else state.cursor,
             last_success_at=now, next_poll_at=due,
             interval_secs=None if source.poll_interval_secs is not None else interval, cadence_secs=cadence,
-            gaps_secs=list(gaps), newest_item_at=newest,
+            gaps_secs=list(gaps), newest_item_at=newest, last_item_delay_secs=_delay(chosen.emit, now, state),
             skip_hours=sorted(result.hints.skip_hours),
             items_emitted_total=state.items_emitted_total + len(chosen.emit), updated_at=now,
             polled_by=self.poller, **_push_fields(state, result, pushed, delivered)))
@@ -371,6 +371,13 @@ def _push_fields(state: SourceState, result: PollResult, pushed: bool, delivered
     if state.push_state == "active" and not delivered:
         fields["push_state"] = "none"
     return fields
+
+
+def _delay(emitted: list[Item], now: datetime, state: SourceState) -> float | None:
+    """Seconds from the publication of the newest item just emitted (with a real timestamp) to now; the
+    last known delay when nothing new was."""
+    newest = newest_published(emitted)
+    return round(max(0.0, (now - newest).total_seconds()), 1) if newest is not None else state.last_item_delay_secs
 
 
 def _without_query(url: str) -> str:

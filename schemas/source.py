@@ -95,6 +95,9 @@ class SourceState(Message):
         "shortest first: the adaptive schedule's idea of when the next item comes.")
     newest_item_at: UtcDatetime | None = Field(
         None, description="Publication time of the newest item the source carried (one with a real timestamp).")
+    last_item_delay_secs: float | None = Field(
+        None, description="For the newest item of the last poll or push that emitted any: seconds from its "
+        "publication to its emission (how fresh the source is kept).")
     polled_by: str | None = Field(
         None, description="The connector process that wrote this state (host:pid): with several "
         "`watchfloor connect` processes, which one polls the source.")

@@ -265,3 +265,18 @@ async def test_updates_racing_each_other_never_poll_one_source_twice_at_once(set
             await runner
     assert most[0] == 1
     assert loop.polled == []
+
+
+async def test_a_poll_keeps_the_gaps_the_newest_item_and_its_delay_that_the_schedule_and_status_use(settings, topics):
+    feed = Feed(rss(("a", "One", "x"), ("b", "Two", "y"), ("c", "Three", "z")))  # hourly, newest 2026-11-20 12:00
+    async with serve({"/feed": feed.handler}) as base:
+        adaptive = Source(id="wire", type="rss", url=f"{base}/feed")  # no poll_interval_secs: adaptive
+        async with connector(settings, topics, [adaptive]) as loop:
+            first = await loop.poll_once(loop.sources[0])
+            again = await loop.poll_once(loop.sources[0])  # nothing new
+    newest = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+    assert first.gaps_secs == [3600.0, 3600.0] and first.newest_item_at == newest
+    assert first.last_item_delay_secs == (NOW - newest).total_seconds()  # found eight days late
+    # Later than every gap it showed: overdue, polled no slower than its gap, held to the maximum.
+    assert first.next_poll_at == NOW + timedelta(seconds=PollingSettings().adaptive_max_secs)
+    assert again.last_item_delay_secs == first.last_item_delay_secs and again.gaps_secs == first.gaps_secs

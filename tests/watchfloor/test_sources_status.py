@@ -17,10 +17,12 @@ def test_a_permanent_redirect_is_shown_without_its_query_string():
     assert _status_row("wire", "rss", "ok", SourceState(source_id="wire", url="https://x.example/"))[MOVED] == "-"
 
 
-def test_status_shows_the_poller_the_learned_interval_and_the_cadence():
-    state = SourceState(source_id="wire", polled_by="host-a:4242", interval_secs=5400.0, cadence_secs=90.0)
+def test_status_shows_the_poller_the_learned_interval_the_cadence_and_the_last_item_delay():
+    state = SourceState(source_id="wire", polled_by="host-a:4242", interval_secs=5400.0, cadence_secs=90.0,
+                        last_item_delay_secs=42.0)
     row = dict(zip(STATUS_COLUMNS, _status_row("wire", "rss", "active", state)))
-    assert (row["POLLED BY"], row["INTERVAL"], row["CADENCE"]) == ("host-a:4242", "1.5h", "1.5m")
+    assert (row["POLLED BY"], row["INTERVAL"], row["CADENCE"], row["LAST ITEM DELAY"]) == (
+        "host-a:4242", "1.5h", "1.5m", "42s")
 
 
 def test_status_shows_the_push_state_and_the_lease_of_an_active_subscription():

@@ -134,18 +134,18 @@ def _status(args) -> int:
 
 
 STATUS_COLUMNS = ("ID", "TYPE", "STATE", "LAST SUCCESS", "LAST ERROR", "FAILURES", "NEXT POLL", "INTERVAL", "CADENCE",
-                  "MOVED TO", "POLLED BY", "PUSH")
+                  "LAST ITEM DELAY", "MOVED TO", "POLLED BY", "PUSH")
 
 
 def _status_row(source_id, kind, label, state) -> tuple:
     if state is None:
-        return (source_id, kind, label, "-", "-", "0", "-", "-", "-", "-", "-", "-")
+        return (source_id, kind, label, "-", "-", "0", "-", "-", "-", "-", "-", "-", "-")
     error = f"{state.last_error_kind}: {state.last_error}" if state.last_error else "-"
     # A permanent redirect, shown without its query string (it may carry a key).
     moved = urlsplit(state.url)._replace(query="", fragment="").geturl() if state.redirected_from and state.url else "-"
     return (source_id, kind, label, _when(state.last_success_at), _clip(error, 60),
             str(state.consecutive_failures), _when(state.next_poll_at), _secs(state.interval_secs),
-            _secs(state.cadence_secs), moved, state.polled_by or "-", _push(state))
+            _secs(state.cadence_secs), _secs(state.last_item_delay_secs), moved, state.polled_by or "-", _push(state))
 
 
 def _push(state) -> str:
