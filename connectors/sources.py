@@ -16,12 +16,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import yaml
-from aiokafka import TopicPartition
 from pydantic import ValidationError
 
 from connectors.state import read_topic_to_end
 from core.errors import ConfigError
-from core.kafka import batches_to_end, ce_type_for, cloudevent_headers, make_consumer, start_producer
+from core.kafka import ce_type_for, cloudevent_headers, follow_topic, start_producer
 from core.settings import Settings, describe_validation_error
 from schemas import Source
 from schemas.topics import TOPICS
@@ -105,33 +104,17 @@ async def follow_sources(settings: Settings, on_change: Callable[[list[Source]],
     added or removed with ``watchfloor sources add/remove`` take effect without a restart."""
     from_file = load_sources_file(sources_path(settings))
     topic = sources_topic(settings)
-    consumer = make_consumer(settings, group_id=None, fetch_max_wait_ms=500)
-    await consumer.start()
-    try:
-        part = TopicPartition(topic, 0)
-        consumer.assign([part])
-        await consumer.seek_to_beginning(part)
-        found: dict[str, Source | None] = {}
-
-        def apply(records) -> None:
-            for r in records:
-                key = r.key.decode("utf-8", "replace") if r.key else None
-                _apply_source_record(found, key, r.value, f"{topic}[{r.partition}]@{r.offset}")
-
-        # What the topic holds now, read whole before the first call: a partial list would stop
-        # the sources of the batches not read yet.
-        async for records in batches_to_end(consumer, [part]):
-            apply(records)
-        known = dict(found)
-        await on_change(merge_sources(from_file, found))
-        while True:
-            batch = await consumer.getmany(timeout_ms=1000)
-            apply(r for records in batch.values() for r in records)
-            if found != known:
-                known = dict(found)
-                await on_change(merge_sources(from_file, found))
-    finally:
-        await consumer.stop()
+    found: dict[str, Source | None] = {}
+    known: dict[str, Source | None] | None = None
+    async for records, caught_up in follow_topic(settings, topic):
+        for r in records:
+            key = r.key.decode("utf-8", "replace") if r.key else None
+            _apply_source_record(found, key, r.value, f"{topic}[{r.partition}]@{r.offset}")
+        # The first call comes once what the topic holds now was read whole: a partial list would
+        # stop the sources of the batches not read yet.
+        if caught_up and found != known:
+            known = dict(found)
+            await on_change(merge_sources(from_file, found))
 
 
 async def publish_source(settings: Settings, source_id: str, source: Source | None) -> None:

@@ -163,6 +163,32 @@ async def batches_to_end(consumer: AIOKafkaConsumer, partitions: list[TopicParti
             return
 
 
+async def follow_topic(settings: Settings, topic: str, *, fetch_max_wait_ms: int = 500,
+                       max_records: int = 500) -> AsyncIterator[tuple[list, bool]]:
+    """Every record of a one-partition topic (a compacted list: sources, desk actions), from its
+    beginning and then as it is written, batch by batch, until the caller stops: yields ``(records,
+    caught_up)``. The backlog (what the topic held at the call, ``batches_to_end``) comes with
+    ``caught_up`` false, then one ``([], True)`` marks its end, so a caller can act on the whole list
+    first; later batches come with ``caught_up`` true, never empty. No consumer group: every
+    follower reads everything."""
+    consumer = make_consumer(settings, group_id=None, fetch_max_wait_ms=fetch_max_wait_ms)
+    await consumer.start()
+    try:
+        part = TopicPartition(topic, 0)
+        consumer.assign([part])
+        await consumer.seek_to_beginning(part)
+        async for records in batches_to_end(consumer, [part], max_records=max_records):
+            yield records, False
+        yield [], True
+        while True:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=max_records)
+            records = [record for part_records in batch.values() for record in part_records]
+            if records:
+                yield records, True
+    finally:
+        await consumer.stop()
+
+
 async def read_since(settings: Settings, topic: str, since_ms: int | None = None, timeout_secs: float = 60.0) -> list:
     """Every record of ``topic`` from ``since_ms`` (epoch milliseconds; None: the beginning) to its end
     (``batches_to_end``); ``TimeoutError`` naming the topic if that takes longer than ``timeout_secs``."""

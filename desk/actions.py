@@ -15,9 +15,9 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
-from core.kafka import decode_value, make_consumer, send_all, start_producer
+from core.kafka import decode_value, follow_topic, send_all, start_producer
 from core.metrics import DeskMetrics
 from core.retry import run_forever
 from core.settings import Settings
@@ -103,25 +103,15 @@ class ActionSync:
                 log.debug("Stopping the desk actions producer: %s", exc)
 
     async def _follow(self) -> None:
-        consumer: AIOKafkaConsumer = make_consumer(self.settings, group_id=None, fetch_max_wait_ms=FETCH_WAIT_MS)
-        await consumer.start()
-        try:
-            part = TopicPartition(self.topic, 0)
-            consumer.assign([part])
-            await consumer.seek_to_beginning(part)
-            end = (await consumer.end_offsets([part]))[part]
-            while True:
-                batch = await consumer.getmany(timeout_ms=1000, max_records=500)
-                actions = [a for records in batch.values() for r in records if (a := self._decode(r)) is not None]
-                if actions:
-                    changed = await asyncio.to_thread(self.store.apply, actions, published=True)
-                    if changed:
-                        self.metrics.desk_actions.labels("received").inc(len(changed))
-                        self.hub.publish("update", changed)
-                if not self.caught_up.is_set() and await consumer.position(part) >= end:
-                    self.caught_up.set()
-        finally:
-            await consumer.stop()
+        async for records, caught_up in follow_topic(self.settings, self.topic, fetch_max_wait_ms=FETCH_WAIT_MS):
+            actions = [a for r in records if (a := self._decode(r)) is not None]
+            if actions:
+                changed = await asyncio.to_thread(self.store.apply, actions, published=True)
+                if changed:
+                    self.metrics.desk_actions.labels("received").inc(len(changed))
+                    self.hub.publish("update", changed)
+            if caught_up:
+                self.caught_up.set()
 
     def _decode(self, record) -> DeskAction | None:
         action, reason = decode_value(DeskAction, record)
