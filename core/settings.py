@@ -103,11 +103,11 @@ class PollingSettings(Section):
     recent_items_max: int = Field(500, ge=1, description="Item ids remembered per source to recognise what was already emitted.")
     stop_grace_secs: float = Field(5.0, ge=0, description="Time in-flight polls get to finish on stop before they are cancelled.")
     adaptive_start_secs: float = Field(300.0, gt=0, description="Adaptive schedule: the interval before a source's cadence is known.")
-    adaptive_min_secs: float = Field(60.0, gt=0, description="Adaptive schedule: the shortest interval, unless the source sets its own.")
+    adaptive_min_secs: float = Field(90.0, gt=0, description="Adaptive schedule: the shortest interval, unless the source sets its own.")
     adaptive_max_secs: float = Field(900.0, gt=0, description="Adaptive schedule: the longest interval, unless the source sets its own.")
     adaptive_jitter: float = Field(0.1, ge=0, lt=1, description="Adaptive schedule: each interval is moved by up to this share, up or down.")
     adaptive_chance: float = Field(
-        0.2, gt=0, lt=1, description="Adaptive schedule: poll again when the chance that the source published "
+        0.06, gt=0, lt=1, description="Adaptive schedule: poll again when the chance that the source published "
         "since the last poll reaches this share (from the gaps between its items).")
 
 

@@ -65,3 +65,17 @@ def test_bench_freshness_runs_the_real_loop_on_the_simulated_clock_and_keeps_hos
     for schedule in ("adaptive", "fixed"):
         p50, p95 = figures[f"{schedule}_delay_p50_secs"], figures[f"{schedule}_delay_p95_secs"]
         assert math.isfinite(p50) and 0 <= p50 <= p95 <= 1800, (schedule, figures)
+
+
+def test_the_default_schedule_beats_the_fixed_one_on_delay_with_fewer_requests_in_simulation():
+    """The schedule alone (no HTTP or Kafka): a simulated day of 200 sources. Deterministic, so this
+    guards the defaults against a change to connectors/cadence.py that would give the gain away."""
+    from core.settings import PollingSettings
+    from watchfloor.bench.freshness import FIXED_INTERVAL_SECS, simulate_schedule
+
+    fixed = simulate_schedule(sources=200, hours=24, polling=PollingSettings(), fixed_secs=FIXED_INTERVAL_SECS)
+    adaptive = simulate_schedule(sources=200, hours=24, polling=PollingSettings())
+    assert abs(fixed["requests_per_source_hour"] - 12) < 0.1 and fixed["items"] == adaptive["items"] > 1000
+    assert adaptive["requests_per_source_hour"] < fixed["requests_per_source_hour"]
+    assert adaptive["delay_p50_secs"] <= 60 and adaptive["delay_p95_secs"] <= 180, adaptive
+    assert fixed["delay_p95_secs"] > 240  # the fixed schedule leaves items waiting up to five minutes

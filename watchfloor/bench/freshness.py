@@ -30,6 +30,7 @@ chance to find it; one never emitted counts with the time it had waited at the e
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import os
 import random
@@ -43,9 +44,11 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
+from statistics import median
 
 from prometheus_client import CollectorRegistry
 
+from connectors.cadence import CADENCE_ITEMS, Hints, jittered, next_interval
 from connectors.hosts import HostGate, HostRateLimiter
 from connectors.http import make_session
 from connectors.loop import PollingLoop
@@ -56,7 +59,7 @@ from core.kafka import create_topics, start_producer
 from core.metrics import ConnectorMetrics
 from core.netpolicy import AddressPolicy
 from core.settings import PollingSettings, Settings, WebSubSettings, load_settings
-from schemas import Item, Source
+from schemas import Item, Source, SourceState
 from schemas.topics import TOPICS
 from watchfloor.broker import EmbeddedBroker, free_port
 
@@ -204,6 +207,46 @@ class TimedLoop(PollingLoop):
         now = self.sim.now()
         for item in items:
             self.emitted.setdefault((item.source_id, item.url or ""), now)
+
+
+def simulate_schedule(*, sources: int, hours: float, polling: PollingSettings, seed: int = 7,
+                      fixed_secs: float | None = None) -> dict:
+    """The schedule alone, without HTTP, Kafka or wall-clock time: each polled source (those without a
+    hub) is polled at the times ``connectors.cadence`` picks from what its feed would show then, and
+    each item published in the measured window waits until the first poll after it. Seconds for a
+    day of 1,000 sources, so settings can be compared before a real run confirms the choice;
+    ``fixed_secs`` simulates a fixed schedule instead."""
+    start = datetime(2026, 11, 30, 4, tzinfo=timezone.utc)
+    plan = Plan(sources=sources, seed=seed, start=start.isoformat(), wall0=0.0, speed=1.0, hours=hours)
+    end = start + timedelta(hours=hours)
+    first, last = measured_window(start, end, polling.adaptive_max_secs)
+    rng = random.Random(seed)
+    source = Source(id="sim", type="rss", url="https://feeds.example/", poll_interval_secs=fixed_secs)
+    delays: list[float] = []
+    requests = polled = 0
+    for n in range(sources):
+        if has_hub(n):
+            continue
+        polled += 1
+        times = feed_times(plan, n)
+        state = SourceState(source_id="sim")
+        t, emitted = start, bisect.bisect_right(times, start)  # the first poll finds the history
+        while t < end:
+            requests += 1
+            visible = bisect.bisect_right(times, t)
+            delays += [(t - p).total_seconds() for p in times[emitted:visible] if first <= p < last]
+            shown = times[max(0, visible - FEED_ITEMS):visible]
+            gaps = [round((b - a).total_seconds(), 1) for a, b in zip(shown, shown[1:])][-(CADENCE_ITEMS - 1):]
+            gaps.sort()
+            age = (t - shown[-1]).total_seconds() if shown else None
+            interval = next_interval(source, state, cadence=median(gaps) if gaps else None,
+                                     new_items=visible - emitted, hints=Hints(), config=polling,
+                                     gaps=gaps if len(gaps) >= 2 else (), age_secs=age)
+            emitted = visible
+            state = state.model_copy(update={"interval_secs": interval})
+            t += timedelta(seconds=jittered(source, interval, Hints(), polling, rng.random))
+    return {"delay_p50_secs": round(_quantile(delays, 0.5), 1), "delay_p95_secs": round(_quantile(delays, 0.95), 1),
+            "requests_per_source_hour": round(requests / max(polled, 1) / hours, 2), "items": len(delays)}
 
 
 def _quantile(values: list[float], q: float) -> float:

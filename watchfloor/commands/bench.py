@@ -121,6 +121,9 @@ def register_freshness(inner) -> None:
     fresh.add_argument("--speed", type=float, default=60.0,
                        help="simulated seconds per wall-clock second (default %(default)s)")
     fresh.add_argument("--json", action="store_true", help="end with one line of JSON holding the figures")
+    fresh.add_argument("--schedule-only", metavar="CHANCES",
+                       help="simulate the schedule alone (no HTTP or Kafka, seconds) for each comma-separated "
+                       "WATCHFLOOR_POLLING_ADAPTIVE_CHANCE value, beside the fixed 5-minute schedule")
     fresh.set_defaults(func=_freshness)
 
 
@@ -132,8 +135,37 @@ def _freshness(args) -> int:
 
     if args.sources < 1 or not 0 < args.hours <= 44 or args.speed <= 0:
         raise ConfigError("--sources must be at least 1, --hours in (0, 44], --speed positive")
+    if args.schedule_only:
+        return _schedule_only(args)
     figures = run(sources=args.sources, hours=args.hours, speed=args.speed, say=lambda line: print(line, flush=True))
     print(json.dumps(figures) if args.json else "\n".join(f"{k}: {v}" for k, v in figures.items()))
+    return 0
+
+
+def _schedule_only(args) -> int:
+    import json
+
+    from core.errors import ConfigError
+    from core.settings import load_settings
+    from watchfloor.bench.freshness import FIXED_INTERVAL_SECS, simulate_schedule
+
+    try:
+        chances = [float(c) for c in args.schedule_only.split(",")]
+    except ValueError:
+        raise ConfigError(f"--schedule-only: {args.schedule_only!r} is not a comma-separated list of numbers") from None
+    polling = load_settings().polling
+    rows = {"fixed": simulate_schedule(sources=args.sources, hours=args.hours, polling=polling,
+                                       fixed_secs=FIXED_INTERVAL_SECS)}
+    for chance in chances:
+        if not 0 < chance < 1:
+            raise ConfigError(f"--schedule-only: {chance} is not a chance between 0 and 1")
+        rows[f"chance {chance:g}"] = simulate_schedule(
+            sources=args.sources, hours=args.hours, polling=polling.model_copy(update={"adaptive_chance": chance}))
+    for name, row in rows.items():
+        print(f"{name:>12}: p50 {row['delay_p50_secs']:6.1f}s  p95 {row['delay_p95_secs']:6.1f}s  "
+              f"{row['requests_per_source_hour']:5.2f} requests/source-hour  ({row['items']} items)", flush=True)
+    if args.json:
+        print(json.dumps(rows))
     return 0
 
 
