@@ -42,6 +42,9 @@ from schemas.base import utcnow
 
 log = logging.getLogger(__name__)
 
+FUTURE_SKEW_SECS = 300.0
+"""Items dated later than now by more than this are left out of the schedule's history."""
+
 
 class PollingLoop:
     """Polls every enabled source when due and emits what is new.
@@ -269,9 +272,13 @@ class PollingLoop:
                                                         "produce_error", self._backoff(state)))
         self._count_emitted(kind, chosen)
         now = self.clock()
-        gaps = item_gaps(result.items) or state.gaps_secs  # a 304 carries no items: what the feed last showed
+        # Timestamps from the future (a clock error, an event's date) say nothing about the cadence.
+        dated = [i for i in result.items if i.published_at <= now + timedelta(seconds=FUTURE_SKEW_SECS)]
+        # A 304 carries no items: what the feed last showed still holds. A push carries only what is
+        # new (a burst's short gaps are not the cadence): the feed's gaps come from full fetches.
+        gaps = (item_gaps(dated) if not pushed else []) or state.gaps_secs
         cadence = median(gaps) if gaps else state.cadence_secs
-        newest = max(filter(None, (newest_published(result.items), state.newest_item_at)), default=None)
+        newest = newest_published(dated) or state.newest_item_at
         age = None if newest is None else (now - newest).total_seconds()
         interval = next_interval(source, state, cadence=cadence, new_items=len(chosen.emit), hints=result.hints,
                                  config=self.config, gaps=gaps, age_secs=age)
@@ -374,9 +381,9 @@ def _push_fields(state: SourceState, result: PollResult, pushed: bool, delivered
 
 
 def _delay(emitted: list[Item], now: datetime, state: SourceState) -> float | None:
-    """Seconds from the publication of the newest item just emitted (with a real timestamp) to now; the
-    last known delay when nothing new was."""
-    newest = newest_published(emitted)
+    """Seconds from the publication of the newest item first seen now (with a real timestamp; a
+    revision of an old item says nothing about freshness) to now; the last known delay otherwise."""
+    newest = newest_published(i for i in emitted if i.revision == 0)
     return round(max(0.0, (now - newest).total_seconds()), 1) if newest is not None else state.last_item_delay_secs
 
 

@@ -200,7 +200,13 @@ class TimedLoop(PollingLoop):
 
     emitted: dict[tuple[str, str], datetime]
     """(source id, item URL) → when it was acknowledged by the broker."""
+    requests: dict[str, int]
+    """Polls per source id."""
     sim: SimClock
+
+    async def poll_once(self, source: Source):
+        self.requests[source.id] = self.requests.get(source.id, 0) + 1
+        return await super().poll_once(source)
 
     async def _produce(self, items: list[Item]) -> None:
         await super()._produce(items)
@@ -259,11 +265,6 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _requests(registry: CollectorRegistry) -> float:
-    return sum(s.value for m in registry.collect() if m.name == "watchfloor_fetch_requests"
-               for s in m.samples if s.name.endswith("_total"))
-
-
 async def _measure(settings: Settings, plan: Plan, port: int, say) -> dict:
     clock = plan.clock
     await create_topics(settings, [TOPICS["items_raw"], TOPICS["source_state"]])
@@ -288,7 +289,7 @@ async def _measure(settings: Settings, plan: Plan, port: int, say) -> dict:
                              items_topic=TOPICS["items_raw"].name(settings.topic_prefix), store=store,
                              metrics=ConnectorMetrics(registries[schedule]), config=polling, max_concurrency=64,
                              clock=clock.now, time_scale=plan.speed)
-            loop.emitted, loop.sim = {}, clock
+            loop.emitted, loop.requests, loop.sim = {}, {}, clock
             loops[schedule] = loop
         cpu0, wall0 = _cpu(), time.monotonic()
         runners = [asyncio.create_task(loop.run()) for loop in loops.values()]
@@ -341,7 +342,8 @@ def _figures(plan: Plan, loops: dict[str, TimedLoop], registries: dict[str, Coll
     published = {n: [(i, p) for i, p in enumerate(feed_times(plan, n)) if first <= p < last]
                  for n in range(plan.sources)}
     figures: dict = {"sources": plan.sources, "hours": plan.hours, "speed": plan.speed,
-                     "measured_items": sum(len(v) for v in published.values())}
+                     "measured_items": sum(len(v) for n, v in published.items() if not has_hub(n))}
+    polled = [n for n in range(plan.sources) if not has_hub(n)]  # the same sources on both sides
     for schedule, loop in loops.items():
         delays: list[float] = []
         pushed: list[float] = []
@@ -352,17 +354,18 @@ def _figures(plan: Plan, loops: dict[str, TimedLoop], registries: dict[str, Coll
             for i, p in times:
                 at = loop.emitted.get((sid, item_url(n, i)))
                 delay = (at - p).total_seconds() if at is not None else (end - p).total_seconds()
-                missed += at is None
-                if schedule == "adaptive" and has_hub(n):
-                    pushed.append(delay)
+                if has_hub(n):
+                    if schedule == "adaptive":
+                        pushed.append(delay)
                     continue
+                missed += at is None
                 delays.append(delay)
                 by_profile[profile_of(n, plan.sources).name].append(delay)
-        requests = _requests(registries[schedule])
+        requests = sum(loop.requests.get(f"{schedule}-{n:05d}", 0) for n in polled)
         figures[f"{schedule}_delay_p50_secs"] = round(_quantile(delays, 0.5), 1)
         figures[f"{schedule}_delay_p95_secs"] = round(_quantile(delays, 0.95), 1)
         figures[f"{schedule}_missed_items"] = missed
-        figures[f"{schedule}_requests_per_source_hour"] = round(requests / plan.sources / plan.hours, 2)
+        figures[f"{schedule}_requests_per_source_hour"] = round(requests / max(len(polled), 1) / plan.hours, 2)
         for profile, values in by_profile.items():
             figures[f"{schedule}_{profile}_delay_p50_secs"] = round(_quantile(values, 0.5), 1)
             figures[f"{schedule}_{profile}_delay_p95_secs"] = round(_quantile(values, 0.95), 1)
@@ -370,6 +373,9 @@ def _figures(plan: Plan, loops: dict[str, TimedLoop], registries: dict[str, Coll
             figures["pushed_items"] = len(pushed)
             figures["pushed_delay_p50_secs"] = round(_quantile(pushed, 0.5), 1)
             figures["pushed_delay_p95_secs"] = round(_quantile(pushed, 0.95), 1)
+            hub_requests = sum(loop.requests.get(f"adaptive-{n:05d}", 0) for n in range(plan.sources) if has_hub(n))
+            figures["pushed_requests_per_source_hour"] = round(
+                hub_requests / max(plan.sources - len(polled), 1) / plan.hours, 2)
     figures["cpu_cores"] = round(cpu / wall, 3)
     return figures
 
