@@ -43,6 +43,10 @@ from schemas.base import utcnow
 log = logging.getLogger(__name__)
 
 FUTURE_SKEW_SECS = 300.0
+
+
+class PushNotTaken(Exception):
+    """Pushed items the broker did not acknowledge: nothing was recorded, the pusher should retry."""
 """Items dated later than now by more than this are left out of the schedule's history."""
 
 
@@ -150,6 +154,9 @@ class PollingLoop:
             # Shielded: a cancelled caller must not leave polls running unwatched (or start a
             # source again while its old poll still runs: the lock holds until they are done).
             await asyncio.shield(self._drain(tasks))
+        for sid in source_ids:  # a push being ingested finishes too before the source is handed on
+            async with self._lock(sid):
+                pass
 
     async def _drain(self, tasks: list[asyncio.Task]) -> None:
         try:
@@ -215,7 +222,8 @@ class PollingLoop:
 
     async def ingest(self, source_id: str, result: PollResult) -> SourceState | None:
         """Emit what a publisher pushed (WebSub) through the same dedupe, produce and state path as a
-        poll, never while the source is polled. None if this process does not poll the source."""
+        poll, never while the source is polled. None if this process does not poll the source;
+        ``PushNotTaken`` if the broker did not acknowledge the items (the hub should send them again)."""
         source = next((s for s in self.sources if s.id == source_id), None)
         if source is None:
             return None
@@ -227,7 +235,10 @@ class PollingLoop:
             result.etag, result.last_modified = state.etag, state.last_modified
             result.hints = Hints(skip_hours=frozenset(state.skip_hours))
             state = state.model_copy(update=dict(push_last_at=self.clock()))
-            return await self._succeeded(source, state, result, pushed=True)
+            new = await self._succeeded(source, state, result, pushed=True)
+            if new.consecutive_failures > state.consecutive_failures:  # Kafka did not take the items
+                raise PushNotTaken(new.last_error or "not acknowledged")
+            return new
 
     async def amend(self, source_id: str, changes: dict, *, poll_by: datetime | None = None) -> SourceState | None:
         """Write ``changes`` (the WebSub push state) into a source's stored state between its polls; with

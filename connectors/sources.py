@@ -11,6 +11,7 @@ File format::
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -106,15 +107,16 @@ async def follow_sources(settings: Settings, on_change: Callable[[list[Source]],
     topic = sources_topic(settings)
     found: dict[str, Source | None] = {}
     known: dict[str, Source | None] | None = None
-    async for records, caught_up in follow_topic(settings, topic):
-        for r in records:
-            key = r.key.decode("utf-8", "replace") if r.key else None
-            _apply_source_record(found, key, r.value, f"{topic}[{r.partition}]@{r.offset}")
-        # The first call comes once what the topic holds now was read whole: a partial list would
-        # stop the sources of the batches not read yet.
-        if caught_up and found != known:
-            known = dict(found)
-            await on_change(merge_sources(from_file, found))
+    async with contextlib.aclosing(follow_topic(settings, topic)) as batches:  # its consumer stops with us
+        async for records, caught_up in batches:
+            for r in records:
+                key = r.key.decode("utf-8", "replace") if r.key else None
+                _apply_source_record(found, key, r.value, f"{topic}[{r.partition}]@{r.offset}")
+            # The first call comes once what the topic holds now was read whole: a partial list would
+            # stop the sources of the batches not read yet.
+            if caught_up and found != known:
+                known = dict(found)
+                await on_change(merge_sources(from_file, found))
 
 
 async def publish_source(settings: Settings, source_id: str, source: Source | None) -> None:

@@ -48,7 +48,7 @@ from pydantic import SecretStr
 
 from connectors.cadence import bounds, current_interval
 from connectors.errors import BadInput
-from connectors.loop import PollingLoop
+from connectors.loop import PollingLoop, PushNotTaken
 from connectors.rss.source import RssSource, polled_url
 from connectors.websub_callback import CallbackServer
 from core.metrics import WEBSUB_STATES, ConnectorMetrics
@@ -197,11 +197,11 @@ class WebSubSubscriber:
         self._count()
 
     def _wanted(self) -> dict[str, tuple[Source, SourceState]]:
-        polled = set(self.loop.polled)
         wanted = {}
-        for source in self.loop.sources:
+        for source in self.loop.sources:  # owned, not "polled now": a poller restarted by amend() stays wanted
             state = self.loop.store.get(source.id)
-            if source.type == "rss" and source.id in polled and state is not None and state.push_hub:
+            if (source.type == "rss" and self.loop.owns(source.id) and state is not None and state.push_hub
+                    and not state.disabled):
                 wanted[source.id] = (source, state)
         return wanted
 
@@ -361,7 +361,8 @@ class WebSubSubscriber:
 
     def verified(self, sub: Subscription, lease: str) -> None:
         now = utcnow()
-        seconds = int(lease) if lease.isdigit() and int(lease) > 0 else self.config.lease_secs
+        granted = int(lease) if lease.isascii() and lease.isdigit() and len(lease) <= 9 else 0
+        seconds = granted if granted > 0 else self.config.lease_secs
         sub.lease_until, sub.verified_at = now + timedelta(seconds=seconds), now
         sub.requested_at, sub.failures = None, 0
         sub.next_request_at = now + timedelta(seconds=seconds * RENEW_AT)
@@ -374,17 +375,26 @@ class WebSubSubscriber:
 
     async def ingest(self, sub: Subscription, body: bytes, content_type: str) -> str:
         """Signed content pushed for ``sub``: parsed by the RSS adapter and ingested by the loop. Returns
-        the outcome: accepted, invalid (not a feed) or unknown (the source is not polled here now)."""
+        the outcome: accepted, invalid (not a feed), unknown (the source is not polled here now) or failed
+        (Kafka did not take the items)."""
         source = self._source(sub.source_id)
         if source is None:
             return "unknown"
         try:
-            result = await self.parser.parse_bytes(source, body, url=sub.topic, headers={"Content-Type": content_type})
+            # Parsed as if polled: relative links resolve, and guid-less item ids come out, as in a poll.
+            state = self.loop.store.get(source.id) or SourceState(source_id=source.id)
+            result = await self.parser.parse_bytes(source, body, url=polled_url(source, state),
+                                                   headers={"Content-Type": content_type})
         except BadInput as exc:
             log.warning("Source %s: ignored pushed content: %s.", sub.source_id, exc)
             return "invalid"
-        if await self.loop.ingest(sub.source_id, result) is None:
-            return "unknown"
+        try:
+            if await self.loop.ingest(sub.source_id, result) is None:
+                return "unknown"
+        except PushNotTaken as exc:  # answered 503: the hub delivers it again
+            log.warning("Source %s: pushed content not taken (%s); the hub is asked to send it again.",
+                        sub.source_id, exc)
+            return "failed"
         sub.heard_at = utcnow()
         if sub.state == "lapsed" and sub.lease_until is not None:
             sub.state = "active"

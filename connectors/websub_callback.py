@@ -138,7 +138,7 @@ class CallbackServer:
             return web.Response(status=202)
         outcome = await self.subscriptions.ingest(sub, body, request.headers.get("Content-Type", ""))
         self._count(outcome)
-        if outcome == "unknown":  # not polled here at the moment (a rebalance): the hub tries again
+        if outcome in ("unknown", "failed"):  # not polled here now (a rebalance), or Kafka away: sent again
             raise web.HTTPServiceUnavailable(text="not receiving this source now\n")
         return web.Response(status=202)
 

@@ -70,7 +70,7 @@ class ConnectorMetrics:
             ["source_type"], registry=registry)
         self.websub_notifications = Counter(
             "watchfloor_websub_notifications_total", "Requests to the WebSub callback: pushed content by outcome "
-            "(accepted, bad_signature, invalid, unknown), or refused (host, Origin, type, size).", ["outcome"],
+            "(accepted, bad_signature, invalid, unknown, failed), or refused (host, Origin, type, size).", ["outcome"],
             registry=registry)
         self.websub_subscriptions = Gauge(
             "watchfloor_websub_subscriptions", "WebSub subscriptions of this process, by state (pending, active, "

@@ -5,6 +5,7 @@ An invalid value stops start-up with one line naming the field and the reason (`
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Literal
@@ -36,7 +37,14 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]", "ip6-local
 
 
 def is_loopback(host: str) -> bool:
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
+    """A loopback name or address (``localhost``, 127.0.0.0/8, ::1). A name that only starts with
+    "127." is not one: ``127.0.0.1.rebind.example`` resolves wherever its owner likes."""
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class Section(BaseModel):

@@ -12,6 +12,7 @@ within the topic's fetch wait, and a new desk process starts with the whole team
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -103,15 +104,17 @@ class ActionSync:
                 log.debug("Stopping the desk actions producer: %s", exc)
 
     async def _follow(self) -> None:
-        async for records, caught_up in follow_topic(self.settings, self.topic, fetch_max_wait_ms=FETCH_WAIT_MS):
-            actions = [a for r in records if (a := self._decode(r)) is not None]
-            if actions:
-                changed = await asyncio.to_thread(self.store.apply, actions, published=True)
-                if changed:
-                    self.metrics.desk_actions.labels("received").inc(len(changed))
-                    self.hub.publish("update", changed)
-            if caught_up:
-                self.caught_up.set()
+        batches = follow_topic(self.settings, self.topic, fetch_max_wait_ms=FETCH_WAIT_MS)
+        async with contextlib.aclosing(batches):  # its consumer stops when this task does
+            async for records, caught_up in batches:
+                actions = [a for r in records if (a := self._decode(r)) is not None]
+                if actions:
+                    changed = await asyncio.to_thread(self.store.apply, actions, published=True)
+                    if changed:
+                        self.metrics.desk_actions.labels("received").inc(len(changed))
+                        self.hub.publish("update", changed)
+                if caught_up:
+                    self.caught_up.set()
 
     def _decode(self, record) -> DeskAction | None:
         action, reason = decode_value(DeskAction, record)

@@ -12,12 +12,12 @@ import aiohttp
 
 from connectors.base import PollResult
 from connectors.errors import RetryLater
+from connectors.hosts import HostRateLimiter
 from connectors.http import fetch
 from connectors.telegram.channel import NoPublicPreview, channel_of
 from connectors.telegram.config import web_limits
 from connectors.telegram.page import PreviewPage, parse_preview
 from connectors.telegram.post import Post, post_to_item
-from connectors.hosts import HostRateLimiter
 from core.settings import TelegramSettings
 from schemas import Source, SourceState
 from schemas.base import utcnow

@@ -167,6 +167,48 @@ async def test_a_pushed_entry_is_emitted_within_seconds_and_once_though_a_poll_f
     assert sorted(i.title for i in items) == ["Breaking", "First", "Second"] and polled.items_emitted_total == 3
 
 
+async def test_a_push_the_broker_does_not_take_is_answered_503_so_the_hub_sends_it_again(settings, topics):
+    async with pushed_feed(settings, topics) as c:
+        await c.active()
+        produce = c.loop._produce
+
+        async def broker_away(items):
+            raise ConnectionError("broker away")
+
+        c.loop._produce = broker_away
+        updated = atom(c.hub.url, c.topic, ("c", "Breaking"), ("a", "First"), ("b", "Second"))
+        assert await c.hub.publish(c.topic, updated) == [503]  # not acknowledged: the hub keeps it
+        assert c.metric("failed") == 1 and c.metric("accepted") == 0
+        c.loop._produce = produce
+        assert await c.hub.publish(c.topic, updated) == [202]  # the hub's next try
+        await consume_until(settings, topics["items_raw"], lambda r: any(b"Breaking" in x.value for x in r), 10)
+    titles = [Item.from_bytes(r.value).title for r in await read_to_end(settings, topics["items_raw"])]
+    assert titles.count("Breaking") == 1
+
+
+async def test_a_source_is_handed_on_only_after_the_push_being_ingested_is_written(settings, topics):
+    async with pushed_feed(settings, topics) as c:
+        await c.active()
+        produce, entered, release = c.loop._produce, asyncio.Event(), asyncio.Event()
+
+        async def slow_broker(items):
+            entered.set()
+            await release.wait()
+            await produce(items)
+
+        c.loop._produce = slow_broker
+        updated = atom(c.hub.url, c.topic, ("c", "Breaking"), ("a", "First"), ("b", "Second"))
+        push = asyncio.create_task(c.hub.publish(c.topic, updated))
+        await wait_until(entered.is_set, 10, "the push being ingested")
+        handing_on = asyncio.create_task(c.loop.update([]))  # the source leaves this process
+        done, _ = await asyncio.wait({handing_on}, timeout=0.5)
+        assert not done  # another process would read a state without the pushed item
+        release.set()
+        await asyncio.wait_for(handing_on, 10)
+        assert c.state().items_emitted_total == 3  # written before the source was let go
+        assert await asyncio.wait_for(push, 10) == [202]
+
+
 async def test_a_push_with_a_wrong_or_missing_signature_is_acknowledged_ignored_and_counted(settings, topics, caplog):
     async with pushed_feed(settings, topics) as c:
         await c.active()

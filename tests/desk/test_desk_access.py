@@ -62,9 +62,11 @@ async def test_other_origins_cannot_change_anything_even_without_a_token(setting
 async def test_unknown_host_names_are_refused_against_dns_rebinding(settings):
     async with _desk(settings, web_allowed_hosts=["desk.example"]) as desk, aiohttp.ClientSession() as session:
         api = f"{desk.url}/api/alerts"
-        async with session.get(api, headers={"Host": "rebind.attacker.example"}) as r:
-            assert r.status == 421 and "WATCHFLOOR_WEB_ALLOWED_HOSTS" in await r.text()
-        for host in (f"localhost:{desk.port}", f"127.0.0.1:{desk.port}", "desk.example", f"DESK.example:{desk.port}"):
+        for rebound in ("rebind.attacker.example", f"127.0.0.1.rebind.example:{desk.port}", "127.evil.example"):
+            async with session.get(api, headers={"Host": rebound}) as r:
+                assert r.status == 421 and "WATCHFLOOR_WEB_ALLOWED_HOSTS" in await r.text(), rebound
+        for host in (f"localhost:{desk.port}", f"127.0.0.1:{desk.port}", f"127.1.2.3:{desk.port}", "desk.example",
+                     f"DESK.example:{desk.port}"):
             async with session.get(api, headers={"Host": host}) as r:
                 assert r.status == 200, host
 
