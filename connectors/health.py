@@ -13,6 +13,7 @@ from schemas import Source, SourceState
 
 STALE_INTERVALS = 3
 SOURCE_STATES = ("active", "disabled", "failing")
+_DEFAULTS = PollingSettings()  # built once: this runs for every source on every refresh
 
 
 def health_label(source: Source, state: SourceState | None) -> str:
@@ -29,9 +30,9 @@ def is_stale(source: Source, state: SourceState | None, now: datetime, since: da
     ``since``, the process start, when it never succeeded)."""
     if health_label(source, state) == "disabled":
         return False
-    interval = current_interval(source, state, PollingSettings())
+    interval = current_interval(source, state, _DEFAULTS)
     if state is not None and state.push_state == "active":  # pushed: polled only at its slowest interval
-        interval = max(interval, bounds(source, PollingSettings())[1])
+        interval = max(interval, bounds(source, _DEFAULTS)[1])
     window = timedelta(seconds=STALE_INTERVALS * interval)
     if state is not None and state.skip_hours and source.poll_interval_secs is None:
         window += timedelta(hours=len(state.skip_hours))  # the hours the feed asked us not to poll

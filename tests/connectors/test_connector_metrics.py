@@ -14,7 +14,7 @@ from core.kafka import start_producer
 from core.metrics import CONNECTOR_STAGES, FETCH_OUTCOMES, ConnectorMetrics
 from core.settings import PollingSettings
 from schemas import Source
-from tests.conftest import LOCAL
+from tests.conftest import LOCAL, wait_until
 from tests.connectors.rss_helpers import rss, serve
 
 
@@ -53,7 +53,9 @@ async def test_rss_connector_emits_received_emitted_and_error_metrics(settings, 
     assert value("watchfloor_connector_errors_total", stage="parse", error_type="parse_error") == 1
     assert value("watchfloor_connector_errors_total", stage="parse", error_type="warning") == 1
     assert value("watchfloor_connector_errors_total", stage="fetch", error_type="http_error") == 1
-    assert value("watchfloor_sources", state="failing") == 2 and value("watchfloor_sources", state="active") == 2
+    # The health gauges are refreshed at most once a second (a pass over every source): wait for it.
+    await wait_until(lambda: value("watchfloor_sources", state="failing") == 2
+                     and value("watchfloor_sources", state="active") == 2, 5, "the health gauges")
     assert value("watchfloor_fetch_duration_seconds_count", source_type="rss") == 4
     for metric in registry.collect():
         for sample in metric.samples:
