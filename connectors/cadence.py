@@ -77,7 +77,13 @@ def _stamps(items: Iterable[Item]) -> list[datetime]:
 def item_gaps(items: Iterable[Item]) -> list[float]:
     """The gaps in seconds between the publication times of the newest items, shortest first; empty
     with fewer than three timestamps."""
-    stamps = _stamps(items)
+    return gaps_between(i.published_at for i in items if not i.published_at_estimated)
+
+
+def gaps_between(times: Iterable[datetime]) -> list[float]:
+    """The gaps in seconds between the newest ``CADENCE_ITEMS`` of these publication times, shortest
+    first; empty with fewer than three."""
+    stamps = sorted(set(times), reverse=True)[:CADENCE_ITEMS]
     if len(stamps) < MIN_TIMESTAMPS:
         return []
     return sorted(round((a - b).total_seconds(), 1) for a, b in zip(stamps, stamps[1:]))

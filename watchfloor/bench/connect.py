@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from core.settings import RssSettings, Settings
 from schemas import Source
 from schemas.base import utcnow
 from schemas.topics import TOPICS
+from watchfloor.bench.stats import cpu_seconds, percentile
 from watchfloor.broker import EmbeddedBroker
 
 CHANGE_SECS = 600.0
@@ -51,16 +51,6 @@ class TimedLoop(PollingLoop):
         if state is not None and state.next_poll_at is not None and self.recording:
             self.lateness.append((self.clock() - state.next_poll_at).total_seconds())
         return await super().poll_once(source)
-
-
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 async def _measure(settings: Settings, base: str, sources: int, interval: float, minutes: float, say) -> dict:
@@ -85,11 +75,11 @@ async def _measure(settings: Settings, base: str, sources: int, interval: float,
         first_round = time.monotonic() - started
         say(f"first round: {sources} sources polled in {first_round:.1f}s")
         loop.recording = True
-        polls_before, cpu_before, wall_before = len(loop.lateness), _cpu(), time.monotonic()
+        polls_before, cpu_before, wall_before = len(loop.lateness), cpu_seconds(), time.monotonic()
         requests_before = _requests(registry)
         await asyncio.sleep(minutes * 60)
         wall = time.monotonic() - wall_before
-        cpu = _cpu() - cpu_before
+        cpu = cpu_seconds() - cpu_before
         requests = _requests(registry) - requests_before
         late = loop.lateness[polls_before:]
         loop.stop()
@@ -101,7 +91,7 @@ async def _measure(settings: Settings, base: str, sources: int, interval: float,
         "sources": sources, "interval_secs": interval, "minutes": minutes,
         "first_round_secs": round(first_round, 1),
         "polls_per_sec": round(requests / wall, 1), "due_per_sec": round(sources / interval, 1),
-        "late_p50_secs": round(_quantile(late, 0.5), 2), "late_p95_secs": round(_quantile(late, 0.95), 2),
+        "late_p50_secs": round(percentile(late, 0.5), 2), "late_p95_secs": round(percentile(late, 0.95), 2),
         "late_max_secs": round(max(late, default=float("nan")), 2),
         "cpu_cores": round(cpu / wall, 3), "requests_per_source_per_hour": round(requests / sources * 3600 / wall, 1),
     }

@@ -34,7 +34,6 @@ import bisect
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -48,7 +47,7 @@ from statistics import median
 
 from prometheus_client import CollectorRegistry
 
-from connectors.cadence import CADENCE_ITEMS, Hints, jittered, next_interval
+from connectors.cadence import Hints, gaps_between, jittered, next_interval
 from connectors.hosts import HostGate, HostRateLimiter
 from connectors.http import make_session
 from connectors.loop import PollingLoop
@@ -61,6 +60,7 @@ from core.netpolicy import AddressPolicy
 from core.settings import PollingSettings, Settings, WebSubSettings, load_settings
 from schemas import Item, Source, SourceState
 from schemas.topics import TOPICS
+from watchfloor.bench.stats import cpu_seconds, percentile
 from watchfloor.broker import EmbeddedBroker, free_port
 
 SOURCES_PER_HOST = 10
@@ -242,27 +242,16 @@ def simulate_schedule(*, sources: int, hours: float, polling: PollingSettings, s
             visible = bisect.bisect_right(times, t)
             delays += [(t - p).total_seconds() for p in times[emitted:visible] if first <= p < last]
             shown = times[max(0, visible - FEED_ITEMS):visible]
-            gaps = [round((b - a).total_seconds(), 1) for a, b in zip(shown, shown[1:])][-(CADENCE_ITEMS - 1):]
-            gaps.sort()
+            gaps = gaps_between(shown)  # what the loop derives from the same feed
             age = (t - shown[-1]).total_seconds() if shown else None
             interval = next_interval(source, state, cadence=median(gaps) if gaps else None,
                                      new_items=visible - emitted, hints=Hints(), config=polling,
-                                     gaps=gaps if len(gaps) >= 2 else (), age_secs=age)
+                                     gaps=gaps, age_secs=age)
             emitted = visible
             state = state.model_copy(update={"interval_secs": interval})
             t += timedelta(seconds=jittered(source, interval, Hints(), polling, rng.random))
-    return {"delay_p50_secs": round(_quantile(delays, 0.5), 1), "delay_p95_secs": round(_quantile(delays, 0.95), 1),
+    return {"delay_p50_secs": round(percentile(delays, 0.5), 1), "delay_p95_secs": round(percentile(delays, 0.95), 1),
             "requests_per_source_hour": round(requests / max(polled, 1) / hours, 2), "items": len(delays)}
-
-
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
-
-
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 async def _measure(settings: Settings, plan: Plan, port: int, say) -> dict:
@@ -291,7 +280,7 @@ async def _measure(settings: Settings, plan: Plan, port: int, say) -> dict:
                              clock=clock.now, time_scale=plan.speed)
             loop.emitted, loop.requests, loop.sim = {}, {}, clock
             loops[schedule] = loop
-        cpu0, wall0 = _cpu(), time.monotonic()
+        cpu0, wall0 = cpu_seconds(), time.monotonic()
         runners = [asyncio.create_task(loop.run()) for loop in loops.values()]
         callback_port = free_port()
         websub = WebSubSubscriber(
@@ -307,7 +296,7 @@ async def _measure(settings: Settings, plan: Plan, port: int, say) -> dict:
                 next_report += 30
                 say(f"  simulated {clock.now():%H:%M} of {end:%H:%M}; emitted: "
                     + ", ".join(f"{s} {len(loop.emitted)}" for s, loop in loops.items()))
-        wall, cpu = time.monotonic() - wall0, _cpu() - cpu0
+        wall, cpu = time.monotonic() - wall0, cpu_seconds() - cpu0
         figures_push = {"pushed_sources_subscribed": sum(websub.pushed(s.id) for s in loops["adaptive"].sources)}
         await websub.stop()
         for loop in loops.values():
@@ -362,17 +351,17 @@ def _figures(plan: Plan, loops: dict[str, TimedLoop], registries: dict[str, Coll
                 delays.append(delay)
                 by_profile[profile_of(n, plan.sources).name].append(delay)
         requests = sum(loop.requests.get(f"{schedule}-{n:05d}", 0) for n in polled)
-        figures[f"{schedule}_delay_p50_secs"] = round(_quantile(delays, 0.5), 1)
-        figures[f"{schedule}_delay_p95_secs"] = round(_quantile(delays, 0.95), 1)
+        figures[f"{schedule}_delay_p50_secs"] = round(percentile(delays, 0.5), 1)
+        figures[f"{schedule}_delay_p95_secs"] = round(percentile(delays, 0.95), 1)
         figures[f"{schedule}_missed_items"] = missed
         figures[f"{schedule}_requests_per_source_hour"] = round(requests / max(len(polled), 1) / plan.hours, 2)
         for profile, values in by_profile.items():
-            figures[f"{schedule}_{profile}_delay_p50_secs"] = round(_quantile(values, 0.5), 1)
-            figures[f"{schedule}_{profile}_delay_p95_secs"] = round(_quantile(values, 0.95), 1)
+            figures[f"{schedule}_{profile}_delay_p50_secs"] = round(percentile(values, 0.5), 1)
+            figures[f"{schedule}_{profile}_delay_p95_secs"] = round(percentile(values, 0.95), 1)
         if schedule == "adaptive":
             figures["pushed_items"] = len(pushed)
-            figures["pushed_delay_p50_secs"] = round(_quantile(pushed, 0.5), 1)
-            figures["pushed_delay_p95_secs"] = round(_quantile(pushed, 0.95), 1)
+            figures["pushed_delay_p50_secs"] = round(percentile(pushed, 0.5), 1)
+            figures["pushed_delay_p95_secs"] = round(percentile(pushed, 0.95), 1)
             hub_requests = sum(loop.requests.get(f"adaptive-{n:05d}", 0) for n in range(plan.sources) if has_hub(n))
             figures["pushed_requests_per_source_hour"] = round(
                 hub_requests / max(plan.sources - len(polled), 1) / plan.hours, 2)

@@ -24,6 +24,7 @@ from core.kafka import create_topics, make_consumer, start_producer, topic_name
 from core.settings import Settings
 from watchfloor.bench.corpus import encode_items, make_items
 from watchfloor.bench.harness import WORKER_ARGV, Children
+from watchfloor.bench.stats import percentile
 from watchfloor.bench.throughput import classify_only
 
 TICK_SECS = 0.01
@@ -40,11 +41,6 @@ class Latency:
     max: float
     classified_p50: float
     classified_p99: float
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 class Arrivals:

@@ -27,6 +27,13 @@ def register(sub) -> None:
     register_freshness(inner)
 
 
+def _print_figures(figures: dict, as_json: bool) -> None:
+    """The figures: one JSON line, or one ``key: value`` line each."""
+    import json
+
+    print(json.dumps(figures) if as_json else "\n".join(f"{k}: {v}" for k, v in figures.items()))
+
+
 def bench_subparsers(sub):
     """The ``bench`` group's sub-parsers, created once, so other modules can add benchmarks to it."""
     existing = getattr(sub, _BENCH_GROUP, None)
@@ -99,8 +106,6 @@ def register_connect(inner) -> None:
 
 
 def _connect(args) -> int:
-    import json
-
     from core.errors import ConfigError
     from watchfloor.bench.connect import run
 
@@ -108,7 +113,7 @@ def _connect(args) -> int:
         raise ConfigError("--sources must be at least 1, --interval and --minutes positive")
     figures = run(sources=args.sources, interval=args.interval, minutes=args.minutes,
                   say=lambda line: print(line, flush=True))
-    print(json.dumps(figures) if args.json else "\n".join(f"{k}: {v}" for k, v in figures.items()))
+    _print_figures(figures, args.json)
     return 0
 
 
@@ -128,8 +133,6 @@ def register_freshness(inner) -> None:
 
 
 def _freshness(args) -> int:
-    import json
-
     from core.errors import ConfigError
     from watchfloor.bench.freshness import run
 
@@ -138,7 +141,7 @@ def _freshness(args) -> int:
     if args.schedule_only:
         return _schedule_only(args)
     figures = run(sources=args.sources, hours=args.hours, speed=args.speed, say=lambda line: print(line, flush=True))
-    print(json.dumps(figures) if args.json else "\n".join(f"{k}: {v}" for k, v in figures.items()))
+    _print_figures(figures, args.json)
     return 0
 
 
@@ -178,13 +181,11 @@ def register_soak(inner) -> None:
 
 
 def _soak(args) -> int:
-    import json
-
     from core.errors import ConfigError
     from watchfloor.bench.soak import soak
 
     if args.minutes <= 0 or args.rate <= 0:
         raise ConfigError("--minutes and --rate must be positive")
     figures = soak(minutes=args.minutes, rate=args.rate, say=lambda line: print(line, flush=True))
-    print(json.dumps(figures) if args.json else "\n".join(f"{k}: {v}" for k, v in figures.items()))
+    _print_figures(figures, args.json)
     return 0
