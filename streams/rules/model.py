@@ -34,7 +34,7 @@ _WORD_CACHE_LIMIT = 200_000
 
 _PAIR_MIX = 0x9E3779B1  # odd 32-bit multiplier: mixes the left word's hash before the right's is xored in
 
-WordEntry = tuple[tuple[int, ...], int]  # (the word's buckets, its 32-bit hash for pairs)
+WordEntry = tuple[frozenset[int], int]  # (the word's buckets, its 32-bit hash for pairs)
 
 
 def word_entry(word: str, mask: int, cache: dict[str, WordEntry]) -> WordEntry:
@@ -46,7 +46,7 @@ def word_entry(word: str, mask: int, cache: dict[str, WordEntry]) -> WordEntry:
         grams += [padded[i:i + n] for n in (4, 5) for i in range(len(padded) - n + 1)] or [padded]
         if len(cache) > _WORD_CACHE_LIMIT:
             cache.clear()
-        found = cache[word] = (tuple({zlib.crc32(g.encode()) & mask for g in grams}), zlib.crc32(word.encode()))
+        found = cache[word] = (frozenset(zlib.crc32(g.encode()) & mask for g in grams), zlib.crc32(word.encode()))
     return found
 
 
@@ -66,26 +66,23 @@ def word_buckets(lemmas: list[str], mask: int, cache: dict[str, WordEntry]) -> l
             previous = None
             continue
         buckets, hashed = word_entry(lemma, mask, cache)
-        out.append(buckets if previous is None else buckets + (pair_bucket(previous, hashed, mask),))
+        out.append(tuple(buckets) if previous is None else (*buckets, pair_bucket(previous, hashed, mask)))
         previous = hashed
     return out
 
 
 def document_features(lemmas: list[str], mask: int, cache: dict[str, WordEntry]) -> set[int]:
     """The buckets present in a document: the union of ``word_buckets``, built without the per-word
-    tuples (this runs for every document; ``word_buckets`` only to explain a verdict)."""
-    found: list[int] = []
-    previous = None
-    for lemma in lemmas:
-        if not lemma:
-            previous = None
-            continue
-        buckets, hashed = cache.get(lemma) or word_entry(lemma, mask, cache)
-        found.extend(buckets)
-        if previous is not None:
-            found.append(pair_bucket(previous, hashed, mask))
-        previous = hashed
-    return set(found)
+    tuples (this runs for every document; ``word_buckets`` only to explain a verdict). The words'
+    bucket sets are cached, so the union is one C-level call; the pairs are one comprehension."""
+    entries = list(map(cache.get, lemmas))
+    if None in entries:
+        entries = [found or (word_entry(lemma, mask, cache) if lemma else None)
+                   for lemma, found in zip(lemmas, entries)]
+    present: set[int] = set().union(*[e[0] for e in entries if e is not None])
+    present.update([((left[1] * _PAIR_MIX) ^ right[1]) & mask
+                    for left, right in zip(entries, entries[1:]) if left is not None and right is not None])
+    return present
 
 
 def feature_scale(present: int, min_buckets: int) -> float:
@@ -121,8 +118,9 @@ class CompiledModel:
         self.min_buckets = model.min_buckets
         modelled = [(theme_index[t], spec) for t, spec in model.themes.items() if t in theme_index]
         self.columns = [index for index, _ in modelled]
-        self.weights = np.stack([decode_weights(spec.weights, model.bits) for _, spec in modelled], axis=1) \
-            if modelled else np.zeros((1 << model.bits, 0), dtype=np.float32)
+        # One row per theme: ``take`` of a document's buckets along a row is a contiguous gather.
+        self.weights = np.stack([decode_weights(spec.weights, model.bits) for _, spec in modelled]) \
+            if modelled else np.zeros((0, 1 << model.bits), dtype=np.float32)
         self.bias = np.array([spec.bias for _, spec in modelled], dtype=np.float64)
         self.thresholds = {index: spec.threshold for index, spec in modelled}
         self._cache: dict[str, WordEntry] = {}
@@ -132,8 +130,8 @@ class CompiledModel:
         if not present or not self.columns:
             return ModelScore({}, 0.0)
         scale = feature_scale(len(present), self.min_buckets)
-        rows = self.weights[np.array(list(present), dtype=np.intp)]
-        margins = rows.sum(axis=0) * scale + self.bias
+        buckets = np.fromiter(present, dtype=np.intp, count=len(present))
+        margins = self.weights.take(buckets, axis=1).sum(axis=1) * scale + self.bias
         probabilities = {index: 1.0 / (1.0 + math.exp(-m)) for index, m in zip(self.columns, margins.tolist())}
         return ModelScore(probabilities, scale)
 
@@ -143,7 +141,7 @@ class CompiledModel:
     def evidence(self, lemmas: list[str], result: ModelScore, theme: int, top: int = 3) -> list[tuple[int, float]]:
         """The ``top`` words (indexes into ``lemmas``) whose buckets added most to ``theme``'s score,
         best first."""
-        column = self.weights[:, self.columns.index(theme)]
+        column = self.weights[self.columns.index(theme)]
         gains = []
         for i, buckets in enumerate(word_buckets(lemmas, self.mask, self._cache)):
             if buckets:
