@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 QUALITY = Path(__file__).resolve().parents[2] / "tests" / "data" / "quality"
-DEFAULT_SETS = [QUALITY / "dev.jsonl", QUALITY / "dev2.jsonl", QUALITY / "dev3.jsonl", QUALITY / "dev4.jsonl",
-                QUALITY / "dev5.jsonl"]  # the tuning splits; test.jsonl is held out
+# The tuning splits, dev.jsonl … devN.jsonl; test.jsonl is held out.
+DEFAULT_SETS = sorted(QUALITY.glob("dev*.jsonl"), key=lambda p: (len(p.name), p.name))
 
 
 def register(sub) -> None:
