@@ -87,3 +87,31 @@ def test_gazetteer_knows_the_short_and_older_names_reporting_uses(rules, text, e
 @pytest.mark.parametrize("text", ["Я думаю, что это правда.", "Народна дума про козака."])
 def test_the_duma_is_not_found_in_the_verb_to_think_or_a_folk_song(rules, text):
     assert "state_duma" not in [e.id for e in rules.classify(text).entities]
+
+
+def themes(rules, text, lang="en"):
+    return {h.theme for h in rules.classify(text, lang=lang).themes}
+
+
+@pytest.mark.parametrize("text", [
+    "EU leaders will decide on opening accession talks with Ukraine and Moldova at the December summit.",
+    "Brussels will decide on the accession of Montenegro next year.",
+    "The Kremlin said no to the American peace plan, Peskov told reporters on Tuesday.",
+    "Hungary said yes to the peace plan after a call with the White House.",
+    "There was no campaign of strikes on the capital this week, and no side wants independence talks to fail.",
+])
+def test_a_government_deciding_on_accession_or_refusing_a_peace_plan_is_not_a_referendum(rules, text):
+    # The words of round six's vote concepts ("decide on joining", "the No camp", voters saying no to a
+    # peace accord) belong to the people voting; said by a government they are ordinary diplomacy.
+    assert "referendum" not in themes(rules, text)
+
+
+@pytest.mark.parametrize("text", [
+    "Colombians have narrowly said no to the peace accord with the FARC, a stinging defeat for Santos.",
+    "Tskhinvali's election commission accepted 4,105 signatures demanding a ballot on union with Russia.",
+    "Sinn Féin cannot trigger a vote on a united Ireland by topping a Stormont election.",
+    "Под документами о вступлении в Россию подписались Пушилин, Пасечник, Балицкий и Сальдо.",
+])
+def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_the_word(rules, text):
+    lang = "ru" if "Россию" in text else "en"
+    assert "referendum" in themes(rules, text, lang)
