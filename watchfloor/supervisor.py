@@ -168,8 +168,9 @@ class Supervisor:
             for child in self.children:
                 if child.restart_at is not None and now >= child.restart_at:
                     child.restart_at = None
-                    self._spawn(child)
+                    # Counted before the new process exists, so whoever sees it also sees the count.
                     self.metrics.child_restarts.labels(child.name).inc()
+                    self._spawn(child)
                 elif child.proc is not None and child.proc.poll() is not None:
                     if not self._schedule_restart(child, now):
                         return 1
