@@ -9,8 +9,15 @@ import sys
 from pathlib import Path
 
 QUALITY = Path(__file__).resolve().parents[2] / "tests" / "data" / "quality"
-# The tuning splits, dev.jsonl … devN.jsonl; test.jsonl is held out.
-DEFAULT_SETS = sorted(QUALITY.glob("dev*.jsonl"), key=lambda p: (len(p.name), p.name))
+
+
+def default_sets(folder: Path = QUALITY) -> list[Path]:
+    """The tuning splits, dev.jsonl … devN.jsonl in order (test.jsonl is held out); ValueError when the
+    folder holds none (an installed package without the project's tests)."""
+    found = sorted(folder.glob("dev*.jsonl"), key=lambda p: (len(p.name), p.name))
+    if not found:
+        raise ValueError(f"{folder}: no labelled sets (dev*.jsonl) here; pass --set PATH")
+    return found
 
 
 def register(sub) -> None:
@@ -30,7 +37,7 @@ def _eval(args) -> int:
     from streams.rules.evaluate import evaluate, read_sets, render, to_json
 
     try:
-        items = read_sets(args.sets or DEFAULT_SETS)
+        items = read_sets(args.sets or default_sets())
         if args.feedback:
             items += desk_feedback()
     except (ValueError, FileNotFoundError) as exc:

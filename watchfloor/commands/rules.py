@@ -138,11 +138,11 @@ def _suggest(args) -> int:
     from streams.rules import compile_pack, load_pack
     from streams.rules.evaluate import read_sets
     from streams.rules.suggest import render, suggest
-    from watchfloor.commands.eval import DEFAULT_SETS, desk_feedback
+    from watchfloor.commands.eval import default_sets, desk_feedback
 
     try:
         verdicts = read_sets(args.verdicts) if args.verdicts else desk_feedback()
-        labelled = read_sets(args.sets or DEFAULT_SETS)
+        labelled = read_sets(args.sets or default_sets())
     except (ValueError, FileNotFoundError) as exc:
         print(f"watchfloor rules suggest: {exc}", file=sys.stderr)
         return 2
@@ -213,17 +213,18 @@ def _train(args) -> int:
     except ImportError as exc:
         print(f"watchfloor rules train: needs the 'train' extra (pip install 'watchfloor[train]'): {exc}", file=sys.stderr)
         return 2
-    from watchfloor.commands.eval import DEFAULT_SETS
+    from watchfloor.commands.eval import default_sets
 
     pack_dir = args.path or DEFAULT_PACK
     try:
-        items = read_sets(args.sets or DEFAULT_SETS)
+        sets = args.sets or default_sets()
+        items = read_sets(sets)
     except ValueError as exc:
         print(f"watchfloor rules train: {exc}", file=sys.stderr)
         return 2
     # The thresholds are chosen against the terms alone: a model already in the pack is left out.
     rules = compile_pack(load_pack(args.path).model_copy(update={"model": None}))
-    names = ", ".join(p.name for p in (args.sets or DEFAULT_SETS))
+    names = ", ".join(p.name for p in sets)
     model = train_model(rules, items, min_precision=args.min_precision,
                         trained_on=f"{len(items)} labelled passages ({names})")
     out = args.out or Path(pack_dir) / "model.json"

@@ -10,6 +10,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from schemas.rules import RulePack
 from streams.rules import compile_pack
 from streams.rules.evaluate import LabelledItem, evaluate, read_set, render
@@ -34,6 +36,19 @@ def test_the_set_has_every_language_hard_negatives_and_a_source_for_each_passage
     assert sum(not i.themes for i in items) / len(items) >= 0.30
     assert all(i.source_url and i.source_url.startswith(("https://", "http://")) for i in items)
     assert all(set(i.themes) <= {"referendum", "escalation", "sanctions"} for i in items)
+
+
+def test_eval_and_train_default_to_every_dev_split_in_order_and_never_the_test_split(tmp_path):
+    from watchfloor.commands.eval import default_sets
+
+    assert [p.name for p in default_sets()] == list(DEV_SPLITS)
+    for name in ("dev.jsonl", "dev10.jsonl", "dev2.jsonl", "test.jsonl"):
+        (tmp_path / name).write_text("")
+    assert [p.name for p in default_sets(tmp_path)] == ["dev.jsonl", "dev2.jsonl", "dev10.jsonl"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError, match="no labelled sets"):
+        default_sets(empty)
 
 
 PACK = RulePack.model_validate({
