@@ -31,6 +31,9 @@ USER watchfloor
 WORKDIR /var/lib/watchfloor
 ENV WATCHFLOOR_DATA_DIR=/var/lib/watchfloor/data \
     WATCHFLOOR_WEB_HOST=0.0.0.0
+# The lemma dictionaries' tries, built once into the image (~/.cache/simplemma) rather than by the
+# first worker of every container (streams/rules/lemmas.py).
+RUN python -c "from streams.rules.lemmas import lemma; [lemma('x', lang) for lang in ('en', 'ru', 'uk')]"
 
 # 6066 desk web server (and its /metrics), 9108 worker /metrics, 9109 connector /metrics.
 EXPOSE 6066 9108 9109
