@@ -161,16 +161,24 @@ def _files(path: Path) -> list[Path]:
 
 
 # libyaml's safe loader where PyYAML was built with it (its wheels are): the shipped pack's ~1,500
-# lines parse twice (the data, and the node tree that names lines in errors) in ~0.1 s instead of
-# ~1.3 s, which every worker start, `watchfloor classify` and `eval` paid. Same documents, same marks.
+# lines in ~0.1 s instead of ~1.3 s, which every worker start, `watchfloor classify` and `eval` paid.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _parse(text: str) -> tuple[object, yaml.Node | None]:
+    """The document and its node tree (whose marks name lines in errors), from one parse."""
+    loader = _YAML_LOADER(text)
+    try:
+        root = loader.get_single_node()
+        return (loader.construct_document(root) if root is not None else None), root
+    finally:
+        loader.dispose()
 
 
 def _read(path: Path) -> tuple[dict, yaml.Node | None]:
     try:
         text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text, Loader=_YAML_LOADER)
-        data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+        data, root = _parse(text)
     except (OSError, UnicodeDecodeError) as exc:
         raise _Unreadable(PackProblem(str(path), f"cannot read rule file: {exc}")) from None
     except yaml.YAMLError as exc:
