@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import re
 from functools import lru_cache
-from pathlib import Path
 
 from simplemma import Lemmatizer
 from simplemma.strategies import DefaultStrategy
@@ -44,7 +43,7 @@ class _SharedTrieFactory(TrieDictionaryFactory):
 
     def _write_trie_to_disk(self, lang, trie) -> None:
         self._cache_dir.mkdir(parents=True, exist_ok=True)
-        target = Path(self._cache_dir) / f"{lang}.dic"
+        target = self._cache_dir / f"{lang}.dic"
         partial = target.with_name(f".{lang}.{os.getpid()}.partial")
         try:
             trie.save(str(partial))

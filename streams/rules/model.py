@@ -80,6 +80,7 @@ def document_features(lemmas: list[str], mask: int, cache: dict[str, WordEntry])
         entries = [found or (word_entry(lemma, mask, cache) if lemma else None)
                    for lemma, found in zip(lemmas, entries)]
     present: set[int] = set().union(*[e[0] for e in entries if e is not None])
+    # ``pair_bucket`` inlined (a call per word pair costs more than the mix); test_rules_model keeps them equal.
     present.update([((left[1] * _PAIR_MIX) ^ right[1]) & mask
                     for left, right in zip(entries, entries[1:]) if left is not None and right is not None])
     return present
