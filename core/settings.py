@@ -233,8 +233,8 @@ class Settings(BaseSettings):
         10_000, ge=1, description="Cooldown windows (trigger × entity) kept, the longest-open out first; an evicted "
         "window loses its folded count.")
     story_index_max_buckets: int = Field(
-        200_000, ge=1, description="Band buckets each story-index partition keeps (besides story_window_secs), least "
-        "recently seen out first, with their stories' signatures; ~250 bytes each.")
+        200_000, ge=1, description="Band buckets the story index keeps in every worker (besides story_window_secs), "
+        "oldest records out first, with their stories' signatures; ~250 bytes each.")
     story_book_max_entries: int = Field(
         50_000, ge=1, description="Stories whose sources are counted (besides story_window_secs), least recently "
         "seen out first; an evicted story counts its sources afresh.")

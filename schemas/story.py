@@ -1,49 +1,17 @@
-"""Story grouping and surge detection: the internal messages between the story stages, the story
-book entry, the mention events the surge detector counts, and the surge thresholds.
+"""Story grouping and surge detection: the story book entry, the mention events the surge detector
+counts, and the surge thresholds.
 
-The internal topics (``story-probes``, ``story-votes``, ``story-index``, ``story-book``,
-``mentions``) are read only by watchfloor workers; their models still live here because pydantic
-models in ``schemas/`` are the only message contract. See ``docs/stories.md``.
+The internal topics (``story-book``, ``mentions``) are read only by watchfloor workers; their
+models still live here because pydantic models in ``schemas/`` are the only message contract (the
+``story-index`` records are the story replica's own: ``streams/stories/replica.py``). See
+``docs/stories.md``.
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
 from schemas.base import ConfigDocument, EntityType, Message, SourceType, UtcDatetime
-
-
-class StoryProbe(Message):
-    """One item's LSH band buckets that hash to one partition of ``story-probes`` (kind "probe"),
-    or a correction (kind "bind"): the resolver put the item into ``story_id``, so those buckets
-    that a newer story holds move to it."""
-
-    kind: Literal["probe", "bind"] = "probe"
-    item_id: str
-    revision: int = Field(0, ge=0, description="The item's revision (names the storied record's event).")
-    buckets: list[str] = Field(description="Band bucket keys 'b<band>:<hex>' on this partition.")
-    signature: list[int] = Field(default_factory=list, description="The item's MinHash signature.")
-    seen_at: float = Field(0.0, description="When the route stage saw the item (Unix time, increasing): orders stories.")
-    probes: int = Field(1, ge=1, description="How many probes the item was split into (votes to wait for).")
-    story_id: str | None = Field(None, description="For a bind: the story the buckets belong to.")
-    story_seen_at: float = 0.0
-    payload: str | None = Field(None, description="The ClassifiedItem JSON, carried by exactly one probe.")
-
-
-class StoryVote(Message):
-    """What one index partition knows about an item: the oldest matching story, or its own new one."""
-
-    item_id: str
-    revision: int = Field(0, ge=0)
-    partition: int
-    probes: int
-    story_id: str
-    story_seen_at: float
-    buckets: list[str] = Field(default_factory=list, description="The probe's buckets (for a later bind).")
-    signature: list[int] = Field(default_factory=list)
-    payload: str | None = None
 
 
 class StoryEntry(Message):

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from schemas import Alert, ClassifiedItem, DeskAction, Item, RulePack, Source, SourceState
-from schemas.story import MentionEvent, StoryEntry, StoryProbe, StoryVote
+from schemas.story import MentionEvent, StoryEntry
 
 
 @dataclass(frozen=True)
@@ -66,12 +66,9 @@ _SPECS = [
               description="Internal: alerts raised and cooldown windows, shared by every worker."),
     TopicSpec("items_stories", "items.stories.v1", "story_id", ClassifiedItem,
               description="Classified items with their near-duplicate story_id, keyed by it (docs/stories.md)."),
-    TopicSpec("story_probes", "story-probes.v1", "band bucket", StoryProbe,
-              description="Internal: an item's LSH band buckets, on the partition that owns them."),
-    TopicSpec("story_votes", "story-votes.v1", "item_id", StoryVote,
-              description="Internal: each index partition's story for an item."),
-    TopicSpec("story_index", "story-index.v1", "p:<item_id>@<stamp> or b:<item_id>", None, compacted=True,
-              description="Internal: the story index of each probe partition (same partition number)."),
+    # Internal: every worker reads it whole and applies it in one order (streams/stories/replica.py).
+    TopicSpec("story_index", "story-index.v2", "<item_id>@<stamp>", None, partitioned=False, compacted=True,
+              description="Internal: items' band buckets and the story each joins or claims, in log order."),
     # Internal: every worker reads it whole, like the alert ledger; one partition keeps that cheap.
     TopicSpec("story_book", "story-book.v1", "story_id", StoryEntry, partitioned=False, compacted=True,
               description="Internal: the sources carrying each story."),

@@ -1,7 +1,7 @@
 """The classify stage: raw items → classified items (themes, entities, trigger hits, rules version).
 
 Chained steps: the next step of the pipeline is keyed like this stage (by item_id) — the alerter
-(``streams/alerts/stage.py``) without story grouping, the story router (``streams/stories/stages.py``)
+(``streams/alerts/stage.py``) without story grouping, the story assigner (``streams/stories/assign.py``)
 with it — so it runs here, on the item already in memory, instead of as a hop of its own that
 would re-read and re-parse every classified record (operator chaining, as Flink calls it). The
 classified record is still written for downstream consumers; the steps see only relevant items
@@ -18,7 +18,7 @@ from core.kafka import ce_type_for, cloudevent_headers
 from schemas import ClassifiedItem, Item, utcnow
 from streams.deadletter import dead_letter_for
 from streams.rules.runtime import RulesHolder
-from streams.stage import BatchStage, Output
+from streams.stage import BatchStage, Output, deliver_until_acknowledged
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,11 @@ def classify_item(item: Item, rules, now=None) -> ClassifiedItem:
 
 
 class ChainedStep(Protocol):
-    """The next step, run inside the classify stage on each relevant item (see the module)."""
+    """The next step, run inside the classify stage on each relevant item (see the module).
+
+    Optional hooks, looked up by name: ``settle(outputs, deliver)``, awaited after each batch was
+    processed, returns the outputs still to deliver before the commit (the story step delivers its
+    claims and waits for them there); ``abandon()`` forgets a batch whose outputs were thrown away."""
 
     name: str
 
@@ -95,6 +99,17 @@ class ClassifyStage(BatchStage):
             if relevant:
                 self.run_steps(record, classified, value, out)
         return out
+
+    def discard(self) -> None:
+        for abandon in filter(None, (getattr(step, "abandon", None) for step in self.steps)):
+            abandon()
+
+    async def settle(self, outputs: list[Output]) -> list[Output]:
+        async def deliver(out: list[Output]) -> None:
+            await deliver_until_acknowledged(self, lambda: self.deliver(out), f"{self.label}: {len(out)} outputs")
+        for settle in filter(None, (getattr(step, "settle", None) for step in self.steps)):
+            outputs = await settle(outputs, deliver)
+        return outputs
 
     def run_steps(self, record, classified: ClassifiedItem, value: bytes, out: list[Output]) -> None:
         for step in self.steps:

@@ -27,18 +27,20 @@ class TopicFollower(Service):
         topic: str,
         apply: Callable[[object], Awaitable[None] | None],
         on_skip: Callable[[object, Exception], None] | None = None,
+        fetch_max_wait_ms: int = 100,
         **kwargs,
     ):
         self.settings = settings
         self.topic = topic
         self.apply = apply
         self.on_skip = on_skip
+        self.fetch_max_wait_ms = fetch_max_wait_ms
         self.caught_up = asyncio.Event()
         self.consumer = None
         super().__init__(**kwargs)
 
     async def on_start(self) -> None:
-        self.consumer = make_consumer(self.settings, group_id=None, fetch_max_wait_ms=100)
+        self.consumer = make_consumer(self.settings, group_id=None, fetch_max_wait_ms=self.fetch_max_wait_ms)
         await self.consumer.start()
         partitions = self.consumer.partitions_for_topic(self.topic)
         if not partitions:

@@ -1,12 +1,12 @@
 """The worker's pipeline service: producer, rule packs, alert ledger and the stages.
 
 Without story grouping one stage does the work: classify, with the alerter chained in it
-(``streams/classify.py``). With it: classify with the story router chained → the story index and
-resolve stages (``streams/stories/stages.py``) → the alert stage on ``items.stories``.
+(``streams/classify.py``). With it: classify with the story assigner chained
+(``streams/stories/assign.py``) → the alert stage on ``items.stories``.
 
 Start order: producer → local rule pack → rules follower (caught up, so the newest published pack
 is in use before the first item) → ledger follower (caught up, so no alert is raised twice) →
-(with story grouping: the story book follower) → the stages. Stop order is the reverse (mode stops
+(with story grouping: the story book and story index followers) → the stages. Stop order is the reverse (mode stops
 dependencies after dependants).
 """
 
@@ -31,8 +31,8 @@ from streams.follower import TopicFollower
 from streams.rules import compile_pack, load_pack
 from streams.rules.runtime import RulesHolder
 from streams.stage import deliver_until_acknowledged
-from streams.stories.stages import StoryRouter
-from streams.stories.topology import story_stages
+from streams.stories.assign import INDEX_FETCH_WAIT_MS, StoryAssigner
+from streams.stories.replica import StoryReplica
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,11 @@ class Pipeline(Service):
         self.story_book = StoryBook(self.names["story_book"], window_secs=settings.story_window_secs,
                                     milestones=settings.story_update_milestones,
                                     max_entries=settings.story_book_max_entries) if settings.story_grouping else None
+        self.story_replica = StoryReplica(window_secs=settings.story_window_secs,
+                                          min_similarity=settings.story_min_similarity,
+                                          max_buckets=settings.story_index_max_buckets) if settings.story_grouping else None
         self.alerter: Alerter | None = None
+        self.stories: StoryAssigner | None = None
         self.metrics_port: int | None = None
         self._metrics_runner = None
         super().__init__(**kwargs)
@@ -74,14 +78,15 @@ class Pipeline(Service):
         group = f"{self.settings.topic_prefix}worker"
         self.alerter = Alerter(ledger=self.ledger, alerts_topic=self.names["alerts"], metrics=self.metrics,
                                story_book=self.story_book)
-        if self.story_book is None:
+        if self.story_replica is None:
             steps, stages = (self.alerter,), []
         else:
-            router = StoryRouter(probes_topic=self.names["story_probes"], stories_topic=self.names["items_stories"],
-                                 partitions=len(await self.producer.partitions_for(self.names["story_probes"])))
-            steps = (router,)
+            self.stories = StoryAssigner(self.story_replica, index_topic=self.names["story_index"],
+                                         stories_topic=self.names["items_stories"], writer=self.ledger.owner)
+            self.stories.following = await self._follow(self.names["story_index"], self.stories.apply_record,
+                                                        fetch_max_wait_ms=INDEX_FETCH_WAIT_MS)
+            steps = (self.stories,)
             stages = [
-                *story_stages(self.settings, self.names, group, common),
                 AlertStage(self.settings, alerter=self.alerter, source_topic=self.names["items_stories"],
                            mentions_topic=self.names["mentions"] if self.settings.surge.enabled else None,
                            group_id=f"{group}.alert", **common),
@@ -100,15 +105,17 @@ class Pipeline(Service):
             # The windows are closed in the ledger already: send until the broker takes them.
             await deliver_until_acknowledged(self, lambda: send_all(self.producer, out), "Cooldown follow-ups")
 
-    async def _follow(self, topic: str, apply) -> None:
+    async def _follow(self, topic: str, apply, **kwargs) -> TopicFollower:
         short = next((key for key, name in self.names.items() if name == topic), "other")
         follower = TopicFollower(self.settings, topic, apply, loop=self.loop, beacon=self.beacon,
-                                 on_skip=lambda record, exc: self.metrics.state_records_skipped.labels(short).inc())
+                                 on_skip=lambda record, exc: self.metrics.state_records_skipped.labels(short).inc(),
+                                 **kwargs)
         await self.add_runtime_dependency(follower)
         try:
             await asyncio.wait_for(follower.caught_up.wait(), CATCH_UP_TIMEOUT_SECS)
         except asyncio.TimeoutError:
             log.warning("Reading %s took over %.0fs; going on with what was read.", topic, CATCH_UP_TIMEOUT_SECS)
+        return follower
 
     async def on_shutdown(self) -> None:
         # After the children (stages, followers) stopped: nothing produces any more.

@@ -160,7 +160,7 @@ class BatchStage(Service):
             if not batches:
                 await self._update_lag()
                 continue
-            outputs = self.process_safely([r for part in batches.values() for r in part])
+            outputs = await self.settle(self.process_safely([r for part in batches.values() for r in part]))
             await self._finish(outputs, self.commit_offsets(batches))
 
     def process_safely(self, records: list) -> list[Output]:
@@ -172,6 +172,7 @@ class BatchStage(Service):
         except Exception as exc:
             log.warning("%s: a batch of %d failed (%s); processing its records one by one.", self.label,
                         len(records), type(exc).__name__)
+        self.discard()
         outputs: list[Output] = []
         for record in records:
             try:
@@ -179,6 +180,15 @@ class BatchStage(Service):
             except Exception as exc:
                 outputs.append(self.dead_letter(dead_letter_for(
                     record, "process", "exception", f"{type(exc).__name__}: {str(exc)[:300]}")))
+        return outputs
+
+    def discard(self) -> None:
+        """A batch's outputs were thrown away before delivery (a hook: chained steps forget what
+        they were waiting for)."""
+
+    async def settle(self, outputs: list[Output]) -> list[Output]:
+        """The batch's outputs still to deliver before its commit (a hook: the story step delivers
+        its claims first and adds the records they decide)."""
         return outputs
 
     async def accept(self, batches: dict) -> dict:

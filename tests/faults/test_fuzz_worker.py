@@ -15,7 +15,7 @@ from tests.streams.test_pipeline import NUCLEAR, SANCTIONS, UNRELATED
 
 # Topics the worker's stages consume (a bad record there goes to dead letters) and the state topics
 # it follows (a bad record there is skipped and counted: compaction keeps it).
-STREAM_TOPICS = ("items_raw", "story_probes", "story_votes", "items_stories")
+STREAM_TOPICS = ("items_raw", "items_stories")
 STATE_TOPICS = ("alert_ledger", "story_book", "story_index", "rules")
 
 

@@ -1,5 +1,5 @@
 """Every per-item structure the worker keeps is bounded by count, not only by time: the alert
-ledger's ids and cooldown windows, the story book's entries, the story index's buckets, holders and
+ledger's ids and cooldown windows, the story book's entries, the story replica's buckets, records and
 signatures. Each test drives more items than the bound, with no time passing, and checks what is
 kept, what is tombstoned, and that a replay of the topic records rebuilds the same bounded state."""
 
@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 from schemas import ClassifiedItem, Item
 from streams.alerts.ledger import AlertLedger
 from streams.alerts.storybook import StoryBook
-from streams.stories.grouping import StoryIndex
+from streams.stories.grouping import story_id_for
+from streams.stories.replica import Match, StoryReplica, claim
 from tests.streams.alerts.test_ledger import T0, make_alert
 
 Record = namedtuple("Record", "key value")
@@ -92,49 +93,53 @@ def sig_of(n: int) -> list[int]:
     return [(n * 7919 + k) % 2**32 for k in range(60)]
 
 
-def test_story_index_drops_the_signature_and_holders_of_an_evicted_story():
-    index = StoryIndex(window_secs=86400, min_similarity=0.3, max_buckets=50)
-    changes = []
+def open_claim(n: int, at: float, buckets: list[str] | None = None, sig: list[int] | None = None):
+    item_id = f"item-{n}"
+    return claim(item_id, buckets or buckets_of(n), sig or sig_of(n), at, Match(story_id_for(item_id), at),
+                 open_=True, writer="w")
+
+
+def test_story_replica_evicts_whole_records_and_drops_the_signature_of_an_evicted_story():
+    replica = StoryReplica(window_secs=86400, min_similarity=0.3, max_buckets=50)
+    log, released = [], set()
     for n in range(40):
-        changes += index.probe(f"item-{n}", buckets_of(n), sig_of(n), 1000.0 + n)[2]
-    assert len(index.buckets) == 50
-    assert set(index.signatures) == {b.story_id for b in index.buckets.values()}
-    assert len(index.signatures) == 10 and len(index.refs) == 10
-    assert len(index.holders) == 10
-    assert {key for key, value in changes if value is None} == {f"p:item-{n}@{1000.0 + n!r}" for n in range(30)}
-    restored = StoryIndex(window_secs=86400, min_similarity=0.3, max_buckets=50)
-    for key, value in changes:
-        restored.apply(key, value)
-    assert list(restored.buckets) == list(index.buckets)
-    assert {s: list(v) for s, v in restored.signatures.items()} == {s: list(v) for s, v in index.signatures.items()}
+        log.append(open_claim(n, 1000.0 + n))
+        released.update(replica.apply(*log[-1])[1])
+    assert len(replica.buckets) == 50
+    assert set(replica.signatures) == {b.story_id for b in replica.buckets.values()}
+    assert len(replica.signatures) == 10 and len(replica.refs) == 10 and len(replica.records) == 10
+    assert released == {f"item-{n}@{1000.0 + n!r}" for n in range(30)}
+    restored = StoryReplica(window_secs=86400, min_similarity=0.3, max_buckets=50)
+    for key, value in log:
+        if key not in released:  # what compaction leaves
+            restored.apply(key, value)
+    assert restored.buckets == replica.buckets and list(restored.records) == list(replica.records)
+    assert restored.signatures == replica.signatures
 
 
-def test_story_index_keeps_a_signature_while_any_bucket_of_its_story_lives():
-    index = StoryIndex(window_secs=86400, min_similarity=0.3, max_buckets=7)
-    match, _, _ = index.probe("first", buckets_of(1), sig_of(1), 10.0)
-    # A copy with the same signature reaches the first story through a shared bucket.
-    copy, _, _ = index.probe("copy", buckets_of(1)[:1] + buckets_of(2, 2), sig_of(1), 11.0)
-    assert copy.story_id == match.story_id
-    index.probe("other", buckets_of(3, 3), sig_of(3), 12.0)  # evicts 3 of the first story's 5 buckets
-    assert len(index.buckets) == 7
-    assert index.refs[match.story_id] == 2 and match.story_id in index.signatures
-    index.probe("more", buckets_of(4, 2), sig_of(4), 13.0)  # and now its last two
-    assert match.story_id not in index.signatures and match.story_id not in index.refs
+def test_story_replica_keeps_a_signature_while_any_bucket_of_its_story_lives():
+    replica = StoryReplica(window_secs=86400, min_similarity=0.3, max_buckets=7)
+    first, _ = replica.apply(*open_claim(1, 10.0))
+    # A copy with the same signature reaches the first story through a shared bucket: its claim is
+    # lost, and its two new buckets go to the first story.
+    copy, _ = replica.apply(*open_claim(2, 11.0, buckets_of(1)[:1] + buckets_of(2, 2), sig_of(1)))
+    assert copy == first and replica.refs[first.story_id] == 7
+    replica.apply(*open_claim(3, 12.0, buckets_of(3, 3)))  # evicts the first record, 4 of its buckets
+    assert len(replica.buckets) == 6 and replica.refs[first.story_id] == 3 and first.story_id in replica.signatures
+    replica.apply(*open_claim(4, 13.0, buckets_of(4, 2)))  # and now the copy's record, its last three
+    assert first.story_id not in replica.signatures and first.story_id not in replica.refs
 
 
 def test_the_bounds_come_from_the_settings():
-    from types import SimpleNamespace
-
     from core.settings import Settings
     from streams.pipeline import Pipeline
-    from streams.stories.stages import StoryIndexStage
 
     settings = Settings(alert_ledger_max_ids=11, alert_ledger_max_windows=12, story_book_max_entries=13,
                         story_index_max_buckets=14, worker_metrics_port=-1)
     pipeline = Pipeline(settings, loop=asyncio.new_event_loop())
     assert (pipeline.ledger.max_ids, pipeline.ledger.max_windows) == (11, 12)
     assert pipeline.story_book.max_entries == 13
-    assert StoryIndexStage.new_index(SimpleNamespace(settings=settings)).max_buckets == 14
+    assert pipeline.story_replica.max_buckets == 14
     pipeline.loop.close()
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 import math
-from itertools import chain
 import subprocess
 import sys
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +17,8 @@ import pytest
 from schemas.rules import ModelTheme, RulePack, TextModel
 from streams.rules import RulePackError, compile_pack, load_pack, read_pack
 from streams.rules.evaluate import LabelledItem, evaluate, read_set, read_sets
-from streams.rules.loader import check_pack
 from streams.rules.lemmas import lemma_words
+from streams.rules.loader import check_pack
 from streams.rules.model import CompiledModel, decode_weights, document_features, encode_weights, word_buckets
 from streams.rules.normalize import normalize
 from streams.rules.train import feature_matrix, train_model

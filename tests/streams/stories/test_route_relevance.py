@@ -1,9 +1,11 @@
-"""Only items with a theme or a trigger go through story grouping: the rest cannot alert or count
-towards a surge, and most news matches nothing, so skipping them keeps the pipeline fast. The
-router runs chained in the classify stage, on the classified record it just wrote."""
+"""The story step chained in the classify stage: only items with a theme or a trigger go through
+story grouping (the rest cannot alert or count towards a surge, and most news matches nothing); an
+item that finds its story in the replica is storied in the same pass; a claimed one after its claim
+was read back from the index topic, as the record the classify stage wrote with its story spliced in."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import namedtuple
 
@@ -15,16 +17,19 @@ from schemas import ClassifiedItem
 from streams.classify import ClassifyStage
 from streams.rules import compile_pack
 from streams.rules.runtime import RulesHolder
-from streams.stories.stages import StoryRouter
+from streams.stories.assign import StoryAssigner, with_story_id
+from streams.stories.grouping import story_id_for
+from streams.stories.replica import StoryReplica
 from tests.streams.conftest import TEST_PACK, RulePack, make_item
 
 Record = namedtuple("Record", "topic partition offset key value headers")
 
 
-def classify_stage(partitions: int = 4) -> ClassifyStage:
-    router = StoryRouter(probes_topic="probes", stories_topic="stories", partitions=partitions)
+def classify_stage() -> ClassifyStage:
+    assigner = StoryAssigner(StoryReplica(window_secs=3600, min_similarity=0.3), index_topic="index",
+                             stories_topic="stories", writer="w1")
     return ClassifyStage(Settings(), rules=RulesHolder(compile_pack(RulePack.model_validate(TEST_PACK))),
-                         classified_topic="classified", steps=(router,), source_topic="raw", group_id="g",
+                         classified_topic="classified", steps=(assigner,), source_topic="raw", group_id="g",
                          producer=None, deadletter_topic="dl", metrics=WorkerMetrics(CollectorRegistry()))
 
 
@@ -33,35 +38,106 @@ def raw(n: int, text: str) -> Record:
     return Record("raw", 0, n, item.item_id.encode(), item.to_bytes(), ())
 
 
+class IndexLog:
+    """The index topic as the follower reads it: what a batch delivered is applied in order."""
+
+    def __init__(self, stage: ClassifyStage):
+        self.assigner = stage.steps[0]
+        self.offset = 0
+        self.delivered: list = []
+
+    async def deliver(self, outputs) -> None:
+        self.delivered += outputs
+        for o in outputs:
+            if o.topic == "index":
+                self.offset += 1
+                self.assigner.apply_record(Record("index", 0, self.offset, o.key, o.value, ()))
+
+
+async def run_batch(stage: ClassifyStage, log: IndexLog, records: list) -> list:
+    """``process`` then ``settle``, as ``BatchStage._consume`` runs them; every output of the batch."""
+    stage.deliver = log.deliver
+    rest = await stage.settle(stage.process_safely(records))
+    await log.deliver(rest)
+    return log.delivered
+
+
 PLAIN = "The council voted to repair tram line number {n} near the old market square on Monday."
 THEMED = "The EU agreed a new sanctions package against the shipping firms on Monday, officials said {n}."
 
 
-def test_items_without_theme_or_trigger_are_classified_but_not_probed():
-    out = classify_stage().process([raw(1, PLAIN.format(n=1)), raw(2, THEMED.format(n=2)), raw(3, PLAIN.format(n=3))])
-    classified = [o for o in out if o.topic == "classified"]
-    assert [o.key for o in classified] == [b"rss:feed-a:1", b"rss:feed-a:2", b"rss:feed-a:3"]
-    probes = [json.loads(o.value) for o in out if o.topic == "probes"]
-    assert probes and {p["item_id"] for p in probes} == {"rss:feed-a:2"}
-    assert {o.topic for o in out} == {"classified", "probes"}
+async def test_items_without_theme_or_trigger_are_classified_but_never_reach_the_story_index():
+    stage = classify_stage()
+    out = await run_batch(stage, IndexLog(stage), [raw(1, PLAIN.format(n=1)), raw(2, THEMED.format(n=2)),
+                                                   raw(3, PLAIN.format(n=3))])
+    assert [o.key for o in out if o.topic == "classified"] == [b"rss:feed-a:1", b"rss:feed-a:2", b"rss:feed-a:3"]
+    claims = [json.loads(o.value) for o in out if o.topic == "index"]
+    assert [c["item"] for c in claims] == ["rss:feed-a:2"] and claims[0]["open"]
+    assert sorted(c["buckets"][n].split(":")[0] for c in claims for n in range(20)) == sorted(
+        f"b{n}" for n in range(20)), "every band once"
+    assert [ClassifiedItem.model_validate_json(o.value).item.item_id for o in out if o.topic == "stories"] == \
+        ["rss:feed-a:2"]
 
 
-def test_exactly_one_probe_carries_the_classified_record_as_written():
-    out = classify_stage().process([raw(2, THEMED.format(n=2))])
+async def test_a_claimed_item_is_storied_after_its_claim_is_read_back_as_the_record_written():
+    stage = classify_stage()
+    log = IndexLog(stage)
+    out = await run_batch(stage, log, [raw(2, THEMED.format(n=2))])
+    topics = [o.topic for o in out]
+    assert topics.index("stories") > topics.index("index"), "storied only after the claim was delivered"
     record = next(o.value for o in out if o.topic == "classified")
-    probes = [json.loads(o.value) for o in out if o.topic == "probes"]
-    carriers = [p for p in probes if p["payload"] is not None]
-    assert len(carriers) == 1 and carriers[0]["payload"].encode() == record
-    assert all(p["probes"] == len(probes) for p in probes)
-    buckets = [b for p in probes for b in p["buckets"]]
-    assert sorted(b.split(":")[0] for b in buckets) == sorted(f"b{n}" for n in range(20))  # every band once
+    storied = next(o for o in out if o.topic == "stories")
+    assert storied.key == story_id_for("rss:feed-a:2").encode()
+    assert storied.value == with_story_id(record, story_id_for("rss:feed-a:2"))
+    assert ClassifiedItem.model_validate_json(storied.value).model_copy(update={"story_id": None}).to_bytes() == record
 
 
-def test_a_short_text_is_its_own_story_at_once_with_the_story_id_spliced_in():
-    out = classify_stage().process([raw(4, "EU sanctions package.")])
+async def test_a_copy_of_a_known_story_is_storied_in_the_same_pass_and_a_copy_in_the_same_batch_joins_it():
+    stage = classify_stage()
+    log = IndexLog(stage)
+    await run_batch(stage, log, [raw(2, THEMED.format(n=2))])
+    log.delivered.clear()
+    # A copy in a later batch finds the story in the replica; two copies of a new story in one batch
+    # both claim, and the second claim, applied after the first, joins it and is written again.
+    other = "Kremlin officials threatened a nuclear strike on Monday if the sanctions package was signed, {n}."
+    batch = [raw(5, THEMED.format(n=2)), raw(6, other.format(n=6)), raw(7, other.format(n=6))]
+    out = await run_batch(stage, log, batch)
+    stories = {ClassifiedItem.model_validate_json(o.value).item.item_id: o.key.decode()
+               for o in out if o.topic == "stories"}
+    assert stories == {"rss:feed-a:5": story_id_for("rss:feed-a:2"), "rss:feed-a:6": story_id_for("rss:feed-a:6"),
+                       "rss:feed-a:7": story_id_for("rss:feed-a:6")}
+    index = [json.loads(o.value) for o in out if o.topic == "index" and o.value is not None]
+    assert [(r["item"], r["open"]) for r in index] == [("rss:feed-a:6", True), ("rss:feed-a:7", True),
+                                                       ("rss:feed-a:7", False)]
+    assert index[-1]["story"] == story_id_for("rss:feed-a:6")
+
+
+async def test_a_short_text_is_its_own_story_at_once_with_the_story_id_spliced_in():
+    stage = classify_stage()
+    out = await run_batch(stage, IndexLog(stage), [raw(4, "EU sanctions package.")])
     stories = [o for o in out if o.topic == "stories"]
-    assert len(stories) == 1 and not [o for o in out if o.topic == "probes"]
+    assert len(stories) == 1 and not [o for o in out if o.topic == "index"]
     storied = ClassifiedItem.model_validate_json(stories[0].value)
     assert storied.story_id and stories[0].key == storied.story_id.encode()
     assert storied.model_copy(update={"story_id": None}).to_bytes() == \
         next(o.value for o in out if o.topic == "classified")
+
+
+async def test_a_batch_that_fails_and_is_processed_again_record_by_record_waits_only_for_claims_it_wrote():
+    stage = classify_stage()
+    log = IndexLog(stage)
+    records = [raw(2, THEMED.format(n=2)), Record("raw", 0, 3, b"k", b"{not json", ())]
+    calls = []
+    process = stage.process
+
+    def flaky(batch):
+        calls.append(len(batch))
+        out = process(batch)
+        if len(batch) > 1:
+            raise RuntimeError("a bug after the claims were made")
+        return out
+    stage.process = flaky
+    out = await asyncio.wait_for(run_batch(stage, log, records), 5)
+    assert calls == [2, 1, 1]
+    assert sorted(o.topic for o in out if o.topic in ("stories", "dl")) == ["dl", "stories"]
+    assert len([o for o in out if o.topic == "index"]) == 1, "the thrown-away attempt's claim was never written"

@@ -1,40 +1,38 @@
-"""The story index and the surge judge as plain functions: convergence, restore, hysteresis."""
+"""The story replica and the surge judge as plain functions: one story per near-copies whatever
+the order, agreement between workers, restore from the compacted log, the window, hysteresis."""
 
 from __future__ import annotations
 
-from core.kafka import key_partition
+from array import array
+
+import pytest
+
 from schemas.story import MentionEvent, SurgeThresholds
 from streams.alerts.surge import add_mention, judge
-from streams.stories.grouping import (
-    StoryIndex,
-    band_buckets,
-    resolve,
-    shingles,
-    signature,
-    similarity,
-    story_id_for,
-)
+from streams.stories.grouping import band_buckets, shingles, signature, similarity, story_id_for
+from streams.stories.replica import Match, StoryReplica, claim
 from tests.streams.stories.corpus import APART_A, APART_B, WIRE, syndicated_copies
 
 LIMITS = SurgeThresholds()
 
 
-def probe_all(indexes: dict[int, StoryIndex], item_id: str, text: str, seen_at: float, order=None):
-    """Probe every partition holding one of the item's buckets; the resolved story and the votes."""
+def new_replica(**kwargs) -> StoryReplica:
+    return StoryReplica(**{"window_secs": 3600, "min_similarity": 0.3, **kwargs})
+
+
+def record_for(replica: StoryReplica, item_id: str, text: str, at: float, writer: str = "w1"):
+    """What a worker writes for an item, given what its replica knows (``StoryAssigner.handle``)."""
     sig = signature(shingles(text))
-    groups: dict[int, list[str]] = {}
-    for key in band_buckets(sig):
-        groups.setdefault(key_partition(key.encode(), len(indexes)), []).append(key)
-    votes = []
-    for p in order or sorted(groups):
-        if p in groups:
-            match, _, _ = indexes[p].probe(item_id, groups[p], sig, seen_at)
-            votes.append((match.story_id, match.story_seen_at))
-    return resolve(votes)[0], votes
+    buckets = band_buckets(sig)
+    found = replica.lookup(buckets, sig, own=story_id_for(item_id))
+    if found is not None:
+        return claim(item_id, buckets, sig, at, found, open_=False, writer=writer)
+    return claim(item_id, buckets, sig, at, Match(story_id_for(item_id), at), open_=True, writer=writer)
 
 
-def new_indexes(n: int = 4) -> dict[int, StoryIndex]:
-    return {p: StoryIndex(window_secs=3600, min_similarity=0.3) for p in range(n)}
+def compacted(log: list, released: set[str]) -> list:
+    """The log as compaction leaves it: released records tombstoned, the rest in their order."""
+    return [(key, value) for key, value in log if key not in released]
 
 
 def test_signatures_of_edited_copies_are_similar_and_of_stories_sharing_phrases_are_not():
@@ -45,65 +43,100 @@ def test_signatures_of_edited_copies_are_similar_and_of_stories_sharing_phrases_
     assert shingles("too short to compare") == set()
 
 
-def test_copies_probed_in_any_order_after_the_first_all_join_the_first_story():
-    indexes = new_indexes()
+def test_copies_arriving_after_the_first_all_join_the_first_story_and_unrelated_texts_do_not():
+    replica = new_replica()
     copies = syndicated_copies(20)
-    first, _ = probe_all(indexes, "wire/0", copies[0], 100.0)
-    assert first == story_id_for("wire/0")
-    for n in reversed(range(1, 20)):  # reverse arrival: newest copies first
-        story, _ = probe_all(indexes, f"copy/{n}", copies[n], 100.0 + n, order=[3, 1, 2, 0])
-        assert story == first
+    first, _ = replica.apply(*record_for(replica, "wire/0", copies[0], 100.0))
+    assert first.story_id == story_id_for("wire/0")
+    for n in reversed(range(1, 20)):  # the newest copies first
+        key, value = record_for(replica, f"copy/{n}", copies[n], 100.0 + n)
+        assert not value["open"], "a copy found the story in the replica: its story is final at once"
+        assert replica.apply(key, value)[0] == first
+    for n, text in enumerate((APART_A, APART_B)):
+        key, value = record_for(replica, f"apart/{n}", text, 200.0 + n)
+        assert value["open"] and replica.apply(key, value)[0].story_id == story_id_for(f"apart/{n}")
 
 
-def test_two_partitions_that_saw_two_copies_in_opposite_orders_resolve_both_to_the_older():
+def test_two_workers_that_claim_near_copies_at_once_both_settle_on_the_claim_logged_first():
     copies = syndicated_copies(2)
-    sig_x, sig_y = signature(shingles(copies[0])), signature(shingles(copies[1]))
-    shared = sorted(set(band_buckets(sig_x)) & set(band_buckets(sig_y)))
-    p0, p1 = new_indexes(2).values()
-    # Partition 0 sees x then y; partition 1 sees y then x.
-    x0, _, _ = p0.probe("x", shared, sig_x, 10.0)
-    y0, _, _ = p0.probe("y", shared, sig_y, 20.0)
-    y1, _, _ = p1.probe("y", shared, sig_y, 20.0)
-    x1, _, _ = p1.probe("x", shared, sig_x, 10.0)
-    as_pairs = lambda *ms: [(m.story_id, m.story_seen_at) for m in ms]  # noqa: E731
-    assert resolve(as_pairs(x0, x1)) == resolve(as_pairs(y0, y1)) == (story_id_for("x"), 10.0)
-    # The resolver's bind moves partition 1's buckets to the older story for later copies.
-    p1.bind("x", shared, story_id_for("x"), 10.0, sig_x)
-    later, _, _ = p1.probe("z", shared, sig_y, 30.0)
-    assert later.story_id == story_id_for("x")
+    one, two = new_replica(), new_replica()
+    # Both replicas are empty: each worker claims a new story. y's stamp is the older one, but x's
+    # claim reached the log first.
+    x = record_for(one, "x", copies[0], 20.0, writer="w1")
+    y = record_for(two, "y", copies[1], 10.0, writer="w2")
+    assert x[1]["open"] and y[1]["open"]
+    log = [x, y]
+    for replica in (one, two):
+        assert [replica.apply(key, value)[0].story_id for key, value in log] == [story_id_for("x")] * 2
+        assert {b.story_id for b in replica.buckets.values()} == {story_id_for("x")}, \
+            "no bucket is left to the story that lost, which never alerted"
+    assert one.buckets == two.buckets
+    later = record_for(two, "z", syndicated_copies(3)[2], 30.0)
+    assert two.apply(*later)[0].story_id == story_id_for("x")
 
 
-def test_an_index_rebuilt_from_its_change_records_answers_like_the_original():
-    # A small cap forces evictions; a bind moves buckets; an unrelated story expires: every kind of
-    # change (records, overwrites, tombstones) is in the log.
-    original = StoryIndex(window_secs=3600, min_similarity=0.3, max_buckets=45)
-    sig_a = signature(shingles(APART_A))
-    log = original.probe("apart", band_buckets(sig_a), sig_a, -5000.0)[2]
-    for n, text in enumerate(syndicated_copies(5)):
-        sig = signature(shingles(text))
-        log += original.probe(f"i{n}", band_buckets(sig), sig, float(n))[2]
-    sig_b = signature(shingles(syndicated_copies(5)[4]))
-    log += original.bind("i4", band_buckets(sig_b), "story-older", -1.0, sig_b)
-    log += original.expire(now=100.0)
-    assert any(value is None for _, value in log) and original.holders
-    rebuilt = StoryIndex(window_secs=3600, min_similarity=0.3, max_buckets=45)
-    for key, value in log:
+def test_a_replica_rebuilt_from_the_compacted_log_holds_what_the_original_holds():
+    # A small cap forces evictions, an unrelated story expires, copies join and lose claims: every
+    # kind of release is in the log.
+    original = new_replica(max_buckets=45)
+    log, released = [], set()
+
+    def write(item_id, text, at):
+        key, value = record_for(original, item_id, text, at)
+        log.append((key, value))
+        released.update(original.apply(key, value)[1])
+
+    write("apart", APART_A, -5000.0)
+    for n, text in enumerate(syndicated_copies(6)):
+        write(f"i{n}", text, float(n))
+    write("other", APART_B, 50.0)
+    assert released and "apart@-5000.0" in released, "the expired story's record is released"
+    rebuilt = new_replica(max_buckets=45)
+    for key, value in compacted(log, released):
         rebuilt.apply(key, value)
-    rebuilt.prune_signatures()
-    original.prune_signatures()
-    assert rebuilt.buckets == original.buckets and rebuilt.signatures == original.signatures
-    assert rebuilt.holders == original.holders
-    sig = signature(shingles(syndicated_copies(7)[6]))
-    assert rebuilt.probe("late", band_buckets(sig), sig, 9.0)[0] == original.probe("late", band_buckets(sig), sig, 9.0)[0]
+    assert rebuilt.buckets == original.buckets and rebuilt.records == original.records
+    assert list(rebuilt.records) == list(original.records) and rebuilt.signatures == original.signatures
+    probe = syndicated_copies(8)[7]
+    assert record_for(rebuilt, "late", probe, 60.0) == record_for(original, "late", probe, 60.0)
 
 
-def test_the_index_forgets_buckets_older_than_its_window_and_tombstones_them():
-    index = StoryIndex(window_secs=100, min_similarity=0.3)
+def test_the_replica_forgets_buckets_older_than_the_window_in_log_time_and_releases_their_record():
+    replica = new_replica(window_secs=100)
+    old_key, old = record_for(replica, "old", WIRE, 0.0)
+    replica.apply(old_key, old)
+    assert replica.buckets and replica.signatures
+    new_key, new = record_for(replica, "new", APART_A, 500.0)
+    story, released = replica.apply(new_key, new)
+    assert released == [old_key] and story.story_id == story_id_for("new")
+    assert {b.story_id for b in replica.buckets.values()} == {story_id_for("new")}
+    assert set(replica.signatures) == {story_id_for("new")} and set(replica.records) == {new_key}
+
+
+def test_a_join_takes_its_storys_buckets_over_and_a_record_that_takes_nothing_is_released_at_once():
+    replica = new_replica()
+    replica.apply(*record_for(replica, "first", WIRE, 10.0))
     sig = signature(shingles(WIRE))
-    index.probe("old", band_buckets(sig), sig, 0.0)
-    changes = index.expire(now=500.0)
-    assert not index.buckets and not index.signatures and not index.holders
-    assert changes == [(f"p:old@{0.0!r}", None)], "one record per probe, one tombstone for it"
+    first = Match(story_id_for("first"), 10.0)
+    assert not replica.stale(band_buckets(sig), first.story_id, 11.0), "nothing new: the worker writes nothing"
+    assert replica.stale(band_buckets(sig), first.story_id, 10.0 + 3600 / 10 + 1), "refreshed at a tenth"
+    key, value = claim("copy", band_buckets(sig), sig, 400.0, first, open_=False, writer="w1")
+    assert replica.apply(key, value) == (first, ["first@10.0"])
+    assert set(replica.records) == {key}
+    newer = claim("newer", band_buckets(sig), sig, 401.0, Match("story-newer", 401.0), open_=False, writer="w1")
+    assert replica.apply(*newer) == (Match("story-newer", 401.0), [newer[0]]), "the older story keeps them all"
+    assert {b.story_id for b in replica.buckets.values()} == {first.story_id}
+
+
+@pytest.mark.parametrize("broken", [{"at": "soon"}, {"sig": ["x"]}, {"open": None, "at": None}, {"buckets": 5}])
+def test_a_malformed_record_raises_before_it_changes_the_replica(broken):
+    replica = new_replica()
+    replica.apply(*record_for(replica, "first", WIRE, 10.0))
+    before = (dict(replica.buckets), dict(replica.refs), list(replica.records.items()), replica.now)
+    key, value = record_for(replica, "bad", APART_A, 5000.0)
+    with pytest.raises((TypeError, ValueError, KeyError)):
+        replica.apply(key, {**value, **broken})
+    assert (dict(replica.buckets), dict(replica.refs), list(replica.records.items()), replica.now) == before
+    assert isinstance(replica.signatures[story_id_for("first")], array)
 
 
 def mention(n: int, source: str, story: str | None = None) -> MentionEvent:
@@ -144,32 +177,6 @@ def test_judge_holds_an_open_surge_until_the_ratio_falls_below_the_clear_ratio_a
     cooling = judge(burst, [1], 1, {"active": False, "last_alert_at": 0.0}, 60.0, LIMITS)
     assert cooling.active and not cooling.alert
     assert judge(burst, [1], 1, {"last_alert_at": 0.0}, LIMITS.cooldown_secs + 1, LIMITS).alert
-
-
-def test_the_resolver_never_commits_between_two_votes_of_one_item():
-    from types import SimpleNamespace
-
-    from aiokafka import TopicPartition
-
-    from schemas.story import StoryVote
-    from streams.stories.resolve import StoryResolveStage
-
-    stage = StoryResolveStage.__new__(StoryResolveStage)  # process() and commit_offsets() need no broker
-    stage.pending, stage.spans, stage.clock = {}, [], lambda: 0.0
-    stage.stories_topic, stage.probes_topic, stage.mentions_topic = "stories", "probes", None
-
-    def record(offset, item, partition, probes=2):
-        vote = StoryVote(item_id=item, partition=partition, probes=probes, story_id="s", story_seen_at=1.0)
-        return SimpleNamespace(topic="votes", partition=0, offset=offset, key=item.encode(), value=vote.to_bytes())
-
-    tp = TopicPartition("votes", 0)
-    # x's votes at 10 and 12, y's first at 11: y holds the commit at 11, x is decided (no payload).
-    batch = [record(10, "x", 0), record(11, "y", 0), record(12, "x", 1)]
-    stage.process(batch)
-    assert "x" not in stage.pending and "y" in stage.pending
-    assert stage.commit_offsets({tp: batch}) == {tp: 10}, "restarting at 11 would re-read half of x"
-    stage.process(more := [record(13, "y", 1)])
-    assert stage.commit_offsets({tp: more}) == {tp: 14}
 
 
 def test_mentions_of_a_batch_are_one_record_per_key_and_window_and_parse_back():

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from schemas import Alert
 from streams.alerts.build import alert_id_for
-from tests.conftest import consume_until, read_to_end
+from tests.conftest import consume_until, read_to_end, wait_until
 from tests.streams.conftest import produce, produce_items, write_pack
 from tests.streams.stories.conftest import (
+    alerts_until,
     copy_item,
     faust_group,
     start_worker,
     stop_workers,
+    storied,
     stories_pack,
     wait_committed,
 )
@@ -64,8 +66,7 @@ async def test_one_worker_raises_one_surge_for_a_burst_and_none_for_a_steady_str
 
 async def test_two_workers_group_syndicated_copies_into_one_story_and_raise_one_surge(settings, topics, tmp_path):
     copies = [copy_item(3000 + i, text, f"syndicate-{i}") for i, text in enumerate(syndicated_copies(20))]
-    # The wire story's first copy is indexed before the other 19 arrive, spread over both workers
-    # (copies that reach two workers at the same instant can open two stories: docs/stories.md).
+    # The wire story's first copy is indexed before the other 19 arrive, spread over both workers.
     alerts = await run_workers(settings, topics, tmp_path, 2, copies[1:] + steady() + one_source() + burst(),
                                first=copies[:1])
     ids = [a.alert_id for a in alerts]
@@ -78,3 +79,32 @@ async def test_two_workers_group_syndicated_copies_into_one_story_and_raise_one_
     assert alert_id_for("nuclear-threat", story_id) in ids
     updates = sorted(a.source_count for a in alerts if a.kind == "story" and a.story_id == story_id)
     assert updates == [2, 3, 5, 10, 20]
+
+
+async def test_two_workers_given_near_copies_in_the_same_instant_open_one_story_and_raise_one_alert(
+    settings, topics, tmp_path
+):
+    rules = tmp_path / "stories-rules.yaml"
+    write_pack(rules, stories_pack())
+    logs = [tmp_path / f"worker{i}.log" for i in range(2)]
+    workers = [start_worker(settings, rules, path) for path in logs]
+    try:
+        # Both workers own half the raw partitions before any copy exists: neither has seen the story.
+        split = f"assigned {settings.topic_partitions // 2} partitions of {topics['items_raw']}"
+        await wait_until(lambda: all(path.exists() and split in path.read_text() for path in logs),
+                         timeout_secs=90, what="both workers to share the partitions")
+        copies = [copy_item(4000 + i, text, f"wire-{i}") for i, text in enumerate(syndicated_copies(12))]
+        await produce_items(settings, topics["items_raw"], copies)
+        by_item = await storied(settings, topics["items_stories"], len(copies), timeout_secs=90)
+        assert {c.item_id for c in copies} <= set(by_item)
+        classify_logs = [path.read_text() for path in logs]
+        stories = {by_item[c.item_id].story_id for c in copies}
+        assert len(stories) == 1, f"near-copies split into {len(stories)} stories"
+        alerts = await alerts_until(settings, topics["alerts"], lambda a: any(x.source_count == 10 for x in a),
+                                    timeout_secs=60)  # the milestone the 12 sources pass last
+        first = [a for a in alerts if a.kind == "item"]
+        assert [a.alert_id for a in first] == [alert_id_for("nuclear-threat", stories.pop())], "one story, one alert"
+        assert all("Story claims" not in text for text in classify_logs)
+        assert all(w.poll() is None for w in workers), "a worker exited"
+    finally:
+        stop_workers(workers)

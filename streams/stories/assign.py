@@ -1,0 +1,166 @@
+"""``StoryAssigner``: the story of each relevant item, decided in the classify stage's own pass.
+
+Chained in the classify stage (``streams/classify.py``), so story grouping adds no hop of its own
+between a raw item and its storied record (``items.stories``, keyed by story_id, read by the alert
+stage). The worker holds the whole story index (``streams/stories/replica.py``), fed by a follower
+of the one-partition ``story-index`` topic that every worker writes and reads:
+
+- an item whose band buckets lead to a similar story in the replica joins it at once; its record
+  registers its new buckets (no record when there is nothing new);
+- an item that finds none writes an *open* claim. After the batch's outputs are acknowledged,
+  ``settle`` waits until the follower has applied the batch's claims; applying decides each one
+  (won: the item's own new story; lost: the story of the claim that reached the log first), the same
+  way on every worker, and only then are those items written to ``items.stories``. So near-copies
+  that two workers see in the same instant still make one story and one alert. A lost claim is
+  written again, under its key, as the join it became (a replay of the compacted topic then needs
+  no decision).
+
+Costs: one index record per item that opens a story or brings new buckets, and per batch with
+claims one wait for the follower's next fetch (``INDEX_FETCH_WAIT_MS``). Texts under 6 words are
+their own story at once. Offsets are committed only after the storied records are acknowledged, so
+a crash in between replays the batch; its claims are in the log already, so the replayed items find
+the story they were given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+from pydantic_core import to_json
+
+from core.kafka import cloudevent_headers
+from schemas import ClassifiedItem, utcnow
+from streams.classify import CE_CLASSIFIED
+from streams.stage import Output
+from streams.stories.grouping import band_buckets, shingles, signature, story_id_for, text_for_grouping
+from streams.stories.replica import Match, StoryReplica, claim
+
+log = logging.getLogger(__name__)
+
+INDEX_FETCH_WAIT_MS = 10  # the follower's fetch wait: the embedded broker holds every fetch this long
+SETTLE_WARN_SECS = 10.0
+
+STORY_ID_NULL = b',"story_id":null}'
+
+
+def with_story_id(value: bytes, story_id: str) -> bytes:
+    """A ``ClassifiedItem`` record with ``story_id`` set, without parsing it: ``story_id`` is the
+    model's last field, so our own encoding ends with ``"story_id":null}``. Anything else (another
+    producer's spelling) is parsed and encoded again — slower, same result."""
+    if value.endswith(STORY_ID_NULL):
+        return b"%s,\"story_id\":%s}" % (value[:-len(STORY_ID_NULL)], to_json(story_id))
+    return ClassifiedItem.model_validate_json(value).model_copy(update={"story_id": story_id}).to_bytes()
+
+
+def storied_output(topic: str, value: bytes, item_id: str, revision: int, story_id: str) -> Output:
+    headers = cloudevent_headers(CE_CLASSIFIED, event_id=f"{item_id}#{revision}", time=utcnow())
+    return Output(topic, story_id.encode(), with_story_id(value, story_id), headers)
+
+
+@dataclass(slots=True)
+class Claimed:
+    item_id: str
+    revision: int
+    value: bytes  # the classified record as written
+    buckets: list[str]
+    sig: list[int]
+    at: float
+
+
+class StoryAssigner:
+    """The chained story step (see the module). ``apply_record`` is the index follower's callback;
+    ``settle`` runs after each batch's outputs were acknowledged."""
+
+    name = "story-assign"
+
+    def __init__(self, replica: StoryReplica, *, index_topic: str, stories_topic: str, writer: str):
+        self.replica = replica
+        self.index_topic = index_topic
+        self.stories_topic = stories_topic
+        self.writer = writer  # this worker's mark on its records: it tombstones what they release
+        self.following = None  # the index's TopicFollower: until it caught up, tombstone every release
+        self.stamped = 0.0
+        self.claimed: dict[str, Claimed] = {}  # claim key → item, until its record is applied
+        self.decided: dict[str, Match] = {}  # claim key → story, applied and not yet settled
+        self.tombstones: list[Output] = []
+        self._applied = asyncio.Event()
+
+    def handle(self, classified: ClassifiedItem, value: bytes, out: list[Output]) -> None:
+        item = classified.item
+        grams = shingles(text_for_grouping(item.title, item.text))
+        if not grams:
+            out.append(storied_output(self.stories_topic, value, item.item_id, item.revision,
+                                      story_id_for(item.item_id)))
+            return
+        sig = signature(grams)
+        buckets = band_buckets(sig)
+        # The order stories are told apart by: when a worker saw the item, strictly increasing here.
+        self.stamped = at = max(time.time(), self.stamped + 1e-6)
+        own = story_id_for(item.item_id)
+        found = self.replica.lookup(buckets, sig, own=own)
+        if found is not None:
+            if self.replica.stale(buckets, found.story_id, at):
+                out.append(self._record(*claim(item.item_id, buckets, sig, at, found, open_=False,
+                                               writer=self.writer)))
+            out.append(storied_output(self.stories_topic, value, item.item_id, item.revision, found.story_id))
+            return
+        key, record = claim(item.item_id, buckets, sig, at, Match(own, at), open_=True, writer=self.writer)
+        out.append(self._record(key, record))
+        self.claimed[key] = Claimed(item.item_id, item.revision, value, buckets, sig, at)
+
+    def _record(self, key: str, value: dict | None) -> Output:
+        return Output(self.index_topic, key.encode(), to_json(value) if value is not None else None)
+
+    def apply_record(self, record) -> None:
+        """The index follower's callback: apply the record; settle a claim of ours; tombstone what
+        our records released (raises on a malformed record: the follower skips and counts it)."""
+        key = record.key.decode("utf-8")
+        value = json.loads(record.value) if record.value is not None else None
+        story, released = self.replica.apply(key, value)
+        catching_up = self.following is None or not self.following.caught_up.is_set()
+        if value is not None and (catching_up or value.get("w") == self.writer):
+            self.tombstones.extend(self._record(k, None) for k in released)
+        if key in self.claimed and story is not None:
+            self.decided[key] = story
+            self._applied.set()
+
+    async def settle(self, outputs: list[Output], deliver) -> list[Output]:
+        """The batch's outputs still to deliver. With claims: ``deliver(outputs)`` (claims included)
+        first, wait until every claim was applied, then the storied records of those items; and the
+        tombstones due."""
+        if not self.claimed:
+            outputs.extend(self.tombstones)
+            self.tombstones.clear()
+            return outputs
+        await deliver(outputs)
+        started = time.monotonic()
+        while len(self.decided) < len(self.claimed):
+            self._applied.clear()
+            try:
+                await asyncio.wait_for(self._applied.wait(), SETTLE_WARN_SECS)
+            except asyncio.TimeoutError:  # the broker is away: the follower reads on when it is back
+                log.warning("Story claims: %d of %d not read back from %s after %.0fs; waiting on.",
+                            len(self.claimed) - len(self.decided), len(self.claimed), self.index_topic,
+                            time.monotonic() - started)
+        out = []
+        for key, c in self.claimed.items():
+            story = self.decided[key]
+            out.append(storied_output(self.stories_topic, c.value, c.item_id, c.revision, story.story_id))
+            if story.story_id != story_id_for(c.item_id):  # lost: written again as the join it became
+                out.append(self._record(*claim(c.item_id, c.buckets, c.sig, c.at, story, open_=False,
+                                               writer=self.writer)))
+        self.claimed.clear()
+        self.decided.clear()
+        out.extend(self.tombstones)
+        self.tombstones.clear()
+        return out
+
+    def abandon(self) -> None:
+        """The batch's outputs are thrown away (it is processed again record by record): forget its
+        claims, which were never written."""
+        self.claimed.clear()
+        self.decided.clear()
