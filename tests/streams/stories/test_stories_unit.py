@@ -37,7 +37,8 @@ def compacted(log: list, released: set[str]) -> list:
 
 def test_signatures_of_edited_copies_are_similar_and_of_stories_sharing_phrases_are_not():
     copies = [signature(shingles(t)) for t in syndicated_copies(20)]
-    assert min(similarity(copies[0], s) for s in copies[1:]) >= 0.4
+    # The least similar copy's exact Jaccard similarity is 0.38; story_min_similarity is 0.3.
+    assert min(similarity(copies[0], s) for s in copies[1:]) >= 0.35
     a, b, wire = (signature(shingles(t)) for t in (APART_A, APART_B, WIRE))
     assert max(similarity(a, b), similarity(a, wire), similarity(b, wire)) < 0.2
     assert shingles("too short to compare") == set()
