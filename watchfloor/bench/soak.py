@@ -33,6 +33,8 @@ class Sample:
     classified: int
     alerts: int
 
+TAIL_SECS = 20 * 60.0
+
 
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -93,12 +95,17 @@ def summarise(samples: list[Sample], sent: int, classified: int, alerts: int, ra
     last = samples[-1]
     half = next((s for s in samples if s.at_secs >= last.at_secs / 2), warm)
     span_min = max(1e-9, (last.at_secs - half.at_secs) / 60.0)
+    # The plateau test: growth over the last 20 minutes (the whole run after its first minute if shorter).
+    tail = next((s for s in samples if s.at_secs >= last.at_secs - TAIL_SECS), warm)
+    tail = tail if tail.at_secs >= warm.at_secs else warm
+    tail_min = max(1e-9, (last.at_secs - tail.at_secs) / 60.0)
     return {
         "minutes": minutes, "offered_items_per_s": rate, "sent": sent, "classified": classified, "alerts": alerts,
         "rss_start_mb": round(samples[0].rss_mb, 1), "rss_after_1min_mb": round(warm.rss_mb, 1),
         "rss_end_mb": round(last.rss_mb, 1), "rss_max_mb": round(max(s.rss_mb for s in samples), 1),
         "rss_growth_after_1min_mb": round(last.rss_mb - warm.rss_mb, 1),
         "rss_slope_second_half_mb_per_min": round((last.rss_mb - half.rss_mb) / span_min, 2),
+        "rss_slope_last_20min_mb_per_min": round((last.rss_mb - tail.rss_mb) / tail_min, 2),
     }
 
 
