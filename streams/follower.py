@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from aiokafka import TopicPartition
 from mode import Service
 
-from core.kafka import make_consumer
+from core.kafka import StarvedFetches, make_consumer
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ class TopicFollower(Service):
 
     async def on_start(self) -> None:
         self.consumer = make_consumer(self.settings, group_id=None, fetch_max_wait_ms=self.fetch_max_wait_ms)
+        self._starved = StarvedFetches(self.consumer, f"Following {self.topic}")
         await self.consumer.start()
         partitions = self.consumer.partitions_for_topic(self.topic)
         if not partitions:
@@ -71,6 +72,7 @@ class TopicFollower(Service):
             for part in batches.values():
                 for record in part:
                     await self._apply(record)
+            await self._starved.check(bool(batches))
             if not self.caught_up.is_set() and await self._reached_targets():
                 self.caught_up.set()
 

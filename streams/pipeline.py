@@ -52,9 +52,9 @@ class Pipeline(Service):
         self.story_book = StoryBook(self.names["story_book"], window_secs=settings.story_window_secs,
                                     milestones=settings.story_update_milestones,
                                     max_entries=settings.story_book_max_entries) if settings.story_grouping else None
-        self.story_replica = StoryReplica(window_secs=settings.story_window_secs,
-                                          min_similarity=settings.story_min_similarity,
-                                          max_buckets=settings.story_index_max_buckets) if settings.story_grouping else None
+        self.story_replica = StoryReplica(
+            window_secs=settings.story_window_secs, min_similarity=settings.story_min_similarity,
+            max_buckets=settings.story_index_max_buckets) if settings.story_grouping else None
         self.alerter: Alerter | None = None
         self.stories: StoryAssigner | None = None
         self.metrics_port: int | None = None

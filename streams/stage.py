@@ -25,7 +25,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from mode import Service
 from pydantic import ValidationError
 
-from core.kafka import make_consumer, send_all
+from core.kafka import StarvedFetches, make_consumer, send_all
 from core.metrics import WorkerMetrics
 from core.settings import Settings
 from streams.deadletter import DeadLetter, dead_letter_for, describe_validation_error
@@ -141,6 +141,7 @@ class BatchStage(Service):
             fetch_max_wait_ms=50, session_timeout_ms=10000, heartbeat_interval_ms=1000,
         )
         self.consumer.subscribe([self.source_topic], listener=self.rebalance_listener())
+        self._starved = StarvedFetches(self.consumer, self.label)
         await self.consumer.start()
 
     def rebalance_listener(self) -> ConsumerRebalanceListener:
@@ -157,6 +158,7 @@ class BatchStage(Service):
         while not self.should_stop:
             batches = await self.accept(
                 await self.consumer.getmany(timeout_ms=self.poll_timeout_ms, max_records=self.max_batch))
+            await self._starved.check(bool(batches))
             if not batches:
                 await self._update_lag()
                 continue

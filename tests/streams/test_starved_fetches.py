@@ -1,0 +1,72 @@
+"""The embedded broker lists every batch it stores for a partition on each fetch and answers with
+nothing when the fetch's wait runs out first, so a follower with a short wait on a long topic would
+never read again. Followers and stages raise their wait when fetches come back empty while they are
+behind (``core.kafka.StarvedFetches``); here a 1 ms follower catches up with 2,500 batches."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka import TopicPartition
+from aiokafka.admin import NewTopic
+
+from core.kafka import make_consumer, start_producer
+from streams.follower import TopicFollower
+from tests.conftest import wait_until
+
+BATCHES = 2500
+
+
+async def many_batches(settings, topic: str) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from core.kafka import client_kwargs
+
+    admin = AIOKafkaAdminClient(**client_kwargs(settings))
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, 1, 1)])
+    finally:
+        await admin.close()
+    producer = await start_producer(settings, linger_ms=0)
+    try:
+        for n in range(BATCHES):  # one acknowledged send at a time: one stored batch each
+            await producer.send_and_wait(topic, b"%d" % n, key=b"k%d" % n)
+    finally:
+        await producer.stop()
+
+
+async def first_record_within(settings, topic: str, secs: float, fetch_max_wait_ms: int) -> bool:
+    consumer = make_consumer(settings, group_id=None, fetch_max_wait_ms=fetch_max_wait_ms)
+    await consumer.start()
+    try:
+        tp = TopicPartition(topic, 0)
+        consumer.assign([tp])
+        await consumer.seek_to_beginning(tp)
+        deadline = asyncio.get_running_loop().time() + secs
+        while asyncio.get_running_loop().time() < deadline:
+            if await consumer.getmany(timeout_ms=200):
+                return True
+        return False
+    finally:
+        await consumer.stop()
+
+
+async def test_a_follower_whose_fetches_starve_on_a_long_topic_raises_its_wait_and_reads_it_all(settings, caplog):
+    topic = f"{settings.topic_prefix}many-batches"
+    await many_batches(settings, topic)
+    # The broker's behaviour this guards against: a plain 1 ms consumer reads nothing at all.
+    assert not await first_record_within(settings, topic, 1.5, fetch_max_wait_ms=1)
+
+    seen: list[bytes] = []
+    follower = TopicFollower(settings, topic, lambda record: seen.append(record.value), fetch_max_wait_ms=1)
+    with caplog.at_level(logging.WARNING, logger="core.kafka"):
+        await follower.start()
+        try:
+            await wait_until(lambda: len(seen) >= BATCHES, timeout_secs=60, what="the follower to read every batch")
+        finally:
+            await follower.stop()
+    assert seen == [b"%d" % n for n in range(BATCHES)]
+    raised = [r.getMessage() for r in caplog.records if "fetch wait raised" in r.getMessage()]
+    assert raised and raised[0].startswith(f"Following {topic}: fetches came back empty")
