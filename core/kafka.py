@@ -9,6 +9,7 @@ import logging
 import random
 import ssl
 import struct
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
@@ -155,22 +156,47 @@ class StarvedFetches:
     The embedded broker (tansu) lists every batch it stores for a partition on each fetch, and
     answers with nothing when the fetch's wait runs out before the listing ends: measured, a 10 ms
     fetch gets nothing at all from a partition of 20,000 batches (50 ms still gets it); its memory
-    storage never drops a batch, so the listing only grows. ``check`` is called after a poll that
-    brought nothing; after ``rounds`` such polls in a row while the consumer is behind its
-    partitions' high watermarks, the wait is doubled (up to ``FETCH_WAIT_CAP_MS``) and it says so
-    once per step. A broker that answers as soon as it has data (Kafka) never gets here. aiokafka has
-    no public setter for the wait, so this sets the fetcher's attribute (aiokafka is pinned)."""
+    storage never drops a batch, so the listing only grows. ``check`` is called after every poll;
+    when polls have brought nothing for ``streak`` fetch waits in a row (and at least ``streak``
+    polls) while the consumer is behind its partitions' high watermarks, the wait is doubled (up to
+    ``FETCH_WAIT_CAP_MS``), with a warning. Counting time rather than polls keeps a poll shorter than
+    the fetch wait from looking like starvation. A broker that answers as soon as it has data (Kafka)
+    never gets here. aiokafka has no public setter for the wait, so this sets the fetcher's attribute
+    (aiokafka is pinned)."""
 
-    def __init__(self, consumer: AIOKafkaConsumer, what: str, rounds: int = 3):
+    def __init__(self, consumer: AIOKafkaConsumer, what: str, streak: int = 3, clock=time.monotonic):
         self.consumer = consumer
         self.what = what
-        self.rounds = rounds
-        self.empty = 0
+        self.streak = streak
+        self.clock = clock
+        self.empty_polls = 0
+        self.empty_since: float | None = None
 
     async def check(self, got_records: bool) -> None:
         if got_records:
-            self.empty = 0
+            self.empty_polls, self.empty_since = 0, None
             return
+        behind = await self._behind()
+        if not behind:
+            self.empty_polls, self.empty_since = 0, None
+            return
+        now = self.clock()
+        if self.empty_since is None:
+            self.empty_since = now
+        self.empty_polls += 1
+        fetcher = getattr(self.consumer, "_fetcher", None)
+        wait = getattr(fetcher, "_fetch_max_wait_ms", None)
+        if wait is None or wait >= FETCH_WAIT_CAP_MS:
+            return
+        if self.empty_polls < self.streak or (now - self.empty_since) * 1000 < self.streak * wait:
+            return
+        self.empty_polls, self.empty_since = 0, None
+        fetcher._fetch_max_wait_ms = min(FETCH_WAIT_CAP_MS, wait * 2)
+        log.warning("%s: fetches came back empty while %d records behind; fetch wait raised from %d to %d ms "
+                    "(the embedded broker lists every stored batch on each fetch).", self.what, behind, wait,
+                    fetcher._fetch_max_wait_ms)
+
+    async def _behind(self) -> int:
         behind = 0
         for tp in self.consumer.assignment():
             high = self.consumer.highwater(tp)
@@ -180,18 +206,7 @@ class StarvedFetches:
                 behind += max(0, high - await self.consumer.position(tp))
             except Exception:  # revoked meanwhile
                 continue
-        self.empty = self.empty + 1 if behind else 0
-        if self.empty < self.rounds:
-            return
-        self.empty = 0
-        fetcher = getattr(self.consumer, "_fetcher", None)
-        wait = getattr(fetcher, "_fetch_max_wait_ms", None)
-        if wait is None or wait >= FETCH_WAIT_CAP_MS:
-            return
-        fetcher._fetch_max_wait_ms = min(FETCH_WAIT_CAP_MS, wait * 2)
-        log.warning("%s: fetches came back empty while %d records behind; fetch wait raised from %d to %d ms "
-                    "(the embedded broker lists every stored batch on each fetch).", self.what, behind, wait,
-                    fetcher._fetch_max_wait_ms)
+        return behind
 
 
 async def batches_to_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition], *,

@@ -1,5 +1,5 @@
 """Malformed records on every topic the worker reads — bad JSON, the wrong shape, a null key, an empty
-value, a huge value, garbage headers, a classified item without its story, a vote with a bad payload —
+value, a huge value, garbage headers, a classified item without its story, another message's shape —
 interleaved with good items: the worker neither crashes nor stops, every good item before and after
 them is classified and grouped into its story, and each bad stream record is in the dead letters."""
 

@@ -70,3 +70,49 @@ async def test_a_follower_whose_fetches_starve_on_a_long_topic_raises_its_wait_a
     assert seen == [b"%d" % n for n in range(BATCHES)]
     raised = [r.getMessage() for r in caplog.records if "fetch wait raised" in r.getMessage()]
     assert raised and raised[0].startswith(f"Following {topic}: fetches came back empty")
+
+
+class Consumer:
+    """What ``StarvedFetches`` reads of an ``AIOKafkaConsumer``: its assignment, high watermarks,
+    positions, and the fetcher's wait (the attribute aiokafka 0.14 keeps it in)."""
+
+    def __init__(self, behind: int, wait_ms: int):
+        self.tp = TopicPartition("t", 0)
+        self.high, self.at = behind, 0
+        self._fetcher = type("Fetcher", (), {"_fetch_max_wait_ms": wait_ms})()
+
+    def assignment(self):
+        return {self.tp}
+
+    def highwater(self, tp):
+        return self.high
+
+    async def position(self, tp):
+        return self.at
+
+
+async def test_the_wait_doubles_only_after_empty_polls_spanning_three_waits_so_short_polls_never_run_away():
+    from core.kafka import StarvedFetches
+
+    consumer, now = Consumer(behind=10, wait_ms=100), [0.0]
+    starved = StarvedFetches(consumer, "stage", clock=lambda: now[0])
+    for _ in range(20):  # 20 polls of 10 ms each: 200 ms, under three 100 ms waits
+        await starved.check(False)
+        now[0] += 0.010
+    assert consumer._fetcher._fetch_max_wait_ms == 100
+    now[0] += 0.200
+    await starved.check(False)
+    assert consumer._fetcher._fetch_max_wait_ms == 200
+    await starved.check(True)  # records arrived: the streak starts over
+    for _ in range(3):
+        await starved.check(False)
+        now[0] += 0.15
+    assert consumer._fetcher._fetch_max_wait_ms == 200, "0.3 s of empty polls is under three 200 ms waits"
+    now[0] += 0.3
+    await starved.check(False)
+    assert consumer._fetcher._fetch_max_wait_ms == 400
+    consumer.at = consumer.high  # caught up: an empty poll is just a quiet topic
+    for _ in range(10):
+        await starved.check(False)
+        now[0] += 1.0
+    assert consumer._fetcher._fetch_max_wait_ms == 400
