@@ -25,7 +25,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from mode import Service
 from pydantic import ValidationError
 
-from core.kafka import StarvedFetches, make_consumer, send_all
+from core.kafka import StarvedFetches, make_consumer, records_behind, send_all
 from core.metrics import WorkerMetrics
 from core.settings import Settings
 from streams.deadletter import DeadLetter, dead_letter_for, describe_validation_error
@@ -140,13 +140,9 @@ class BatchStage(Service):
             self.settings, group_id=self.group_id, max_poll_records=self.max_batch,
             fetch_max_wait_ms=50, session_timeout_ms=10000, heartbeat_interval_ms=1000,
         )
-        self.consumer.subscribe([self.source_topic], listener=self.rebalance_listener())
+        self.consumer.subscribe([self.source_topic], listener=_CountRebalances(self))
         self._starved = StarvedFetches(self.consumer, self.label)
         await self.consumer.start()
-
-    def rebalance_listener(self) -> ConsumerRebalanceListener:
-        """What runs on a rebalance (a hook: the story index restores its partitions)."""
-        return _CountRebalances(self)
 
     async def on_stop(self) -> None:
         if self.consumer is not None:
@@ -156,14 +152,14 @@ class BatchStage(Service):
     @Service.task
     async def _consume(self) -> None:
         while not self.should_stop:
-            batches = await self.accept(
-                await self.consumer.getmany(timeout_ms=self.poll_timeout_ms, max_records=self.max_batch))
+            batches = await self.consumer.getmany(timeout_ms=self.poll_timeout_ms, max_records=self.max_batch)
             await self._starved.check(bool(batches))
             if not batches:
                 await self._update_lag()
                 continue
             outputs = await self.settle(self.process_safely([r for part in batches.values() for r in part]))
-            await self._finish(outputs, self.commit_offsets(batches))
+            # Past the whole batch: its outputs are acknowledged by then.
+            await self._finish(outputs, {tp: part[-1].offset + 1 for tp, part in batches.items()})
 
     def process_safely(self, records: list) -> list[Output]:
         """``process``, with a record that makes it raise sent to dead letters instead of crashing
@@ -193,11 +189,6 @@ class BatchStage(Service):
         its claims first and adds the records they decide)."""
         return outputs
 
-    async def accept(self, batches: dict) -> dict:
-        """The fetched batches this stage may process now (a hook: the story index waits for its
-        restore and drops revoked partitions)."""
-        return batches
-
     async def _finish(self, outputs: list[Output], offsets: dict) -> None:
         await deliver_until_acknowledged(self, lambda: self.deliver(outputs),
                                          f"{self.label}: {len(outputs)} outputs")
@@ -210,25 +201,10 @@ class BatchStage(Service):
             log.warning("%s: offsets not committed (%s); the batch will be read again.", self.label,
                         type(exc).__name__)
 
-    def commit_offsets(self, batches: dict) -> dict:
-        """Offsets to commit once a batch's outputs were acknowledged: past the whole batch. A stage
-        that holds records across batches (the story resolver) commits less."""
-        return {tp: part[-1].offset + 1 for tp, part in batches.items()}
-
     async def deliver(self, outputs: list[Output]) -> None:
         """Produce every output and wait until the broker acknowledged all of them (batched:
         ``core.kafka.send_all``; outputs with ``partition``/``timestamp_ms`` are honoured)."""
         await send_all(self.producer, outputs)
 
     async def _update_lag(self) -> None:
-        behind = 0
-        for tp in self.consumer.assignment():
-            high = self.consumer.highwater(tp)
-            if high is None:
-                continue
-            try:
-                position = await self.consumer.position(tp)
-            except Exception:  # partition revoked meanwhile
-                continue
-            behind += max(0, high - position)
-        self.metrics.consumer_lag.labels(self.source_topic).set(behind)
+        self.metrics.consumer_lag.labels(self.source_topic).set(await records_behind(self.consumer))
