@@ -67,3 +67,39 @@ def test_slow_path_is_used_when_folding_changes_length():
 
 def test_normalize_phrase_collapses_and_strips():
     assert normalize_phrase('  "So-Called"   Referendum ') == "so called referendum"
+
+
+def test_characters_that_fold_alone_take_the_table_path_and_map_back_exactly():
+    n = normalize("№5‼ Запоріжжя\u00a0… ﬁnal")
+    assert n.text == "no5 запоріжжя final"
+    assert [n.original[slice(*n.span(m.start(), m.end()))] for m in re.finditer(r"\S+", n.text)] == \
+        ["№5", "Запоріжжя", "ﬁnal"]
+
+
+def _every_char_sample() -> list[str]:
+    """Texts mixing plain letters with characters folding changes: compatibility forms, expanding
+    case folds, drops, combining marks (which fold with the letter before them)."""
+    import random
+    import unicodedata
+    rng = random.Random(5)
+    odd = [chr(c) for c in range(0xA0, 0x3000)
+           if unicodedata.normalize("NFKC", chr(c)) != chr(c) or len(chr(c).casefold()) != 1
+           or unicodedata.combining(chr(c))]
+    plain = list("abc ЗапоріжжяЁё'’ .,-")
+    return ["".join(rng.choice(odd if rng.random() < 0.2 else plain) for _ in range(rng.randint(1, 40)))
+            for _ in range(3000)]
+
+
+def test_the_table_path_folds_exactly_as_the_per_character_path():
+    from streams.rules.normalize import _fold_chars, _fold_slow
+    compared = 0
+    for text in _every_char_sample():
+        fast = _fold_chars(text)
+        if fast is None:  # combining marks: the per-character path's case
+            continue
+        folded, starts, ends = _fold_slow(text)
+        assert fast[0] == folded, text
+        assert (fast[1] or list(range(len(text)))) == starts, text
+        assert (fast[2] or list(range(1, len(text) + 1))) == ends, text
+        compared += 1
+    assert compared > 500
