@@ -44,7 +44,9 @@ class CTerm:
     weight: float
     source: str
     pattern: CPattern
-    contexts: tuple[CPattern, ...]  # its own NOT contexts, then its theme's exclusions
+    # Its own NOT contexts and its theme's exclusions, filed under their first phrase: a document
+    # can only match those whose first phrase it hit, usually none of a theme's dozens.
+    contexts: dict[int, tuple[CPattern, ...]]
     primary: int
 
 
@@ -103,12 +105,20 @@ def first_phrase(pattern: CPattern) -> int:
 def _add_themes(tables: Tables, themes: list[ThemeRule]) -> None:
     tables.themes = list(themes)
     tables.theme_atoms = [("theme", theme.id) for theme in themes]
+    filed: dict[tuple[CPattern, ...], dict[int, tuple[CPattern, ...]]] = {}
     for t, theme in enumerate(themes):
         tables.excludes.append(tuple(tables.pattern(parse_term(context).pattern) for context in theme.exclude))
         for source, weight in theme.terms.items():
             term = parse_term(source)
             pattern = tables.pattern(term.pattern)
-            contexts = tuple(tables.pattern(n) for n in term.nots) + tables.excludes[t]
+            listed = tuple(tables.pattern(n) for n in term.nots) + tables.excludes[t]
+            # Terms with the same contexts share one index (the engine works it out once per document).
+            contexts = filed.get(listed)
+            if contexts is None:
+                grouped: dict[int, list[CPattern]] = defaultdict(list)
+                for context in listed:
+                    grouped[first_phrase(context)].append(context)
+                contexts = filed[listed] = {pid: tuple(found) for pid, found in grouped.items()}
             primary = first_phrase(pattern)
             tables.terms.append(CTerm(t, weight, source, pattern, contexts, primary))
             tables.terms_by_phrase[primary].append(len(tables.terms) - 1)

@@ -169,14 +169,15 @@ class CompiledRules:
         cache[pattern] = found
         return found
 
-    def _vetoed(self, parts: list[Span], contexts: tuple, a: Analysis, cache: dict) -> bool:
+    def _vetoed(self, parts: list[Span], contexts: dict, a: Analysis, cache: dict) -> bool:
         # Only contexts whose first phrases were all hit can match; which those are is worked out
-        # once per document and context list (terms of a theme share their theme's excludes).
+        # once per document and context index (terms of a theme share their theme's excludes).
         key = ("possible", id(contexts))
         possible = cache.get(key)
         if possible is None:
             hits = a.hits
-            possible = cache[key] = [c for c in contexts if all(pid in hits for pid in _needed(c))]
+            possible = cache[key] = [c for pid in contexts.keys() & hits.keys() for c in contexts[pid]
+                                     if all(p in hits for p in _needed(c))]
         if not possible:
             return False
         lo, hi = min(p[0] for p in parts), max(p[1] for p in parts)
