@@ -24,6 +24,7 @@ import base64
 import math
 import zlib
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -143,10 +144,11 @@ class CompiledModel:
         """The ``top`` words (indexes into ``lemmas``) whose buckets added most to ``theme``'s score,
         best first."""
         column = self.weights[self.columns.index(theme)]
-        gains = []
-        for i, buckets in enumerate(word_buckets(lemmas, self.mask, self._cache)):
-            if buckets:
-                gain = float(column[list(buckets)].sum()) * result.scale
-                if gain > 0:
-                    gains.append((gain, i))
+        per_word = word_buckets(lemmas, self.mask, self._cache)
+        # One gather for every word's buckets, summed per word by ``bincount`` (a numpy call per word
+        # cost ~0.3 ms per passage the model assigned).
+        flat = np.fromiter(chain.from_iterable(per_word), dtype=np.intp)
+        owner = np.repeat(np.arange(len(per_word)), [len(b) for b in per_word])
+        sums = np.bincount(owner, weights=column[flat], minlength=len(per_word)) * result.scale
+        gains = [(gain, i) for i, gain in enumerate(sums.tolist()) if gain > 0 and per_word[i]]
         return [(i, gain) for gain, i in sorted(gains, reverse=True)[:top]]
