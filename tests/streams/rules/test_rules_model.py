@@ -179,3 +179,15 @@ def test_the_fast_document_features_are_the_union_of_each_words_buckets():
         norm = normalize(item.text).text
         lemmas = lemma_words(norm.split(" "), item.lang, norm)
         assert document_features(lemmas, mask, {}) == set(chain.from_iterable(word_buckets(lemmas, mask, {})))
+
+
+def test_the_scorers_bucket_array_holds_exactly_the_documents_features():
+    # CompiledModel.present (numpy, every document) must be the set the model was trained on.
+    rules = compile_pack(load_pack())
+    model = rules.tables.model
+    for item in read_set(QUALITY / "dev5.jsonl")[:200]:
+        norm = normalize(item.text).text
+        lemmas = lemma_words(norm.split(" "), item.lang, norm)
+        present = model.present(lemmas).tolist()
+        assert present == sorted(document_features(lemmas, model.mask, {}))
+    assert model.present(["", ""]).tolist() == []
