@@ -103,7 +103,7 @@ class StoryAssigner:
         own = story_id_for(item.item_id)
         found = self.replica.lookup(buckets, sig, own=own)
         if found is not None:
-            if self.replica.stale(buckets, found.story_id, at):
+            if self.replica.stale(buckets, found, at):
                 out.append(self._record(*claim(item.item_id, buckets, sig, at, found, open_=False,
                                                writer=self.writer)))
             out.append(storied_output(self.stories_topic, value, item.item_id, item.revision, found.story_id))

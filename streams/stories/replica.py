@@ -103,13 +103,21 @@ class StoryReplica:
                 best = Match(bucket.story_id, bucket.story_seen_at)
         return best
 
-    def stale(self, buckets: list[str], story_id: str, at: float) -> bool:
-        """Whether a join of ``story_id`` with these buckets is worth a record: a bucket is free, held
-        by another story, or last written a tenth of the window before ``at``."""
+    def stale(self, buckets: list[str], story: Match, at: float) -> bool:
+        """Whether a join of ``story`` with these buckets is worth a record: a bucket is free, held by a
+        younger story (the join would take it over), or last written a tenth of the window before
+        ``at``. A bucket an older story holds stays with it whatever is written (``apply``), so it
+        asks for nothing: a copy whose band collides with an unrelated older story writes no record."""
         refresh = self.window_secs / 10
+        rank = (story.story_seen_at, story.story_id)
         for key in buckets:
             bucket = self.buckets.get(key)
-            if bucket is None or bucket.story_id != story_id or at - self.records[bucket.origin].at > refresh:
+            if bucket is None:
+                return True
+            if bucket.story_id != story.story_id:
+                if rank < (bucket.story_seen_at, bucket.story_id):
+                    return True
+            elif at - self.records[bucket.origin].at > refresh:
                 return True
         return False
 

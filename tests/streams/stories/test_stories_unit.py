@@ -118,14 +118,33 @@ def test_a_join_takes_its_storys_buckets_over_and_a_record_that_takes_nothing_is
     replica.apply(*record_for(replica, "first", WIRE, 10.0))
     sig = signature(shingles(WIRE))
     first = Match(story_id_for("first"), 10.0)
-    assert not replica.stale(band_buckets(sig), first.story_id, 11.0), "nothing new: the worker writes nothing"
-    assert replica.stale(band_buckets(sig), first.story_id, 10.0 + 3600 / 10 + 1), "refreshed at a tenth"
+    assert not replica.stale(band_buckets(sig), first, 11.0), "nothing new: the worker writes nothing"
+    assert replica.stale(band_buckets(sig), first, 10.0 + 3600 / 10 + 1), "refreshed at a tenth"
     key, value = claim("copy", band_buckets(sig), sig, 400.0, first, open_=False, writer="w1")
     assert replica.apply(key, value) == (first, ["first@10.0"])
     assert set(replica.records) == {key}
     newer = claim("newer", band_buckets(sig), sig, 401.0, Match("story-newer", 401.0), open_=False, writer="w1")
     assert replica.apply(*newer) == (Match("story-newer", 401.0), [newer[0]]), "the older story keeps them all"
     assert {b.story_id for b in replica.buckets.values()} == {first.story_id}
+
+
+def test_a_join_writes_nothing_for_a_bucket_an_older_unrelated_story_holds():
+    sig, other = signature(shingles(WIRE)), signature(shingles(APART_A))
+    buckets = band_buckets(sig)
+    first, older, younger = Match("story-first", 10.0), Match("story-older", 5.0), Match("story-younger", 50.0)
+    # One band of the wire copy collides with a bucket of an unrelated, older story.
+    replica = new_replica()
+    replica.apply(*claim("old", buckets[:1], other, 5.0, older, open_=False, writer="w1"))
+    replica.apply(*claim("first", buckets, sig, 10.0, first, open_=False, writer="w1"))
+    assert replica.buckets[buckets[0]].story_id == older.story_id
+    assert not replica.stale(buckets, first, 11.0), "the older story keeps that bucket whatever is written"
+    # The same band held by a younger story: a join of the first story takes it over, so it is worth a record.
+    replica = new_replica()
+    replica.apply(*claim("first", buckets[1:], sig, 10.0, first, open_=False, writer="w1"))
+    replica.apply(*claim("young", buckets[:1], other, 50.0, younger, open_=False, writer="w1"))
+    assert replica.stale(buckets, first, 51.0)
+    replica.apply(*claim("copy", buckets, sig, 51.0, first, open_=False, writer="w1"))
+    assert replica.buckets[buckets[0]].story_id == first.story_id
 
 
 @pytest.mark.parametrize("broken", [{"at": "soon"}, {"sig": ["x"]}, {"open": None, "at": None}, {"buckets": 5}])
