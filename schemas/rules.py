@@ -77,11 +77,12 @@ class TextModel(ConfigDocument):
     """A linear model per theme over hashed lemma features: a second opinion beside the terms, for
     passages that say a theme without its vocabulary. Written by ``watchfloor rules train``."""
 
-    features: Literal["lemma-ngrams-v1"] = Field(
+    features: Literal["lemma-ngrams-v1", "lemma-ngrams-concepts-v2"] = Field(
         "lemma-ngrams-v1",
-        description="Feature set: each lemma, its character 4- and 5-grams, and adjacent lemma pairs, "
+        description="Feature set. v1: each lemma, its character 4- and 5-grams, and adjacent lemma pairs, "
         "hashed (CRC-32; a pair mixes its words' hashes) into 2**bits buckets; a document's features are present or absent, scaled by "
-        "1/sqrt(max(number present, min_buckets)).")
+        "1/sqrt(max(number present, min_buckets)). v2: v1 plus one bucket per concept of the pack the "
+        "document hit, hashed by its name ('@threat_verb').")
     bits: int = Field(15, ge=8, le=16, description="2**bits buckets; 2 bytes each per modelled theme.")
     min_buckets: int = Field(
         200, ge=1, description="A document with fewer buckets present is scaled as if it had this many, "

@@ -288,13 +288,18 @@ class CompiledRules:
         if t.model is not None:
             if a.lemmas is None:
                 a.lemmas = lemma_words(norm.text.split(" "), lang, norm.text)
-            a.model = t.model.score(a.lemmas)
+            a.model = t.model.score(a.lemmas, self.concepts_hit(a))
             # An exclusion the pack's author wrote ("sanctioned" near "league") outweighs the model's
             # guess: a theme with a vetoed term is left to its terms.
             vetoed = {t.terms[ti].theme for ti in a.term_vetoed}
             a.passed.update(i for i, p in a.model.probabilities.items() if t.model.passes(i, p) and i not in vetoed)
         self._triggers(a)
         return a
+
+    def concepts_hit(self, a: Analysis) -> list[str]:
+        """The pack's concepts (``@id``) the analysed document hit, in no particular order."""
+        names = self.tables.concept_names
+        return [names[pid] for pid in names.keys() & a.hits.keys()]
 
     def model_probability(self, a: Analysis, theme_index: int) -> float | None:
         """The learned model's probability for a theme, or None when the pack has no model for it."""

@@ -167,10 +167,11 @@ class EntityResolver:
         return self._cache[name]
 
 
-def evaluate(rules: CompiledRules, items: Iterable[LabelledItem]) -> Report:
+def evaluate(rules: CompiledRules, items: Iterable[LabelledItem], into: Report | None = None) -> Report:
+    """Score ``rules`` on ``items``; with ``into``, add to that report (several packs, one tally)."""
     theme_ids = [t.id for t in rules.pack.themes]
-    report = Report(theme_ids, {t: Counts() for t in theme_ids},
-                    {lang: {t: Counts() for t in theme_ids} for lang in LANGS})
+    report = into or Report(theme_ids, {t: Counts() for t in theme_ids},
+                            {lang: {t: Counts() for t in theme_ids} for lang in LANGS})
     resolver = EntityResolver(rules)
     for item in items:
         report.items += 1

@@ -17,22 +17,29 @@ from sklearn.model_selection import StratifiedKFold
 from schemas.item import document_of
 from schemas.rules import ModelTheme, TextModel
 from streams.rules.engine import CompiledRules
-from streams.rules.evaluate import LabelledItem
+from streams.rules.evaluate import LabelledItem, Report, evaluate
 from streams.rules.lemmas import lemma_words
-from streams.rules.model import document_features, encode_weights, feature_scale
+from streams.rules.model import WITH_CONCEPTS, document_features, encode_weights, feature_scale
 from streams.rules.normalize import normalize
 
 # The model alone assigns a theme only when it finds it more likely than not: 0.50 … 0.90.
 THRESHOLDS = tuple(round(0.50 + 0.05 * i, 2) for i in range(9))
 
 
-def feature_matrix(items: list[LabelledItem], bits: int, min_buckets: int) -> csr_matrix:
-    """One row per item over the present buckets, scaled exactly as ``CompiledModel.score`` does."""
+def feature_matrix(items: list[LabelledItem], bits: int, min_buckets: int,
+                   rules: CompiledRules | None = None) -> csr_matrix:
+    """One row per item over the present buckets, scaled exactly as ``CompiledModel.score`` does:
+    features v1, or v2 with the concepts of ``rules`` each item hit when ``rules`` is given."""
     mask, cache = (1 << bits) - 1, {}
     rows, cols, vals = [], [], []
     for r, item in enumerate(items):
-        norm = normalize(document_of(item.text, item.title)).text
-        present = document_features(lemma_words(norm.split(" "), item.lang, norm), mask, cache)
+        document = document_of(item.text, item.title)
+        concepts: list[str] = []
+        if rules is not None:
+            analysis = rules.analyse(document, item.lang)
+            concepts = rules.concepts_hit(analysis)
+        norm = normalize(document).text
+        present = document_features(lemma_words(norm.split(" "), item.lang, norm), mask, cache, concepts)
         for c in present:
             rows.append(r)
             cols.append(c)
@@ -60,9 +67,11 @@ def _threshold(probabilities: np.ndarray, by_terms: np.ndarray, y: np.ndarray,
 
 
 def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 15, min_buckets: int = 200,
-                c: float = 8.0, folds: int = 5, min_precision: float = 0.95, trained_on: str = "") -> TextModel:
-    """A ``TextModel`` for every theme of ``rules`` whose cross-validated threshold keeps precision."""
-    x = feature_matrix(items, bits, min_buckets)
+                c: float = 8.0, folds: int = 5, min_precision: float = 0.95, trained_on: str = "",
+                features: str = WITH_CONCEPTS) -> TextModel:
+    """A ``TextModel`` for every theme of ``rules`` whose cross-validated threshold keeps precision;
+    ``features`` v2 (the default) also gives the model the concepts of ``rules`` each passage hit."""
+    x = feature_matrix(items, bits, min_buckets, rules if features == WITH_CONCEPTS else None)
     by_terms_all = [{h.theme for h in rules.classify(i.text, i.title, i.lang).themes
                      if h.score >= rules.theme_threshold(h.theme)} for i in items]
     themes: dict[str, ModelTheme] = {}
@@ -80,4 +89,21 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
         model = _fit(x, y, c)
         themes[theme] = ModelTheme(bias=float(model.intercept_[0]), threshold=threshold,
                                    weights=encode_weights(model.coef_[0]))
-    return TextModel(bits=bits, min_buckets=min_buckets, trained_on=trained_on, themes=themes)
+    return TextModel(features=features, bits=bits, min_buckets=min_buckets, trained_on=trained_on, themes=themes)
+
+
+def held_out(rules: CompiledRules, sets: dict[str, list[LabelledItem]], **options) -> tuple[Report, dict[str, Report]]:
+    """Leave one set out, for each set: a model trained (``train_model(**options)``) on the other sets
+    scores it beside the terms of ``rules``. Returns the pooled report and one per set: what the model
+    does on passages it never saw, the measure to compare features or settings by."""
+    from streams.rules.compile import compile_pack
+
+    pooled: Report | None = None
+    each: dict[str, Report] = {}
+    for name, items in sets.items():
+        model = train_model(rules, [i for other, its in sets.items() if other != name for i in its], **options)
+        scored = compile_pack(rules.pack.model_copy(update={"model": model, "version": ""}))
+        each[name] = evaluate(scored, items)
+        pooled = evaluate(scored, items, into=pooled)
+    assert pooled is not None, "no sets"
+    return pooled, each

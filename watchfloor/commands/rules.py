@@ -48,6 +48,11 @@ def register(sub) -> None:
     train.add_argument("--out", type=Path, default=None, help="model file to write (default: PATH/model.json)")
     train.add_argument("--min-precision", type=float, default=0.95,
                        help="precision the cross-validated threshold of each theme must keep (default 0.95)")
+    train.add_argument("--features", choices=("lemma-ngrams-concepts-v2", "lemma-ngrams-v1"),
+                       default="lemma-ngrams-concepts-v2",
+                       help="feature set (default v2: lemmas, their character n-grams and pairs, and the pack's concepts)")
+    train.add_argument("--held-out", action="store_true",
+                       help="write nothing; score each set with a model trained on the other sets (at least two)")
     train.set_defaults(func=_train)
     backtest = inner.add_parser(
         "backtest", help="what a changed pack would have raised and dropped on the items of the raw topic")
@@ -224,13 +229,31 @@ def _train(args) -> int:
         return 2
     # The thresholds are chosen against the terms alone: a model already in the pack is left out.
     rules = compile_pack(load_pack(args.path).model_copy(update={"model": None}))
+    if args.held_out:
+        return _held_out(rules, sets, args)
     names = ", ".join(p.name for p in sets)
-    model = train_model(rules, items, min_precision=args.min_precision,
+    model = train_model(rules, items, min_precision=args.min_precision, features=args.features,
                         trained_on=f"{len(items)} labelled passages ({names})")
     out = args.out or Path(pack_dir) / "model.json"
     out.write_text(json.dumps({"model": model.model_dump()}, ensure_ascii=False) + "\n", encoding="utf-8")
     thresholds = ", ".join(f"{theme} {spec.threshold:g}" for theme, spec in model.themes.items()) or "none"
     print(f"wrote {out}: a model for {len(model.themes)} theme(s) from {len(items)} passages; thresholds {thresholds}")
+    return 0
+
+
+def _held_out(rules, sets: list[Path], args) -> int:
+    from streams.rules.evaluate import read_set, render
+    from streams.rules.train import held_out
+
+    if len(sets) < 2:
+        print("watchfloor rules train --held-out: needs at least two sets (repeat --set)", file=sys.stderr)
+        return 2
+    pooled, each = held_out(rules, {p.name: read_set(p) for p in sets},
+                            min_precision=args.min_precision, features=args.features)
+    for name, report in each.items():
+        print(f"{name}: macro F1 {report.macro_f1:.3f} on {report.items} passages, model trained on the other sets")
+    print(f"\nPooled, features {args.features}:")
+    print(render(pooled, show=0))
     return 0
 
 
