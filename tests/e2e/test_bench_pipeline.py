@@ -34,6 +34,9 @@ def test_bench_pipeline_json_ends_with_every_figure_measured(tmp_path):
             f"{key} = {figures[key]!r}"
     assert figures["latency_p50_seconds"] <= figures["latency_p99_seconds"]
     assert figures["latency_alerts"] > 0 and figures["latency_stories_alerts"] > 0
+    # One round: the medians are that round's figures.
+    assert figures["latency_stories_p99_rounds_seconds"] == [figures["latency_stories_p99_seconds"]]
+    assert figures["latency_p99_rounds_seconds"] == [figures["latency_p99_seconds"]]
     assert math.isclose(figures["ratio_vs_peer"], figures["pipeline_items_per_s"] / figures["peer_items_per_s"],
                         rel_tol=0.01)  # one round: the median ratio is that round's ratio
     # The human-readable lines come first, one per phase.

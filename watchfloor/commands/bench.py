@@ -72,8 +72,8 @@ def register_pipeline(inner) -> None:
     pipeline.add_argument("--latency-secs", type=float, default=10.0,
                           help="length of the latency phase (default %(default)s)")
     pipeline.add_argument("--rounds", type=int, default=3,
-                          help="rounds of the peer and our pipeline, alternating; the median ratio is "
-                               "reported (default %(default)s)")
+                          help="rounds of the peer and our pipeline, and of the latency phases with and "
+                               "without grouping, alternating; medians are reported (default %(default)s)")
     pipeline.add_argument("--json", action="store_true", help="end with one line of JSON holding every figure")
     pipeline.set_defaults(func=_pipeline)
 
