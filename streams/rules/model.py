@@ -18,7 +18,9 @@ Features ``lemma-ngrams-concepts-v2`` (what ``rules train`` writes now) add one 
 the pack the document hit (``@threat_verb``, ``@sanction_word``, …, hashed by name like a word). The
 concepts are the pack's multilingual synonym groups, so what the model learns about a concept from
 passages in one language carries to the others. Leave-one-split-out over the six dev splits: macro
-F1 0.942 → 0.945, better or equal on every split (docs/quality.md).
+F1 0.942 → 0.945, better or equal on every split (docs/quality.md). A v2 model is trained against the
+pack's concepts: after adding or renaming one, train again (``watchfloor rules train``), or the new
+concept's bucket carries whatever weight its hash lands on.
 
 The explanation stays exact: the words whose features added most to the score are reported as
 matches (``term`` ``"model"``) with their offsets in the original document.

@@ -115,3 +115,30 @@ def test_a_government_deciding_on_accession_or_refusing_a_peace_plan_is_not_a_re
 def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_the_word(rules, text):
     lang = "ru" if "Россию" in text else "en"
     assert "referendum" in themes(rules, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Итоги народного голосования в фотоконкурсе «Моя дача»: победила семья из Сонково.", "ru"),
+    ("Народне голосування за найкращу пісню конкурсу триватиме до неділі.", "uk"),
+    ("Readers can vote for the photo competition's winner until Sunday.", "en"),
+])
+def test_a_public_vote_in_a_contest_is_not_a_referendum(rules, text, lang):
+    assert "referendum" not in themes(rules, text, lang)
+
+
+def test_a_popular_vote_on_joining_russia_is_still_a_referendum_beside_the_contest_exclusion(rules):
+    text = "Народное голосование о вхождении Херсонской области в состав России прошло под дулами автоматов."
+    assert "referendum" in themes(rules, text, "ru")
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Путін каже, що рф дотримується договору про заборону ядерних випробувань, але США можуть його порушити.", "uk"),
+    ("Moscow says it still honours the treaty banning nuclear tests, though the US may not.", "en"),
+])
+def test_a_treaty_that_bans_weapons_tests_is_not_a_sanction(rules, text, lang):
+    assert "sanctions" not in themes(rules, text, lang)
+
+
+def test_an_import_ban_on_russian_oil_is_still_a_sanction_beside_the_treaty_exclusion(rules):
+    text = "The EU ban on Russian crude imports took effect, and Washington extended its own ban on Russian oil."
+    assert "sanctions" in themes(rules, text, "en")
