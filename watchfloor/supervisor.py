@@ -29,8 +29,8 @@ from core.kafka import bootstrap_servers, create_topics
 from core.metrics import SupervisorMetrics
 from core.settings import Settings
 from watchfloor import procs
-from watchfloor.statekeeper import restore, state_dir
 from watchfloor.broker import EmbeddedBroker
+from watchfloor.statekeeper import restore, state_dir
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,7 @@ async def test_sanitize_corpus_and_handwritten_attacks_reach_the_page_as_text_an
     alerts = hostile_alerts()
     half = len(alerts) // 2
     await produce_alerts(settings, topics["alerts"], alerts[:half])
-    async with Desk(settings.model_copy(update={"web_port": 0}), targets=[]) as desk, \
-            aiohttp.ClientSession() as session, chromium() as browser:
+    async with Desk(settings.model_copy(update={"web_port": 0}), targets=[]) as desk, chromium() as browser:
         await wait_until(lambda: desk.store.last_seq() >= half, 60, "the first half in the store")
         page = await browser.new_page(viewport={"width": 1400, "height": 900})
         watch = PageWatch(desk.url)

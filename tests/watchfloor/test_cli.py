@@ -17,7 +17,7 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 60) -> subproc
 def test_help_lists_each_subcommand_with_a_description():
     out = run_cli("--help").stdout
     for command in ("version", "broker", "topics", "worker", "run", "schemas"):
-        line = next((l for l in out.splitlines() if l.strip().startswith(command + " ")), None)
+        line = next((row for row in out.splitlines() if row.strip().startswith(command + " ")), None)
         assert line is not None, f"{command} missing from --help"
         assert len(line.split(None, 1)[1]) > 10, f"{command} has no description"
 

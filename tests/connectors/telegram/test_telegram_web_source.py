@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 
 from connectors.errors import BadInput, FetchError, RetryLater
+from connectors.hosts import HostRateLimiter
 from connectors.http import make_session
 from connectors.registry import factory_for
 from connectors.telegram.adapter import TelegramAdapter
 from connectors.telegram.channel import NoPublicPreview
-from connectors.hosts import HostRateLimiter
 from connectors.telegram.source import TelegramChannelSource
 from core.settings import TelegramSettings
 from schemas import Source, SourceState
