@@ -286,15 +286,21 @@ class CompiledRules:
             self._entities(a)
         a.passed = {i for i, score in a.scores.items() if score >= t.themes[i].threshold}
         if t.model is not None:
-            if a.lemmas is None:
-                a.lemmas = lemma_words(norm.text.split(" "), lang, norm.text)
-            a.model = t.model.score(a.lemmas, self.concepts_hit(a))
+            a.model = t.model.score(self.lemmas(a, lang), self.concepts_hit(a))
             # An exclusion the pack's author wrote ("sanctioned" near "league") outweighs the model's
             # guess: a theme with a vetoed term is left to its terms.
             vetoed = {t.terms[ti].theme for ti in a.term_vetoed}
             a.passed.update(i for i, p in a.model.probabilities.items() if t.model.passes(i, p) and i not in vetoed)
         self._triggers(a)
         return a
+
+    @staticmethod
+    def lemmas(a: Analysis, lang: str | None) -> list[str]:
+        """The analysed document's lemmas, one per normalised word (worked out now when the analysis
+        did not need them; ``lang`` as given to ``analyse``)."""
+        if a.lemmas is None:
+            a.lemmas = lemma_words(a.norm.text.split(" "), lang, a.norm.text)
+        return a.lemmas
 
     def concepts_hit(self, a: Analysis) -> list[str]:
         """The pack's concepts (``@id``) the analysed document hit, in no particular order."""

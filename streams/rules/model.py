@@ -45,7 +45,6 @@ _PAIR_MIX = 0x9E3779B1  # odd 32-bit multiplier: mixes the left word's hash befo
 
 WordEntry = tuple[frozenset[int], int]  # (the word's buckets, its 32-bit hash for pairs)
 
-WORDS_ONLY = "lemma-ngrams-v1"
 WITH_CONCEPTS = "lemma-ngrams-concepts-v2"
 
 

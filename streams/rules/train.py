@@ -16,7 +16,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from schemas.item import document_of
 from schemas.rules import ModelTheme, TextModel
-from streams.rules.engine import CompiledRules
+from streams.rules.engine import Analysis, CompiledRules
 from streams.rules.evaluate import LabelledItem, Report, evaluate
 from streams.rules.lemmas import lemma_words
 from streams.rules.model import WITH_CONCEPTS, document_features, encode_weights, feature_scale
@@ -26,20 +26,26 @@ from streams.rules.normalize import normalize
 THRESHOLDS = tuple(round(0.50 + 0.05 * i, 2) for i in range(9))
 
 
-def feature_matrix(items: list[LabelledItem], bits: int, min_buckets: int,
-                   rules: CompiledRules | None = None) -> csr_matrix:
+def analyse_items(rules: CompiledRules, items: list[LabelledItem]) -> list[Analysis]:
+    return [rules.analyse(document_of(item.text, item.title), item.lang) for item in items]
+
+
+def feature_matrix(items: list[LabelledItem], bits: int, min_buckets: int, rules: CompiledRules | None = None,
+                   analyses: list[Analysis] | None = None) -> csr_matrix:
     """One row per item over the present buckets, scaled exactly as ``CompiledModel.score`` does:
-    features v1, or v2 with the concepts of ``rules`` each item hit when ``rules`` is given."""
+    features v1, or v2 with the concepts of ``rules`` each item hit when ``rules`` is given
+    (``analyses``: the items' analyses by ``rules``, when the caller has them already)."""
     mask, cache = (1 << bits) - 1, {}
+    if rules is not None and analyses is None:
+        analyses = analyse_items(rules, items)
     rows, cols, vals = [], [], []
     for r, item in enumerate(items):
-        document = document_of(item.text, item.title)
-        concepts: list[str] = []
-        if rules is not None:
-            analysis = rules.analyse(document, item.lang)
-            concepts = rules.concepts_hit(analysis)
-        norm = normalize(document).text
-        present = document_features(lemma_words(norm.split(" "), item.lang, norm), mask, cache, concepts)
+        if rules is None:
+            norm = normalize(document_of(item.text, item.title)).text
+            lemmas, concepts = lemma_words(norm.split(" "), item.lang, norm), []
+        else:
+            lemmas, concepts = rules.lemmas(analyses[r], item.lang), rules.concepts_hit(analyses[r])
+        present = document_features(lemmas, mask, cache, concepts)
         for c in present:
             rows.append(r)
             cols.append(c)
@@ -71,9 +77,13 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
                 features: str = WITH_CONCEPTS) -> TextModel:
     """A ``TextModel`` for every theme of ``rules`` whose cross-validated threshold keeps precision;
     ``features`` v2 (the default) also gives the model the concepts of ``rules`` each passage hit."""
-    x = feature_matrix(items, bits, min_buckets, rules if features == WITH_CONCEPTS else None)
-    by_terms_all = [{h.theme for h in rules.classify(i.text, i.title, i.lang).themes
-                     if h.score >= rules.theme_threshold(h.theme)} for i in items]
+    # One analysis per passage serves both the concept features and the themes the terms assign.
+    analyses = analyse_items(rules, items)
+    x = feature_matrix(items, bits, min_buckets, rules, analyses) if features == WITH_CONCEPTS \
+        else feature_matrix(items, bits, min_buckets)
+    rule_themes = rules.tables.themes
+    by_terms_all = [{rule_themes[i].id for i, score in a.scores.items() if score >= rule_themes[i].threshold}
+                    for a in analyses]
     themes: dict[str, ModelTheme] = {}
     for theme in (t.id for t in rules.pack.themes):
         y = np.array([theme in i.themes for i in items])
