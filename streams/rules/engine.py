@@ -287,10 +287,10 @@ class CompiledRules:
         a.passed = {i for i, score in a.scores.items() if score >= t.themes[i].threshold}
         if t.model is not None:
             a.model = t.model.score(self.lemmas(a, lang), self.concepts_hit(a))
-            # An exclusion the pack's author wrote ("sanctioned" near "league") outweighs the model's
-            # guess: a theme with a vetoed term is left to its terms.
+            # An exclusion the pack's author wrote ("народне голосування" near "конкурс") raises the bar
+            # for the model's guess on its theme rather than silencing it (``CompiledModel.passes``).
             vetoed = {t.terms[ti].theme for ti in a.term_vetoed}
-            a.passed.update(i for i, p in a.model.probabilities.items() if t.model.passes(i, p) and i not in vetoed)
+            a.passed.update(i for i, p in a.model.probabilities.items() if t.model.passes(i, p, i in vetoed))
         self._triggers(a)
         return a
 

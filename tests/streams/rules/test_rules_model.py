@@ -19,7 +19,14 @@ from streams.rules import RulePackError, compile_pack, load_pack, read_pack
 from streams.rules.evaluate import LabelledItem, evaluate, read_set, read_sets
 from streams.rules.lemmas import lemma_words
 from streams.rules.loader import check_pack
-from streams.rules.model import CompiledModel, decode_weights, document_features, encode_weights, word_buckets
+from streams.rules.model import (
+    VETOED_THRESHOLD,
+    CompiledModel,
+    decode_weights,
+    document_features,
+    encode_weights,
+    word_buckets,
+)
 from streams.rules.normalize import normalize
 from streams.rules.train import feature_matrix, train_model
 
@@ -153,17 +160,22 @@ def test_rules_train_writes_a_model_the_pack_then_loads(tmp_path):
     assert evaluate(compile_pack(pack), items).errors[0].model is not None  # a false alarm or not, it is scored
 
 
-def test_an_exclusion_in_the_pack_outweighs_the_model():
-    # A model that would assign sanctions to any text, beside a term with an exclusion context.
+def _always(probability: float) -> TextModel:
+    """A model that puts sanctions at ``probability`` in any text (threshold 0.5)."""
+    bias = float(np.log(probability / (1 - probability)))
+    return TextModel(bits=8, themes={"sanctions": ModelTheme(bias=bias, threshold=0.5, weights=encode_weights(np.zeros(256)))})
+
+
+def test_an_exclusion_raises_the_models_bar_for_its_theme_to_the_vetoed_threshold():
     base = RulePack.model_validate({"name": "t", "themes": [
         {"id": "sanctions", "threshold": 1, "terms": {"sanctioned": 1}, "exclude": ['"league" NEAR/5 "sanctioned"']}]})
-    model = TextModel(bits=8, themes={"sanctions": ModelTheme(bias=10.0, threshold=0.5,
-                                                              weights=encode_weights(np.zeros(256)))})
-    rules = compile_pack(pack_with(model, base))
-    assert [h.theme for h in rules.classify("Prices rose in March.").themes] == ["sanctions"]
-    assert rules.classify("The league sanctioned the transfer.").themes == []
-    explained = rules.explain("The league sanctioned the transfer.").render()
-    assert "theme sanctions: score 0 / threshold 1 -> not assigned" in explained  # as classify decided
+    excluded = "The league sanctioned the transfer."
+    unsure = compile_pack(pack_with(_always(VETOED_THRESHOLD - 0.05), base))
+    assert [h.theme for h in unsure.classify("Prices rose in March.").themes] == ["sanctions"]  # above 0.5
+    assert unsure.classify(excluded).themes == []  # but under the bar an exclusion sets
+    assert "theme sanctions: score 0 / threshold 1 -> not assigned" in unsure.explain(excluded).render()
+    sure = compile_pack(pack_with(_always(VETOED_THRESHOLD + 0.05), base))
+    assert [h.theme for h in sure.classify(excluded).themes] == ["sanctions"]
 
 
 def test_a_model_too_large_to_travel_as_one_record_is_refused():
