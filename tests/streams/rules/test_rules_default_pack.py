@@ -129,6 +129,12 @@ def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_
     # "Заходу" is the West and "заходить" is "goes in", though "заходів" are measures: all lemma захід.
     ("Медведєв знову пригрозив Заходу, а США, за його словами, бояться Росії.", "uk", "sanctions"),
     ("Пєсков каже, що НАТО заходить в Україну, а Росія з цим не миритиметься.", "uk", "sanctions"),
+    # Sport bodies and disciplinary committees sanction clubs and certify races: the committee may
+    # stand a few words from the sanction, as a bare "disciplinary" exclusion could not see.
+    ("The disciplinary body imposed new sanctions against the club after fans threw flares.", "en", "sanctions"),
+    ("USA Track and Field has sanctioned the city marathon as an Olympic qualifier.", "en", "sanctions"),
+    ("КДК УАФ оголосив нові санкції: клуб заплатить 20 тис. грн за піротехніку.", "uk", "sanctions"),
+    ("КДК РФС ввёл новые санкции против клуба за поведение болельщиков.", "ru", "sanctions"),
 ])
 def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
     assert theme not in themes(rules, text, lang)
