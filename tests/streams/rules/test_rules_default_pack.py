@@ -111,6 +111,8 @@ def test_a_government_deciding_on_accession_or_refusing_a_peace_plan_is_not_a_re
     "Tskhinvali's election commission accepted 4,105 signatures demanding a ballot on union with Russia.",
     "Sinn Féin cannot trigger a vote on a united Ireland by topping a Stormont election.",
     "Под документами о вступлении в Россию подписались Пушилин, Пасечник, Балицкий и Сальдо.",
+    "Over 400 Duma members backed the incorporation of Luhansk, Donetsk, Zaporizhia and Kherson into Russia.",
+    "Swiss voters rejected the initiative, and the constitution stays as it is.",
 ])
 def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_the_word(rules, text):
     lang = "ru" if "Россию" in text else "en"
@@ -135,6 +137,10 @@ def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_
     ("USA Track and Field has sanctioned the city marathon as an Olympic qualifier.", "en", "sanctions"),
     ("КДК УАФ оголосив нові санкції: клуб заплатить 20 тис. грн за піротехніку.", "uk", "sanctions"),
     ("КДК РФС ввёл новые санкции против клуба за поведение болельщиков.", "ru", "sanctions"),
+    # Quarantine restrictions and the fines for breaking them.
+    ("Юристи пояснюють, чи є форс-мажором обмежувальні заходи, які уряд запровадив через коронавірус.",
+     "uk", "sanctions"),
+    ("Власти ввели новые ограничения из-за пандемии коронавируса, санкции за нарушения ужесточат.", "ru", "sanctions"),
 ])
 def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
     assert theme not in themes(rules, text, lang)
