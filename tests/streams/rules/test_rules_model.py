@@ -71,18 +71,18 @@ def test_runtime_score_equals_the_trained_logistic_model(trained):
 
 def test_a_theme_assigned_by_the_model_names_the_words_that_counted(trained):
     rules = compile_pack(pack_with(trained))
-    # An annexation told without a referendum word: the terms stay below the threshold, the model
-    # (which never saw this passage) carries it.
-    [item] = [i for i in read_set(QUALITY / "dev4.jsonl") if i.id == "en4a-074"]
-    assert item.themes == ["referendum"]
+    # A threat told without the pack's escalation words: the terms stay below the threshold, the
+    # model (which never saw this passage) carries it.
+    [item] = [i for i in read_set(QUALITY / "dev4.jsonl") if i.id == "en4a-008"]
+    assert item.themes == ["escalation"]
     text = item.text
-    assert rules.partial_theme(rules.analyse(text, "en"), "referendum")[0] < rules.theme_threshold("referendum")
-    [hit] = [h for h in rules.classify(text, lang="en").themes if h.theme == "referendum"]
-    assert hit.model is not None and hit.model >= trained.themes["referendum"].threshold
+    assert rules.partial_theme(rules.analyse(text, "en"), "escalation")[0] < rules.theme_threshold("escalation")
+    [hit] = [h for h in rules.classify(text, lang="en").themes if h.theme == "escalation"]
+    assert hit.model is not None and hit.model >= trained.themes["escalation"].threshold
     model_words = [m for m in hit.matches if m.term == "model"]
     assert model_words and all(text[m.start:m.end] == m.text for m in model_words)
     explained = rules.explain(text, lang="en").render()
-    assert "model: probability" in explained and "theme referendum: score" in explained
+    assert "model: probability" in explained and "theme escalation: score" in explained
 
 
 def test_weights_round_trip_and_a_wrong_size_is_refused():
