@@ -113,9 +113,12 @@ def test_a_government_deciding_on_accession_or_refusing_a_peace_plan_is_not_a_re
     "Под документами о вступлении в Россию подписались Пушилин, Пасечник, Балицкий и Сальдо.",
     "Over 400 Duma members backed the incorporation of Luhansk, Donetsk, Zaporizhia and Kherson into Russia.",
     "Swiss voters rejected the initiative, and the constitution stays as it is.",
+    "Almost two thirds of Danes chose to drop the country's opt-out from EU defence policy.",
+    "For a second time, Chileans refused to replace their Pinochet-era charter.",
+    "Более 60% итальянцев отвергли конституционную реформу Ренци.",
 ])
 def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_the_word(rules, text):
-    lang = "ru" if "Россию" in text else "en"
+    lang = "ru" if any("а" <= ch <= "я" for ch in text.lower()) else "en"
     assert "referendum" in themes(rules, text, lang)
 
 
@@ -141,6 +144,12 @@ def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_
     ("Юристи пояснюють, чи є форс-мажором обмежувальні заходи, які уряд запровадив через коронавірус.",
      "uk", "sanctions"),
     ("Власти ввели новые ограничения из-за пандемии коронавируса, санкции за нарушения ужесточат.", "ru", "sanctions"),
+    # Import bans for animal health.
+    ("Мінагрополітики заборонило ввезення з РФ свинини через африканську чуму свиней.", "uk", "sanctions"),
+    # The world wars of history, and people voting for people or for a strike.
+    ("The deal lost by 230 votes, the worst government defeat since the First World War.", "en", "escalation"),
+    ("У другому турі президентських виборів 51% виборців підтримали Дуду, явка сягнула 68%.", "uk", "referendum"),
+    ("Union members cast ballots, and 94% voted yes to a strike mandate.", "en", "referendum"),
 ])
 def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
     assert theme not in themes(rules, text, lang)
