@@ -79,6 +79,10 @@ def test_gazetteer_resolves_inflections_and_transliterations(rules, text, entity
     ("Нацбанком накладено штрафи.", "nbu"), ("Treasury Secretary Scott Bessent spoke.", "us_treasury"),
     ("He blamed the North Atlantic alliance.", "nato"), ("Ремонт на Запорізькій атомній станції.", "znpp"),
     ("Russia's Central Election Commission met.", "russian_cec"),
+    # Ukrainian transliterations of the occupation heads, and a people standing for its state.
+    ("Pushylin and Pasichnyk became acting heads.", "pushilin"), ("Pushylin and Pasichnyk became acting heads.", "pasechnik"),
+    ("Saldo and Balytskyi were named acting governors.", "balitsky"), ("Almost 67 percent of Danes agreed.", "denmark"),
+    ("Итальянцы провалили реформу.", "italy"), ("На Авдіївському напрямку тихо.", "avdiivka"),
 ])
 def test_gazetteer_knows_the_short_and_older_names_reporting_uses(rules, text, entity):
     assert entity in [e.id for e in rules.classify(text).entities]
