@@ -288,9 +288,8 @@ class CompiledRules:
         if t.model is not None:
             a.model = t.model.score(self.lemmas(a, lang), self.concepts_hit(a))
             # An exclusion the pack's author wrote ("народне голосування" near "конкурс") raises the bar
-            # for the model's guess on its theme rather than silencing it (``CompiledModel.passes``).
-            vetoed = {t.terms[ti].theme for ti in a.term_vetoed}
-            a.passed.update(i for i, p in a.model.probabilities.items() if t.model.passes(i, p, i in vetoed))
+            # for the model's guess on its theme rather than silencing it (``model_bar``).
+            a.passed.update(i for i, p in a.model.probabilities.items() if p >= self.model_bar(a, i))
         self._triggers(a)
         return a
 
@@ -310,6 +309,12 @@ class CompiledRules:
     def model_probability(self, a: Analysis, theme_index: int) -> float | None:
         """The learned model's probability for a theme, or None when the pack has no model for it."""
         return a.model.probabilities.get(theme_index) if a.model is not None else None
+
+    def model_bar(self, a: Analysis, theme_index: int) -> float:
+        """The probability the model needs to assign the theme in this document (``CompiledModel.bar``):
+        0.80 at least where an exclusion the pack's author wrote vetoed one of the theme's terms."""
+        t = self.tables
+        return t.model.bar(theme_index, any(t.terms[ti].theme == theme_index for ti in a.term_vetoed))
 
     def model_evidence(self, a: Analysis, theme_index: int) -> list[Span]:
         """Spans (normalised offsets) of the words that counted most for the model's verdict."""

@@ -21,6 +21,7 @@ class TermReport:
 class ModelReport:
     probability: float
     threshold: float | None  # None: the pack's model has no verdict for this theme
+    raised: bool  # the threshold is the vetoed bar: an exclusion vetoed one of the theme's terms
     words: list[str]  # the words that counted most, 'text' [start:end]
 
 
@@ -61,6 +62,8 @@ class Explanation:
             lines.append(f"theme {th.theme}: score {th.score:g} / threshold {th.threshold:g} -> {verdict}")
             if th.model is not None:
                 bar = f" / threshold {th.model.threshold:g}" if th.model.threshold is not None else " (no verdict)"
+                if th.model.raised:
+                    bar += " (raised: an exclusion vetoed a term of this theme)"
                 lines.append(f"  model: probability {th.model.probability:.3f}{bar}; "
                              f"words that counted most: {', '.join(th.model.words) or '-'}")
             for tr in th.terms:
@@ -123,8 +126,9 @@ def explain(rules, document: str, lang: str | None = None) -> Explanation:
             else:
                 missing.append(term.source)
         probability = rules.model_probability(a, index)
+        bar = None if probability is None else rules.model_bar(a, index)
         model = None if probability is None else ModelReport(
-            probability, t.model.thresholds.get(index),
+            probability, bar, bar != t.model.thresholds.get(index),
             [f"{m.text!r} [{m.start}:{m.end}]" for span in rules.model_evidence(a, index)
              for m in (rules.match(a, span, None),)])
         themes.append(ThemeReport(theme.id, a.scores.get(index, 0.0), theme.threshold, reports, missing, model,

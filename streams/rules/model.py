@@ -192,11 +192,16 @@ class CompiledModel:
         probabilities = {index: 1.0 / (1.0 + math.exp(-m)) for index, m in zip(self.columns, margins.tolist())}
         return ModelScore(probabilities, scale)
 
-    def passes(self, theme: int, probability: float, vetoed: bool = False) -> bool:
-        """Whether the model alone assigns ``theme``; ``vetoed``: an exclusion of the pack vetoed one of
-        the theme's terms in the document, and the model needs ``VETOED_THRESHOLD`` at least."""
+    def bar(self, theme: int, vetoed: bool = False) -> float:
+        """The probability the model needs to assign ``theme`` (above 1: it has no model for it);
+        ``vetoed``: an exclusion of the pack vetoed one of the theme's terms in the document, and the
+        model needs ``VETOED_THRESHOLD`` at least."""
         threshold = self.thresholds.get(theme, 2.0)
-        return probability >= (max(threshold, VETOED_THRESHOLD) if vetoed else threshold)
+        return max(threshold, VETOED_THRESHOLD) if vetoed else threshold
+
+    def passes(self, theme: int, probability: float, vetoed: bool = False) -> bool:
+        """Whether the model alone assigns ``theme`` (``bar``)."""
+        return probability >= self.bar(theme, vetoed)
 
     def evidence(self, lemmas: list[str], result: ModelScore, theme: int, top: int = 3) -> list[tuple[int, float]]:
         """The ``top`` words (indexes into ``lemmas``) whose buckets added most to ``theme``'s score,

@@ -173,7 +173,12 @@ def test_an_exclusion_raises_the_models_bar_for_its_theme_to_the_vetoed_threshol
     unsure = compile_pack(pack_with(_always(VETOED_THRESHOLD - 0.05), base))
     assert [h.theme for h in unsure.classify("Prices rose in March.").themes] == ["sanctions"]  # above 0.5
     assert unsure.classify(excluded).themes == []  # but under the bar an exclusion sets
-    assert "theme sanctions: score 0 / threshold 1 -> not assigned" in unsure.explain(excluded).render()
+    shown = unsure.explain(excluded).render()
+    assert "theme sanctions: score 0 / threshold 1 -> not assigned" in shown
+    # The explanation shows the bar the model had to reach here, not the theme's usual 0.5.
+    assert f"/ threshold {VETOED_THRESHOLD:g} (raised: an exclusion vetoed a term of this theme)" in shown
+    assert "/ threshold 0.5" not in shown
+    assert "/ threshold 0.5" in unsure.explain("Prices rose in March.").render()
     sure = compile_pack(pack_with(_always(VETOED_THRESHOLD + 0.05), base))
     assert [h.theme for h in sure.classify(excluded).themes] == ["sanctions"]
 
