@@ -26,7 +26,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -34,8 +35,26 @@ from aiohttp import web
 from core.metrics import ConnectorMetrics
 from core.settings import WebSubSettings, is_loopback
 
-if TYPE_CHECKING:
-    from connectors.websub import WebSubSubscriber
+
+class Pushed(Protocol):
+    """What the callback reads of one subscription (``connectors.websub.Subscription``)."""
+
+    source_id: str
+    topic: str
+    secret: str
+    leaving_since: datetime | None
+
+
+class Subscriptions(Protocol):
+    """What the callback asks of the subscriber whose callbacks it serves (``connectors.websub.
+    WebSubSubscriber``): it finds a subscription by its token and reports what the hub said."""
+
+    def by_token(self, token: str) -> Pushed | None: ...
+    def wants(self, sub) -> bool: ...
+    def denied(self, sub, reason: str) -> None: ...
+    def unsubscribed(self, sub) -> None: ...
+    def verified(self, sub, lease: str) -> None: ...
+    async def ingest(self, sub, body: bytes, content_type: str) -> str: ...
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +76,7 @@ def signature_ok(header: str | None, body: bytes, secret: str) -> bool:
 class CallbackServer:
     """Serves the callback of every subscription of one ``WebSubSubscriber``."""
 
-    def __init__(self, config: WebSubSettings, subscriptions: WebSubSubscriber, metrics: ConnectorMetrics):
+    def __init__(self, config: WebSubSettings, subscriptions: Subscriptions, metrics: ConnectorMetrics):
         self.config = config
         self.subscriptions = subscriptions
         self.metrics = metrics
