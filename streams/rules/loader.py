@@ -33,6 +33,7 @@ DEFAULT_PACK = Path(__file__).parent / "default"
 MAX_MODEL_BYTES = 700 * 1024  # leaves room for the terms in a 1 MB record (Kafka's default message limit)
 _SUFFIXES = (".yaml", ".yml", ".json")
 _SECTIONS = ("concepts", "themes", "entities", "triggers")
+SINGULAR = {"concepts": "concept", "themes": "theme", "entities": "entity", "triggers": "trigger"}
 ENTITY_TYPES = ("person", "organisation", "place")
 
 
@@ -74,7 +75,7 @@ def check_pack(pack: RulePack) -> list[tuple[tuple, str]]:
         seen: set[str] = set()
         for i, rule in enumerate(getattr(pack, section)):
             if rule.id in seen:
-                problems.append(((section, i, "id"), f"duplicate {section[:-1]} id {rule.id!r}"))
+                problems.append(((section, i, "id"), f"duplicate {SINGULAR.get(section, section)} id {rule.id!r}"))
             seen.add(rule.id)
     concepts = {c.id for c in pack.concepts}
     for i, concept in enumerate(pack.concepts):

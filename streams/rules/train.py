@@ -73,7 +73,7 @@ def _threshold(probabilities: np.ndarray, by_terms: np.ndarray, y: np.ndarray,
 
 
 def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 15, min_buckets: int = 200,
-                c: float = 8.0, folds: int = 5, min_precision: float = 0.95, trained_on: str = "",
+                c: float = 8.0, folds: int = 5, repeats: int = 3, min_precision: float = 0.95, trained_on: str = "",
                 features: str = WITH_CONCEPTS) -> TextModel:
     """A ``TextModel`` for every theme of ``rules`` whose cross-validated threshold keeps precision;
     ``features`` v2 (the default) also gives the model the concepts of ``rules`` each passage hit."""
@@ -90,10 +90,13 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
         if y.sum() < folds or (~y).sum() < folds:
             continue
         by_terms = np.array([theme in found for found in by_terms_all])
-        held_out = np.zeros(len(items))
-        for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(x, y):
-            held_out[test] = _fit(x[train], y[train], c).predict_proba(x[test])[:, 1]
-        threshold, _ = _threshold(held_out, by_terms, y, min_precision)
+        # Each repeat splits the folds afresh; the threshold is chosen on the repeats pooled, so it
+        # does not hang on one split of the passages.
+        held_out = np.zeros((repeats, len(items)))
+        for r in range(repeats):
+            for train, test in StratifiedKFold(folds, shuffle=True, random_state=r).split(x, y):
+                held_out[r, test] = _fit(x[train], y[train], c).predict_proba(x[test])[:, 1]
+        threshold, _ = _threshold(held_out.ravel(), np.tile(by_terms, repeats), np.tile(y, repeats), min_precision)
         if threshold is None:
             continue
         model = _fit(x, y, c)

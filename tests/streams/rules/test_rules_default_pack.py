@@ -83,6 +83,9 @@ def test_gazetteer_resolves_inflections_and_transliterations(rules, text, entity
     ("Pushylin and Pasichnyk became acting heads.", "pushilin"), ("Pushylin and Pasichnyk became acting heads.", "pasechnik"),
     ("Saldo and Balytskyi were named acting governors.", "balitsky"), ("Almost 67 percent of Danes agreed.", "denmark"),
     ("Итальянцы провалили реформу.", "italy"), ("На Авдіївському напрямку тихо.", "avdiivka"),
+    ("Slovenians voted down the water law.", "slovenia"), ("Вибухи пролунали в Джанкої.", "dzhankoi"),
+    ("Девід Кемерон визнав поразку.", "cameron"), ("Уламки північнокорейської ракети дослідили.", "north_korea"),
+    ("Monitors rotated at the Zaporozhye plant.", "znpp"), ("Люксембурзькі судді відхилили позов.", "luxembourg"),
 ])
 def test_gazetteer_knows_the_short_and_older_names_reporting_uses(rules, text, entity):
     assert entity in [e.id for e in rules.classify(text).entities]
@@ -120,6 +123,7 @@ def test_a_government_deciding_on_accession_or_refusing_a_peace_plan_is_not_a_re
     "Almost two thirds of Danes chose to drop the country's opt-out from EU defence policy.",
     "For a second time, Chileans refused to replace their Pinochet-era charter.",
     "Более 60% итальянцев отвергли конституционную реформу Ренци.",
+    "Most New Zealanders ticked yes to the euthanasia law, while the cannabis proposal narrowly failed.",
 ])
 def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_the_word(rules, text):
     lang = "ru" if any("а" <= ch <= "я" for ch in text.lower()) else "en"
@@ -150,10 +154,15 @@ def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_
     ("Власти ввели новые ограничения из-за пандемии коронавируса, санкции за нарушения ужесточат.", "ru", "sanctions"),
     # Import bans for animal health.
     ("Мінагрополітики заборонило ввезення з РФ свинини через африканську чуму свиней.", "uk", "sanctions"),
+    # ... the disease named at the end of a long sentence.
+    ("Україна заборонила ввозити птицю з Росії та Казахстану, бо в тамтешніх господарствах виявили "
+     "високопатогенний грип.", "uk", "sanctions"),
     # The world wars of history, and people voting for people or for a strike.
     ("The deal lost by 230 votes, the worst government defeat since the First World War.", "en", "escalation"),
     ("У другому турі президентських виборів 51% виборців підтримали Дуду, явка сягнула 68%.", "uk", "referendum"),
     ("Union members cast ballots, and 94% voted yes to a strike mandate.", "en", "referendum"),
+    ("Second round: with 98% of polling stations counted, Sandu leads with 54% and turnout is above the "
+     "first round's.", "en", "referendum"),
 ])
 def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
     assert theme not in themes(rules, text, lang)

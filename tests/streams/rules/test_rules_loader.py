@@ -66,6 +66,8 @@ def test_the_default_pack_loads_and_names_itself_default():
     (THEMES.replace("nuclear weapon*: 2", "nu*: 2"), 5, "at least 3 letters"),
     (THEMES.replace("ядерн* оружи*: 2", "'\"ядерн NEAR/3': 2"), 6, "unbalanced quote"),
     (THEMES + "  - id: escalation\n", 7, "duplicate theme id 'escalation'"),
+    (THEMES + "entities:\n  - {id: kyiv, name: Kyiv, type: place}\n  - {id: kyiv, name: Kyiv, type: place}\n", 9,
+     "duplicate entity id 'kyiv'"),
     (THEMES + "    exclude: [nuclear fusion NOT plant]\n", 7, "NOT has no meaning in an exclude context"),
     (TRIGGERS.replace("entity_tag:official", "theme:nope"), 5, "unknown theme 'nope'"),
     (TRIGGERS.replace("severity: critical", "severity: urgent"), 3, "triggers[0].severity"),
