@@ -199,10 +199,6 @@ class CompiledModel:
         threshold = self.thresholds.get(theme, 2.0)
         return max(threshold, VETOED_THRESHOLD) if vetoed else threshold
 
-    def passes(self, theme: int, probability: float, vetoed: bool = False) -> bool:
-        """Whether the model alone assigns ``theme`` (``bar``)."""
-        return probability >= self.bar(theme, vetoed)
-
     def evidence(self, lemmas: list[str], result: ModelScore, theme: int, top: int = 3) -> list[tuple[int, float]]:
         """The ``top`` words (indexes into ``lemmas``) whose buckets added most to ``theme``'s score,
         best first."""
