@@ -48,6 +48,9 @@ def register(sub) -> None:
     train.add_argument("--out", type=Path, default=None, help="model file to write (default: PATH/model.json)")
     train.add_argument("--min-precision", type=float, default=0.95,
                        help="precision the cross-validated threshold of each theme must keep (default 0.95)")
+    train.add_argument("--repeats", type=int, default=3,
+                       help="cross-validation splits pooled to choose each threshold (default 3; 1 is quicker "
+                            "and lets the threshold follow one split's chance)")
     train.add_argument("--features", choices=("lemma-ngrams-concepts-v2", "lemma-ngrams-v1"),
                        default="lemma-ngrams-concepts-v2",
                        help="feature set (default v2: lemmas, their character n-grams and pairs, and the pack's concepts)")
@@ -221,6 +224,9 @@ def _train(args) -> int:
     from watchfloor.commands.eval import default_sets
 
     pack_dir = args.path or DEFAULT_PACK
+    if args.repeats < 1:
+        print(f"watchfloor rules train: --repeats must be 1 or more, not {args.repeats}", file=sys.stderr)
+        return 2
     try:
         sets = args.sets or default_sets()
         items = read_sets(sets)
@@ -232,7 +238,7 @@ def _train(args) -> int:
     if args.held_out:
         return _held_out(rules, sets, args)
     names = ", ".join(p.name for p in sets)
-    model = train_model(rules, items, min_precision=args.min_precision, features=args.features,
+    model = train_model(rules, items, min_precision=args.min_precision, features=args.features, repeats=args.repeats,
                         trained_on=f"{len(items)} labelled passages ({names})")
     out = args.out or Path(pack_dir) / "model.json"
     out.write_text(json.dumps({"model": model.model_dump()}, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -249,7 +255,7 @@ def _held_out(rules, sets: list[Path], args) -> int:
         print("watchfloor rules train --held-out: needs at least two sets (repeat --set)", file=sys.stderr)
         return 2
     pooled, each = held_out(rules, {p.name: read_set(p) for p in sets},
-                            min_precision=args.min_precision, features=args.features)
+                            min_precision=args.min_precision, features=args.features, repeats=args.repeats)
     for name, report in each.items():
         print(f"{name}: macro F1 {report.macro_f1:.3f} on {report.items} passages, model trained on the other sets")
     print(f"\nPooled, features {args.features}:")

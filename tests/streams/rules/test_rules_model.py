@@ -151,7 +151,7 @@ def test_rules_train_writes_a_model_the_pack_then_loads(tmp_path):
     (pack_dir / "themes.yaml").write_text(
         "themes:\n  - id: sanctions\n    threshold: 2\n    terms: {sanctions: 1, sanctioned: 1}\n")
     done = subprocess.run([sys.executable, "-m", "watchfloor", "rules", "train", str(pack_dir),
-                           "--set", str(QUALITY / "dev.jsonl"), "--min-precision", "0.8"],
+                           "--set", str(QUALITY / "dev.jsonl"), "--min-precision", "0.8", "--repeats", "1"],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "a model for 1 theme(s) from 319 passages" in done.stdout
@@ -226,6 +226,12 @@ def test_held_out_scores_each_set_with_a_model_that_never_saw_it():
         assert counts.tp + counts.fn == sum(r.overall[theme].tp + r.overall[theme].fn for r in each.values())
     # A model trained on 150 passages of the other set: measured 0.97 on each.
     assert all(report.macro_f1 >= 0.9 for report in each.values()), {n: r.macro_f1 for n, r in each.items()}
+
+
+def test_rules_train_refuses_fewer_than_one_cross_validation_split():
+    done = subprocess.run([sys.executable, "-m", "watchfloor", "rules", "train", "--repeats", "0"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--repeats must be 1 or more, not 0" in done.stderr
 
 
 def test_held_out_asks_for_two_sets():
