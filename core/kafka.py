@@ -143,7 +143,10 @@ async def send_all(producer: AIOKafkaProducer, outputs) -> None:
 
 
 def make_consumer(settings: Settings, *topics: str, **overrides) -> AIOKafkaConsumer:
-    options = {"auto_offset_reset": "earliest", "enable_auto_commit": False, **overrides}
+    options = {"auto_offset_reset": "earliest", "enable_auto_commit": False}
+    if overrides.get("group_id") is not None:
+        options.update(session_timeout_ms=settings.kafka_session_timeout_ms, heartbeat_interval_ms=1000)
+    options.update(overrides)
     return AIOKafkaConsumer(*topics, **client_kwargs(settings), **options)
 
 

@@ -182,6 +182,9 @@ class Settings(BaseSettings):
     kafka_idempotence: Literal["auto", "on", "off"] = Field(
         "auto", description="Idempotent producers: auto uses them where the cluster grants a producer id."
     )
+    kafka_session_timeout_ms: int = Field(
+        10_000, ge=6_000, le=300_000, description="How long a worker or desk may go silent before its consumer group "
+        "hands its partitions to the others. The embedded broker also holds every group join for half of it.")
     embedded_kafka_host: str = Field("127.0.0.1", description="Address the embedded broker binds.")
     embedded_kafka_port: int = Field(9092, ge=0, le=65535, description="Port of the embedded broker; 0 picks a free one.")
     topic_prefix: str = Field("watchfloor.", description="Prefix of every topic name.")

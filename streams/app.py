@@ -65,11 +65,11 @@ def create_app(settings: Settings, *, app_id: str | None = None) -> faust.App:
         autodiscover=False,
         # The embedded broker has no transactions, and Faust's exactly-once has open bugs.
         processing_guarantee="at_least_once",
-        # The embedded broker holds a first group join for half the session timeout. With Faust's
-        # 60 s default an agent sat idle for 30 s after start, and a worker stopped within that
-        # time waited for the join to end before it could leave (15 s, then killed). The stages use
-        # 10 s too.
-        broker_session_timeout=10.0,
+        # The embedded broker holds a group join for half the session timeout. With Faust's 60 s
+        # default an agent sat idle for 30 s after start, and a worker stopped within that time
+        # waited for the join to end before it could leave (15 s, then killed). The stages use the
+        # same setting (``core.kafka.make_consumer``).
+        broker_session_timeout=settings.kafka_session_timeout_ms / 1000,
         broker_heartbeat_interval=1.0,
     )
     return app

@@ -138,7 +138,7 @@ class BatchStage(Service):
     async def on_start(self) -> None:
         self.consumer = make_consumer(
             self.settings, group_id=self.group_id, max_poll_records=self.max_batch,
-            fetch_max_wait_ms=50, session_timeout_ms=10000, heartbeat_interval_ms=1000,
+            fetch_max_wait_ms=50,
         )
         self.consumer.subscribe([self.source_topic], listener=_CountRebalances(self))
         self._starved = StarvedFetches(self.consumer, self.label)
