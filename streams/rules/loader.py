@@ -44,13 +44,15 @@ class RulePackError(ConfigError, ValueError):
 
 @dataclass(frozen=True)
 class PackProblem:
-    """One thing wrong with a rule pack: where (file and line when known, else the field) and why."""
+    """One thing wrong with a rule pack: where (file and line when known, else the field) and why.
+    A ``warning`` (a phrase that adds nothing) does not stop the pack from loading."""
 
     where: str
     message: str
+    warning: bool = False
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
+        return f"{self.where}: {'warning: ' if self.warning else ''}{self.message}"
 
 
 def pack_version(pack: RulePack) -> str:
@@ -117,6 +119,52 @@ def check_pack(pack: RulePack) -> list[tuple[tuple, str]]:
             except ValueError as exc:
                 problems.append((("model", "themes", theme, "weights"), f"unreadable weights: {exc}"))
     return problems
+
+
+def redundancies(pack: RulePack) -> list[tuple[tuple, str]]:
+    """Phrases that add nothing, as (field location, reason) pairs; they change no result, and
+    ``rules check`` warns of them:
+
+    - a one-word prefix that a shorter prefix of the same concept covers ("шотландці*" beside
+      "шотландц*": a prefix matches written words only, so the shorter finds every word the longer does);
+    - a concept phrase written differently from another that matching reads the same ("stop-list" and
+      "stop list", "четырёх" and "четырех": hyphens, ё and quotes are folded already);
+    - an entity variant written twice, or the same as the entity's name.
+
+    A phrase written again letter for letter is not reported: the shipped concepts list the Russian and
+    the Ukrainian forms each in full, and the two languages share many words.
+    """
+    found: list[tuple[tuple, str]] = []
+    for i, concept in enumerate(pack.concepts):
+        chains: list[tuple[int, tuple]] = []
+        for j, phrase in enumerate(concept.phrases):
+            try:
+                chains.append((j, parse_phrase(phrase)))
+            except RuleSyntaxError:
+                continue  # check_pack reports it
+        prefixes = {c[0].text: j for j, c in chains if len(c) == 1 and c[0].prefix and " " not in c[0].text}
+        first: dict[tuple, int] = {}
+        for j, chain in chains:
+            loc, written = ("concepts", i, "phrases", j), concept.phrases[j]
+            if chain in first:
+                earlier = concept.phrases[first[chain]]
+                if written.strip() != earlier.strip():
+                    found.append((loc, f"{written!r} reads the same as {earlier!r} of the same concept"))
+                continue
+            first[chain] = j
+            if len(chain) == 1 and chain[0].prefix and " " not in chain[0].text:
+                text = chain[0].text
+                wider = next((prefixes[text[:n]] for n in range(1, len(text)) if text[:n] in prefixes), None)
+                if wider is not None:
+                    found.append((loc, f"{written!r} adds nothing: {concept.phrases[wider]!r} of the same concept "
+                                       "matches every word it does"))
+    for i, entity in enumerate(pack.entities):
+        seen = {entity.name}
+        for j, variant in enumerate(entity.variants):
+            if variant in seen:
+                found.append((("entities", i, "variants", j), f"variant {variant!r} is written twice"))
+            seen.add(variant)
+    return found
 
 
 def _check_refs(problems, loc, term, concepts: set[str]) -> None:
@@ -247,15 +295,17 @@ def read_pack(path: Path) -> tuple[RulePack | None, list[PackProblem]]:
     if problems:
         return None, problems
     pack = RulePack(name=name or _default_name(path), model=model, **sections)
-    for loc, message in check_pack(pack):
+
+    def located(loc: tuple) -> str:
         if len(loc) < 2:  # about the pack as a whole
-            problems.append(PackProblem(str(path), message))
-            continue
+            return str(path)
         if loc[0] == "model":
-            problems.append(PackProblem(_where(model_origin.path, model_origin.root, loc), message))
-            continue
+            return _where(model_origin.path, model_origin.root, loc)
         origin = origins[loc[0]][loc[1]]
-        problems.append(PackProblem(_where(origin.path, origin.root, (loc[0], origin.index, *loc[2:])), message))
+        return _where(origin.path, origin.root, (loc[0], origin.index, *loc[2:]))
+
+    problems += [PackProblem(located(loc), message) for loc, message in check_pack(pack)]
+    problems += [PackProblem(located(loc), message, warning=True) for loc, message in redundancies(pack)]
     return pack.model_copy(update={"version": pack_version(pack)}), problems
 
 
@@ -270,6 +320,7 @@ def load_pack(path: Path | None = None) -> RulePack:
     field of the first problem (and how many more there are).
     """
     pack, problems = read_pack(Path(path) if path is not None else DEFAULT_PACK)
+    problems = [p for p in problems if not p.warning]
     if problems:
         more = f" (and {len(problems) - 1} more; see 'watchfloor rules check')" if len(problems) > 1 else ""
         raise RulePackError(f"{problems[0]}{more}")

@@ -110,11 +110,13 @@ def _check(args) -> int:
     pack, problems = read_pack(args.path)
     for problem in problems:
         print(problem)
-    if problems:
-        print(f"{len(problems)} problem(s) in {args.path}")
+    errors = [p for p in problems if not p.warning]
+    if errors:
+        print(f"{len(errors)} problem(s) in {args.path}")
         return 1
     print(f"ok: {len(pack.themes)} themes, {sum(len(t.terms) for t in pack.themes)} terms, "
-          f"{len(pack.entities)} entities, {len(pack.triggers)} triggers; version {pack.version}")
+          f"{len(pack.entities)} entities, {len(pack.triggers)} triggers; version {pack.version}"
+          + (f"; {len(problems)} warning(s)" if problems else ""))
     return 0
 
 

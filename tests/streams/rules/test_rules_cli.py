@@ -88,7 +88,40 @@ def test_rules_check_accepts_the_shipped_pack(capsys):
     from streams.rules import DEFAULT_PACK
 
     assert main(["rules", "check", str(DEFAULT_PACK)]) == 0
-    assert capsys.readouterr().out.startswith("ok: 3 themes, ")
+    out = capsys.readouterr().out
+    assert out.startswith("ok: 3 themes, ") and "warning" not in out  # no phrase in it adds nothing
+
+
+REDUNDANT = """\
+concepts:
+  - id: voters
+    phrases: [шотландц*, крым*, stop list, крым*,
+              шотландці*, stop-list]
+themes:
+  - id: referendum
+    threshold: 1
+    terms: {'"@voters" NEAR/3 "vote*"': 1}
+entities:
+  - {id: kyiv, name: Kyiv, type: place, variants: [Kiev, Kyiv]}
+"""
+
+
+def test_rules_check_warns_of_phrases_that_add_nothing_and_the_pack_still_loads(tmp_path, capsys):
+    from streams.rules import compile_pack, load_pack
+
+    (tmp_path / "a.yaml").write_text(REDUNDANT, encoding="utf-8")
+    assert main(["rules", "check", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    where = tmp_path / "a.yaml"
+    assert lines[:3] == [
+        f"{where}:4 (concepts[0].phrases[4]): warning: 'шотландці*' adds nothing: 'шотландц*' of the same concept "
+        "matches every word it does",
+        f"{where}:4 (concepts[0].phrases[5]): warning: 'stop-list' reads the same as 'stop list' of the same concept",
+        f"{where}:10 (entities[0].variants[1]): warning: variant 'Kyiv' is written twice",
+    ]  # 'крым*' written again letter for letter is the per-language lists' habit: not reported
+    assert lines[3].startswith("ok: 1 themes, ") and lines[3].endswith("; 3 warning(s)")
+    rules = compile_pack(load_pack(tmp_path))  # warnings do not stop a pack
+    assert [t.theme for t in rules.classify("Шотландці vote on Tuesday").themes] == ["referendum"]
 
 
 def test_rules_explain_shows_matches_vetoes_missing_terms_and_trigger_atoms(capsys):
