@@ -86,6 +86,8 @@ def test_gazetteer_resolves_inflections_and_transliterations(rules, text, entity
     ("Slovenians voted down the water law.", "slovenia"), ("Вибухи пролунали в Джанкої.", "dzhankoi"),
     ("Девід Кемерон визнав поразку.", "cameron"), ("Уламки північнокорейської ракети дослідили.", "north_korea"),
     ("Monitors rotated at the Zaporozhye plant.", "znpp"), ("Люксембурзькі судді відхилили позов.", "luxembourg"),
+    ("Baghdad, Ankara and Tehran shut the borders.", "iran"), ("Venezuelans endorsed all five questions.", "venezuela"),
+    ("Рада Євросоюзу внесла ще 15 осіб до списку.", "council_of_the_eu"), ("УЄФА оштрафував віденську «Аустрію».", "vienna"),
 ])
 def test_gazetteer_knows_the_short_and_older_names_reporting_uses(rules, text, entity):
     assert entity in [e.id for e in rules.classify(text).entities]
@@ -124,6 +126,8 @@ def test_a_government_deciding_on_accession_or_refusing_a_peace_plan_is_not_a_re
     "For a second time, Chileans refused to replace their Pinochet-era charter.",
     "Более 60% итальянцев отвергли конституционную реформу Ренци.",
     "Most New Zealanders ticked yes to the euthanasia law, while the cannabis proposal narrowly failed.",
+    "Alaska's Ballot Measure 1 sets a $15 minimum wage by 2027.",
+    "The No side edged it 50.2% to 49.8% on a turnout of 37%.",
 ])
 def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_the_word(rules, text):
     lang = "ru" if any("а" <= ch <= "я" for ch in text.lower()) else "en"
@@ -163,6 +167,10 @@ def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_
     ("Union members cast ballots, and 94% voted yes to a strike mandate.", "en", "referendum"),
     ("Second round: with 98% of polling stations counted, Sandu leads with 54% and turnout is above the "
      "first round's.", "en", "referendum"),
+    # A company's incorporation is no accession, even when its shareholders back it.
+    ("Tesla shareholders backed moving the company's incorporation to Texas.", "en", "referendum"),
+    # "No side" without the article is no camp of a vote.
+    ("No side wants the talks to fail, and turnout at the protest was high.", "en", "referendum"),
 ])
 def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
     assert theme not in themes(rules, text, lang)
