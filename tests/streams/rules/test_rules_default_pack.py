@@ -161,6 +161,9 @@ def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_
     # ... the disease named at the end of a long sentence.
     ("Україна заборонила ввозити птицю з Росії та Казахстану, бо в тамтешніх господарствах виявили "
      "високопатогенний грип.", "uk", "sanctions"),
+    # Neighbours keeping Ukraine's grain out protect their farmers: trade protection, not a sanction.
+    ("Польща залишає ембарго: кордон для українського збіжжя не відкриють і після 15 вересня.", "uk", "sanctions"),
+    ("Warsaw kept its embargo on Ukrainian grain, and Budapest extended its own ban.", "en", "sanctions"),
     # The world wars of history, and people voting for people or for a strike.
     ("The deal lost by 230 votes, the worst government defeat since the First World War.", "en", "escalation"),
     ("У другому турі президентських виборів 51% виборців підтримали Дуду, явка сягнула 68%.", "uk", "referendum"),
@@ -183,6 +186,7 @@ def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
      "en", "sanctions"),
     ("ЄС схвалив нові обмежувальні заходи проти Росії, а США запровадили власні заходи проти російських банків.",
      "uk", "sanctions"),
+    ("ЄС запровадив ембарго на російську нафту з 5 грудня.", "uk", "sanctions"),
 ])
 def test_the_themes_themselves_survive_those_exclusions(rules, text, lang, theme):
     assert theme in themes(rules, text, lang)
