@@ -7,8 +7,9 @@ Public API (stable; the stream worker and the CLI call only these)::
         ``streams/rules/default/``). ``version`` is filled with the content hash. Any problem raises
         ``RulePackError`` (a ``core.errors.ConfigError`` and a ``ValueError``) whose one-line
         message names the file, line and field.
-    read_pack(path: Path) -> tuple[RulePack | None, list[PackProblem]]
-        The same, returning every problem instead of raising (``watchfloor rules check``).
+    read_pack(path: Path, *, warnings: bool = False) -> tuple[RulePack | None, list[PackProblem]]
+        The same, returning every problem instead of raising (``watchfloor rules check``); with
+        ``warnings``, also the phrases that add nothing (``PackProblem.warning``).
     compile_pack(pack: RulePack) -> CompiledRules
         One Aho-Corasick automaton for the whole pack; cached by content hash, so compiling a pack
         received again from the rules topic is free. A pack with problems raises ``RulePackError``

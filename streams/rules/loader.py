@@ -263,8 +263,10 @@ def _where(path: Path, root, loc: tuple) -> str:
     return f"{path}:{line} ({field_name(loc)})" if line else f"{path} ({field_name(loc)})"
 
 
-def read_pack(path: Path) -> tuple[RulePack | None, list[PackProblem]]:
-    """Read and check the pack at ``path``: the pack (``None`` if unreadable) and every problem."""
+def read_pack(path: Path, *, warnings: bool = False) -> tuple[RulePack | None, list[PackProblem]]:
+    """Read and check the pack at ``path``: the pack (``None`` if unreadable) and every problem; with
+    ``warnings``, also the phrases that add nothing (``redundancies``, for ``rules check``: loading a
+    pack to use it does not pay for them)."""
     sections: dict[str, list] = {s: [] for s in _SECTIONS}
     origins: dict[str, list[_Origin]] = {s: [] for s in _SECTIONS}
     problems: list[PackProblem] = []
@@ -305,7 +307,8 @@ def read_pack(path: Path) -> tuple[RulePack | None, list[PackProblem]]:
         return _where(origin.path, origin.root, (loc[0], origin.index, *loc[2:]))
 
     problems += [PackProblem(located(loc), message) for loc, message in check_pack(pack)]
-    problems += [PackProblem(located(loc), message, warning=True) for loc, message in redundancies(pack)]
+    if warnings:
+        problems += [PackProblem(located(loc), message, warning=True) for loc, message in redundancies(pack)]
     return pack.model_copy(update={"version": pack_version(pack)}), problems
 
 
@@ -320,7 +323,6 @@ def load_pack(path: Path | None = None) -> RulePack:
     field of the first problem (and how many more there are).
     """
     pack, problems = read_pack(Path(path) if path is not None else DEFAULT_PACK)
-    problems = [p for p in problems if not p.warning]
     if problems:
         more = f" (and {len(problems) - 1} more; see 'watchfloor rules check')" if len(problems) > 1 else ""
         raise RulePackError(f"{problems[0]}{more}")

@@ -107,7 +107,7 @@ def _push(args) -> int:
 def _check(args) -> int:
     from streams.rules import read_pack
 
-    pack, problems = read_pack(args.path)
+    pack, problems = read_pack(args.path, warnings=True)
     for problem in problems:
         print(problem)
     errors = [p for p in problems if not p.warning]
