@@ -142,10 +142,15 @@ async def send_all(producer: AIOKafkaProducer, outputs) -> None:
         await asyncio.gather(*futures)
 
 
+HEARTBEAT_MS = 1000
+"""Heartbeat of every grouped consumer (the Faust app's too); the settings' 6 s floor on the session
+timeout keeps it under a sixth."""
+
+
 def make_consumer(settings: Settings, *topics: str, **overrides) -> AIOKafkaConsumer:
     options = {"auto_offset_reset": "earliest", "enable_auto_commit": False}
     if overrides.get("group_id") is not None:
-        options.update(session_timeout_ms=settings.kafka_session_timeout_ms, heartbeat_interval_ms=1000)
+        options.update(session_timeout_ms=settings.kafka_session_timeout_ms, heartbeat_interval_ms=HEARTBEAT_MS)
     options.update(overrides)
     return AIOKafkaConsumer(*topics, **client_kwargs(settings), **options)
 

@@ -9,7 +9,7 @@ import ssl
 
 import faust
 
-from core.kafka import bootstrap_servers
+from core.kafka import HEARTBEAT_MS, bootstrap_servers
 from core.settings import Settings
 
 
@@ -70,6 +70,6 @@ def create_app(settings: Settings, *, app_id: str | None = None) -> faust.App:
         # waited for the join to end before it could leave (15 s, then killed). The stages use the
         # same setting (``core.kafka.make_consumer``).
         broker_session_timeout=settings.kafka_session_timeout_ms / 1000,
-        broker_heartbeat_interval=1.0,
+        broker_heartbeat_interval=HEARTBEAT_MS / 1000,
     )
     return app
