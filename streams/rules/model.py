@@ -32,7 +32,6 @@ import base64
 import math
 import zlib
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 
@@ -151,6 +150,7 @@ class CompiledModel:
         self.thresholds = {index: spec.threshold for index, spec in modelled}
         self._cache: dict[str, WordEntry] = {}
         self._arrays: dict[str, tuple[np.ndarray, int]] = {}
+        self._sums: dict[str, list[float]] = {}  # per lemma: its own buckets' weights summed, per theme
 
     def present(self, lemmas: list[str], concepts=()) -> np.ndarray:
         """``document_features`` as a sorted array, built in numpy: each word's buckets are a cached
@@ -200,14 +200,32 @@ class CompiledModel:
         return max(threshold, VETOED_THRESHOLD) if vetoed else threshold
 
     def evidence(self, lemmas: list[str], result: ModelScore, theme: int, top: int = 3) -> list[tuple[int, float]]:
-        """The ``top`` words (indexes into ``lemmas``) whose buckets added most to ``theme``'s score,
-        best first."""
-        column = self.weights[self.columns.index(theme)]
-        per_word = word_buckets(lemmas, self.mask, self._cache)
-        # One gather for every word's buckets, summed per word by ``bincount`` (a numpy call per word
-        # cost ~0.3 ms per passage the model assigned).
-        flat = np.fromiter(chain.from_iterable(per_word), dtype=np.intp)
-        owner = np.repeat(np.arange(len(per_word)), [len(b) for b in per_word])
-        sums = np.bincount(owner, weights=column[flat], minlength=len(per_word)) * result.scale
-        gains = [(gain, i) for i, gain in enumerate(sums.tolist()) if gain > 0 and per_word[i]]
-        return [(i, gain) for gain, i in sorted(gains, reverse=True)[:top]]
+        """The ``top`` words (indexes into ``lemmas``) whose buckets (``word_buckets``: its own, and the
+        pair it ends) added most to ``theme``'s score, best first."""
+        row = self.columns.index(theme)
+        column = self.weights[row]
+        sums = self._sums
+        mask = self.mask
+        gains, pairs, owners = [], [], []
+        previous = None
+        for i, lemma in enumerate(lemmas):
+            if not lemma:
+                gains.append(0.0)
+                previous = None
+                continue
+            array, hashed = self._arrays.get(lemma) or self._array_entry(lemma)
+            own = sums.get(lemma)
+            if own is None:  # the weights of the word's own buckets, per theme: cached per lemma
+                if len(sums) > _WORD_CACHE_LIMIT:
+                    sums.clear()
+                own = sums[lemma] = self.weights[:, array].astype(np.float64).sum(axis=1).tolist()
+            gains.append(own[row])
+            if previous is not None:
+                pairs.append(((previous * _PAIR_MIX) ^ hashed) & mask)
+                owners.append(i)
+            previous = hashed
+        for i, weight in zip(owners, column[pairs].tolist()):  # one gather for every pair
+            gains[i] += weight
+        ranked = sorted(((gain * result.scale, i) for i, gain in enumerate(gains) if gain > 0 and lemmas[i]),
+                        reverse=True)
+        return [(i, gain) for gain, i in ranked[:top]]

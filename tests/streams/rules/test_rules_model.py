@@ -216,6 +216,26 @@ def test_the_scorers_bucket_array_holds_exactly_the_documents_features():
     assert model.present(["", ""]).tolist() == []
 
 
+def test_the_models_evidence_ranks_words_by_the_weight_of_their_own_buckets():
+    # evidence (cached sums per lemma, one gather for the pairs) against its definition: each word's
+    # word_buckets summed along the theme's weights, times the document's scale, the best three.
+    rules = compile_pack(load_pack())
+    model = rules.tables.model
+    checked = 0
+    for item in read_set(QUALITY / "dev6.jsonl")[:150]:
+        analysis = rules.analyse(item.text, item.lang)
+        for theme in analysis.model.probabilities:
+            column = model.weights[model.columns.index(theme)].astype(np.float64)
+            per_word = word_buckets(analysis.lemmas, model.mask, {})
+            gains = [(float(column[list(b)].sum()) * analysis.model.scale, i) for i, b in enumerate(per_word)]
+            expected = sorted(((g, i) for g, i in gains if g > 0 and per_word[i]), reverse=True)[:3]
+            found = model.evidence(analysis.lemmas, analysis.model, theme)
+            assert [i for i, _ in found] == [i for _, i in expected], item.id
+            assert [g for _, g in found] == pytest.approx([g for g, _ in expected], rel=1e-6)
+            checked += 1
+    assert checked > 300
+
+
 def test_held_out_scores_each_set_with_a_model_that_never_saw_it():
     from streams.rules.train import held_out
     sets = {name: read_set(QUALITY / name)[:150] for name in ("dev.jsonl", "dev2.jsonl")}
