@@ -88,6 +88,9 @@ def test_gazetteer_resolves_inflections_and_transliterations(rules, text, entity
     ("Monitors rotated at the Zaporozhye plant.", "znpp"), ("Люксембурзькі судді відхилили позов.", "luxembourg"),
     ("Baghdad, Ankara and Tehran shut the borders.", "iran"), ("Venezuelans endorsed all five questions.", "venezuela"),
     ("Рада Євросоюзу внесла ще 15 осіб до списку.", "council_of_the_eu"), ("УЄФА оштрафував віденську «Аустрію».", "vienna"),
+    ("IAEA staff rotated at the Zaporizhzhya plant.", "znpp"), ("Greeks rejected the creditors' terms.", "greece"),
+    ("Budapest finally said yes to Sweden.", "hungary"), ("Міністр Хаяші заявив, що Токіо не визнає анексії.", "hayashi"),
+    ("Transnistrian residents crossed to vote.", "transnistria"),
 ])
 def test_gazetteer_knows_the_short_and_older_names_reporting_uses(rules, text, entity):
     assert entity in [e.id for e in rules.classify(text).entities]
@@ -174,6 +177,20 @@ def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_
     ("Tesla shareholders backed moving the company's incorporation to Texas.", "en", "referendum"),
     # "No side" without the article is no camp of a vote.
     ("No side wants the talks to fail, and turnout at the protest was high.", "en", "referendum"),
+    # Round eleven (dev11): the Senate's "nuclear option", a brawl called WW3, a hockey player named
+    # Соловей (not Solovyov), a bank or a bailiff blocking accounts, NATO accession, a union's pay ballot.
+    ("Senate Republicans went nuclear: the nuclear option scrapped the 60-vote threshold for nominees.",
+     "en", "escalation"),
+    ("The nuclear option let senators end the filibuster on judicial nominees by a simple majority.", "en", "escalation"),
+    ("Mass brawl at the derby: fans called it WW3 as the referee showed three red cards.", "en", "escalation"),
+    ("Стычка Павла Соловья с соперником переросла в эскалацию: подрались все полевые.", "ru", "escalation"),
+    ("Банк заблокував рахунок і кошти клієнта через підозрілі операції.", "uk", "sanctions"),
+    ("Виконавець заблокував кошти й наклав арешт на рахунки боржника через борги перед кредиторами.",
+     "uk", "sanctions"),
+    ("Parliament backed Sweden's accession to NATO by 188 votes to 6.", "en", "referendum"),
+    ("Investors who chase meme stocks are playing with fire, the columnist warns.", "en", "escalation"),
+    ("The union's members backed the pay offer: the ballot drew a 52% turnout and 74% voted to accept.",
+     "en", "referendum"),
 ])
 def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
     assert theme not in themes(rules, text, lang)
@@ -187,6 +204,17 @@ def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
     ("ЄС схвалив нові обмежувальні заходи проти Росії, а США запровадили власні заходи проти російських банків.",
      "uk", "sanctions"),
     ("ЄС запровадив ембарго на російську нафту з 5 грудня.", "uk", "sanctions"),
+    # ... and round eleven's: a vote void below its quorum, senators' nuclear threats, Solovyov's,
+    # and a loss the passage puts down to sanctions.
+    ("Turnout was 30%, far below the quorum, so the popular vote on citizenship is void.", "en", "referendum"),
+    ("The No camp prevailed on Sunday, and the Yes side conceded before midnight.", "en", "referendum"),
+    ("Not one of the 26 cantons backed the initiative on how judges are picked.", "en", "referendum"),
+    ("Oxi! Greeks said no to the creditors' terms.", "en", "referendum"),
+    ("Russian senators warned Kyiv that nuclear weapons could be used if the strikes go on.", "en", "escalation"),
+    ("Соловьёв в эфире пригрозил ядерным ударом по Лондону.", "ru", "escalation"),
+    ("Доходы бюджета упали из-за санкций и скидки на Urals.", "ru", "sanctions"),
+    ("В МИД России назвали идею закрыть границу с Калининградом игрой с огнём.", "ru", "escalation"),
+    ("У МЗС Росії назвали ідею закрити кордон із Калінінградом грою з вогнем.", "uk", "escalation"),
 ])
 def test_the_themes_themselves_survive_those_exclusions(rules, text, lang, theme):
     assert theme in themes(rules, text, lang)
