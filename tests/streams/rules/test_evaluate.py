@@ -106,8 +106,8 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 
 
 # Regression floor for the shipped pack on the dev splits, per theme and language, so a rule or model
-# change that loses recall or precision fails CI. Measured on the eleven dev splits with the shipped pack
-# (terms, and the model trained on these splits, so in-sample): macro F1 0.989, entity recall 0.969;
+# change that loses recall or precision fails CI. Measured on the twelve dev splits with the shipped pack
+# (terms, and the model trained on these splits, so in-sample): macro F1 0.988, entity recall 0.969;
 # the floors sit a few points below.
 FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.92
 FLOOR = {  # (theme, lang): (precision, recall)
@@ -116,7 +116,8 @@ FLOOR = {  # (theme, lang): (precision, recall)
     ("sanctions", "en"): (0.92, 0.96), ("sanctions", "ru"): (0.95, 0.96), ("sanctions", "uk"): (0.95, 0.96),
 }
 DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl", "dev6.jsonl", "dev7.jsonl",
-              "dev8.jsonl", "dev9.jsonl", "dev10.jsonl", "dev11.jsonl")
+              "dev8.jsonl", "dev9.jsonl", "dev10.jsonl", "dev11.jsonl",
+              "dev12.jsonl")
 
 
 def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():

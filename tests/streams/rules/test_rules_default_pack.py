@@ -91,6 +91,9 @@ def test_gazetteer_resolves_inflections_and_transliterations(rules, text, entity
     ("IAEA staff rotated at the Zaporizhzhya plant.", "znpp"), ("Greeks rejected the creditors' terms.", "greece"),
     ("Budapest finally said yes to Sweden.", "hungary"), ("Міністр Хаяші заявив, що Токіо не визнає анексії.", "hayashi"),
     ("Transnistrian residents crossed to vote.", "transnistria"),
+    ("Latvians said no to Russian as a second language.", "latvia"), ("Lithuanians voted on dual citizenship.", "lithuania"),
+    ("Only 40% of Poles took the ballot.", "poland"), ("New boss Gagloyev scrapped the decree.", "gagloev"),
+    ("Officials in Trans-Dniester counted the votes.", "transnistria"),
 ])
 def test_gazetteer_knows_the_short_and_older_names_reporting_uses(rules, text, entity):
     assert entity in [e.id for e in rules.classify(text).entities]
@@ -189,6 +192,11 @@ def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_
      "uk", "sanctions"),
     ("Parliament backed Sweden's accession to NATO by 188 votes to 6.", "en", "referendum"),
     ("Investors who chase meme stocks are playing with fire, the columnist warns.", "en", "escalation"),
+    # Round twelve (dev12): a union's pay ballot under the turnout rule, and freezes of prices and tariffs.
+    ("The union's pay ballot returned 85% yes, but turnout of 41% fell short of the 50% needed for industrial "
+     "action.", "en", "referendum"),
+    ("Уряд заморозив тарифи на газ, тож рахунки для населення не зростуть.", "uk", "sanctions"),
+    ("Правительство заморозило цены на бензин и тарифы по счетам ЖКХ.", "ru", "sanctions"),
     ("The union's members backed the pay offer: the ballot drew a 52% turnout and 74% voted to accept.",
      "en", "referendum"),
 ])
@@ -210,6 +218,7 @@ def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
     ("The No camp prevailed on Sunday, and the Yes side conceded before midnight.", "en", "referendum"),
     ("Not one of the 26 cantons backed the initiative on how judges are picked.", "en", "referendum"),
     ("Oxi! Greeks said no to the creditors' terms.", "en", "referendum"),
+    ("In a consultative vote, Lombardy and Veneto backed talks with Rome on more autonomy.", "en", "referendum"),
     ("Russian senators warned Kyiv that nuclear weapons could be used if the strikes go on.", "en", "escalation"),
     ("Соловьёв в эфире пригрозил ядерным ударом по Лондону.", "ru", "escalation"),
     ("Доходы бюджета упали из-за санкций и скидки на Urals.", "ru", "sanctions"),
