@@ -40,10 +40,16 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _as_in_a_terminal() -> None:
+    # A shell without job control starts background commands with SIGINT ignored, and children inherit
+    # that: a suite run that way would see a broker deaf to Ctrl-C. In a terminal SIGINT is not ignored.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_broker_command(port: int) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "watchfloor", "broker", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, preexec_fn=_as_in_a_terminal,
     )
     line = proc.stdout.readline().strip()
     assert line == f"127.0.0.1:{port}", f"watchfloor broker printed {line!r}"
