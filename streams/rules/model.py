@@ -148,7 +148,6 @@ class CompiledModel:
             if modelled else np.zeros((0, 1 << model.bits), dtype=np.float32)
         self.bias = np.array([spec.bias for _, spec in modelled], dtype=np.float64)
         self.thresholds = {index: spec.threshold for index, spec in modelled}
-        self._cache: dict[str, WordEntry] = {}
         self._arrays: dict[str, tuple[np.ndarray, int]] = {}
         self._sums: dict[str, list[float]] = {}  # per lemma: its own buckets' weights summed, per theme
 
@@ -205,7 +204,6 @@ class CompiledModel:
         row = self.columns.index(theme)
         column = self.weights[row]
         sums = self._sums
-        mask = self.mask
         gains, pairs, owners = [], [], []
         previous = None
         for i, lemma in enumerate(lemmas):
@@ -221,11 +219,11 @@ class CompiledModel:
                 own = sums[lemma] = self.weights[:, array].astype(np.float64).sum(axis=1).tolist()
             gains.append(own[row])
             if previous is not None:
-                pairs.append(((previous * _PAIR_MIX) ^ hashed) & mask)
+                pairs.append(pair_bucket(previous, hashed, self.mask))
                 owners.append(i)
             previous = hashed
         for i, weight in zip(owners, column[pairs].tolist()):  # one gather for every pair
             gains[i] += weight
-        ranked = sorted(((gain * result.scale, i) for i, gain in enumerate(gains) if gain > 0 and lemmas[i]),
-                        reverse=True)
+        # An empty word gains 0.0, so ``gain > 0`` leaves it out.
+        ranked = sorted(((gain * result.scale, i) for i, gain in enumerate(gains) if gain > 0), reverse=True)
         return [(i, gain) for gain, i in ranked[:top]]

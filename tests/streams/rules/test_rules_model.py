@@ -192,7 +192,7 @@ def test_a_model_too_large_to_travel_as_one_record_is_refused():
 
 
 def test_the_fast_document_features_are_the_union_of_each_words_buckets():
-    # document_features (every document) and word_buckets (the explanation) must agree bucket for bucket.
+    # document_features (every document) and word_buckets (what the explanation ranks) must agree bucket for bucket.
     mask = (1 << 15) - 1
     for item in read_set(QUALITY / "dev4.jsonl")[:200]:
         norm = normalize(item.text).text
