@@ -121,6 +121,11 @@ def check_pack(pack: RulePack) -> list[tuple[tuple, str]]:
     return problems
 
 
+def _word_prefix(chain: tuple) -> bool:
+    """One piece of one word with a trailing '*' ("шотландц*")."""
+    return len(chain) == 1 and chain[0].prefix and " " not in chain[0].text
+
+
 def redundancies(pack: RulePack) -> list[tuple[tuple, str]]:
     """Phrases that add nothing, as (field location, reason) pairs; they change no result, and
     ``rules check`` warns of them:
@@ -142,10 +147,7 @@ def redundancies(pack: RulePack) -> list[tuple[tuple, str]]:
                 chains.append((j, parse_phrase(phrase)))
             except RuleSyntaxError:
                 continue  # check_pack reports it
-        def word_prefix(chain: tuple) -> bool:  # one piece, one word, with a trailing '*'
-            return len(chain) == 1 and chain[0].prefix and " " not in chain[0].text
-
-        prefixes = {c[0].text: j for j, c in chains if word_prefix(c)}
+        prefixes = {c[0].text: j for j, c in chains if _word_prefix(c)}
         first: dict[tuple, int] = {}
         for j, chain in chains:
             loc, written = ("concepts", i, "phrases", j), concept.phrases[j]
@@ -155,7 +157,7 @@ def redundancies(pack: RulePack) -> list[tuple[tuple, str]]:
                     found.append((loc, f"{written!r} reads the same as {earlier!r} of the same concept"))
                 continue
             first[chain] = j
-            if word_prefix(chain):
+            if _word_prefix(chain):
                 text = chain[0].text
                 wider = next((prefixes[text[:n]] for n in range(1, len(text)) if text[:n] in prefixes), None)
                 if wider is not None:
