@@ -20,6 +20,8 @@ from core.errors import ConfigError
 from schemas.rules import RulePack
 from streams.rules.expr import (
     ATOM_KINDS,
+    Near,
+    Phrase,
     RuleSyntaxError,
     concept_refs,
     is_concept,
@@ -172,6 +174,61 @@ def redundancies(pack: RulePack) -> list[tuple[tuple, str]]:
     return found
 
 
+def self_vetoes(pack: RulePack) -> list[tuple[tuple, str]]:
+    """Exclusion contexts ``A NEAR/n B`` that two words of one side trip alone, as (field location,
+    reason) pairs; ``rules check`` warns of them.
+
+    A phrase matches every inflection of its lemma, so "balloted" among a theme's union words reads as
+    "ballot": ``"@vote_word" NEAR/15 "@company_vote"`` then vetoes any ballot beside a referendum. The
+    check compares each side's phrases, written and lemmatised, with what the other side matches.
+    """
+    from streams.rules.lemmas import phrase_lemmas
+
+    concepts = {c.id: c.phrases for c in pack.concepts}
+    found: list[tuple[tuple, str]] = []
+
+    def side(chain: tuple) -> list[tuple[str, Phrase]]:
+        if len(chain) != 1:
+            return []  # a chain of pieces ("ядерн* оружи*"): not compared
+        if is_concept(chain[0]):
+            pieces = []
+            for written in concepts.get(chain[0].text[1:], ()):
+                try:
+                    parsed = parse_phrase(written)
+                except RuleSyntaxError:
+                    continue
+                if len(parsed) == 1:
+                    pieces.append((written, parsed[0]))
+            return pieces
+        return [(chain[0].text, chain[0])]
+
+    def forms(phrase: Phrase) -> set[str]:
+        return {phrase.text} if phrase.prefix else {phrase.text, *phrase_lemmas(phrase.text)}
+
+    def reads(phrase: Phrase, form: str) -> bool:
+        if phrase.prefix:  # the wildcard goes on within the last word only
+            return form.startswith(phrase.text) and " " not in form[len(phrase.text):]
+        return form in forms(phrase)
+
+    for i, theme in enumerate(pack.themes):
+        for j, context in enumerate(theme.exclude):
+            try:
+                pattern = parse_term(context).pattern
+            except RuleSyntaxError:
+                continue  # check_pack reports it
+            if not isinstance(pattern, Near):
+                continue
+            left, right = side(pattern.left), side(pattern.right)
+            clashes = [(f == p.text, w, f, other) for one, two in ((left, right), (right, left)) for w, p in one
+                       for f in sorted(forms(p)) for other, q in two if reads(q, f)]
+            if clashes:
+                _, written, form, other = min(clashes)  # a lemma reading first: the one a writer did not see
+                found.append((("themes", i, "exclude", j),
+                              f"{written!r} reads as {form!r}, which {other!r} on the other side matches too: "
+                              "two such words alone trip this exclusion and veto the theme's terms"))
+    return found
+
+
 def _check_refs(problems, loc, term, concepts: set[str]) -> None:
     if term is None:
         return
@@ -313,7 +370,8 @@ def read_pack(path: Path, *, warnings: bool = False) -> tuple[RulePack | None, l
 
     problems += [PackProblem(located(loc), message) for loc, message in check_pack(pack)]
     if warnings:
-        problems += [PackProblem(located(loc), message, warning=True) for loc, message in redundancies(pack)]
+        problems += [PackProblem(located(loc), message, warning=True)
+                     for loc, message in redundancies(pack) + self_vetoes(pack)]
     return pack.model_copy(update={"version": pack_version(pack)}), problems
 
 

@@ -151,3 +151,40 @@ def test_rules_explain_lemmatises_in_the_declared_language_as_classify_does(tmp_
     assert "matched 'бив' [5:8] (lemma бити)" in out
     assert main(["rules", "explain", str(tmp_path), "--text", "вони бив"]) == 0
     assert "theme strike: score 0 / threshold 1 -> not assigned" in capsys.readouterr().out
+
+
+SELF_VETO = """\
+concepts:
+  - id: vote_word
+    phrases: [referendum*, ballot*]
+  - id: company_vote
+    phrases: [union members, {union}]
+themes:
+  - id: referendum
+    threshold: 1
+    terms: {{'"@vote_word"': 1}}
+    exclude: ['"@vote_word" NEAR/10 "@company_vote"']
+"""
+
+
+def test_rules_check_warns_of_an_exclusion_that_two_words_of_one_side_trip(tmp_path, capsys):
+    from streams.rules import compile_pack, load_pack
+
+    # "balloted" reads as its lemma "ballot", which @vote_word's "ballot*" matches too: a ballot beside
+    # a referendum then vetoes both, with no union in sight.
+    (tmp_path / "a.yaml").write_text(SELF_VETO.format(union="balloted"), encoding="utf-8")
+    assert main(["rules", "check", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (f"{tmp_path / 'a.yaml'}:10 (themes[0].exclude[0]): warning: 'balloted' reads as 'ballot', "
+                        "which 'ballot*' on the other side matches too: two such words alone trip this exclusion "
+                        "and veto the theme's terms")
+    assert lines[1].endswith("; 1 warning(s)")
+    text = "Voters cast their ballots in the referendum on Sunday."
+    assert compile_pack(load_pack(tmp_path)).classify(text).themes == []
+
+    (tmp_path / "a.yaml").write_text(SELF_VETO.format(union="balloted its members"), encoding="utf-8")
+    assert main(["rules", "check", str(tmp_path)]) == 0
+    assert "warning" not in capsys.readouterr().out
+    rules = compile_pack(load_pack(tmp_path))
+    assert [t.theme for t in rules.classify(text).themes] == ["referendum"]
+    assert rules.classify("The union balloted its members, and the referendum on pay failed.").themes == []

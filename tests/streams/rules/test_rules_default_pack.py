@@ -199,6 +199,14 @@ def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_
     ("Правительство заморозило цены на бензин и тарифы по счетам ЖКХ.", "ru", "sanctions"),
     ("The union's members backed the pay offer: the ballot drew a 52% turnout and 74% voted to accept.",
      "en", "referendum"),
+    # Round thirteen: a company's investors ratifying a pay grant, a union balloting members, a
+    # presidential run-off between two candidates.
+    ("About 72% of investors voted to ratify the chief executive's pay package at the annual meeting.",
+     "en", "referendum"),
+    ("As junior doctors are balloted again over walkouts, a member who opposes the strike can push the "
+     "ballot over the threshold by voting no.", "en", "referendum"),
+    ("У неділю поляки вдруге йдуть на дільниці, щоб обрати між двома кандидатами; виборці лівих підтримають "
+     "ліберала.", "uk", "referendum"),
 ])
 def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
     assert theme not in themes(rules, text, lang)
@@ -227,3 +235,20 @@ def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
 ])
 def test_the_themes_themselves_survive_those_exclusions(rules, text, lang, theme):
     assert theme in themes(rules, text, lang)
+
+
+@pytest.fixture(scope="module")
+def terms_only():
+    return compile_pack(load_pack(None).model_copy(update={"model": None}))
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Voters cast their ballots in the referendum on independence on Sunday.", "en"),
+    ("Casting his ballot in the plebiscite, the president said the vote would settle the matter.", "en"),
+    ("Жители сделали свой выбор на референдуме о новой конституции.", "ru"),
+    ("Виборці Швейцарії на референдумі підтримали нову ініціативу.", "uk"),
+])
+def test_a_ballot_a_choice_or_voters_do_not_veto_the_referendum_they_are_at(terms_only, text, lang):
+    # Exclusions once read "balloted" (a union word) as its lemma "ballot", "выбор*" (elections) as
+    # "choice" and "вибор*" as "voters": each vetoed the referendum terms beside it.
+    assert "referendum" in {h.theme for h in terms_only.classify(text, lang=lang).themes}
