@@ -343,6 +343,31 @@ def topic_names(settings: Settings) -> dict[str, str]:
     return {key: topic_name(settings, key) for key in TOPICS}
 
 
+def worker_group(settings: Settings) -> str:
+    """The workers' consumer-group stem: ``<stem>.classify`` reads the raw items, ``<stem>.alert`` the
+    storied ones, and the Faust app (surge counts) is named after it with dots as dashes."""
+    return f"{settings.topic_prefix}worker"
+
+
+def desk_group(settings: Settings) -> str:
+    """One group per desk process (``desk_name``): every desk stores every alert."""
+    suffix = "" if settings.desk_name == "desk" else f"-{settings.desk_name}"
+    return f"{settings.topic_prefix}desk{suffix}"
+
+
+def in_flight_groups(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """The topics that carry records between watchfloor's own processes, each with the consumer
+    groups that read it: a record is done with once every one of them committed past it
+    (``watchfloor.statekeeper`` keeps the rest across restarts of the embedded broker)."""
+    worker = worker_group(settings)
+    return {
+        topic_name(settings, "items_raw"): (f"{worker}.classify",),
+        topic_name(settings, "items_stories"): (f"{worker}.alert",),
+        topic_name(settings, "alerts"): (desk_group(settings),),
+        topic_name(settings, "mentions"): (worker.replace(".", "-"),),
+    }
+
+
 def new_topic(spec: TopicSpec, settings: Settings) -> NewTopic:
     return NewTopic(
         name=spec.name(settings.topic_prefix),

@@ -7,7 +7,7 @@ import logging
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
-from core.kafka import batches_to_end, decode_value, make_consumer
+from core.kafka import batches_to_end, decode_value, desk_group, make_consumer
 from core.metrics import DeskMetrics
 from core.retry import run_forever
 from core.settings import Settings
@@ -22,12 +22,6 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 500
 RETRY_MAX_SECS = 30.0
 DRAIN_SECS = 10.0
-
-
-def default_group(settings: Settings) -> str:
-    """One group per desk process (``desk_name``): every desk stores every alert."""
-    suffix = "" if settings.desk_name == "desk" else f"-{settings.desk_name}"
-    return f"{settings.topic_prefix}desk{suffix}"
 
 
 class AlertFeed:
@@ -50,7 +44,7 @@ class AlertFeed:
         self.topic = TOPICS["alerts"].name(settings.topic_prefix)
         self.settings = settings
         self.store, self.hub, self.dispatcher, self.metrics = store, hub, dispatcher, metrics
-        self.group_id = group_id or default_group(settings)
+        self.group_id = group_id or desk_group(settings)
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task | None = None
         self.restarts = 0

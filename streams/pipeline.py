@@ -19,7 +19,7 @@ import uuid
 from mode import Service
 from prometheus_client import CollectorRegistry
 
-from core.kafka import send_all, start_producer, topic_names
+from core.kafka import send_all, start_producer, topic_names, worker_group
 from core.metrics import WorkerMetrics
 from core.metrics_http import serve_metrics
 from core.settings import Settings
@@ -75,7 +75,7 @@ class Pipeline(Service):
             await self._follow(self.names["story_book"], self.story_book.apply_record)
         common = dict(producer=self.producer, deadletter_topic=self.names["deadletter"], metrics=self.metrics,
                       loop=self.loop, beacon=self.beacon)
-        group = f"{self.settings.topic_prefix}worker"
+        group = worker_group(self.settings)
         self.alerter = Alerter(ledger=self.ledger, alerts_topic=self.names["alerts"], metrics=self.metrics,
                                story_book=self.story_book)
         if self.story_replica is None:

@@ -19,9 +19,17 @@ One file per topic, JSON Lines: a first line ``{"topic", "partitions"}``, then o
 file and a rename, so a crash leaves the old file or the new one, never half of one; a torn last
 line (a kill in the middle of an append) is skipped when read.
 
-What is not kept: the non-compacted topics (items, classified items, alerts, mentions, dead letters)
-and consumer offsets. A restarted pipeline finds those topics empty; the desk keeps its alerts in its
-own database. See docs/operations.md.
+The in-flight topics (raw items, storied items, alerts, mentions: ``core.kafka.in_flight_groups``)
+are kept too, but only their tail: the records some consuming group of watchfloor's own has not
+committed yet. The keeper asks each group's committed offsets every ``TRIM_SECS`` and drops what all
+of them passed, so a file holds the work in flight, not the history. A restart produces that tail
+again and the groups, whose offsets the embedded broker forgot, read it from the start: an item
+fetched but not classified, or an alert raised but not yet on the desk, when the whole process group
+was killed is processed after the restart (at least once, as Kafka delivers; the ledger and the desk
+drop what was done already).
+
+What is not kept: classified items and dead letters (no process of ours reads them) and consumer
+offsets. See docs/operations.md.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import base64
 import json
 import logging
 import os
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +48,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from core.errors import WatchfloorError
-from core.kafka import batches_to_end, client_kwargs, make_consumer, start_producer
+from core.kafka import batches_to_end, client_kwargs, in_flight_groups, make_consumer, start_producer
 from core.settings import Settings
 from schemas.topics import TOPICS
 
@@ -49,6 +58,7 @@ STATE_DIR = "broker-state"
 CHANGELOG_SUFFIX = "-changelog"  # Faust's table changelogs: compacted, named <app id>-<table>-changelog
 REWRITE_MIN_LINES = 1_000
 DISCOVER_SECS = 5.0
+TRIM_SECS = 1.0
 
 
 class StateMismatch(WatchfloorError):
@@ -98,12 +108,48 @@ class TopicState:
     def lines(self) -> list[dict]:
         return list(self.records.values())
 
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+@dataclass
+class TailState:
+    """The records of an in-flight topic that its consuming groups have not all committed, in
+    offset order per partition (every record is kept: storied items share their story's key)."""
+
+    topic: str
+    partitions: int
+    groups: tuple[str, ...] = ()
+    records: dict[int, deque[tuple[int, dict]]] = field(default_factory=dict)
+    repartition: bool = False  # at restore: the topic has another partition count than when saved
+    _read: int = 0
+
+    def apply(self, line: dict, offset: int | None = None) -> None:
+        if offset is None:  # read from a file: the order is what counts
+            offset, self._read = self._read, self._read + 1
+        self.records.setdefault(line["p"], deque()).append((offset, line))
+
+    def trim(self, partition: int, committed: int) -> int:
+        """Drop the records of ``partition`` below ``committed``; how many were dropped."""
+        kept = self.records.get(partition)
+        dropped = 0
+        while kept and kept[0][0] < committed:
+            kept.popleft()
+            dropped += 1
+        return dropped
+
+    def lines(self) -> list[dict]:
+        return [line for p in sorted(self.records) for _, line in self.records[p]]
+
+    def __len__(self) -> int:
+        return sum(len(kept) for kept in self.records.values())
+
 
 def file_name(topic: str) -> str:
     return f"{topic}.jsonl"
 
 
-def read_file(path: Path) -> TopicState | None:
+def read_file(path: Path) -> TopicState | TailState | None:
     """The live records in one topic file; None for a file without a readable header."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -113,7 +159,8 @@ def read_file(path: Path) -> TopicState | None:
     rows = text.split("\n")
     try:
         header = json.loads(rows[0])
-        state = TopicState(str(header["topic"]), int(header["partitions"]))
+        kind = TailState if header.get("tail") else TopicState
+        state = kind(str(header["topic"]), int(header["partitions"]))
     except (ValueError, KeyError, TypeError):
         log.error("Saved state %s has no readable header line; ignored.", path)
         return None
@@ -130,11 +177,14 @@ def read_file(path: Path) -> TopicState | None:
     return state
 
 
-def write_file(path: Path, state: TopicState) -> None:
+def write_file(path: Path, state: TopicState | TailState) -> None:
     """Rewrite one topic file atomically: a temporary file, fsynced, then renamed over the old one."""
     tmp = path.with_suffix(".tmp")
+    header = {"topic": state.topic, "partitions": state.partitions}
+    if isinstance(state, TailState):
+        header["tail"] = True
     with tmp.open("w", encoding="utf-8") as out:
-        out.write(json.dumps({"topic": state.topic, "partitions": state.partitions}) + "\n")
+        out.write(json.dumps(header) + "\n")
         for line in state.lines():
             out.write(json.dumps(line, separators=(",", ":")) + "\n")
         out.flush()
@@ -176,6 +226,10 @@ async def restore(settings: Settings) -> tuple[int, int]:
         counts = {d["topic"]: len(d["partitions"]) for d in await admin.describe_topics([s.topic for s in present])} \
             if present else {}
         for state in present:
+            if isinstance(state, TailState):
+                # Work in flight goes where its key says now (``_send_args`` leaves the partition out).
+                state.repartition = counts.get(state.topic, state.partitions) != state.partitions
+                continue
             if counts.get(state.topic, state.partitions) != state.partitions:
                 # Keys live on the partition they were written to (the story index by design), so the
                 # state cannot be moved to another partition count.
@@ -184,7 +238,7 @@ async def restore(settings: Settings) -> tuple[int, int]:
                     f"the topic has {counts[state.topic]}: set WATCHFLOOR_TOPIC_PARTITIONS={state.partitions} "
                     f"again, or move {directory} aside to start without the saved state")
         missing = [NewTopic(s.topic, s.partitions, settings.replication_factor,
-                            topic_configs={"cleanup.policy": "compact"})
+                            topic_configs={"cleanup.policy": "delete" if isinstance(s, TailState) else "compact"})
                    for s in states if s.topic not in existing]
         if missing:
             await admin.create_topics(missing)
@@ -197,6 +251,8 @@ async def restore(settings: Settings) -> tuple[int, int]:
             by_partition: dict[int, list[dict]] = {}
             for line in state.lines():
                 by_partition.setdefault(line["p"], []).append(line)
+            if isinstance(state, TailState) and state.repartition:
+                by_partition = {None: state.lines()} if len(state) else {}
             for partition, lines in by_partition.items():
                 sent = [await producer.send(state.topic, **_send_args(line, partition)) for line in lines[:-1]]
                 await asyncio.gather(*sent)  # a refused record stops the start, before the keeper rewrites
@@ -207,7 +263,7 @@ async def restore(settings: Settings) -> tuple[int, int]:
     return len(states), count
 
 
-def _send_args(line: dict, partition: int) -> dict:
+def _send_args(line: dict, partition: int | None) -> dict:
     return {"key": _unb64(line["k"]), "value": _unb64(line["v"]), "partition": partition,
             "timestamp_ms": line["t"], "headers": [(k, _unb64(v) or b"") for k, v in line["h"]] or None}
 
@@ -215,19 +271,22 @@ def _send_args(line: dict, partition: int) -> dict:
 # --- keep ---------------------------------------------------------------------------------------------
 
 class Keeper:
-    """Follows the compacted topics and keeps their files (see the module docstring)."""
+    """Follows the kept topics and keeps their files (see the module docstring)."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.directory = state_dir(settings)
-        self.states: dict[str, TopicState] = {}
-        self.appended: dict[str, int] = {}
+        self.states: dict[str, TopicState | TailState] = {}
+        self.on_file: dict[str, int] = {}  # record lines in each topic's file, live or not
+        self.in_flight = in_flight_groups(settings)
+        self._probes: dict[str, AIOKafkaConsumer] = {}
 
     async def _topics(self) -> dict[str, int]:
         admin = AIOKafkaAdminClient(**client_kwargs(self.settings))
         await admin.start()
         try:
-            names = kept_topics(self.settings, await admin.list_topics())
+            existing = await admin.list_topics()
+            names = kept_topics(self.settings, existing) + sorted(set(self.in_flight) & set(existing))
             described = await admin.describe_topics(names)
         finally:
             await admin.close()
@@ -245,27 +304,70 @@ class Keeper:
                 partitions = [TopicPartition(t, p) for t, n in topics.items() for p in range(n)]
                 consumer.assign(partitions)
                 await consumer.seek_to_beginning(*partitions)
-                self.states = {t: TopicState(t, n) for t, n in topics.items()}
+                self.states = {t: TailState(t, n, self.in_flight[t]) if t in self.in_flight else TopicState(t, n)
+                               for t, n in topics.items()}
                 await self._catch_up(consumer, partitions)
-                for state in self.states.values():
-                    write_file(self.directory / file_name(state.topic), state)
-                    self.appended[state.topic] = 0
+                await self._trim()
+                for topic in self.states:
+                    self._rewrite(topic)
                 if ready is not None:
-                    ready(len(self.states), sum(len(s.records) for s in self.states.values()))
+                    ready(len(self.states), sum(len(s) for s in self.states.values()))
                     ready = None
                 await self._follow(consumer, stop, set(topics))
+                if stop.is_set():
+                    await self._finish(consumer, partitions)
             finally:
                 await consumer.stop()
+                await self._close_probes()
+
+    def _apply(self, topic: str, record) -> dict:
+        line = record_line(record)
+        state = self.states[topic]
+        if isinstance(state, TailState):
+            state.apply(line, record.offset)
+        else:
+            state.apply(line)
+        return line
 
     async def _catch_up(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
         async for records in batches_to_end(consumer, partitions):
             for record in records:
-                self.states[record.topic].apply(record_line(record))
+                self._apply(record.topic, record)
+
+    async def _committed(self, group: str, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        """What ``group`` committed on each partition (0 where nothing yet)."""
+        probe = self._probes.get(group)
+        if probe is None:  # in the group's name, never subscribed: it only asks what the group committed
+            probe = make_consumer(self.settings, group_id=group)
+            await probe.start()
+            self._probes[group] = probe
+        return {tp: await probe.committed(tp) or 0 for tp in partitions}
+
+    async def _close_probes(self) -> None:
+        probes, self._probes = list(self._probes.values()), {}
+        for probe in probes:
+            await probe.stop()
+
+    async def _trim(self) -> list[str]:
+        """Drop the in-flight records every consuming group committed past; the topics that lost some."""
+        trimmed = []
+        for state in self.states.values():
+            if not isinstance(state, TailState) or not len(state):
+                continue
+            partitions = [TopicPartition(state.topic, p) for p, kept in state.records.items() if kept]
+            floor = dict.fromkeys(partitions, None)
+            for group in state.groups:
+                for tp, offset in (await self._committed(group, partitions)).items():
+                    floor[tp] = offset if floor[tp] is None else min(floor[tp], offset)
+            if sum(state.trim(tp.partition, offset or 0) for tp, offset in floor.items()):
+                trimmed.append(state.topic)
+        return trimmed
 
     async def _follow(self, consumer: AIOKafkaConsumer, stop: asyncio.Event, known: set[str]) -> None:
-        """Append what arrives; return when a new compacted topic appeared (to read it from the start)."""
+        """Append what arrives; return when a new kept topic appeared (to read it from the start)."""
         loop = asyncio.get_running_loop()
         next_discovery = loop.time() + DISCOVER_SECS
+        next_trim = loop.time() + TRIM_SECS
         while not stop.is_set():
             batch = await consumer.getmany(timeout_ms=500)
             by_topic: dict[str, list] = {}
@@ -273,24 +375,50 @@ class Keeper:
                 by_topic.setdefault(tp.topic, []).extend(records)
             for topic, records in by_topic.items():
                 self._append(topic, records)
+            if loop.time() >= next_trim:
+                next_trim = loop.time() + TRIM_SECS
+                for topic in await self._trim():
+                    self._maybe_rewrite(topic, trimmed=True)
             if loop.time() >= next_discovery:
                 next_discovery = loop.time() + DISCOVER_SECS
                 if set(await self._topics()) - known:
-                    log.info("A new compacted topic appeared; reading every kept topic again.")
+                    log.info("A new kept topic appeared; reading every kept topic again.")
                     return
 
+    async def _finish(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
+        """The keeper stops last (``watchfloor.supervisor.STOP_ORDER``): read what the stopped
+        processes wrote, and leave each in-flight file with only what they did not commit."""
+        async for records in batches_to_end(consumer, partitions):
+            by_topic: dict[str, list] = {}
+            for record in records:
+                by_topic.setdefault(record.topic, []).append(record)
+            for topic, part in by_topic.items():
+                self._append(topic, part)
+        for topic in await self._trim():
+            self._rewrite(topic)
+
+    def _rewrite(self, topic: str) -> None:
+        write_file(self.directory / file_name(topic), self.states[topic])
+        self.on_file[topic] = len(self.states[topic])
+
+    def _maybe_rewrite(self, topic: str, *, trimmed: bool = False) -> bool:
+        """Rewrite a file whose lines are mostly not live any more. Records replaced or removed wait
+        for ``REWRITE_MIN_LINES``; in-flight records done with go once they are half the file, so a
+        restart replays little that was processed already (and an idle pipeline nothing), while a
+        long backlog being worked off costs a rewrite per halving, not one per trim."""
+        live = len(self.states[topic])
+        stale = self.on_file.get(topic, 0) - live
+        if stale > max(REWRITE_MIN_LINES, live) or (trimmed and stale and stale >= live):
+            self._rewrite(topic)
+            return True
+        return False
+
     def _append(self, topic: str, records: list) -> None:
-        state = self.states[topic]
-        path = self.directory / file_name(topic)
-        lines = [record_line(r) for r in records]
-        for line in lines:
-            state.apply(line)
-        self.appended[topic] = self.appended.get(topic, 0) + len(lines)
-        if self.appended[topic] > max(REWRITE_MIN_LINES, len(state.records)):
-            write_file(path, state)  # the file holds twice its live records: write only those
-            self.appended[topic] = 0
+        lines = [self._apply(topic, r) for r in records]
+        self.on_file[topic] = self.on_file.get(topic, 0) + len(lines)
+        if self._maybe_rewrite(topic):
             return
-        with path.open("a", encoding="utf-8") as out:
+        with (self.directory / file_name(topic)).open("a", encoding="utf-8") as out:
             out.write("".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines))
             out.flush()
             os.fsync(out.fileno())

@@ -37,9 +37,9 @@ log = logging.getLogger(__name__)
 
 EMBEDDED_LOSS = (
     "The embedded broker keeps every topic in memory; its compacted topics (sources added, rule packs pushed, "
-    "source state, alert ledger, story index and book, surge tables) are kept in %s and restored at start, "
-    "the desk's alerts in its own database. Not kept across a restart: items, classified items, alerts and "
-    "mentions still on their topics, dead letters and consumer offsets. Set WATCHFLOOR_KAFKA_BOOTSTRAP to a "
+    "source state, alert ledger, story index and book, surge tables) and the work in flight (items, alerts and "
+    "mentions not yet committed by the stage that reads them) are kept in %s and restored at start. Not kept "
+    "across a restart: classified items, dead letters and consumer offsets. Set WATCHFLOOR_KAFKA_BOOTSTRAP to a "
     "Kafka cluster to keep them.")
 RESTART_BACKOFF_SECS = 1.0
 RESTART_BACKOFF_MAX_SECS = 30.0
@@ -140,7 +140,8 @@ class Supervisor:
         if self.broker is not None:
             topics, records = asyncio.run(restore(settings.model_copy(update={"kafka_idempotence": "off"})))
             if topics:
-                log.info("Restored %d records of %d compacted topics from %s.", records, topics, state_dir(settings))
+                log.info("Restored %d records of %d compacted topics and work in flight from %s.", records, topics,
+                         state_dir(settings))
         self.env = env
         if self.settings.supervisor_metrics_port >= 0:
             server, _thread = start_http_server(self.settings.supervisor_metrics_port, addr=self.settings.web_host,

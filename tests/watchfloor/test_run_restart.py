@@ -1,7 +1,8 @@
 """`watchfloor run` on the embedded broker, stopped and started again in the same directory: the
 compacted topics come back (``watchfloor.statekeeper``), so feeds already read are not emitted again,
 nothing is alerted or delivered to a webhook twice, and a pushed rule pack and an added source are
-still in use; after Ctrl-C and after SIGKILL of the whole process group alike."""
+still in use; after Ctrl-C and after SIGKILL of the whole process group alike. Work in flight at the
+kill (an item fetched, not classified; an alert raised, not stored by the desk) is finished after it."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from schemas import ClassifiedItem
 from tests.conftest import read_to_end, wait_until
 from tests.desk.receiver import WebhookReceiver
 from tests.faults.conftest import Feeds, serve_feeds
-from tests.watchfloor.test_run_supervision import all_classified, run_env
+from tests.watchfloor.test_run_supervision import all_classified, child_pid, child_pids, run_env
 from watchfloor.broker import free_port
 
 STORY = "Medvedev again threatened to use nuclear weapons against Kyiv and its Western backers."
@@ -66,6 +67,17 @@ def state_on_disk(data_dir: Path, source: str, items: int, alert_ids: list[str])
     state = saved(data_dir, "watchfloor.source-state.v1").get(source)
     ledger = saved(data_dir, "watchfloor.alert-ledger.v1")
     return bool(state) and len(json.loads(state)["recent"]) >= items and all(f"a:{a}" in ledger for a in alert_ids)
+
+
+async def on_topic_but(settings: Settings, known: list[str]) -> set[str]:
+    """The alert ids on the alerts topic that are not in ``known``."""
+    return {r.key.decode() for r in await read_to_end(settings, "watchfloor.alerts.v1")} - set(known)
+
+
+def in_flight_guids(data_dir: Path) -> set[str]:
+    """The feed guids of the raw items the keeper holds as not yet classified."""
+    return {json.loads(value)["url"].rsplit("/", 1)[-1]
+            for value in saved(data_dir, "watchfloor.items.raw.v1").values() if value}
 
 
 PACK = """
@@ -192,37 +204,43 @@ async def test_a_restart_in_the_same_directory_emits_nothing_again_and_alerts_no
             await wait_until(lambda: set(receiver.delivered("ops")) == set(before), 60, "the webhook deliveries")
             assert sorted(receiver.delivered("ops")) == before, "a webhook delivery was repeated"
             delivered_before_kill = list(before)
-            # A new item is alerted once, under the pushed pack; then the whole process group is killed,
-            # as a crash would, once the keeper wrote the new item's source state (a kill within the few milliseconds
-            # before that append would poll it again: docs/operations.md).
+            # A crash with work in flight: the desk is frozen while w3 is alerted, then the workers
+            # while l2 is fetched, and the whole process group is killed with w3's alert only on the
+            # alerts topic and l2 only on the raw items topic. The keeper holds both (uncommitted).
+            os.kill(child_pid(run.proc, "web"), signal.SIGSTOP)
             feeds.entries["wire"].append(("w3", LATER))
-            feeds.entries["late"].append(("l2", LATER.replace("Shoigu", "Medvedev")))
             assert await classified_with(settings, "w3") == pushed
-            assert await classified_with(settings, "l2") == pushed  # the added source is polled again
-            new = {r.key.decode() for r in await read_to_end(settings, "watchfloor.alerts.v1")}
-            await wait_until(lambda: new and new <= set(desk_alert_ids(ports["web"])), 90, "the new alert")
-            # The kill comes once every alert raised (the ledger the keeper saved) is on the desk: the
-            # alerts topic itself is not kept across a restart (docs/operations.md), and an alert of w3 or
-            # l2 may reach that topic after ``new`` was read.
-            await wait_until(lambda: raised(data_dir) <= set(desk_alert_ids(ports["web"])), 60,
-                             "every alert raised on the desk")
-            shown = desk_alert_ids(ports["web"])
-            await wait_until(lambda: state_on_disk(data_dir, "wire", 3, shown)
+            w3_alerts = await wait_until(lambda: on_topic_but(settings, before), 60, "w3's alert")
+            await wait_until(lambda: w3_alerts <= set(saved(data_dir, "watchfloor.alerts.v1")), 30,
+                             "w3's alert kept in flight")
+            for pid in child_pids(run.proc, "worker"):
+                os.kill(pid, signal.SIGSTOP)
+            feeds.entries["late"].append(("l2", LATER.replace("Shoigu", "Medvedev")))
+            await wait_until(lambda: in_flight_guids(data_dir) == {"l2"}, 60, "l2 kept in flight")
+            await wait_until(lambda: state_on_disk(data_dir, "wire", 3, list(w3_alerts))
                              and state_on_disk(data_dir, "late", 1, []), 30, "the new state on disk")
         finally:
             os.killpg(run.proc.pid, signal.SIGKILL)
             await asyncio.to_thread(run.proc.wait, 30)
-        before = stored_alert_ids(data_dir)
-        assert set(shown) <= set(before)
+        assert stored_alert_ids(data_dir) == before, "the frozen desk stored an alert"
 
         run = Run(tmp_path, env, "after-sigkill")
         try:
             await run.started()
-            await nothing_again(settings, ports["web"], before, run, {"wire": 2, "echo": 2, "late": 2})
-            # Every alert reached the webhook. Those delivered before the Ctrl-C restart, once each; one
-            # in flight when the process group was killed may come again after the restart (the desk
-            # had not recorded the answer), under the same webhook-id, which receivers dedupe by.
-            await wait_until(lambda: set(receiver.delivered("ops")) == set(before), 60, "every webhook delivery")
+            # What was in flight is done now: w3's alert reaches the desk from the restored alerts
+            # topic (its ledger record keeps it from being raised again), and l2 is classified, under
+            # the pushed pack, and alerted. Nothing else is fetched or alerted again.
+            assert await classified_with(settings, "l2") == pushed
+            l2_alerts = await wait_until(lambda: on_topic_but(settings, [*before, *w3_alerts]), 60, "l2's alert")
+            after = sorted({*before, *w3_alerts, *l2_alerts})
+            await wait_until(lambda: sorted(desk_alert_ids(ports["web"])) == after, 60, "every alert on the desk")
+            raw = [ClassifiedItem.model_validate_json(r.value) for r in
+                   await read_to_end(settings, "watchfloor.items.classified.v1")]
+            assert [c.item.url.rsplit("/", 1)[-1] for c in raw] == ["l2"], "an item was fetched again"
+            ids = [r.key.decode() for r in await read_to_end(settings, "watchfloor.alerts.v1")]
+            assert len(ids) == len(set(ids)) and not set(ids) & set(delivered_before_kill), "an alert was raised again"
+            # Every alert reached the webhook. Those delivered before the kill, once each.
+            await wait_until(lambda: set(receiver.delivered("ops")) == set(after), 60, "every webhook delivery")
             counts = Counter(receiver.delivered("ops"))
             assert all(counts[a] == 1 for a in delivered_before_kill), counts
             assert all(r.headers.get("webhook-id") == r.alert_id for r in receiver.received["ops"])

@@ -4,18 +4,30 @@ on their partitions, with headers), and a file cut short or grown long is handle
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import json
 import logging
 import uuid
 
 import pytest
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from core.kafka import client_kwargs, create_topics, start_producer
+from core.kafka import client_kwargs, create_topics, desk_group, make_consumer, start_producer, worker_group
 from tests.conftest import read_to_end, wait_until
 from watchfloor import statekeeper
 from watchfloor.broker import EmbeddedBroker
-from watchfloor.statekeeper import Keeper, StateMismatch, TopicState, read_file, restore, state_dir, write_file
+from watchfloor.statekeeper import (
+    Keeper,
+    StateMismatch,
+    TailState,
+    TopicState,
+    read_file,
+    restore,
+    state_dir,
+    write_file,
+)
 
 
 @pytest.fixture
@@ -23,6 +35,29 @@ def keep_settings(settings, tmp_path):
     # A prefix of its own: the keeper keeps every compacted topic of its deployment.
     return settings.model_copy(update={"topic_prefix": f"k{uuid.uuid4().hex[:8]}.", "data_dir": tmp_path,
                                        "kafka_idempotence": "off"})
+
+
+class KeeperTask:
+    """A keeper running in this event loop until ``stop()``; ``ready`` once its files are written."""
+
+    def __init__(self, settings):
+        self.ready, self._stop = asyncio.Event(), asyncio.Event()
+        self.task = asyncio.create_task(Keeper(settings).run(lambda topics, records: self.ready.set(), self._stop))
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await self.task
+
+
+async def keeper_ready(keeper: KeeperTask) -> None:
+    await asyncio.wait_for(keeper.ready.wait(), 30)
+
+
+@contextlib.contextmanager
+def fresh_broker(settings):
+    """``settings`` pointed at a new, empty embedded broker: where a restart restores to."""
+    with EmbeddedBroker("127.0.0.1", 0) as fresh:
+        yield settings.model_copy(update={"kafka_bootstrap": fresh.bootstrap})
 
 
 async def test_what_the_keeper_writes_is_restored_on_an_empty_broker(keep_settings):
@@ -34,10 +69,8 @@ async def test_what_the_keeper_writes_is_restored_on_an_empty_broker(keep_settin
     await admin.close()
     producer = await start_producer(settings)
     await producer.send_and_wait(ledger, b"1", key=b"a:one", headers=[("why", b"first")])
-    stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(Keeper(settings).run(lambda topics, records: ready.set(), stop))
     try:
-        await asyncio.wait_for(ready.wait(), 30)
+        await keeper_ready(keeper := KeeperTask(settings))
         # After the keeper started: a key replaced, one removed, and records on three partitions.
         await producer.send_and_wait(ledger, b"2", key=b"a:two")
         await producer.send_and_wait(ledger, b"1b", key=b"a:one", headers=[("why", b"again")])
@@ -50,12 +83,10 @@ async def test_what_the_keeper_writes_is_restored_on_an_empty_broker(keep_settin
         await wait_until(lambda: list(read_file(state_dir(settings) / f"{ledger}.jsonl").records) == [(0, "YTpvbmU=")],
                          30, "the ledger on disk")
     finally:
-        stop.set()
-        await task
+        await keeper.stop()
         await producer.stop()
 
-    with EmbeddedBroker("127.0.0.1", 0) as fresh:
-        there = settings.model_copy(update={"kafka_bootstrap": fresh.bootstrap})
+    with fresh_broker(settings) as there:
         topics, records = await restore(there)
         assert topics >= 2 and records >= 4
         [one] = await read_to_end(there, ledger)
@@ -90,6 +121,7 @@ def test_a_file_is_rewritten_with_its_live_records_once_it_grew_long(tmp_path, m
     class Record:
         def __init__(self, n):
             self.partition, self.key, self.value, self.timestamp, self.headers = 0, f"k{n % 3}".encode(), b"v", n, ()
+            self.offset = n
 
     for n in range(40):
         keeper._append("t", [Record(n)])
@@ -115,3 +147,70 @@ async def test_saved_state_for_another_partition_count_is_refused_with_what_to_d
     with pytest.raises(StateMismatch, match=f"holds 4 partitions of {topic}, the topic has 2: set "
                                             "WATCHFLOOR_TOPIC_PARTITIONS=4 again"):
         await restore(keep_settings)
+
+
+def tail_keys(path) -> list[bytes]:
+    state = read_file(path) if path.exists() else None
+    return [base64.b64decode(line["k"]) for line in state.lines()] if state is not None else []
+
+
+async def commit(settings, group: str, topic: str, partition: int, offset: int) -> None:
+    """Commit ``offset`` for ``group`` as its consumer would, after processing what comes before."""
+    consumer = make_consumer(settings, group_id=group)
+    await consumer.start()
+    try:
+        consumer.assign([TopicPartition(topic, partition)])
+        await consumer.commit({TopicPartition(topic, partition): offset})
+    finally:
+        await consumer.stop()
+
+
+async def test_in_flight_records_are_kept_until_their_group_committed_past_them_and_come_back(keep_settings):
+    settings = keep_settings
+    await create_topics(settings)
+    raw, alerts = f"{settings.topic_prefix}items.raw.v1", f"{settings.topic_prefix}alerts.v1"
+    classified = f"{settings.topic_prefix}items.classified.v1"
+    producer = await start_producer(settings)
+    for n in range(5):
+        await producer.send_and_wait(raw, f"item {n}".encode(), key=f"i{n}".encode(), partition=0)
+    await producer.send_and_wait(alerts, b"alert", key=b"a1", partition=1)
+    await producer.send_and_wait(classified, b"read by nobody of ours", key=b"i0", partition=0)
+    raw_file, alerts_file = (state_dir(settings) / f"{t}.jsonl" for t in (raw, alerts))
+    try:
+        await keeper_ready(keeper := KeeperTask(settings))
+        assert tail_keys(raw_file) == [b"i0", b"i1", b"i2", b"i3", b"i4"]  # no group committed anything yet
+        assert tail_keys(alerts_file) == [b"a1"]
+        assert not (state_dir(settings) / f"{classified}.jsonl").exists()
+        # The classify stage processed three items; the desk stored the alert.
+        await commit(settings, f"{worker_group(settings)}.classify", raw, 0, 3)
+        await commit(settings, desk_group(settings), alerts, 1, 1)
+        await wait_until(lambda: tail_keys(raw_file) == [b"i3", b"i4"] and tail_keys(alerts_file) == [], 30,
+                         "the committed records dropped from the files")
+        # A revision of an item in flight is kept beside the first version, in order.
+        await producer.send_and_wait(raw, b"item 4 revised", key=b"i4", partition=0)
+        await wait_until(lambda: tail_keys(raw_file) == [b"i3", b"i4", b"i4"], 30, "the revision on disk")
+    finally:
+        await keeper.stop()
+        await producer.stop()
+
+    with fresh_broker(settings) as there:
+        await create_topics(there)
+        await restore(there)
+        restored = await read_to_end(there, raw)
+        assert [(r.partition, r.key, r.value) for r in restored] == [
+            (0, b"i3", b"item 3"), (0, b"i4", b"item 4"), (0, b"i4", b"item 4 revised")]
+        assert await read_to_end(there, alerts) == []
+
+
+async def test_work_in_flight_saved_under_another_partition_count_is_restored_by_key(keep_settings):
+    await create_topics(keep_settings)  # two partitions, as the settings say
+    topic = f"{keep_settings.topic_prefix}items.raw.v1"
+    state = TailState(topic, 4)
+    for n in range(6):
+        state.apply({"p": n % 4, "k": base64.b64encode(f"i{n}".encode()).decode(), "v": "eA==", "t": 1, "h": []})
+    state_dir(keep_settings).mkdir(parents=True, exist_ok=True)
+    write_file(state_dir(keep_settings) / f"{topic}.jsonl", state)
+    await restore(keep_settings)
+    restored = await read_to_end(keep_settings, topic)
+    assert sorted(r.key for r in restored) == [f"i{n}".encode() for n in range(6)]
+    assert {r.partition for r in restored} <= {0, 1}

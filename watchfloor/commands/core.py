@@ -99,7 +99,8 @@ def _keep_state(args) -> int:
     settings = load_settings()
 
     def ready(topics: int, records: int) -> None:
-        print(f"Keeping {topics} compacted topics ({records} records) in {state_dir(settings)}.", flush=True)
+        print(f"Keeping {topics} topics ({records} records: compacted ones whole, work in flight) in "
+              f"{state_dir(settings)}.", flush=True)
 
     async def keep() -> None:
         stop = asyncio.Event()
