@@ -69,6 +69,10 @@ class ModelTheme(ConfigDocument):
     threshold: float = Field(
         0.5, gt=0.0, lt=1.0,
         description="Probability at or above which the model assigns the theme when the terms do not.")
+    with_terms: float | None = Field(
+        None, gt=0.0, lt=1.0,
+        description="A lower probability that is enough when the theme's terms found part of it (at least half "
+                    "the theme's threshold, none vetoed by an exclusion); None: the model needs ``threshold``.")
     weights: str = Field(
         description="Base64 of 2**bits little-endian float16 weights, one per feature bucket.")
 

@@ -316,9 +316,16 @@ class CompiledRules:
 
     def model_bar(self, a: Analysis, theme_index: int) -> float:
         """The probability the model needs to assign the theme in this document (``CompiledModel.bar``):
-        0.80 at least where an exclusion the pack's author wrote vetoed one of the theme's terms."""
+        0.80 at least where an exclusion the pack's author wrote vetoed one of the theme's terms; the
+        model's lower ``with_terms`` bar where the terms reached half the theme's threshold."""
+        return self.tables.model.bar(theme_index, *self.model_bar_why(a, theme_index))
+
+    def model_bar_why(self, a: Analysis, theme_index: int) -> tuple[bool, bool]:
+        """(vetoed, partial) for ``CompiledModel.bar``: whether an exclusion vetoed a term of the theme
+        here, and whether its terms reached half its threshold."""
         t = self.tables
-        return t.model.bar(theme_index, any(t.terms[ti].theme == theme_index for ti in a.term_vetoed))
+        vetoed = any(t.terms[ti].theme == theme_index for ti in a.term_vetoed)
+        return vetoed, 2 * a.scores.get(theme_index, 0.0) >= t.themes[theme_index].threshold
 
     def model_evidence(self, a: Analysis, theme_index: int) -> list[Span]:
         """Spans (normalised offsets) of the words that counted most for the model's verdict."""

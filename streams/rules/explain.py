@@ -21,7 +21,7 @@ class TermReport:
 class ModelReport:
     probability: float
     threshold: float | None  # None: the pack's model has no verdict for this theme
-    raised: bool  # the threshold is the vetoed bar: an exclusion vetoed one of the theme's terms
+    why: str  # "" for the model's usual threshold; else why this document's bar differs
     words: list[str]  # the words that counted most, 'text' [start:end]
 
 
@@ -62,8 +62,8 @@ class Explanation:
             lines.append(f"theme {th.theme}: score {th.score:g} / threshold {th.threshold:g} -> {verdict}")
             if th.model is not None:
                 bar = f" / threshold {th.model.threshold:g}" if th.model.threshold is not None else " (no verdict)"
-                if th.model.raised:
-                    bar += " (raised: an exclusion vetoed a term of this theme)"
+                if th.model.why:
+                    bar += f" ({th.model.why})"
                 lines.append(f"  model: probability {th.model.probability:.3f}{bar}; "
                              f"words that counted most: {', '.join(th.model.words) or '-'}")
             for tr in th.terms:
@@ -128,7 +128,7 @@ def explain(rules, document: str, lang: str | None = None) -> Explanation:
         probability = rules.model_probability(a, index)
         bar = None if probability is None else rules.model_bar(a, index)
         model = None if probability is None else ModelReport(
-            probability, bar, bar != t.model.thresholds.get(index),
+            probability, bar, _bar_why(bar, t.model.thresholds.get(index), *rules.model_bar_why(a, index)),
             [f"{m.text!r} [{m.start}:{m.end}]" for span in rules.model_evidence(a, index)
              for m in (rules.match(a, span, None),)])
         themes.append(ThemeReport(theme.id, a.scores.get(index, 0.0), theme.threshold, reports, missing, model,
@@ -141,3 +141,11 @@ def explain(rules, document: str, lang: str | None = None) -> Explanation:
                               i in fired)
                 for i, (trigger, cond) in enumerate(t.triggers)]
     return Explanation(rules.version, document, themes, entities, triggers)
+
+
+def _bar_why(bar: float | None, usual: float | None, vetoed: bool, partial: bool) -> str:
+    if bar is None or bar == usual:
+        return ""
+    if vetoed:
+        return "raised: an exclusion vetoed a term of this theme"
+    return "lowered: the terms found part of this theme" if partial else ""

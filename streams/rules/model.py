@@ -148,6 +148,7 @@ class CompiledModel:
             if modelled else np.zeros((0, 1 << model.bits), dtype=np.float32)
         self.bias = np.array([spec.bias for _, spec in modelled], dtype=np.float64)
         self.thresholds = {index: spec.threshold for index, spec in modelled}
+        self.with_terms = {index: spec.with_terms for index, spec in modelled if spec.with_terms is not None}
         self._arrays: dict[str, tuple[np.ndarray, int]] = {}
         self._sums: dict[str, list[float]] = {}  # per lemma: its own buckets' weights summed, per theme
 
@@ -191,12 +192,16 @@ class CompiledModel:
         probabilities = {index: 1.0 / (1.0 + math.exp(-m)) for index, m in zip(self.columns, margins.tolist())}
         return ModelScore(probabilities, scale)
 
-    def bar(self, theme: int, vetoed: bool = False) -> float:
+    def bar(self, theme: int, vetoed: bool = False, partial: bool = False) -> float:
         """The probability the model needs to assign ``theme`` (above 1: it has no model for it);
         ``vetoed``: an exclusion of the pack vetoed one of the theme's terms in the document, and the
-        model needs ``VETOED_THRESHOLD`` at least."""
+        model needs ``VETOED_THRESHOLD`` at least; else ``partial``: the terms found part of the
+        theme, and the model's ``with_terms`` bar is enough where training gave one."""
         threshold = self.thresholds.get(theme, 2.0)
-        return max(threshold, VETOED_THRESHOLD) if vetoed else threshold
+        if vetoed:
+            return max(threshold, VETOED_THRESHOLD)
+        lower = self.with_terms.get(theme) if partial else None
+        return threshold if lower is None else min(threshold, lower)
 
     def evidence(self, lemmas: list[str], result: ModelScore, theme: int, top: int = 3) -> list[tuple[int, float]]:
         """The ``top`` words (indexes into ``lemmas``) whose buckets (``word_buckets``: its own, and the

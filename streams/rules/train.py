@@ -4,8 +4,9 @@ One L2-regularised logistic regression per theme (scikit-learn, the ``train`` ex
 needed to classify). The threshold of each theme is chosen by k-fold cross-validation on the training
 passages, repeated with fresh splits and pooled (one split alone moved a threshold by 0.10 with its
 seed): the probability (0.5 or more) at which "terms OR model" has the best F1 on the held-out
-folds while its precision stays at or above ``min_precision``; a theme whose model cannot reach that
-precision gets no model entry, so the terms alone decide it.
+folds while its precision stays at or above ``min_precision``, together with a lower probability
+(``with_terms``, 0.30 or more) that is enough where the terms found part of the theme; a theme whose
+model cannot reach that precision gets no model entry, so the terms alone decide it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from streams.rules.normalize import normalize
 
 # The model alone assigns a theme only when it finds it more likely than not: 0.50 … 0.90.
 THRESHOLDS = tuple(round(0.50 + 0.05 * i, 2) for i in range(9))
+# Beside part of the theme's terms (half its threshold, none vetoed) it may need less: 0.30 … 0.85.
+WITH_TERMS = tuple(round(0.30 + 0.05 * i, 2) for i in range(12))
 
 
 def analyse_items(rules: CompiledRules, items: list[LabelledItem]) -> list[Analysis]:
@@ -58,18 +61,23 @@ def _fit(x, y, c: float) -> LogisticRegression:
     return LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(x, y)
 
 
-def _threshold(probabilities: np.ndarray, by_terms: np.ndarray, y: np.ndarray,
-               min_precision: float) -> tuple[float | None, float]:
-    """The threshold with the best F1 of terms OR model at the precision floor (None: none reaches it)."""
-    best: tuple[float | None, float] = (None, -1.0)
+def _thresholds(probabilities: np.ndarray, by_terms: np.ndarray, partial: np.ndarray, y: np.ndarray,
+                min_precision: float) -> tuple[float | None, float | None, float]:
+    """The model's thresholds with the best F1 of "terms, OR the model at ``threshold``, OR part of the
+    terms (``partial``) and the model at ``with_terms``" at the precision floor: (threshold, with_terms
+    or None where the lower bar buys nothing, F1); threshold None where no choice keeps the floor."""
+    best: tuple[float | None, float | None, float] = (None, None, -1.0)
+    positives = max(1, int(y.sum()))
     for threshold in THRESHOLDS:
-        got = by_terms | (probabilities >= threshold)
-        tp = int((got & y).sum())
-        precision = tp / max(1, int(got.sum()))
-        recall = tp / max(1, int(y.sum()))
-        f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
-        if precision >= min_precision and f1 > best[1]:
-            best = (threshold, f1)
+        alone = by_terms | (probabilities >= threshold)
+        for with_terms in (None, *(w for w in WITH_TERMS if w < threshold)):
+            got = alone if with_terms is None else alone | (partial & (probabilities >= with_terms))
+            tp = int((got & y).sum())
+            precision = tp / max(1, int(got.sum()))
+            recall = tp / positives
+            f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
+            if precision >= min_precision and f1 > best[2]:
+                best = (threshold, with_terms, f1)
     return best
 
 
@@ -85,23 +93,28 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
     rule_themes = rules.tables.themes
     by_terms_all = [{rule_themes[i].id for i, score in a.scores.items() if score >= rule_themes[i].threshold}
                     for a in analyses]
+    # Part of a theme's terms, none vetoed: where ``CompiledModel.bar`` lets ``with_terms`` decide.
+    partial_all = [{rule_themes[i].id for i in a.scores if (False, True) == rules.model_bar_why(a, i)}
+                   for a in analyses]
     themes: dict[str, ModelTheme] = {}
     for theme in (t.id for t in rules.pack.themes):
         y = np.array([theme in i.themes for i in items])
         if y.sum() < folds or (~y).sum() < folds:
             continue
         by_terms = np.array([theme in found for found in by_terms_all])
+        partial = np.array([theme in found for found in partial_all]) & ~by_terms
         # Each repeat splits the folds afresh; the threshold is chosen on the repeats pooled, so it
         # does not hang on one split of the passages.
         held_out = np.zeros((repeats, len(items)))
         for r in range(repeats):
             for train, test in StratifiedKFold(folds, shuffle=True, random_state=r).split(x, y):
                 held_out[r, test] = _fit(x[train], y[train], c).predict_proba(x[test])[:, 1]
-        threshold, _ = _threshold(held_out.ravel(), np.tile(by_terms, repeats), np.tile(y, repeats), min_precision)
+        threshold, with_terms, _ = _thresholds(held_out.ravel(), np.tile(by_terms, repeats),
+                                               np.tile(partial, repeats), np.tile(y, repeats), min_precision)
         if threshold is None:
             continue
         model = _fit(x, y, c)
-        themes[theme] = ModelTheme(bias=float(model.intercept_[0]), threshold=threshold,
+        themes[theme] = ModelTheme(bias=float(model.intercept_[0]), threshold=threshold, with_terms=with_terms,
                                    weights=encode_weights(model.coef_[0]))
     return TextModel(features=features, bits=bits, min_buckets=min_buckets, trained_on=trained_on, themes=themes)
 

@@ -184,6 +184,40 @@ def test_an_exclusion_raises_the_models_bar_for_its_theme_to_the_vetoed_threshol
     assert [h.theme for h in sure.classify(excluded).themes] == ["sanctions"]
 
 
+def test_part_of_the_terms_lowers_the_models_bar_to_with_terms_unless_a_term_was_vetoed():
+    base = RulePack.model_validate({"name": "t", "themes": [
+        {"id": "sanctions", "threshold": 2, "terms": {"sanctioned": 1},
+         "exclude": ['"league" NEAR/5 "sanctioned"']}]})
+    model = _always(0.6)
+    model.themes["sanctions"] = model.themes["sanctions"].model_copy(update={"threshold": 0.8, "with_terms": 0.5})
+    rules = compile_pack(pack_with(model, base))
+    assert rules.classify("Prices rose in March.").themes == []  # no term: 0.6 is under 0.8
+    [hit] = rules.classify("Washington sanctioned two banks.").themes  # one term of weight 1 of 2: 0.5 is enough
+    assert (hit.theme, hit.score, [m.text for m in hit.matches]) == ("sanctions", 1.0, ["sanctioned"])
+    assert "model: probability 0.600 / threshold 0.5 (lowered: the terms found part of this theme)" in \
+        rules.explain("Washington sanctioned two banks.").render()
+    assert rules.classify("The league sanctioned the transfer.").themes == []  # vetoed: the bar goes up
+    # A model trained before with_terms existed (no field) keeps one bar.
+    old = compile_pack(pack_with(_always(0.6).model_copy(update={"themes": {"sanctions": ModelTheme(
+        bias=float(np.log(1.5)), threshold=0.8, weights=encode_weights(np.zeros(256)))}}), base))
+    assert old.classify("Washington sanctioned two banks.").themes == []
+
+
+def test_training_picks_a_with_terms_bar_only_where_it_buys_f1_at_the_precision_floor():
+    from streams.rules.train import _thresholds
+
+    # Positives the terms half-found sit at 0.6; negatives without terms at 0.7; strong positives at 0.95.
+    y = np.array([True] * 10 + [True] * 10 + [False] * 10)
+    p = np.array([0.95] * 10 + [0.6] * 10 + [0.7] * 10)
+    partial = np.array([False] * 10 + [True] * 10 + [False] * 10)
+    none = np.zeros(30, dtype=bool)
+    threshold, with_terms, f1 = _thresholds(p, none, partial, y, 0.95)
+    assert threshold > 0.7 and with_terms is not None and with_terms <= 0.6 and f1 == 1.0
+    # Where the half-found passages are negatives, the lower bar would cost precision: none is given.
+    threshold, with_terms, _ = _thresholds(p, none, partial, np.array([True] * 10 + [False] * 20), 0.95)
+    assert threshold > 0.7 and with_terms is None
+
+
 def test_a_model_too_large_to_travel_as_one_record_is_refused():
     themes = {f"t{n}": ModelTheme(bias=0.0, weights=encode_weights(np.zeros(1 << 16))) for n in range(5)}
     pack = TERMS_ONLY.model_copy(update={"model": TextModel(bits=16, themes=themes), "version": ""})
