@@ -207,6 +207,9 @@ def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_
      "ballot over the threshold by voting no.", "en", "referendum"),
     ("У неділю поляки вдруге йдуть на дільниці, щоб обрати між двома кандидатами; виборці лівих підтримають "
      "ліберала.", "uk", "referendum"),
+    # Tankers near a sanctioning country are not sanctions by themselves: strikes closed a strait.
+    ("Після ударів США по Ірану танкери не могли безпечно пройти Ормузьку протоку, і бензин подорожчав.",
+     "uk", "sanctions"),
 ])
 def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
     assert theme not in themes(rules, text, lang)
@@ -232,6 +235,7 @@ def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
     ("Доходы бюджета упали из-за санкций и скидки на Urals.", "ru", "sanctions"),
     ("В МИД России назвали идею закрыть границу с Калининградом игрой с огнём.", "ru", "escalation"),
     ("У МЗС Росії назвали ідею закрити кордон із Калінінградом грою з вогнем.", "uk", "escalation"),
+    ("Британія запровадила обмеження проти 20 танкерів тіньового флоту Росії.", "uk", "sanctions"),
 ])
 def test_the_themes_themselves_survive_those_exclusions(rules, text, lang, theme):
     assert theme in themes(rules, text, lang)
