@@ -175,8 +175,8 @@ def redundancies(pack: RulePack) -> list[tuple[tuple, str]]:
 
 
 def self_vetoes(pack: RulePack) -> list[tuple[tuple, str]]:
-    """Exclusion contexts ``A NEAR/n B`` that two words of one side trip alone, as (field location,
-    reason) pairs; ``rules check`` warns of them.
+    """Exclusion contexts and terms' NOT contexts ``A NEAR/n B`` that two words of one side trip
+    alone, as (field location, reason) pairs; ``rules check`` warns of them.
 
     A phrase matches every inflection of its lemma, so "balloted" among a theme's union words reads as
     "ballot": ``"@vote_word" NEAR/15 "@company_vote"`` then vetoes any ballot beside a referendum. The
@@ -210,12 +210,20 @@ def self_vetoes(pack: RulePack) -> list[tuple[tuple, str]]:
             return form.startswith(phrase.text) and " " not in form[len(phrase.text):]
         return form in forms(phrase)
 
-    for i, theme in enumerate(pack.themes):
+    def contexts(theme):  # (location, pattern) of each exclusion, and of each term's NOT contexts
         for j, context in enumerate(theme.exclude):
             try:
-                pattern = parse_term(context).pattern
+                yield ("exclude", j), parse_term(context).pattern
             except RuleSyntaxError:
                 continue  # check_pack reports it
+        for term in theme.terms:
+            try:
+                yield from ((("terms", term), nots) for nots in parse_term(term).nots)
+            except RuleSyntaxError:
+                continue
+
+    for i, theme in enumerate(pack.themes):
+        for where, pattern in contexts(theme):
             if not isinstance(pattern, Near):
                 continue
             left, right = side(pattern.left), side(pattern.right)
@@ -223,7 +231,7 @@ def self_vetoes(pack: RulePack) -> list[tuple[tuple, str]]:
                        for f in sorted(forms(p)) for other, q in two if reads(q, f)]
             if clashes:
                 _, written, form, other = min(clashes)  # a lemma reading first: the one a writer did not see
-                found.append((("themes", i, "exclude", j),
+                found.append((("themes", i, *where),
                               f"{written!r} reads as {form!r}, which {other!r} on the other side matches too: "
                               "two such words alone trip this exclusion and veto the theme's terms"))
     return found

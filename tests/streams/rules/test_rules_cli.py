@@ -188,3 +188,13 @@ def test_rules_check_warns_of_an_exclusion_that_two_words_of_one_side_trip(tmp_p
     rules = compile_pack(load_pack(tmp_path))
     assert [t.theme for t in rules.classify(text).themes] == ["referendum"]
     assert rules.classify("The union balloted its members, and the referendum on pay failed.").themes == []
+
+
+def test_rules_check_warns_of_a_not_context_that_two_words_of_one_side_trip(tmp_path, capsys):
+    pack = SELF_VETO.format(union="balloted").replace(
+        """terms: {'"@vote_word"': 1}""", """terms: {'"@vote_word" NOT "@vote_word" NEAR/10 "@company_vote"': 1}""")
+    (tmp_path / "a.yaml").write_text(pack, encoding="utf-8")
+    assert main(["rules", "check", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert """(themes[0].terms."@vote_word" NOT "@vote_word" NEAR/10 "@company_vote"): warning: 'balloted' reads as""" \
+        in out and out.strip().endswith("; 2 warning(s)")  # the NOT context, and the exclusion as before
