@@ -343,10 +343,14 @@ def topic_names(settings: Settings) -> dict[str, str]:
     return {key: topic_name(settings, key) for key in TOPICS}
 
 
-def worker_group(settings: Settings) -> str:
-    """The workers' consumer-group stem: ``<stem>.classify`` reads the raw items, ``<stem>.alert`` the
-    storied ones, and the Faust app (surge counts) is named after it with dots as dashes."""
-    return f"{settings.topic_prefix}worker"
+def worker_group(settings: Settings, stage: str) -> str:
+    """The consumer group of one worker stage: ``classify`` reads the raw items, ``alert`` the storied ones."""
+    return f"{settings.topic_prefix}worker.{stage}"
+
+
+def worker_app_id(settings: Settings) -> str:
+    """The workers' Faust app id, which is also the group of its agents (the surge counter on mentions)."""
+    return f"{settings.topic_prefix}worker".replace(".", "-")
 
 
 def desk_group(settings: Settings) -> str:
@@ -359,12 +363,11 @@ def in_flight_groups(settings: Settings) -> dict[str, tuple[str, ...]]:
     """The topics that carry records between watchfloor's own processes, each with the consumer
     groups that read it: a record is done with once every one of them committed past it
     (``watchfloor.statekeeper`` keeps the rest across restarts of the embedded broker)."""
-    worker = worker_group(settings)
     return {
-        topic_name(settings, "items_raw"): (f"{worker}.classify",),
-        topic_name(settings, "items_stories"): (f"{worker}.alert",),
+        topic_name(settings, "items_raw"): (worker_group(settings, "classify"),),
+        topic_name(settings, "items_stories"): (worker_group(settings, "alert"),),
         topic_name(settings, "alerts"): (desk_group(settings),),
-        topic_name(settings, "mentions"): (worker.replace(".", "-"),),
+        topic_name(settings, "mentions"): (worker_app_id(settings),),
     }
 
 

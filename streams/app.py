@@ -9,7 +9,7 @@ import ssl
 
 import faust
 
-from core.kafka import HEARTBEAT_MS, bootstrap_servers, worker_group
+from core.kafka import HEARTBEAT_MS, bootstrap_servers, worker_app_id
 from core.settings import Settings
 
 
@@ -53,7 +53,7 @@ class WorkerApp(faust.App):
 def create_app(settings: Settings, *, app_id: str | None = None) -> faust.App:
     brokers = ";".join(f"kafka://{b}" for b in bootstrap_servers(settings).split(","))
     app = WorkerApp(
-        app_id or worker_group(settings).replace(".", "-"),
+        app_id or worker_app_id(settings),
         broker=brokers,
         broker_credentials=broker_credentials(settings),
         datadir=str(settings.data_dir / "faust"),

@@ -75,7 +75,6 @@ class Pipeline(Service):
             await self._follow(self.names["story_book"], self.story_book.apply_record)
         common = dict(producer=self.producer, deadletter_topic=self.names["deadletter"], metrics=self.metrics,
                       loop=self.loop, beacon=self.beacon)
-        group = worker_group(self.settings)
         self.alerter = Alerter(ledger=self.ledger, alerts_topic=self.names["alerts"], metrics=self.metrics,
                                story_book=self.story_book)
         if self.story_replica is None:
@@ -89,11 +88,11 @@ class Pipeline(Service):
             stages = [
                 AlertStage(self.settings, alerter=self.alerter, source_topic=self.names["items_stories"],
                            mentions_topic=self.names["mentions"] if self.settings.surge.enabled else None,
-                           group_id=f"{group}.alert", **common),
+                           group_id=worker_group(self.settings, "alert"), **common),
             ]
         stages.insert(0, ClassifyStage(self.settings, rules=self.rules, classified_topic=self.names["items_classified"],
                                        steps=steps, source_topic=self.names["items_raw"],
-                                       group_id=f"{group}.classify", **common))
+                                       group_id=worker_group(self.settings, "classify"), **common))
         # Joining a consumer group takes the broker's initial rebalance delay: join both at once.
         await asyncio.gather(*(self.add_runtime_dependency(stage) for stage in stages))
         log.info("Pipeline running with rule pack %s.", self.rules.current.version)

@@ -182,7 +182,7 @@ async def test_in_flight_records_are_kept_until_their_group_committed_past_them_
         assert tail_keys(alerts_file) == [b"a1"]
         assert not (state_dir(settings) / f"{classified}.jsonl").exists()
         # The classify stage processed three items; the desk stored the alert.
-        await commit(settings, f"{worker_group(settings)}.classify", raw, 0, 3)
+        await commit(settings, worker_group(settings, "classify"), raw, 0, 3)
         await commit(settings, desk_group(settings), alerts, 1, 1)
         await wait_until(lambda: tail_keys(raw_file) == [b"i3", b"i4"] and tail_keys(alerts_file) == [], 30,
                          "the committed records dropped from the files")

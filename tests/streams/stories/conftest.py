@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from core.kafka import worker_app_id
 from schemas import Alert, ClassifiedItem, Item
 from schemas.item import TelegramMeta
 from tests.conftest import consume_until, read_to_end
@@ -108,4 +109,4 @@ async def wait_committed(settings, group: str, topic: str, timeout_secs: float =
 
 
 def faust_group(settings) -> str:
-    return f"{settings.topic_prefix}worker".replace(".", "-")
+    return worker_app_id(settings)

@@ -3,6 +3,7 @@ the story stages run in the pipeline service), with one worker and with two shar
 
 from __future__ import annotations
 
+from core.kafka import worker_group
 from schemas import Alert
 from streams.alerts.build import alert_id_for
 from tests.conftest import consume_until, read_to_end, wait_until
@@ -38,7 +39,7 @@ async def run_workers(settings, topics, tmp_path, count: int, items: list, first
         items = [*first, *items]
         await consume_until(settings, topics["items_stories"], lambda rs: len(rs) >= len(items), timeout_secs=90)
         # The alert stage writes the mentions before it commits items.stories; then the agent counts them.
-        await wait_committed(settings, f"{settings.topic_prefix}worker.alert", topics["items_stories"])
+        await wait_committed(settings, worker_group(settings, "alert"), topics["items_stories"])
         await wait_committed(settings, faust_group(settings), topics["mentions"], timeout_secs=60)
         assert all(w.poll() is None for w in workers), "a worker exited"
         return [Alert.model_validate_json(r.value) for r in await read_to_end(settings, topics["alerts"])]
