@@ -121,7 +121,6 @@ class TailState:
     partitions: int
     groups: tuple[str, ...] = ()
     records: dict[int, deque[tuple[int, dict]]] = field(default_factory=dict)
-    repartition: bool = False  # at restore: the topic has another partition count than when saved
     _read: int = 0
 
     def apply(self, line: dict, offset: int | None = None) -> None:
@@ -225,12 +224,11 @@ async def restore(settings: Settings) -> tuple[int, int]:
         present = [s for s in states if s.topic in existing]
         counts = {d["topic"]: len(d["partitions"]) for d in await admin.describe_topics([s.topic for s in present])} \
             if present else {}
+        # Work in flight saved under another partition count goes where its key says now.
+        by_key = {s.topic for s in present
+                  if isinstance(s, TailState) and counts.get(s.topic, s.partitions) != s.partitions}
         for state in present:
-            if isinstance(state, TailState):
-                # Work in flight goes where its key says now (``_send_args`` leaves the partition out).
-                state.repartition = counts.get(state.topic, state.partitions) != state.partitions
-                continue
-            if counts.get(state.topic, state.partitions) != state.partitions:
+            if not isinstance(state, TailState) and counts.get(state.topic, state.partitions) != state.partitions:
                 # Keys live on the partition they were written to (the story index by design), so the
                 # state cannot be moved to another partition count.
                 raise StateMismatch(
@@ -248,11 +246,9 @@ async def restore(settings: Settings) -> tuple[int, int]:
     count = 0
     try:
         for state in states:
-            by_partition: dict[int, list[dict]] = {}
-            for line in state.lines():
-                by_partition.setdefault(line["p"], []).append(line)
-            if isinstance(state, TailState) and state.repartition:
-                by_partition = {None: state.lines()} if len(state) else {}
+            by_partition: dict[int | None, list[dict]] = {}
+            for line in state.lines():  # ``None``: the producer's partitioner places the record by its key
+                by_partition.setdefault(None if state.topic in by_key else line["p"], []).append(line)
             for partition, lines in by_partition.items():
                 sent = [await producer.send(state.topic, **_send_args(line, partition)) for line in lines[:-1]]
                 await asyncio.gather(*sent)  # a refused record stops the start, before the keeper rewrites
@@ -370,11 +366,7 @@ class Keeper:
         next_trim = loop.time() + TRIM_SECS
         while not stop.is_set():
             batch = await consumer.getmany(timeout_ms=500)
-            by_topic: dict[str, list] = {}
-            for tp, records in batch.items():
-                by_topic.setdefault(tp.topic, []).extend(records)
-            for topic, records in by_topic.items():
-                self._append(topic, records)
+            self._append_batch(record for records in batch.values() for record in records)
             if loop.time() >= next_trim:
                 next_trim = loop.time() + TRIM_SECS
                 for topic in await self._trim():
@@ -389,11 +381,7 @@ class Keeper:
         """The keeper stops last (``watchfloor.supervisor.STOP_ORDER``): read what the stopped
         processes wrote, and leave each in-flight file with only what they did not commit."""
         async for records in batches_to_end(consumer, partitions):
-            by_topic: dict[str, list] = {}
-            for record in records:
-                by_topic.setdefault(record.topic, []).append(record)
-            for topic, part in by_topic.items():
-                self._append(topic, part)
+            self._append_batch(records)
         for topic in await self._trim():
             self._rewrite(topic)
 
@@ -412,6 +400,14 @@ class Keeper:
             self._rewrite(topic)
             return True
         return False
+
+    def _append_batch(self, records: Iterable) -> None:
+        """Append a fetched batch, one write per topic."""
+        by_topic: dict[str, list] = {}
+        for record in records:
+            by_topic.setdefault(record.topic, []).append(record)
+        for topic, part in by_topic.items():
+            self._append(topic, part)
 
     def _append(self, topic: str, records: list) -> None:
         lines = [self._apply(topic, r) for r in records]
