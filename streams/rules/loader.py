@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -202,8 +203,9 @@ def self_vetoes(pack: RulePack) -> list[tuple[tuple, str]]:
             return pieces
         return [(chain[0].text, chain[0])]
 
-    def forms(phrase: Phrase) -> set[str]:
-        return {phrase.text} if phrase.prefix else {phrase.text, *phrase_lemmas(phrase.text)}
+    @cache  # every phrase of a concept is compared with every phrase of the other side
+    def forms(phrase: Phrase) -> frozenset[str]:
+        return frozenset({phrase.text} if phrase.prefix else {phrase.text, *phrase_lemmas(phrase.text)})
 
     def reads(phrase: Phrase, form: str) -> bool:
         if phrase.prefix:  # the wildcard goes on within the last word only
