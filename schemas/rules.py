@@ -20,6 +20,12 @@ class ConceptDef(ConfigDocument):
         description="Phrases any of which stands for the concept where a term writes '@id' "
         "('\"@sanction_word\" NEAR/6 \"@sanctioner\"'); matched like term phrases, lemmas included.",
     )
+    model_feature: bool = Field(
+        True,
+        description="Whether the learned model reads a hit of this concept as a feature (the default). "
+        "False for a concept written only to narrow an exclusion, such as a part of a concept the model "
+        "reads already: a near-copy of a feature only moves the model's weights about.",
+    )
 
 
 class ThemeRule(ConfigDocument):

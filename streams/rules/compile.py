@@ -58,7 +58,7 @@ class Tables:
     lemma_automaton: ahocorasick.Automaton | None = None
     lemma_vocabulary: frozenset[str] = frozenset()
     concept_members: dict[int, list[tuple[int, CPattern]]] = field(default_factory=lambda: defaultdict(list))
-    concept_names: dict[int, str] = field(default_factory=dict)  # concept phrase id → '@id'
+    concept_names: dict[int, str] = field(default_factory=dict)  # phrase id → '@id' of the model's concepts
     phrases: list[Phrase] = field(default_factory=list)
     phrase_ids: dict[Phrase, int] = field(default_factory=dict)
     themes: list[ThemeRule] = field(default_factory=list)
@@ -161,7 +161,8 @@ def _add_concepts(tables: Tables, concepts: list[ConceptDef]) -> None:
     by_id = {c.id: c for c in concepts}
     for pid, phrase in list(enumerate(tables.phrases)):
         if is_concept(phrase):
-            tables.concept_names[pid] = phrase.text
+            if by_id[phrase.text[1:]].model_feature:
+                tables.concept_names[pid] = phrase.text
             members = {tables.chain(parse_phrase(p)) for p in by_id[phrase.text[1:]].phrases}
             for member in sorted(members):
                 tables.concept_members[first_phrase(member)].append((pid, member))

@@ -306,7 +306,8 @@ class CompiledRules:
         return a.lemmas
 
     def concepts_hit(self, a: Analysis) -> list[str]:
-        """The pack's concepts (``@id``) the analysed document hit, in no particular order."""
+        """The pack's concepts (``@id``) the analysed document hit and the model reads (``model_feature``),
+        in no particular order."""
         names = self.tables.concept_names
         return [names[pid] for pid in names.keys() & a.hits.keys()]
 

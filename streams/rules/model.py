@@ -15,7 +15,8 @@ tops the charts") from carrying a theme on their own. A word's features depend o
 are cached, so a document costs one dict lookup per word plus one mix per word pair.
 
 Features ``lemma-ngrams-concepts-v2`` (what ``rules train`` writes now) add one bucket per concept of
-the pack the document hit (``@threat_verb``, ``@sanction_word``, …, hashed by name like a word). The
+the pack the document hit (``@threat_verb``, ``@sanction_word``, …, hashed by name like a word;
+not those a pack marks ``model_feature: false``). The
 concepts are the pack's multilingual synonym groups, so what the model learns about a concept from
 passages in one language carries to the others. Leave-one-split-out over the six dev splits: macro
 F1 0.942 → 0.945, better or equal on every split (docs/quality.md). A v2 model is trained against the

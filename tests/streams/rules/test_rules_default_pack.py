@@ -207,6 +207,19 @@ def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_
      "ballot over the threshold by voting no.", "en", "referendum"),
     ("У неділю поляки вдруге йдуть на дільниці, щоб обрати між двома кандидатами; виборці лівих підтримають "
      "ліберала.", "uk", "referendum"),
+    # Criminal law: an article's "sanction" is its range of penalties, a sentence may add the
+    # confiscation of property, and a court's preventive measure ("запобіжний захід") is not the West.
+    ("Прокуратура повідомила про підозру колаборанту з Херсонщини; санкція статті передбачає до 12 років "
+     "позбавлення волі з конфіскацією майна.", "uk", "sanctions"),
+    ("Суд обрав запобіжний захід, санкція статті передбачає до 8 років ув'язнення з конфіскацією майна.",
+     "uk", "sanctions"),
+    ("Санкция статьи предусматривает до десяти лет лишения свободы с конфискацией имущества.", "ru", "sanctions"),
+    ("Комбата взяли під варту; санкція ч. 3 ст. 368 КК — до 10 років з конфіскацією майна.", "uk", "sanctions"),
+    ("Колишня директорка школи отримала 3 роки з 15-річною забороною обіймати посади, а двоє жителів — по 5 "
+     "років із конфіскацією майна за російську символіку.", "uk", "sanctions"),
+    # A bank blocking accounts over a payment that looks suspicious is financial monitoring.
+    ("Банки почали блокувати рахунки українців через будь-яку операцію, що видається підозрілою.", "uk",
+     "sanctions"),
     # Tankers near a sanctioning country are not sanctions by themselves: strikes closed a strait.
     ("Після ударів США по Ірану танкери не могли безпечно пройти Ормузьку протоку, і бензин подорожчав.",
      "uk", "sanctions"),
@@ -236,6 +249,9 @@ def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
     ("В МИД России назвали идею закрыть границу с Калининградом игрой с огнём.", "ru", "escalation"),
     ("У МЗС Росії назвали ідею закрити кордон із Калінінградом грою з вогнем.", "uk", "escalation"),
     ("Британія запровадила обмеження проти 20 танкерів тіньового флоту Росії.", "uk", "sanctions"),
+    ("Захід запровадив санкції проти російських банків.", "uk", "sanctions"),
+    ("Суд заочно засудив експосадовця, який обходив санкції РНБО, а його активи стягнуто в дохід держави.",
+     "uk", "sanctions"),
 ])
 def test_the_themes_themselves_survive_those_exclusions(rules, text, lang, theme):
     assert theme in themes(rules, text, lang)
@@ -256,3 +272,23 @@ def test_a_ballot_a_choice_or_voters_do_not_veto_the_referendum_they_are_at(term
     # Exclusions once read "balloted" (a union word) as its lemma "ballot", "выбор*" (elections) as
     # "choice" and "вибор*" as "voters": each vetoed the referendum terms beside it.
     assert "referendum" in {h.theme for h in terms_only.classify(text, lang=lang).themes}
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("'Whether in the form of elections or a referendum, the Ukrainian people must have a say,' he said.", "en"),
+    ("Ordinary Ukrainians must have the final word, whether through elections or a plebiscite.", "en"),
+    ("Судьбу спорных территорий могут определить сами украинцы — через плебисцит или выборы.", "ru"),
+    ("На Херсонщине пройдёт референдум о вхождении в РФ, потом — выборы.", "ru"),
+])
+def test_a_popular_vote_named_beside_elections_is_still_a_referendum(terms_only, text, lang):
+    # The exclusion of elections vetoes only the words any vote shares (ballot, voting, голосование),
+    # not the popular vote's own name beside them.
+    assert "referendum" in {h.theme for h in terms_only.classify(text, lang=lang).themes}
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Voters cast their ballots in the presidential election, and turnout was 61%.", "en"),
+    ("Голосование на выборах в заксобрание Запорожской области продлится три дня.", "ru"),
+])
+def test_voting_in_an_election_is_still_vetoed_for_the_terms(terms_only, text, lang):
+    assert "referendum" not in {h.theme for h in terms_only.classify(text, lang=lang).themes}

@@ -17,6 +17,7 @@ import pytest
 from schemas.rules import ModelTheme, RulePack, TextModel
 from streams.rules import RulePackError, compile_pack, load_pack, read_pack
 from streams.rules.evaluate import LabelledItem, evaluate, read_set, read_sets
+from streams.rules.expr import parse_phrase
 from streams.rules.lemmas import lemma_words
 from streams.rules.loader import check_pack
 from streams.rules.model import (
@@ -248,6 +249,23 @@ def test_the_scorers_bucket_array_holds_exactly_the_documents_features():
         assert present == sorted(document_features(analysis.lemmas, model.mask, {}, concepts))
     assert with_concepts > 50
     assert model.present(["", ""]).tolist() == []
+
+
+def test_a_concept_marked_not_a_model_feature_narrows_its_exclusion_but_is_no_feature():
+    # vote_generic (vote_word without "referendum") exists to scope the exclusion of elections; the
+    # model reads vote_word already, so the part is matched but never hashed into a bucket.
+    text = "Voters cast their ballot in the presidential election on Sunday."
+    rules = compile_pack(TERMS_ONLY)
+    assert not next(c for c in rules.pack.concepts if c.id == "vote_generic").model_feature
+    analysis = rules.analyse(text, "en")
+    assert rules.tables.phrase_ids[parse_phrase("@vote_generic")[0]] in analysis.hits  # matched ...
+    hit = rules.concepts_hit(analysis)
+    assert "@vote_word" in hit and "@election_word" in hit
+    assert "@vote_generic" not in hit  # ... but not a feature
+    concepts = [c.model_copy(update={"model_feature": True}) if c.id == "vote_generic" else c
+                for c in TERMS_ONLY.concepts]
+    flagged = compile_pack(TERMS_ONLY.model_copy(update={"concepts": concepts, "version": ""}))
+    assert "@vote_generic" in flagged.concepts_hit(flagged.analyse(text, "en"))
 
 
 def test_the_models_evidence_ranks_words_by_the_weight_of_their_own_buckets():
