@@ -292,3 +292,24 @@ def test_a_popular_vote_named_beside_elections_is_still_a_referendum(terms_only,
 ])
 def test_voting_in_an_election_is_still_vetoed_for_the_terms(terms_only, text, lang):
     assert "referendum" not in {h.theme for h in terms_only.classify(text, lang=lang).themes}
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Polling stations across Hungary shut at 7pm with turnout at 67.8 percent.", "en"),
+    ("Голосование продлится три дня, явка к полудню превысила 20%.", "ru"),
+    ("Голосування на дільницях триває, явка вже перевищила 30%.", "uk"),
+])
+def test_two_words_of_any_votes_process_are_not_a_referendum_alone(terms_only, text, lang):
+    # Ballots, turnout, polling stations and "голосование" describe elections as well: together they
+    # count once, as one sign of a vote.
+    analysis = terms_only.analyse(text, lang)
+    assert analysis.scores.get(terms_only.theme_index("referendum")) == 1
+    assert "referendum" not in {h.theme for h in terms_only.classify(text, lang=lang).themes}
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Turnout in the Zaporizhzhia region vote reached 66%, the occupation authorities said.", "en"),
+    ("Явка на голосовании в Херсонской области превысила 60%.", "ru"),
+])
+def test_a_word_of_the_votes_process_with_a_sign_of_a_popular_vote_is_a_referendum(terms_only, text, lang):
+    assert "referendum" in {h.theme for h in terms_only.classify(text, lang=lang).themes}
