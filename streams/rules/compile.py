@@ -161,9 +161,10 @@ def _add_concepts(tables: Tables, concepts: list[ConceptDef]) -> None:
     by_id = {c.id: c for c in concepts}
     for pid, phrase in list(enumerate(tables.phrases)):
         if is_concept(phrase):
-            if by_id[phrase.text[1:]].model_feature:
+            concept = by_id[phrase.text[1:]]
+            if concept.model_feature:
                 tables.concept_names[pid] = phrase.text
-            members = {tables.chain(parse_phrase(p)) for p in by_id[phrase.text[1:]].phrases}
+            members = {tables.chain(parse_phrase(p)) for p in concept.phrases}
             for member in sorted(members):
                 tables.concept_members[first_phrase(member)].append((pid, member))
 
