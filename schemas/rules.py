@@ -79,6 +79,10 @@ class ModelTheme(ConfigDocument):
         None, gt=0.0, lt=1.0,
         description="A lower probability that is enough when the theme's terms found part of it (at least half "
                     "the theme's threshold, none vetoed by an exclusion); None: the model needs ``threshold``.")
+    vetoed: float | None = Field(
+        None, gt=0.0, lt=1.0,
+        description="The probability the model needs where an exclusion of the pack vetoed one of the theme's terms in "
+                    "the document (never below ``threshold``); None: 0.80.")
     weights: str = Field(
         description="Base64 of 2**bits little-endian float16 weights, one per feature bucket.")
 

@@ -150,6 +150,7 @@ class CompiledModel:
         self.bias = np.array([spec.bias for _, spec in modelled], dtype=np.float64)
         self.thresholds = {index: spec.threshold for index, spec in modelled}
         self.with_terms = {index: spec.with_terms for index, spec in modelled if spec.with_terms is not None}
+        self.vetoed = {index: spec.vetoed for index, spec in modelled if spec.vetoed is not None}
         self._arrays: dict[str, tuple[np.ndarray, int]] = {}
         self._sums: dict[str, list[float]] = {}  # per lemma: its own buckets' weights summed, per theme
 
@@ -196,11 +197,12 @@ class CompiledModel:
     def bar(self, theme: int, vetoed: bool = False, partial: bool = False) -> float:
         """The probability the model needs to assign ``theme`` (above 1: it has no model for it);
         ``vetoed``: an exclusion of the pack vetoed one of the theme's terms in the document, and the
-        model needs ``VETOED_THRESHOLD`` at least; else ``partial``: the terms found part of the
-        theme, and the model's ``with_terms`` bar is enough where training gave one."""
+        model needs the theme's ``vetoed`` bar where training gave one, else ``VETOED_THRESHOLD``, at
+        least; else ``partial``: the terms found part of the theme, and the model's ``with_terms`` bar
+        is enough where training gave one."""
         threshold = self.thresholds.get(theme, 2.0)
         if vetoed:
-            return max(threshold, VETOED_THRESHOLD)
+            return max(threshold, self.vetoed.get(theme, VETOED_THRESHOLD))
         lower = self.with_terms.get(theme) if partial else None
         return threshold if lower is None else min(threshold, lower)
 

@@ -21,13 +21,18 @@ from schemas.rules import ModelTheme, TextModel
 from streams.rules.engine import Analysis, CompiledRules
 from streams.rules.evaluate import LabelledItem, Report, evaluate
 from streams.rules.lemmas import lemma_words
-from streams.rules.model import WITH_CONCEPTS, document_features, encode_weights, feature_scale
+from streams.rules.model import VETOED_THRESHOLD, WITH_CONCEPTS, document_features, encode_weights, feature_scale
 from streams.rules.normalize import normalize
 
 # The model alone assigns a theme only when it finds it more likely than not: 0.50 … 0.90.
 THRESHOLDS = tuple(round(0.50 + 0.05 * i, 2) for i in range(9))
 # Beside part of the theme's terms (half its threshold, none vetoed) it may need less: 0.30 … 0.85.
 WITH_TERMS = tuple(round(0.30 + 0.05 * i, 2) for i in range(12))
+# Where an exclusion vetoed one of the theme's terms it may need more: 0.80 (``VETOED_THRESHOLD``, the bar
+# of a model that names none) … 0.98.
+VETOED = (VETOED_THRESHOLD, 0.85, 0.90, 0.95, 0.98)
+# How far below the best F1 on the held-out folds a more cautious choice of bars may score and still win.
+F1_TOLERANCE = 0.002
 
 
 def analyse_items(rules: CompiledRules, items: list[LabelledItem]) -> list[Analysis]:
@@ -62,23 +67,41 @@ def _fit(x, y, c: float) -> LogisticRegression:
 
 
 def _thresholds(probabilities: np.ndarray, by_terms: np.ndarray, partial: np.ndarray, y: np.ndarray,
-                min_precision: float) -> tuple[float | None, float | None, float]:
-    """The model's thresholds with the best F1 of "terms, OR the model at ``threshold``, OR part of the
-    terms (``partial``) and the model at ``with_terms``" at the precision floor: (threshold, with_terms
-    or None where the lower bar buys nothing, F1); threshold None where no choice keeps the floor."""
-    best: tuple[float | None, float | None, float] = (None, None, -1.0)
+                min_precision: float, vetoed: np.ndarray | None = None, tolerance: float = F1_TOLERANCE
+                ) -> tuple[float | None, float | None, float | None, float]:
+    """The model's bars for "terms, OR the model at ``threshold`` (at ``max(threshold, vetoed bar)`` where
+    an exclusion vetoed a term: ``vetoed``), OR part of the terms (``partial``) and the model at
+    ``with_terms``": (threshold, with_terms or None for no lower bar, the vetoed bar or None for
+    ``VETOED_THRESHOLD``, F1); threshold None where no choice keeps precision at ``min_precision``.
+
+    Of the choices that keep the precision floor and come within ``tolerance`` of the best F1, the one
+    that assigns the fewest passages wins: a lower bar that buys a few thousandths of F1 on the
+    training passages mostly buys false alarms on text unlike them."""
+    if vetoed is None:
+        vetoed = np.zeros_like(y, dtype=bool)
+    free, any_vetoed = ~vetoed, bool(vetoed.any())
     positives = max(1, int(y.sum()))
+    choices: list[tuple[float, int, float, float | None, float | None]] = []  # (f1, assigned, bars)
     for threshold in THRESHOLDS:
-        alone = by_terms | (probabilities >= threshold)
-        for with_terms in (None, *(w for w in WITH_TERMS if w < threshold)):
-            got = alone if with_terms is None else alone | (partial & (probabilities >= with_terms))
-            tp = int((got & y).sum())
-            precision = tp / max(1, int(got.sum()))
-            recall = tp / positives
-            f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
-            if precision >= min_precision and f1 > best[2]:
-                best = (threshold, with_terms, f1)
-    return best
+        over = probabilities >= threshold
+        # A bar above VETOED_THRESHOLD but not above the threshold acts as the threshold: already tried.
+        for bar in (b for b in VETOED if b == VETOED_THRESHOLD or (any_vetoed and b > threshold)):
+            alone = by_terms | (over & free) | (vetoed & (probabilities >= max(threshold, bar)))
+            for with_terms in (None, *(w for w in WITH_TERMS if w < threshold)):
+                got = alone if with_terms is None else alone | (partial & (probabilities >= with_terms))
+                assigned = int(got.sum())
+                tp = int((got & y).sum())
+                precision = tp / max(1, assigned)
+                recall = tp / positives
+                f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
+                if precision >= min_precision:
+                    choices.append((f1, assigned, threshold, with_terms, None if bar == VETOED_THRESHOLD else bar))
+    if not choices:
+        return None, None, None, -1.0
+    best = max(c[0] for c in choices)
+    # Fewest passages assigned; then the lowest bars, as before the tolerance (ties in the order tried).
+    f1, _, threshold, with_terms, bar = min((c for c in choices if c[0] >= best - tolerance), key=lambda c: c[1])
+    return threshold, with_terms, bar, f1
 
 
 def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 15, min_buckets: int = 200,
@@ -96,6 +119,9 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
     # Part of a theme's terms, none vetoed: where ``CompiledModel.bar`` lets ``with_terms`` decide.
     partial_all = [{rule_themes[i].id for i in a.scores if (False, True) == rules.model_bar_why(a, i)}
                    for a in analyses]
+    # An exclusion vetoed one of the theme's terms: where ``CompiledModel.bar`` asks for the vetoed bar.
+    terms = rules.tables.terms
+    vetoed_all = [{rule_themes[terms[ti].theme].id for ti in a.term_vetoed} for a in analyses]
     themes: dict[str, ModelTheme] = {}
     for theme in (t.id for t in rules.pack.themes):
         y = np.array([theme in i.themes for i in items])
@@ -109,12 +135,15 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
         for r in range(repeats):
             for train, test in StratifiedKFold(folds, shuffle=True, random_state=r).split(x, y):
                 held_out[r, test] = _fit(x[train], y[train], c).predict_proba(x[test])[:, 1]
-        threshold, with_terms, _ = _thresholds(held_out.ravel(), np.tile(by_terms, repeats),
-                                               np.tile(partial, repeats), np.tile(y, repeats), min_precision)
+        vetoed = np.array([theme in found for found in vetoed_all]) & ~by_terms
+        threshold, with_terms, vetoed_bar, _ = _thresholds(held_out.ravel(), np.tile(by_terms, repeats),
+                                                           np.tile(partial, repeats), np.tile(y, repeats),
+                                                           min_precision, np.tile(vetoed, repeats))
         if threshold is None:
             continue
         model = _fit(x, y, c)
         themes[theme] = ModelTheme(bias=float(model.intercept_[0]), threshold=threshold, with_terms=with_terms,
+                                   vetoed=vetoed_bar,
                                    weights=encode_weights(model.coef_[0]))
     return TextModel(features=features, bits=bits, min_buckets=min_buckets, trained_on=trained_on, themes=themes)
 

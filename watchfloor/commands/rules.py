@@ -244,8 +244,9 @@ def _train(args) -> int:
                         trained_on=f"{len(items)} labelled passages ({names})")
     out = args.out or Path(pack_dir) / "model.json"
     out.write_text(json.dumps({"model": model.model_dump()}, ensure_ascii=False) + "\n", encoding="utf-8")
-    thresholds = ", ".join(f"{theme} {spec.threshold:g}" + (f" ({spec.with_terms:g} with part of its terms)"
-                                                            if spec.with_terms is not None else "")
+    thresholds = ", ".join(f"{theme} {spec.threshold:g}"
+                           + (f" ({spec.with_terms:g} with part of its terms)" if spec.with_terms is not None else "")
+                           + (f" ({spec.vetoed:g} where an exclusion vetoed a term)" if spec.vetoed is not None else "")
                            for theme, spec in model.themes.items()) or "none"
     print(f"wrote {out}: a model for {len(model.themes)} theme(s) from {len(items)} passages; thresholds {thresholds}")
     return 0

@@ -295,6 +295,21 @@ def test_voting_in_an_election_is_still_vetoed_for_the_terms(terms_only, text, l
 
 
 @pytest.mark.parametrize("text, lang", [
+    ("«Единая Россия» принимает заявки на предварительное голосование в ДНР до 27 апреля.", "ru"),
+    ("Окупанти оголосили попереднє голосування «Єдиної Росії» на Херсонщині.", "uk"),
+    ("Выборы в Запорожской области пройдут в единый день голосования 10 сентября.", "ru"),
+    ("Many shareholders treated the ballot as a referendum on the chief executive's pay.", "en"),
+    ("The midterms are being read as a plebiscite on the president's first two years.", "en"),
+])
+def test_primaries_the_single_voting_day_and_a_vote_read_as_a_referendum_on_a_leader_are_vetoed(
+        terms_only, text, lang):
+    analysis = terms_only.analyse(text, lang)
+    assert any(terms_only.tables.terms[ti].theme == terms_only.theme_index("referendum")
+               for ti in analysis.term_vetoed)
+    assert "referendum" not in {h.theme for h in terms_only.classify(text, lang=lang).themes}
+
+
+@pytest.mark.parametrize("text, lang", [
     ("Polling stations across Hungary shut at 7pm with turnout at 67.8 percent.", "en"),
     ("Голосование продлится три дня, явка к полудню превысила 20%.", "ru"),
     ("Голосування на дільницях триває, явка вже перевищила 30%.", "uk"),

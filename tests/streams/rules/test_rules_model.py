@@ -212,11 +212,56 @@ def test_training_picks_a_with_terms_bar_only_where_it_buys_f1_at_the_precision_
     p = np.array([0.95] * 10 + [0.6] * 10 + [0.7] * 10)
     partial = np.array([False] * 10 + [True] * 10 + [False] * 10)
     none = np.zeros(30, dtype=bool)
-    threshold, with_terms, f1 = _thresholds(p, none, partial, y, 0.95)
-    assert threshold > 0.7 and with_terms is not None and with_terms <= 0.6 and f1 == 1.0
+    threshold, with_terms, vetoed, f1 = _thresholds(p, none, partial, y, 0.95)
+    assert threshold > 0.7 and with_terms is not None and with_terms <= 0.6 and vetoed is None and f1 == 1.0
     # Where the half-found passages are negatives, the lower bar would cost precision: none is given.
-    threshold, with_terms, _ = _thresholds(p, none, partial, np.array([True] * 10 + [False] * 20), 0.95)
+    threshold, with_terms, _, _ = _thresholds(p, none, partial, np.array([True] * 10 + [False] * 20), 0.95)
     assert threshold > 0.7 and with_terms is None
+
+
+def test_training_raises_the_vetoed_bar_where_vetoed_look_alikes_score_high_and_keeps_the_threshold():
+    from streams.rules.train import _thresholds
+
+    # Unvetoed positives at 0.85; look-alikes an exclusion vetoed at 0.88; vetoed positives at 0.99.
+    y = np.array([True] * 20 + [False] * 6 + [True] * 4)
+    p = np.array([0.85] * 20 + [0.88] * 6 + [0.99] * 4)
+    vetoed = np.array([False] * 20 + [True] * 10)
+    none = np.zeros(30, dtype=bool)
+    threshold, with_terms, bar, f1 = _thresholds(p, none, none, y, 0.95, vetoed)
+    assert threshold <= 0.85 and (bar, f1) == (0.90, 1.0)
+    # One bar for every passage would have to rise above the look-alikes, and lose the 0.85 positives.
+    threshold, _, bar, f1 = _thresholds(p, none, none, y, 0.95)
+    assert threshold == 0.90 and bar is None and f1 < 0.5
+    # Where no look-alike stands among the vetoed passages, the bar stays the default (None).
+    _, _, bar, _ = _thresholds(p, none, none, np.array([True] * 20 + [True] * 10), 0.95, vetoed)
+    assert bar is None
+
+
+def test_training_takes_the_cautious_bars_when_a_lower_one_buys_less_f1_than_the_tolerance():
+    from streams.rules.train import _thresholds
+
+    # 1,000 positives the model is sure of; beside part of the terms, 3 positives and 2 negatives at 0.4.
+    y = np.array([True] * 1000 + [True] * 3 + [False] * 2)
+    p = np.array([0.95] * 1000 + [0.4] * 5)
+    partial = np.array([False] * 1000 + [True] * 5)
+    none = np.zeros(1005, dtype=bool)
+    # The lower bar gains 0.0005 of F1 and two false alarms: strictly best, it wins only without tolerance.
+    assert _thresholds(p, none, partial, y, 0.95, tolerance=0.0)[1] <= 0.4
+    assert _thresholds(p, none, partial, y, 0.95, tolerance=0.002)[1] is None
+
+
+def test_a_trained_vetoed_bar_decides_where_an_exclusion_vetoed_a_term():
+    base = RulePack.model_validate({"name": "t", "themes": [
+        {"id": "sanctions", "threshold": 1, "terms": {"sanctioned": 1}, "exclude": ['"league" NEAR/5 "sanctioned"']}]})
+    model = _always(0.9)
+    model.themes["sanctions"] = model.themes["sanctions"].model_copy(update={"vetoed": 0.95})
+    rules = compile_pack(pack_with(model, base))
+    assert rules.classify("The league sanctioned the transfer.").themes == []  # 0.9 is under the trained 0.95
+    assert "/ threshold 0.95 (raised: an exclusion vetoed a term of this theme)" in \
+        rules.explain("The league sanctioned the transfer.").render()
+    assert [h.theme for h in rules.classify("Prices rose in March.").themes] == ["sanctions"]  # no veto: 0.5
+    default = compile_pack(pack_with(_always(0.9), base))  # no trained bar: VETOED_THRESHOLD
+    assert [h.theme for h in default.classify("The league sanctioned the transfer.").themes] == ["sanctions"]
 
 
 def test_a_model_too_large_to_travel_as_one_record_is_refused():
