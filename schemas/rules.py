@@ -70,6 +70,11 @@ class TriggerRule(ConfigDocument):
     )
 
 
+# The model's bar for a theme where an exclusion vetoed one of its terms, when training chose none higher
+# (``ModelTheme.vetoed``; streams.rules.model says why 0.80).
+VETOED_THRESHOLD = 0.80
+
+
 class ModelTheme(ConfigDocument):
     bias: float = Field(description="Intercept of the theme's logistic model.")
     threshold: float = Field(
@@ -80,9 +85,9 @@ class ModelTheme(ConfigDocument):
         description="A lower probability that is enough when the theme's terms found part of it (at least half "
                     "the theme's threshold, none vetoed by an exclusion); None: the model needs ``threshold``.")
     vetoed: float | None = Field(
-        None, gt=0.0, lt=1.0,
+        None, ge=VETOED_THRESHOLD, lt=1.0,
         description="The probability the model needs where an exclusion of the pack vetoed one of the theme's terms in "
-                    "the document (never below ``threshold``); None: 0.80.")
+                    "the document (at least 0.80, and never below ``threshold``); None: 0.80.")
     weights: str = Field(
         description="Base64 of 2**bits little-endian float16 weights, one per feature bucket.")
 

@@ -317,7 +317,8 @@ class CompiledRules:
 
     def model_bar(self, a: Analysis, theme_index: int) -> float:
         """The probability the model needs to assign the theme in this document (``CompiledModel.bar``):
-        0.80 at least where an exclusion the pack's author wrote vetoed one of the theme's terms; the
+        the theme's trained ``vetoed`` bar (0.80 where training chose none) at least where an exclusion
+        the pack's author wrote vetoed one of the theme's terms; the
         model's lower ``with_terms`` bar where the terms reached half the theme's threshold."""
         return self.tables.model.bar(theme_index, *self.model_bar_why(a, theme_index))
 

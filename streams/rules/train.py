@@ -99,8 +99,9 @@ def _thresholds(probabilities: np.ndarray, by_terms: np.ndarray, partial: np.nda
     if not choices:
         return None, None, None, -1.0
     best = max(c[0] for c in choices)
-    # Fewest passages assigned; then the lowest bars, as before the tolerance (ties in the order tried).
-    f1, _, threshold, with_terms, bar = min((c for c in choices if c[0] >= best - tolerance), key=lambda c: c[1])
+    # Fewest passages assigned, then the better F1; then the choice tried first (the lowest bars).
+    f1, _, threshold, with_terms, bar = min((c for c in choices if c[0] >= best - tolerance),
+                                            key=lambda c: (c[1], -c[0]))
     return threshold, with_terms, bar, f1
 
 
@@ -120,8 +121,8 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
     partial_all = [{rule_themes[i].id for i in a.scores if (False, True) == rules.model_bar_why(a, i)}
                    for a in analyses]
     # An exclusion vetoed one of the theme's terms: where ``CompiledModel.bar`` asks for the vetoed bar.
-    terms = rules.tables.terms
-    vetoed_all = [{rule_themes[terms[ti].theme].id for ti in a.term_vetoed} for a in analyses]
+    vetoed_all = [{theme.id for i, theme in enumerate(rule_themes) if rules.model_bar_why(a, i)[0]}
+                  for a in analyses]
     themes: dict[str, ModelTheme] = {}
     for theme in (t.id for t in rules.pack.themes):
         y = np.array([theme in i.themes for i in items])

@@ -243,7 +243,7 @@ def _train(args) -> int:
     model = train_model(rules, items, min_precision=args.min_precision, features=args.features, repeats=args.repeats,
                         trained_on=f"{len(items)} labelled passages ({names})")
     out = args.out or Path(pack_dir) / "model.json"
-    out.write_text(json.dumps({"model": model.model_dump()}, ensure_ascii=False) + "\n", encoding="utf-8")
+    out.write_text(json.dumps({"model": model.model_dump(exclude_none=True)}, ensure_ascii=False) + "\n", encoding="utf-8")
     thresholds = ", ".join(f"{theme} {spec.threshold:g}"
                            + (f" ({spec.with_terms:g} with part of its terms)" if spec.with_terms is not None else "")
                            + (f" ({spec.vetoed:g} where an exclusion vetoed a term)" if spec.vetoed is not None else "")

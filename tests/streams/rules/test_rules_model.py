@@ -228,7 +228,7 @@ def test_training_raises_the_vetoed_bar_where_vetoed_look_alikes_score_high_and_
     vetoed = np.array([False] * 20 + [True] * 10)
     none = np.zeros(30, dtype=bool)
     threshold, with_terms, bar, f1 = _thresholds(p, none, none, y, 0.95, vetoed)
-    assert threshold <= 0.85 and (bar, f1) == (0.90, 1.0)
+    assert threshold <= 0.85 and bar in (0.90, 0.95) and f1 == 1.0  # both keep the look-alikes out
     # One bar for every passage would have to rise above the look-alikes, and lose the 0.85 positives.
     threshold, _, bar, f1 = _thresholds(p, none, none, y, 0.95)
     assert threshold == 0.90 and bar is None and f1 < 0.5
