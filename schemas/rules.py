@@ -18,7 +18,8 @@ class ConceptDef(ConfigDocument):
     phrases: list[str] = Field(
         min_length=1,
         description="Phrases any of which stands for the concept where a term writes '@id' "
-        "('\"@sanction_word\" NEAR/6 \"@sanctioner\"'); matched like term phrases, lemmas included.",
+        "('\"@sanction_word\" NEAR/6 \"@sanctioner\"'); matched like term phrases, lemmas included. A phrase that "
+        "is only '@id' includes that concept's phrases (vote_word includes '@vote_generic').",
     )
     model_feature: bool = Field(
         True,

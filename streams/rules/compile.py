@@ -22,6 +22,7 @@ from streams.rules.expr import (
     Condition,
     Near,
     Phrase,
+    concept_phrases,
     is_concept,
     parse_condition,
     parse_phrase,
@@ -159,12 +160,13 @@ def _add_concepts(tables: Tables, concepts: list[ConceptDef]) -> None:
     """Resolve every '@id' phrase the terms used to the patterns of its concept's phrases (added to
     the phrase table, so they are in the automaton); the engine unites their hits under it."""
     by_id = {c.id: c for c in concepts}
+    written = concept_phrases(concepts)  # includes ("@vote_generic" inside vote_word) written out
     for pid, phrase in list(enumerate(tables.phrases)):
         if is_concept(phrase):
             concept = by_id[phrase.text[1:]]
             if concept.model_feature:
                 tables.concept_names[pid] = phrase.text
-            members = {tables.chain(parse_phrase(p)) for p in concept.phrases}
+            members = {tables.chain(parse_phrase(p)) for p in written[concept.id]}
             for member in sorted(members):
                 tables.concept_members[first_phrase(member)].append((pid, member))
 

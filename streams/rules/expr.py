@@ -51,6 +51,39 @@ def is_concept(phrase: Phrase) -> bool:
     return phrase.text.startswith(CONCEPT_MARK)
 
 
+_INCLUDE = re.compile(r'^\s*"?@([a-z][a-z0-9_]*)"?\s*$')
+
+
+def included(phrase: str) -> str | None:
+    """The concept a concept's phrase includes whole ("@vote_generic" among vote_word's phrases), or None."""
+    found = _INCLUDE.match(phrase)
+    return found.group(1) if found else None
+
+
+def concept_phrases(concepts) -> dict[str, tuple[str, ...]]:
+    """Each concept's phrases (``ConceptDef``s), the concepts it includes written out in their place,
+    each phrase once. An include of a concept that is not defined adds nothing (``check_pack`` reports
+    it); a concept that includes itself, directly or through others, raises RuleSyntaxError."""
+    own = {c.id: c.phrases for c in concepts}
+    done: dict[str, tuple[str, ...]] = {}
+
+    def expand(name: str, path: tuple[str, ...]) -> tuple[str, ...]:
+        if name in done:
+            return done[name]
+        if name in path:
+            raise RuleSyntaxError("concept includes itself: " + " -> ".join(f"@{p}" for p in (*path, name)))
+        phrases: list[str] = []
+        for phrase in own.get(name, ()):
+            inner = included(phrase)
+            phrases.extend(expand(inner, (*path, name)) if inner else (phrase,))
+        done[name] = tuple(dict.fromkeys(phrases))
+        return done[name]
+
+    for name in own:
+        expand(name, ())
+    return done
+
+
 def concept_refs(pattern: "Pattern") -> set[str]:
     """The concept ids a pattern refers to."""
     chains = (pattern.left, pattern.right) if isinstance(pattern, Near) else (pattern,)

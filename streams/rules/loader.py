@@ -24,7 +24,9 @@ from streams.rules.expr import (
     Near,
     Phrase,
     RuleSyntaxError,
+    concept_phrases,
     concept_refs,
+    included,
     is_concept,
     parse_condition,
     parse_phrase,
@@ -85,9 +87,17 @@ def check_pack(pack: RulePack) -> list[tuple[tuple, str]]:
     concepts = {c.id for c in pack.concepts}
     for i, concept in enumerate(pack.concepts):
         for j, phrase in enumerate(concept.phrases):
-            parsed = _check(problems, ("concepts", i, "phrases", j), parse_phrase, phrase)
-            if parsed is not None and any(is_concept(p) for p in parsed):
-                problems.append((("concepts", i, "phrases", j), "a concept cannot contain another concept"))
+            loc = ("concepts", i, "phrases", j)
+            name = included(phrase)
+            if name is not None:  # the whole phrase names a concept: it includes that concept's phrases
+                if name not in concepts:
+                    problems.append((loc, f"unknown concept '@{name}'"))
+                continue
+            _check(problems, loc, parse_phrase, phrase)
+    try:
+        concept_phrases(pack.concepts)
+    except RuleSyntaxError as exc:
+        problems.append((("concepts",), str(exc)))
     for i, theme in enumerate(pack.themes):
         for term in theme.terms:
             parsed = _check(problems, ("themes", i, "terms", term), parse_term, term)
@@ -143,13 +153,27 @@ def redundancies(pack: RulePack) -> list[tuple[tuple, str]]:
     the Ukrainian forms each in full, and the two languages share many words.
     """
     found: list[tuple[tuple, str]] = []
+    try:
+        expanded = concept_phrases(pack.concepts)
+    except RuleSyntaxError:
+        expanded = {}  # check_pack reports the cycle
     for i, concept in enumerate(pack.concepts):
         chains: list[tuple[int, tuple]] = []
+        inside: dict[tuple, str] = {}  # chain -> the included concept that holds it
         for j, phrase in enumerate(concept.phrases):
+            name = included(phrase)
             try:
+                if name is not None:
+                    for written in expanded.get(name, ()):
+                        inside.setdefault(parse_phrase(written), name)
+                    continue
                 chains.append((j, parse_phrase(phrase)))
             except RuleSyntaxError:
                 continue  # check_pack reports it
+        for j, chain in chains:
+            if chain in inside:
+                found.append((("concepts", i, "phrases", j),
+                              f"{concept.phrases[j]!r} adds nothing: '@{inside[chain]}', which the concept includes, has it"))
         prefixes = {c[0].text: j for j, c in chains if _word_prefix(c)}
         first: dict[tuple, int] = {}
         for j, chain in chains:
@@ -185,7 +209,10 @@ def self_vetoes(pack: RulePack) -> list[tuple[tuple, str]]:
     """
     from streams.rules.lemmas import phrase_lemmas
 
-    concepts = {c.id: c.phrases for c in pack.concepts}
+    try:
+        concepts = concept_phrases(pack.concepts)
+    except RuleSyntaxError:
+        return []  # check_pack reports the cycle
     found: list[tuple[tuple, str]] = []
 
     def side(chain: tuple) -> list[tuple[str, Phrase]]:

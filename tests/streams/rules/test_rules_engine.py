@@ -68,6 +68,42 @@ def test_a_concept_stands_for_any_of_its_phrases_in_a_term():
     assert matched(rules, "the EU adopted a budget for farms and roads; restrictive measures came later") == {}
 
 
+def test_a_concept_includes_another_by_naming_it_as_a_whole_phrase():
+    pack = make_pack([theme({'"@vote_word" NEAR/4 "annex*"': 1, '"@vote_generic" NEAR/4 "mayor"': 1})])
+    pack = pack.model_copy(update={"concepts": [
+        ConceptDef(id="vote_word", phrases=["referendum*", "@vote_generic"]),
+        ConceptDef(id="vote_generic", phrases=["ballot", "голосуванн*"])]})
+    rules = compile_pack(pack)
+    # vote_word matches its own phrases and every phrase of the concept it includes.
+    assert matched(rules, "a referendum on annexation") == {"t": ["referendum", "annexation"]}
+    assert matched(rules, "a ballot on annexation") == {"t": ["ballot", "annexation"]}
+    assert matched(rules, "голосування щодо annexation") == {"t": ["голосування", "annexation"]}
+    # The included concept alone does not take the includer's phrases.
+    assert matched(rules, "a referendum for mayor") == {}
+
+
+@pytest.mark.parametrize("concepts, message", [
+    ([ConceptDef(id="a", phrases=["x", "@b"]), ConceptDef(id="b", phrases=["y", "@a"])],
+     "concept includes itself: @a -> @b -> @a"),
+    ([ConceptDef(id="a", phrases=["x", "@missing"])], "unknown concept '@missing'"),
+    ([ConceptDef(id="a", phrases=["x", "@b*"]), ConceptDef(id="b", phrases=["y"])],
+     r"concepts\[0\]\.phrases\[1\]: a concept reference is '@' and a name"),
+])
+def test_a_concept_include_that_loops_names_nothing_or_is_misspelt_is_refused(concepts, message):
+    pack = make_pack([theme({'"@a"': 1})]).model_copy(update={"concepts": concepts})
+    with pytest.raises(RulePackError, match=message):
+        compile_pack(pack)
+
+
+def test_rules_check_warns_of_a_phrase_the_included_concept_already_has():
+    from streams.rules.loader import redundancies
+
+    pack = make_pack([theme({'"@a"': 1})]).model_copy(update={"concepts": [
+        ConceptDef(id="a", phrases=["@b", "vote", "referendum*"]), ConceptDef(id="b", phrases=["vote", "ballot"])]})
+    assert redundancies(pack) == [(("concepts", 0, "phrases", 1),
+                                   "'vote' adds nothing: '@b', which the concept includes, has it")]
+
+
 def test_chain_of_prefixes_matches_adjacent_inflected_words():
     rules = compile_pack(make_pack([theme({"ядерн* оружи*": 1})]))
     assert matched(rules, "применение ядерного оружия") == {"t": ["ядерного оружия"]}
