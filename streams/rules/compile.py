@@ -99,9 +99,20 @@ class Tables:
 
 def first_phrase(pattern: CPattern) -> int:
     """The phrase id that must be hit for ``pattern`` to match at all (its first piece)."""
+    if pattern[0] == "x":
+        return first_phrase(pattern[1])
     if pattern[0] == "n":
         return first_phrase(pattern[1])
     return pattern[1] if pattern[0] == "p" else pattern[1][0]
+
+
+def _exclusion(tables: Tables, source: str) -> CPattern:
+    """A theme's exclusion context: its pattern, or ``("x", pattern, nots)`` where NOT contexts of its
+    own spare the places they meet ("elections" near a vote word vetoes it, NOT where the vote is named
+    "всеукраїнське голосування")."""
+    parsed = parse_term(source)
+    pattern = tables.pattern(parsed.pattern)
+    return ("x", pattern, tuple(tables.pattern(n) for n in parsed.nots)) if parsed.nots else pattern
 
 
 def _add_themes(tables: Tables, themes: list[ThemeRule]) -> None:
@@ -109,7 +120,7 @@ def _add_themes(tables: Tables, themes: list[ThemeRule]) -> None:
     tables.theme_atoms = [("theme", theme.id) for theme in themes]
     filed: dict[tuple[CPattern, ...], dict[int, tuple[CPattern, ...]]] = {}
     for t, theme in enumerate(themes):
-        tables.excludes.append(tuple(tables.pattern(parse_term(context).pattern) for context in theme.exclude))
+        tables.excludes.append(tuple(_exclusion(tables, context) for context in theme.exclude))
         for source, weight in theme.terms.items():
             term = parse_term(source)
             pattern = tables.pattern(term.pattern)

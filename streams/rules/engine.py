@@ -154,7 +154,12 @@ class CompiledRules:
         found = cache.get(pattern)
         if found is not None:
             return found
-        if pattern[0] != "n":
+        if pattern[0] == "x":  # an exclusion with NOT contexts of its own: not where one of them meets it
+            _, inner, nots = pattern
+            spared = [other for n in nots for other in self._spans(n, a, cache)]
+            found = [parts for parts in self._spans(inner, a, cache)
+                     if not any(_meets(parts, other) for other in spared)]
+        elif pattern[0] != "n":
             found = [[s] for s in self._chain(pattern, a)]
         else:
             _, left, right, distance = pattern
@@ -184,12 +189,7 @@ class CompiledRules:
                                      if all(p in hits for p in _needed(c))]
         if not possible:
             return False
-        lo, hi = min(p[0] for p in parts), max(p[1] for p in parts)
-        for context in possible:
-            for other in self._spans(context, a, cache):
-                if min(p[0] for p in other) < hi and lo < max(p[1] for p in other):
-                    return True
-        return False
+        return any(_meets(parts, other) for context in possible for other in self._spans(context, a, cache))
 
     def _concepts(self, a: Analysis) -> None:
         """Hits of every '@concept' phrase: the union of its members' matches. Members are filed
@@ -423,9 +423,16 @@ def _outermost(spans: list[Span]) -> list[Span]:
     return out
 
 
+def _meets(parts: list[Span], other: list[Span]) -> bool:
+    """Whether two matches overlap, each taken from its first word to its last (a NEAR's gap included)."""
+    return min(p[0] for p in other) < max(p[1] for p in parts) and min(p[0] for p in parts) < max(p[1] for p in other)
+
+
 @cache
 def _needed(pattern: tuple) -> tuple[int, ...]:
     """Phrase ids that must all be hit for ``pattern`` to match (the first piece of each side)."""
+    if pattern[0] == "x":
+        return _needed(pattern[1])
     if pattern[0] == "n":
         return _needed(pattern[1]) + _needed(pattern[2])
     return (pattern[1] if pattern[0] == "p" else pattern[1][0],)

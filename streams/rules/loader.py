@@ -105,8 +105,6 @@ def check_pack(pack: RulePack) -> list[tuple[tuple, str]]:
         for j, context in enumerate(theme.exclude):
             parsed = _check(problems, ("themes", i, "exclude", j), parse_term, context)
             _check_refs(problems, ("themes", i, "exclude", j), parsed, concepts)
-            if parsed is not None and parsed.nots:
-                problems.append((("themes", i, "exclude", j), "NOT has no meaning in an exclude context"))
     for i, entity in enumerate(pack.entities):
         _check(problems, ("entities", i, "name"), parse_phrase, entity.name)
         for j, variant in enumerate(entity.variants):

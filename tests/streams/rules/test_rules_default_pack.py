@@ -279,10 +279,13 @@ def test_a_ballot_a_choice_or_voters_do_not_veto_the_referendum_they_are_at(term
     ("Ordinary Ukrainians must have the final word, whether through elections or a plebiscite.", "en"),
     ("Судьбу спорных территорий могут определить сами украинцы — через плебисцит или выборы.", "ru"),
     ("На Херсонщине пройдёт референдум о вхождении в РФ, потом — выборы.", "ru"),
+    ("Зеленський заявив, що мирну угоду можуть винести на всеукраїнське голосування або вибори.", "uk"),
+    ("Ни выборы, ни общенародное голосование невозможны без прекращения огня.", "ru"),
 ])
 def test_a_popular_vote_named_beside_elections_is_still_a_referendum(terms_only, text, lang):
     # The exclusion of elections vetoes only the words any vote shares (ballot, voting, голосование),
-    # not the popular vote's own name beside them.
+    # not the popular vote's own name beside them, even where that name holds one of those words
+    # ("всеукраїнське голосування": the exclusion's NOT "@popular_vote_name").
     assert "referendum" in {h.theme for h in terms_only.classify(text, lang=lang).themes}
 
 

@@ -104,6 +104,20 @@ def test_rules_check_warns_of_a_phrase_the_included_concept_already_has():
                                    "'vote' adds nothing: '@b', which the concept includes, has it")]
 
 
+def test_an_exclusions_own_not_spares_the_places_it_meets():
+    pack = make_pack([theme({"голосуванн*": 1, "всеукраїнськ* голосуванн*": 2}, threshold=1,
+                            exclude=['"голосуванн*" NEAR/5 "вибори" NOT "всеукраїнськ* голосуванн*"'])])
+    rules = compile_pack(pack)
+    # An election's vote stays vetoed; the popular vote named beside elections is spared.
+    assert matched(rules, "голосування на вибори") == {}
+    assert matched(rules, "всеукраїнське голосування або вибори") == {
+        "t": ["всеукраїнське голосування", "голосування"]}
+    # Where both stand in one text, only the place the NOT meets is spared.
+    assert matched(rules, "голосування на вибори, а потім всеукраїнське голосування") == {
+        "t": ["всеукраїнське голосування", "голосування"]}
+    assert rules.analyse("голосування на вибори, а потім всеукраїнське голосування").term_vetoed
+
+
 def test_chain_of_prefixes_matches_adjacent_inflected_words():
     rules = compile_pack(make_pack([theme({"ядерн* оружи*": 1})]))
     assert matched(rules, "применение ядерного оружия") == {"t": ["ядерного оружия"]}

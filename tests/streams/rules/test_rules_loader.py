@@ -68,7 +68,7 @@ def test_the_default_pack_loads_and_names_itself_default():
     (THEMES + "  - id: escalation\n", 7, "duplicate theme id 'escalation'"),
     (THEMES + "entities:\n  - {id: kyiv, name: Kyiv, type: place}\n  - {id: kyiv, name: Kyiv, type: place}\n", 9,
      "duplicate entity id 'kyiv'"),
-    (THEMES + "    exclude: [nuclear fusion NOT plant]\n", 7, "NOT has no meaning in an exclude context"),
+    (THEMES + "    exclude: [nuclear fusion NOT \"@nope\"]\n", 7, "unknown concept '@nope'"),
     (TRIGGERS.replace("entity_tag:official", "theme:nope"), 5, "unknown theme 'nope'"),
     (TRIGGERS.replace("severity: critical", "severity: urgent"), 3, "triggers[0].severity"),
     ("themes:\n  - id: x\n    terms: {a: 1\n", 4, "not valid YAML"),
