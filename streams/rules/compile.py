@@ -99,9 +99,7 @@ class Tables:
 
 def first_phrase(pattern: CPattern) -> int:
     """The phrase id that must be hit for ``pattern`` to match at all (its first piece)."""
-    if pattern[0] == "x":
-        return first_phrase(pattern[1])
-    if pattern[0] == "n":
+    if pattern[0] in ("n", "x"):  # a NEAR's left side; an exclusion's pattern beside its NOTs
         return first_phrase(pattern[1])
     return pattern[1] if pattern[0] == "p" else pattern[1][0]
 

@@ -51,13 +51,14 @@ def is_concept(phrase: Phrase) -> bool:
     return phrase.text.startswith(CONCEPT_MARK)
 
 
-_INCLUDE = re.compile(r'^\s*"?@([a-z][a-z0-9_]*)"?\s*$')
-
-
 def included(phrase: str) -> str | None:
-    """The concept a concept's phrase includes whole ("@vote_generic" among vote_word's phrases), or None."""
-    found = _INCLUDE.match(phrase)
-    return found.group(1) if found else None
+    """The concept a concept's phrase includes whole ("@vote_generic" among vote_word's phrases), or None:
+    a phrase that ``parse_phrase`` reads as one concept reference."""
+    try:
+        parsed = parse_phrase(phrase)
+    except RuleSyntaxError:
+        return None  # check_pack reports it
+    return parsed[0].text[len(CONCEPT_MARK):] if len(parsed) == 1 and is_concept(parsed[0]) else None
 
 
 def concept_phrases(concepts) -> dict[str, tuple[str, ...]]:

@@ -117,12 +117,11 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
     rule_themes = rules.tables.themes
     by_terms_all = [{rule_themes[i].id for i, score in a.scores.items() if score >= rule_themes[i].threshold}
                     for a in analyses]
-    # Part of a theme's terms, none vetoed: where ``CompiledModel.bar`` lets ``with_terms`` decide.
-    partial_all = [{rule_themes[i].id for i in a.scores if (False, True) == rules.model_bar_why(a, i)}
-                   for a in analyses]
-    # An exclusion vetoed one of the theme's terms: where ``CompiledModel.bar`` asks for the vetoed bar.
-    vetoed_all = [{theme.id for i, theme in enumerate(rule_themes) if rules.model_bar_why(a, i)[0]}
-                  for a in analyses]
+    # Per passage and theme, what ``CompiledModel.bar`` reads: an exclusion vetoed one of the theme's terms
+    # (the vetoed bar), or part of its terms, none vetoed (where ``with_terms`` decides).
+    why_all = [[rules.model_bar_why(a, i) for i in range(len(rule_themes))] for a in analyses]
+    partial_all = [{rule_themes[i].id for i in a.scores if why[i] == (False, True)} for a, why in zip(analyses, why_all)]
+    vetoed_all = [{rule_themes[i].id for i, (vetoed, _) in enumerate(why) if vetoed} for why in why_all]
     themes: dict[str, ModelTheme] = {}
     for theme in (t.id for t in rules.pack.themes):
         y = np.array([theme in i.themes for i in items])
