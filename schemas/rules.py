@@ -44,6 +44,12 @@ class ThemeRule(ConfigDocument):
         description="Context expressions (phrases, prefixes, NEAR) whose matches veto the theme's term "
         "matches they overlap: 'nuclear fusion' keeps the 'nuclear' in it from counting.",
     )
+    caution: list[str] = Field(
+        default_factory=list,
+        description="Context expressions of look-alikes the terms need not meet (tariffs, a budget's oil "
+        "revenue): they veto no term, but wherever one matches in a document the learned model needs "
+        "the theme's vetoed bar to assign the theme alone.",
+    )
 
 
 class EntityDef(ConfigDocument):
@@ -89,6 +95,10 @@ class ModelTheme(ConfigDocument):
         None, ge=VETOED_THRESHOLD, lt=1.0,
         description="The probability the model needs where an exclusion of the pack vetoed one of the theme's terms in "
                     "the document (at least 0.80, and never below ``threshold``); None: 0.80.")
+    caution: float | None = Field(
+        None, ge=VETOED_THRESHOLD, lt=1.0,
+        description="The probability the model needs where one of the theme's caution contexts matched and no term "
+                    "was vetoed (at least 0.80, and never below ``threshold``); None: 0.80.")
     weights: str = Field(
         description="Base64 of 2**bits little-endian float16 weights, one per feature bucket.")
 

@@ -66,6 +66,9 @@ class Tables:
     terms: list[CTerm] = field(default_factory=list)
     terms_by_phrase: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     excludes: list[tuple[CPattern, ...]] = field(default_factory=list)
+    # Per theme, its caution contexts (``ThemeRule.caution``) filed under their first phrase.
+    cautions: list[dict[int, tuple[CPattern, ...]]] = field(default_factory=list)
+    caution_sources: dict[CPattern, str] = field(default_factory=dict)
     entities: list[EntityDef] = field(default_factory=list)
     # (entity, pattern, the exact spelling a case-sensitive variant requires, or None)
     entities_by_phrase: dict[int, list[tuple[int, CPattern, str | None]]] = field(
@@ -113,12 +116,24 @@ def _exclusion(tables: Tables, source: str) -> CPattern:
     return ("x", pattern, tuple(tables.pattern(n) for n in parsed.nots)) if parsed.nots else pattern
 
 
+def _filed(contexts) -> dict[int, tuple[CPattern, ...]]:
+    """Contexts grouped under their first phrase: a document can only match those whose first
+    phrase it hit."""
+    grouped: dict[int, list[CPattern]] = defaultdict(list)
+    for context in contexts:
+        grouped[first_phrase(context)].append(context)
+    return {pid: tuple(found) for pid, found in grouped.items()}
+
+
 def _add_themes(tables: Tables, themes: list[ThemeRule]) -> None:
     tables.themes = list(themes)
     tables.theme_atoms = [("theme", theme.id) for theme in themes]
     filed: dict[tuple[CPattern, ...], dict[int, tuple[CPattern, ...]]] = {}
     for t, theme in enumerate(themes):
         tables.excludes.append(tuple(_exclusion(tables, context) for context in theme.exclude))
+        cautions = {_exclusion(tables, context): context for context in theme.caution}
+        tables.caution_sources.update(cautions)
+        tables.cautions.append(_filed(cautions))
         for source, weight in theme.terms.items():
             term = parse_term(source)
             pattern = tables.pattern(term.pattern)
@@ -126,10 +141,7 @@ def _add_themes(tables: Tables, themes: list[ThemeRule]) -> None:
             # Terms with the same contexts share one index (the engine works it out once per document).
             contexts = filed.get(listed)
             if contexts is None:
-                grouped: dict[int, list[CPattern]] = defaultdict(list)
-                for context in listed:
-                    grouped[first_phrase(context)].append(context)
-                contexts = filed[listed] = {pid: tuple(found) for pid, found in grouped.items()}
+                contexts = filed[listed] = _filed(listed)
             primary = first_phrase(pattern)
             tables.terms.append(CTerm(t, weight, source, pattern, contexts, primary))
             tables.terms_by_phrase[primary].append(len(tables.terms) - 1)

@@ -50,6 +50,7 @@ class Analysis:
     term_matches: dict[int, list[list[Span]]] = field(default_factory=dict)
     term_vetoed: dict[int, list[list[Span]]] = field(default_factory=dict)
     term_redundant: set[int] = field(default_factory=set)
+    cautioned: dict[int, str] = field(default_factory=dict)  # theme → the first caution context that matched
     scores: dict[int, float] = field(default_factory=dict)
     mentions: dict[int, list[Span]] = field(default_factory=dict)
     present: set = field(default_factory=set)
@@ -178,7 +179,8 @@ class CompiledRules:
         cache[pattern] = found
         return found
 
-    def _vetoed(self, parts: list[Span], contexts: dict, a: Analysis, cache: dict) -> bool:
+    @staticmethod
+    def _possible(contexts: dict, a: Analysis, cache: dict) -> list:
         # Only contexts whose first phrases were all hit can match; which those are is worked out
         # once per document and context index (terms of a theme share their theme's excludes).
         key = ("possible", id(contexts))
@@ -187,6 +189,10 @@ class CompiledRules:
             hits = a.hits
             possible = cache[key] = [c for pid in contexts.keys() & hits.keys() for c in contexts[pid]
                                      if all(p in hits for p in _needed(c))]
+        return possible
+
+    def _vetoed(self, parts: list[Span], contexts: dict, a: Analysis, cache: dict) -> bool:
+        possible = self._possible(contexts, a, cache)
         if not possible:
             return False
         return any(_meets(parts, other) for context in possible for other in self._spans(context, a, cache))
@@ -227,6 +233,11 @@ class CompiledRules:
                         continue
                     found = kept
                 a.term_matches[ti] = found
+        for theme, contexts in enumerate(t.cautions):
+            if contexts:
+                met = next((c for c in self._possible(contexts, a, cache) if self._spans(c, a, cache)), None)
+                if met is not None:
+                    a.cautioned[theme] = t.caution_sources[met]
         self._score(a)
 
     def _score(self, a: Analysis) -> None:
@@ -318,16 +329,18 @@ class CompiledRules:
     def model_bar(self, a: Analysis, theme_index: int) -> float:
         """The probability the model needs to assign the theme in this document (``CompiledModel.bar``):
         the theme's trained ``vetoed`` bar (0.80 where training chose none) at least where an exclusion
-        the pack's author wrote vetoed one of the theme's terms; the
+        the pack's author wrote vetoed one of the theme's terms; its ``caution`` bar where one of its
+        caution contexts matched; the
         model's lower ``with_terms`` bar where the terms reached half the theme's threshold."""
         return self.tables.model.bar(theme_index, *self.model_bar_why(a, theme_index))
 
     def model_bar_why(self, a: Analysis, theme_index: int) -> tuple[bool, bool]:
-        """(vetoed, partial) for ``CompiledModel.bar``: whether an exclusion vetoed a term of the theme
-        here, and whether its terms reached half its threshold."""
+        """(vetoed, partial, cautioned) for ``CompiledModel.bar``: whether an exclusion vetoed a term of the
+        theme here, whether its terms reached half its threshold, and whether a caution context of the
+        theme matched."""
         t = self.tables
         vetoed = any(t.terms[ti].theme == theme_index for ti in a.term_vetoed)
-        return vetoed, 2 * a.scores.get(theme_index, 0.0) >= t.themes[theme_index].threshold
+        return vetoed, 2 * a.scores.get(theme_index, 0.0) >= t.themes[theme_index].threshold, theme_index in a.cautioned
 
     def model_evidence(self, a: Analysis, theme_index: int) -> list[Span]:
         """Spans (normalised offsets) of the words that counted most for the model's verdict."""

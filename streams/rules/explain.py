@@ -128,7 +128,8 @@ def explain(rules, document: str, lang: str | None = None) -> Explanation:
         probability = rules.model_probability(a, index)
         bar = None if probability is None else rules.model_bar(a, index)
         model = None if probability is None else ModelReport(
-            probability, bar, _bar_why(bar, t.model.thresholds.get(index), *rules.model_bar_why(a, index)),
+            probability, bar, _bar_why(bar, t.model.thresholds.get(index), *rules.model_bar_why(a, index),
+                                       a.cautioned.get(index)),
             [f"{m.text!r} [{m.start}:{m.end}]" for span in rules.model_evidence(a, index)
              for m in (rules.match(a, span, None),)])
         themes.append(ThemeReport(theme.id, a.scores.get(index, 0.0), theme.threshold, reports, missing, model,
@@ -143,9 +144,12 @@ def explain(rules, document: str, lang: str | None = None) -> Explanation:
     return Explanation(rules.version, document, themes, entities, triggers)
 
 
-def _bar_why(bar: float | None, usual: float | None, vetoed: bool, partial: bool) -> str:
+def _bar_why(bar: float | None, usual: float | None, vetoed: bool, partial: bool, cautioned: bool,
+             caution: str | None) -> str:
     if bar is None or bar == usual:
         return ""
     if vetoed:
         return "raised: an exclusion vetoed a term of this theme"
+    if cautioned:
+        return f"raised: caution context {caution} matched"
     return "lowered: the terms found part of this theme" if partial else ""

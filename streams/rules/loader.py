@@ -102,9 +102,10 @@ def check_pack(pack: RulePack) -> list[tuple[tuple, str]]:
         for term in theme.terms:
             parsed = _check(problems, ("themes", i, "terms", term), parse_term, term)
             _check_refs(problems, ("themes", i, "terms", term), parsed, concepts)
-        for j, context in enumerate(theme.exclude):
-            parsed = _check(problems, ("themes", i, "exclude", j), parse_term, context)
-            _check_refs(problems, ("themes", i, "exclude", j), parsed, concepts)
+        for field in ("exclude", "caution"):
+            for j, context in enumerate(getattr(theme, field)):
+                parsed = _check(problems, ("themes", i, field, j), parse_term, context)
+                _check_refs(problems, ("themes", i, field, j), parsed, concepts)
     for i, entity in enumerate(pack.entities):
         _check(problems, ("entities", i, "name"), parse_phrase, entity.name)
         for j, variant in enumerate(entity.variants):

@@ -151,6 +151,7 @@ class CompiledModel:
         self.thresholds = {index: spec.threshold for index, spec in modelled}
         self.with_terms = {index: spec.with_terms for index, spec in modelled if spec.with_terms is not None}
         self.vetoed = {index: spec.vetoed for index, spec in modelled if spec.vetoed is not None}
+        self.caution = {index: spec.caution for index, spec in modelled if spec.caution is not None}
         self._arrays: dict[str, tuple[np.ndarray, int]] = {}
         self._sums: dict[str, list[float]] = {}  # per lemma: its own buckets' weights summed, per theme
 
@@ -194,15 +195,18 @@ class CompiledModel:
         probabilities = {index: 1.0 / (1.0 + math.exp(-m)) for index, m in zip(self.columns, margins.tolist())}
         return ModelScore(probabilities, scale)
 
-    def bar(self, theme: int, vetoed: bool = False, partial: bool = False) -> float:
+    def bar(self, theme: int, vetoed: bool = False, partial: bool = False, cautioned: bool = False) -> float:
         """The probability the model needs to assign ``theme`` (above 1: it has no model for it);
         ``vetoed``: an exclusion of the pack vetoed one of the theme's terms in the document, and the
         model needs the theme's ``vetoed`` bar where training gave one, else ``VETOED_THRESHOLD``, at
-        least; else ``partial``: the terms found part of the theme, and the model's ``with_terms`` bar
-        is enough where training gave one."""
+        least; ``cautioned``: one of the theme's caution contexts matched, and the model needs its
+        ``caution`` bar (else ``VETOED_THRESHOLD``) at least (the higher of the two where both hold);
+        else ``partial``: the terms found part of the theme, and the model's ``with_terms`` bar is
+        enough where training gave one."""
         threshold = self.thresholds.get(theme, 2.0)
-        if vetoed:
-            return max(threshold, self.vetoed.get(theme, VETOED_THRESHOLD))
+        if vetoed or cautioned:
+            return max(threshold, self.vetoed.get(theme, VETOED_THRESHOLD) if vetoed else 0.0,
+                       self.caution.get(theme, VETOED_THRESHOLD) if cautioned else 0.0)
         lower = self.with_terms.get(theme) if partial else None
         return threshold if lower is None else min(threshold, lower)
 

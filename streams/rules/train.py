@@ -29,7 +29,7 @@ THRESHOLDS = tuple(round(0.50 + 0.05 * i, 2) for i in range(9))
 # Beside part of the theme's terms (half its threshold, none vetoed) it may need less: 0.30 … 0.85.
 WITH_TERMS = tuple(round(0.30 + 0.05 * i, 2) for i in range(12))
 # Where an exclusion vetoed one of the theme's terms it may need more: 0.80 (``VETOED_THRESHOLD``, the bar
-# of a model that names none) … 0.98.
+# of a model that names none) … 0.98. So where a caution context matched, with a bar of its own.
 VETOED = (VETOED_THRESHOLD, 0.85, 0.90, 0.95, 0.98)
 # How far below the best F1 on the held-out folds a more cautious choice of bars may score and still win.
 F1_TOLERANCE = 0.002
@@ -67,42 +67,60 @@ def _fit(x, y, c: float) -> LogisticRegression:
 
 
 def _thresholds(probabilities: np.ndarray, by_terms: np.ndarray, partial: np.ndarray, y: np.ndarray,
-                min_precision: float, vetoed: np.ndarray | None = None, tolerance: float = F1_TOLERANCE
-                ) -> tuple[float | None, float | None, float | None, float]:
+                min_precision: float, vetoed: np.ndarray | None = None, tolerance: float = F1_TOLERANCE,
+                cautioned: np.ndarray | None = None
+                ) -> tuple[float | None, float | None, float | None, float | None, float]:
     """The model's bars for "terms, OR the model at ``threshold`` (at ``max(threshold, vetoed bar)`` where
-    an exclusion vetoed a term: ``vetoed``), OR part of the terms (``partial``) and the model at
-    ``with_terms``": (threshold, with_terms or None for no lower bar, the vetoed bar or None for
-    ``VETOED_THRESHOLD``, F1); threshold None where no choice keeps precision at ``min_precision``.
+    an exclusion vetoed a term: ``vetoed``; at ``max(threshold, caution bar)`` where a caution context
+    matched: ``cautioned``; the higher of the two where both hold), OR part of the terms (``partial``) and the model at
+    ``with_terms``": (threshold, with_terms or None for no lower bar, the vetoed bar and the caution bar
+    or None for ``VETOED_THRESHOLD``, F1); threshold None where no choice keeps precision at
+    ``min_precision``.
 
     Of the choices that keep the precision floor and come within ``tolerance`` of the best F1, the one
     that assigns the fewest passages wins: a lower bar that buys a few thousandths of F1 on the
     training passages mostly buys false alarms on text unlike them."""
-    if vetoed is None:
-        vetoed = np.zeros_like(y, dtype=bool)
-    free, any_vetoed = ~vetoed, bool(vetoed.any())
+    none = np.zeros_like(y, dtype=bool)
+    vetoed = none if vetoed is None else vetoed
+    cautioned = none if cautioned is None else cautioned
+    free = ~vetoed & ~cautioned
+    # Where both hold, the higher of the two bars.
+    vetoed_only, cautioned_only, both = vetoed & ~cautioned, cautioned & ~vetoed, vetoed & cautioned
     positives = max(1, int(y.sum()))
-    choices: list[tuple[float, int, float, float | None, float | None]] = []  # (f1, assigned, bars)
+    choices: list[tuple] = []  # (f1, assigned, threshold, with_terms, vetoed bar, caution bar)
     for threshold in THRESHOLDS:
         over = probabilities >= threshold
         # A bar above VETOED_THRESHOLD but not above the threshold acts as the threshold: already tried.
-        for bar in (b for b in VETOED if b == VETOED_THRESHOLD or (any_vetoed and b > threshold)):
-            alone = by_terms | (over & free) | (vetoed & (probabilities >= max(threshold, bar)))
-            for with_terms in (None, *(w for w in WITH_TERMS if w < threshold)):
-                got = alone if with_terms is None else alone | (partial & (probabilities >= with_terms))
-                assigned = int(got.sum())
-                tp = int((got & y).sum())
-                precision = tp / max(1, assigned)
-                recall = tp / positives
-                f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
-                if precision >= min_precision:
-                    choices.append((f1, assigned, threshold, with_terms, None if bar == VETOED_THRESHOLD else bar))
+        for bar in _raised(threshold, vetoed):
+            alone = by_terms | (over & free) | (vetoed_only & (probabilities >= max(threshold, bar)))
+            for caution in _raised(threshold, cautioned):
+                careful = alone | (cautioned_only & (probabilities >= max(threshold, caution))) \
+                    | (both & (probabilities >= max(threshold, bar, caution)))
+                for with_terms in (None, *(w for w in WITH_TERMS if w < threshold)):
+                    got = careful if with_terms is None else careful | (partial & (probabilities >= with_terms))
+                    assigned = int(got.sum())
+                    tp = int((got & y).sum())
+                    precision = tp / max(1, assigned)
+                    recall = tp / positives
+                    f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
+                    if precision >= min_precision:
+                        choices.append((f1, assigned, threshold, with_terms, _named(bar), _named(caution)))
     if not choices:
-        return None, None, None, -1.0
+        return None, None, None, None, -1.0
     best = max(c[0] for c in choices)
     # Fewest passages assigned, then the better F1; then the choice tried first (the lowest bars).
-    f1, _, threshold, with_terms, bar = min((c for c in choices if c[0] >= best - tolerance),
-                                            key=lambda c: (c[1], -c[0]))
-    return threshold, with_terms, bar, f1
+    f1, _, threshold, with_terms, bar, caution = min((c for c in choices if c[0] >= best - tolerance),
+                                                     key=lambda c: (c[1], -c[0]))
+    return threshold, with_terms, bar, caution, f1
+
+
+def _raised(threshold: float, where: np.ndarray) -> list[float]:
+    """The raised bars worth trying: VETOED_THRESHOLD, and those above ``threshold`` if any passage is ``where``."""
+    return [b for b in VETOED if b == VETOED_THRESHOLD or (b > threshold and where.any())]
+
+
+def _named(bar: float) -> float | None:
+    return None if bar == VETOED_THRESHOLD else bar
 
 
 def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 15, min_buckets: int = 200,
@@ -118,10 +136,12 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
     by_terms_all = [{rule_themes[i].id for i, score in a.scores.items() if score >= rule_themes[i].threshold}
                     for a in analyses]
     # Per passage and theme, what ``CompiledModel.bar`` reads: an exclusion vetoed one of the theme's terms
-    # (the vetoed bar), or part of its terms, none vetoed (where ``with_terms`` decides).
+    # or a caution context of the theme matched (the vetoed bar), or part of its terms, none vetoed (where ``with_terms`` decides).
     why_all = [[rules.model_bar_why(a, i) for i in range(len(rule_themes))] for a in analyses]
-    partial_all = [{rule_themes[i].id for i in a.scores if why[i] == (False, True)} for a, why in zip(analyses, why_all)]
-    vetoed_all = [{rule_themes[i].id for i, (vetoed, _) in enumerate(why) if vetoed} for why in why_all]
+    partial_all = [{rule_themes[i].id for i in a.scores if why[i] == (False, True, False)}
+                   for a, why in zip(analyses, why_all)]
+    vetoed_all = [{rule_themes[i].id for i, (vetoed, _, _) in enumerate(why) if vetoed} for why in why_all]
+    cautioned_all = [{rule_themes[i].id for i, (_, _, cautioned) in enumerate(why) if cautioned} for why in why_all]
     themes: dict[str, ModelTheme] = {}
     for theme in (t.id for t in rules.pack.themes):
         y = np.array([theme in i.themes for i in items])
@@ -136,14 +156,15 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
             for train, test in StratifiedKFold(folds, shuffle=True, random_state=r).split(x, y):
                 held_out[r, test] = _fit(x[train], y[train], c).predict_proba(x[test])[:, 1]
         vetoed = np.array([theme in found for found in vetoed_all]) & ~by_terms
-        threshold, with_terms, vetoed_bar, _ = _thresholds(held_out.ravel(), np.tile(by_terms, repeats),
-                                                           np.tile(partial, repeats), np.tile(y, repeats),
-                                                           min_precision, np.tile(vetoed, repeats))
+        cautioned = np.array([theme in found for found in cautioned_all]) & ~by_terms
+        threshold, with_terms, vetoed_bar, caution_bar, _ = _thresholds(
+            held_out.ravel(), np.tile(by_terms, repeats), np.tile(partial, repeats), np.tile(y, repeats),
+            min_precision, np.tile(vetoed, repeats), cautioned=np.tile(cautioned, repeats))
         if threshold is None:
             continue
         model = _fit(x, y, c)
         themes[theme] = ModelTheme(bias=float(model.intercept_[0]), threshold=threshold, with_terms=with_terms,
-                                   vetoed=vetoed_bar,
+                                   vetoed=vetoed_bar, caution=caution_bar,
                                    weights=encode_weights(model.coef_[0]))
     return TextModel(features=features, bits=bits, min_buckets=min_buckets, trained_on=trained_on, themes=themes)
 

@@ -247,6 +247,7 @@ def _train(args) -> int:
     thresholds = ", ".join(f"{theme} {spec.threshold:g}"
                            + (f" ({spec.with_terms:g} with part of its terms)" if spec.with_terms is not None else "")
                            + (f" ({spec.vetoed:g} where an exclusion vetoed a term)" if spec.vetoed is not None else "")
+                           + (f" ({spec.caution:g} where a caution context matched)" if spec.caution is not None else "")
                            for theme, spec in model.themes.items()) or "none"
     print(f"wrote {out}: a model for {len(model.themes)} theme(s) from {len(items)} passages; thresholds {thresholds}")
     return 0

@@ -212,10 +212,10 @@ def test_training_picks_a_with_terms_bar_only_where_it_buys_f1_at_the_precision_
     p = np.array([0.95] * 10 + [0.6] * 10 + [0.7] * 10)
     partial = np.array([False] * 10 + [True] * 10 + [False] * 10)
     none = np.zeros(30, dtype=bool)
-    threshold, with_terms, vetoed, f1 = _thresholds(p, none, partial, y, 0.95)
+    threshold, with_terms, vetoed, _, f1 = _thresholds(p, none, partial, y, 0.95)
     assert threshold > 0.7 and with_terms is not None and with_terms <= 0.6 and vetoed is None and f1 == 1.0
     # Where the half-found passages are negatives, the lower bar would cost precision: none is given.
-    threshold, with_terms, _, _ = _thresholds(p, none, partial, np.array([True] * 10 + [False] * 20), 0.95)
+    threshold, with_terms, _, _, _ = _thresholds(p, none, partial, np.array([True] * 10 + [False] * 20), 0.95)
     assert threshold > 0.7 and with_terms is None
 
 
@@ -227,14 +227,31 @@ def test_training_raises_the_vetoed_bar_where_vetoed_look_alikes_score_high_and_
     p = np.array([0.85] * 20 + [0.88] * 6 + [0.99] * 4)
     vetoed = np.array([False] * 20 + [True] * 10)
     none = np.zeros(30, dtype=bool)
-    threshold, with_terms, bar, f1 = _thresholds(p, none, none, y, 0.95, vetoed)
+    threshold, with_terms, bar, caution, f1 = _thresholds(p, none, none, y, 0.95, vetoed)
     assert threshold <= 0.85 and bar in (0.90, 0.95) and f1 == 1.0  # both keep the look-alikes out
     # One bar for every passage would have to rise above the look-alikes, and lose the 0.85 positives.
-    threshold, _, bar, f1 = _thresholds(p, none, none, y, 0.95)
+    threshold, _, bar, _, f1 = _thresholds(p, none, none, y, 0.95)
     assert threshold == 0.90 and bar is None and f1 < 0.5
     # Where no look-alike stands among the vetoed passages, the bar stays the default (None).
-    _, _, bar, _ = _thresholds(p, none, none, np.array([True] * 20 + [True] * 10), 0.95, vetoed)
+    _, _, bar, _, _ = _thresholds(p, none, none, np.array([True] * 20 + [True] * 10), 0.95, vetoed)
     assert bar is None
+
+
+def test_training_gives_passages_a_caution_context_met_a_bar_of_their_own():
+    from streams.rules.train import _thresholds
+
+    # Positives at 0.85; look-alikes beside a caution context at 0.88; cautioned positives at 0.99;
+    # and vetoed positives at 0.82, which a bar shared with the cautioned passages would lose.
+    y = np.array([True] * 20 + [False] * 6 + [True] * 4 + [True] * 4)
+    p = np.array([0.85] * 20 + [0.88] * 6 + [0.99] * 4 + [0.82] * 4)
+    cautioned = np.array([False] * 20 + [True] * 10 + [False] * 4)
+    vetoed = np.array([False] * 30 + [True] * 4)
+    none = np.zeros(34, dtype=bool)
+    threshold, _, bar, caution, f1 = _thresholds(p, none, none, y, 0.95, vetoed, cautioned=cautioned)
+    assert threshold <= 0.80 and bar is None and caution in (0.90, 0.95) and f1 == 1.0
+    # Where the look-alikes had a term vetoed as well, the higher of the two bars keeps them out.
+    both = _thresholds(p, none, none, y, 0.95, vetoed | cautioned, cautioned=cautioned)
+    assert max(both[2] or 0.8, both[3] or 0.8) >= 0.90 and both[4] == 1.0
 
 
 def test_training_takes_the_cautious_bars_when_a_lower_one_buys_less_f1_than_the_tolerance():
@@ -262,6 +279,35 @@ def test_a_trained_vetoed_bar_decides_where_an_exclusion_vetoed_a_term():
     assert [h.theme for h in rules.classify("Prices rose in March.").themes] == ["sanctions"]  # no veto: 0.5
     default = compile_pack(pack_with(_always(0.9), base))  # no trained bar: VETOED_THRESHOLD
     assert [h.theme for h in default.classify("The league sanctioned the transfer.").themes] == ["sanctions"]
+
+
+def test_a_caution_context_raises_the_models_bar_where_it_meets_but_vetoes_no_term():
+    base = RulePack.model_validate({"name": "t", "themes": [
+        {"id": "sanctions", "threshold": 2, "terms": {"sanctions": 2}, "caution": ['"tariff*" NEAR/4 "steel"']}]})
+    model = _always(0.9)
+    model.themes["sanctions"] = model.themes["sanctions"].model_copy(update={"caution": 0.95, "vetoed": 0.85})
+    rules = compile_pack(pack_with(model, base))
+    bar = rules.tables.model.bar
+    assert (bar(0), bar(0, vetoed=True), bar(0, cautioned=True), bar(0, vetoed=True, cautioned=True)) == \
+        (0.5, 0.85, 0.95, 0.95)  # where both hold, the higher bar
+    assert [h.theme for h in rules.classify("Prices rose in March.").themes] == ["sanctions"]  # 0.9 over 0.5
+    tariffs = "Washington raised tariffs on steel from Canada."
+    assert rules.classify(tariffs).themes == []  # the model alone now needs 0.95
+    assert "/ threshold 0.95 (raised: caution context \"tariff*\" NEAR/4 \"steel\" matched)" in \
+        rules.explain(tariffs).render()
+    # The context vetoes nothing: the terms still carry the theme beside it, with their matches.
+    [hit] = rules.classify("Washington raised tariffs on steel and imposed sanctions on two banks.").themes
+    assert (hit.theme, hit.score, [m.text for m in hit.matches]) == ("sanctions", 2.0, ["sanctions"])
+    # Where the context does not match ("tariffs" too far from "steel"), the usual bar holds.
+    far = "Washington raised tariffs on cars, trucks, buses, tractors and also on steel."
+    assert [h.theme for h in rules.classify(far).themes] == ["sanctions"]
+
+
+def test_a_caution_context_naming_an_unknown_concept_is_refused():
+    pack = RulePack.model_validate({"name": "t", "themes": [
+        {"id": "sanctions", "threshold": 1, "terms": {"sanctions": 1}, "caution": ['"@tariffs"']}]})
+    problems = check_pack(pack)
+    assert any(loc[:3] == ("themes", 0, "caution") and "tariffs" in message for loc, message in problems)
 
 
 def test_a_model_too_large_to_travel_as_one_record_is_refused():
