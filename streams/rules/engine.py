@@ -330,17 +330,18 @@ class CompiledRules:
         """The probability the model needs to assign the theme in this document (``CompiledModel.bar``):
         the theme's trained ``vetoed`` bar (0.80 where training chose none) at least where an exclusion
         the pack's author wrote vetoed one of the theme's terms; its ``caution`` bar where one of its
-        caution contexts matched; the
-        model's lower ``with_terms`` bar where the terms reached half the theme's threshold."""
+        caution contexts matched; the model's lower ``with_terms`` bar where the terms reached half the
+        theme's threshold."""
         return self.tables.model.bar(theme_index, *self.model_bar_why(a, theme_index))
 
-    def model_bar_why(self, a: Analysis, theme_index: int) -> tuple[bool, bool]:
+    def model_bar_why(self, a: Analysis, theme_index: int) -> tuple[bool, bool, bool]:
         """(vetoed, partial, cautioned) for ``CompiledModel.bar``: whether an exclusion vetoed a term of the
         theme here, whether its terms reached half its threshold, and whether a caution context of the
         theme matched."""
         t = self.tables
         vetoed = any(t.terms[ti].theme == theme_index for ti in a.term_vetoed)
-        return vetoed, 2 * a.scores.get(theme_index, 0.0) >= t.themes[theme_index].threshold, theme_index in a.cautioned
+        partial = 2 * a.scores.get(theme_index, 0.0) >= t.themes[theme_index].threshold
+        return vetoed, partial, theme_index in a.cautioned
 
     def model_evidence(self, a: Analysis, theme_index: int) -> list[Span]:
         """Spans (normalised offsets) of the words that counted most for the model's verdict."""
