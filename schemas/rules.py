@@ -48,7 +48,7 @@ class ThemeRule(ConfigDocument):
         default_factory=list,
         description="Context expressions of look-alikes the terms need not meet (tariffs, a budget's oil "
         "revenue): they veto no term, but wherever one matches in a document the learned model needs "
-        "the theme's vetoed bar to assign the theme alone.",
+        "the theme's caution bar (``ModelTheme.caution``) to assign the theme alone.",
     )
 
 
@@ -90,15 +90,17 @@ class ModelTheme(ConfigDocument):
     with_terms: float | None = Field(
         None, gt=0.0, lt=1.0,
         description="A lower probability that is enough when the theme's terms found part of it (at least half "
-                    "the theme's threshold, none vetoed by an exclusion); None: the model needs ``threshold``.")
+                    "the theme's threshold, none vetoed by an exclusion, and no caution context matched); None: the "
+                    "model needs ``threshold``.")
     vetoed: float | None = Field(
         None, ge=VETOED_THRESHOLD, lt=1.0,
         description="The probability the model needs where an exclusion of the pack vetoed one of the theme's terms in "
                     "the document (at least 0.80, and never below ``threshold``); None: 0.80.")
     caution: float | None = Field(
         None, ge=VETOED_THRESHOLD, lt=1.0,
-        description="The probability the model needs where one of the theme's caution contexts matched and no term "
-                    "was vetoed (at least 0.80, and never below ``threshold``); None: 0.80.")
+        description="The probability the model needs where one of the theme's caution contexts matched (at least "
+                    "0.80, and never below ``threshold``; where an exclusion also vetoed a term, the higher of this "
+                    "and ``vetoed``); None: 0.80.")
     weights: str = Field(
         description="Base64 of 2**bits little-endian float16 weights, one per feature bucket.")
 

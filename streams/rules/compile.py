@@ -66,9 +66,10 @@ class Tables:
     terms: list[CTerm] = field(default_factory=list)
     terms_by_phrase: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     excludes: list[tuple[CPattern, ...]] = field(default_factory=list)
-    # Per theme, its caution contexts (``ThemeRule.caution``) filed under their first phrase.
+    # Per theme, its caution contexts (``ThemeRule.caution``) filed under their first phrase, and the
+    # text each was written as.
     cautions: list[dict[int, tuple[CPattern, ...]]] = field(default_factory=list)
-    caution_sources: dict[CPattern, str] = field(default_factory=dict)
+    caution_sources: list[dict[CPattern, str]] = field(default_factory=list)
     entities: list[EntityDef] = field(default_factory=list)
     # (entity, pattern, the exact spelling a case-sensitive variant requires, or None)
     entities_by_phrase: dict[int, list[tuple[int, CPattern, str | None]]] = field(
@@ -132,7 +133,7 @@ def _add_themes(tables: Tables, themes: list[ThemeRule]) -> None:
     for t, theme in enumerate(themes):
         tables.excludes.append(tuple(_exclusion(tables, context) for context in theme.exclude))
         cautions = {_exclusion(tables, context): context for context in theme.caution}
-        tables.caution_sources.update(cautions)
+        tables.caution_sources.append(cautions)
         tables.cautions.append(_filed(cautions))
         for source, weight in theme.terms.items():
             term = parse_term(source)

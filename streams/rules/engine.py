@@ -50,7 +50,7 @@ class Analysis:
     term_matches: dict[int, list[list[Span]]] = field(default_factory=dict)
     term_vetoed: dict[int, list[list[Span]]] = field(default_factory=dict)
     term_redundant: set[int] = field(default_factory=set)
-    cautioned: dict[int, str] = field(default_factory=dict)  # theme → the first caution context that matched
+    cautioned: dict[int, str] = field(default_factory=dict)  # theme → a caution context of it that matched
     scores: dict[int, float] = field(default_factory=dict)
     mentions: dict[int, list[Span]] = field(default_factory=dict)
     present: set = field(default_factory=set)
@@ -237,7 +237,7 @@ class CompiledRules:
             if contexts:
                 met = next((c for c in self._possible(contexts, a, cache) if self._spans(c, a, cache)), None)
                 if met is not None:
-                    a.cautioned[theme] = t.caution_sources[met]
+                    a.cautioned[theme] = t.caution_sources[theme][met]
         self._score(a)
 
     def _score(self, a: Analysis) -> None:
@@ -329,9 +329,10 @@ class CompiledRules:
     def model_bar(self, a: Analysis, theme_index: int) -> float:
         """The probability the model needs to assign the theme in this document (``CompiledModel.bar``):
         the theme's trained ``vetoed`` bar (0.80 where training chose none) at least where an exclusion
-        the pack's author wrote vetoed one of the theme's terms; its ``caution`` bar where one of its
-        caution contexts matched; the model's lower ``with_terms`` bar where the terms reached half the
-        theme's threshold."""
+        the pack's author wrote vetoed one of the theme's terms; its ``caution`` bar (0.80 likewise) at
+        least where one of its caution contexts matched, the higher of the two where both hold; where
+        neither holds, the model's lower ``with_terms`` bar if the terms reached half the theme's
+        threshold."""
         return self.tables.model.bar(theme_index, *self.model_bar_why(a, theme_index))
 
     def model_bar_why(self, a: Analysis, theme_index: int) -> tuple[bool, bool, bool]:

@@ -128,8 +128,7 @@ def explain(rules, document: str, lang: str | None = None) -> Explanation:
         probability = rules.model_probability(a, index)
         bar = None if probability is None else rules.model_bar(a, index)
         model = None if probability is None else ModelReport(
-            probability, bar, _bar_why(bar, t.model.thresholds.get(index), *rules.model_bar_why(a, index),
-                                       a.cautioned.get(index)),
+            probability, bar, _bar_why(bar, t.model, index, *rules.model_bar_why(a, index), a.cautioned.get(index)),
             [f"{m.text!r} [{m.start}:{m.end}]" for span in rules.model_evidence(a, index)
              for m in (rules.match(a, span, None),)])
         themes.append(ThemeReport(theme.id, a.scores.get(index, 0.0), theme.threshold, reports, missing, model,
@@ -144,12 +143,17 @@ def explain(rules, document: str, lang: str | None = None) -> Explanation:
     return Explanation(rules.version, document, themes, entities, triggers)
 
 
-def _bar_why(bar: float | None, usual: float | None, vetoed: bool, partial: bool, cautioned: bool,
+def _bar_why(bar: float | None, model, index: int, vetoed: bool, partial: bool, cautioned: bool,
              caution: str | None) -> str:
-    if bar is None or bar == usual:
+    """Why the bar in effect differs from the theme's threshold: the raised bar named is the one that
+    set it (both, where the vetoed and the caution bar are the same)."""
+    if bar is None or bar == model.thresholds.get(index):
         return ""
-    if vetoed:
-        return "raised: an exclusion vetoed a term of this theme"
-    if cautioned:
-        return f"raised: caution context {caution} matched"
+    reasons = []
+    if vetoed and bar == model.bar(index, vetoed=True):
+        reasons.append("an exclusion vetoed a term of this theme")
+    if cautioned and bar == model.bar(index, cautioned=True):
+        reasons.append(f"caution context {caution} matched")
+    if reasons:
+        return "raised: " + "; ".join(reasons)
     return "lowered: the terms found part of this theme" if partial else ""

@@ -199,8 +199,8 @@ def redundancies(pack: RulePack) -> list[tuple[tuple, str]]:
 
 
 def self_vetoes(pack: RulePack) -> list[tuple[tuple, str]]:
-    """Exclusion contexts and terms' NOT contexts ``A NEAR/n B`` that two words of one side trip
-    alone, as (field location, reason) pairs; ``rules check`` warns of them.
+    """Exclusion and caution contexts and terms' NOT contexts ``A NEAR/n B`` that two words of one side
+    trip alone, as (field location, reason) pairs; ``rules check`` warns of them.
 
     A phrase matches every inflection of its lemma, so "balloted" among a theme's union words reads as
     "ballot": ``"@vote_word" NEAR/15 "@company_vote"`` then vetoes any ballot beside a referendum. The
@@ -238,12 +238,13 @@ def self_vetoes(pack: RulePack) -> list[tuple[tuple, str]]:
             return form.startswith(phrase.text) and " " not in form[len(phrase.text):]
         return form in forms(phrase)
 
-    def contexts(theme):  # (location, pattern) of each exclusion, and of each term's NOT contexts
-        for j, context in enumerate(theme.exclude):
-            try:
-                yield ("exclude", j), parse_term(context).pattern
-            except RuleSyntaxError:
-                continue  # check_pack reports it
+    def contexts(theme):  # (location, pattern) of each exclusion, caution and term's NOT context
+        for field in ("exclude", "caution"):
+            for j, context in enumerate(getattr(theme, field)):
+                try:
+                    yield (field, j), parse_term(context).pattern
+                except RuleSyntaxError:
+                    continue  # check_pack reports it
         for term in theme.terms:
             try:
                 yield from ((("terms", term), nots) for nots in parse_term(term).nots)
@@ -259,9 +260,11 @@ def self_vetoes(pack: RulePack) -> list[tuple[tuple, str]]:
                        for f in sorted(forms(p)) for other, q in two if reads(q, f)]
             if clashes:
                 _, written, form, other = min(clashes)  # a lemma reading first: the one a writer did not see
+                effect = "caution and raise the model's bar" if where[0] == "caution" \
+                    else "exclusion and veto the theme's terms"
                 found.append((("themes", i, *where),
                               f"{written!r} reads as {form!r}, which {other!r} on the other side matches too: "
-                              "two such words alone trip this exclusion and veto the theme's terms"))
+                              f"two such words alone trip this {effect}"))
     return found
 
 

@@ -26,7 +26,7 @@ from streams.rules.normalize import normalize
 
 # The model alone assigns a theme only when it finds it more likely than not: 0.50 … 0.90.
 THRESHOLDS = tuple(round(0.50 + 0.05 * i, 2) for i in range(9))
-# Beside part of the theme's terms (half its threshold, none vetoed) it may need less: 0.30 … 0.85.
+# Beside part of the theme's terms (half its threshold, none vetoed, no caution) it may need less: 0.30 … 0.85.
 WITH_TERMS = tuple(round(0.30 + 0.05 * i, 2) for i in range(12))
 # Where an exclusion vetoed one of the theme's terms it may need more: 0.80 (``VETOED_THRESHOLD``, the bar
 # of a model that names none) … 0.98. So where a caution context matched, with a bar of its own.
@@ -136,7 +136,8 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
     by_terms_all = [{rule_themes[i].id for i, score in a.scores.items() if score >= rule_themes[i].threshold}
                     for a in analyses]
     # Per passage and theme, what ``CompiledModel.bar`` reads: an exclusion vetoed one of the theme's terms
-    # or a caution context of the theme matched (the vetoed bar), or part of its terms, none vetoed (where ``with_terms`` decides).
+    # (the vetoed bar), a caution context of the theme matched (the caution bar), or part of its terms,
+    # none vetoed or cautioned (where ``with_terms`` decides).
     why_all = [[rules.model_bar_why(a, i) for i in range(len(rule_themes))] for a in analyses]
     partial_all = [{rule_themes[i].id for i in a.scores if why[i] == (False, True, False)}
                    for a, why in zip(analyses, why_all)]

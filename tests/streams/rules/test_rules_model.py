@@ -283,7 +283,8 @@ def test_a_trained_vetoed_bar_decides_where_an_exclusion_vetoed_a_term():
 
 def test_a_caution_context_raises_the_models_bar_where_it_meets_but_vetoes_no_term():
     base = RulePack.model_validate({"name": "t", "themes": [
-        {"id": "sanctions", "threshold": 2, "terms": {"sanctions": 2}, "caution": ['"tariff*" NEAR/4 "steel"']}]})
+        {"id": "sanctions", "threshold": 2, "terms": {"sanctions": 2}, "caution": ['"tariff*" NEAR/4 "steel"'],
+         "exclude": ['"league" NEAR/2 "sanctions"']}]})
     model = _always(0.9)
     model.themes["sanctions"] = model.themes["sanctions"].model_copy(update={"caution": 0.95, "vetoed": 0.85})
     rules = compile_pack(pack_with(model, base))
@@ -301,6 +302,12 @@ def test_a_caution_context_raises_the_models_bar_where_it_meets_but_vetoes_no_te
     # Where the context does not match ("tariffs" too far from "steel"), the usual bar holds.
     far = "Washington raised tariffs on cars, trucks, buses, tractors and also on steel."
     assert [h.theme for h in rules.classify(far).themes] == ["sanctions"]
+    # A vetoed term alone: the vetoed bar, and the explanation blames the exclusion.
+    assert "/ threshold 0.85 (raised: an exclusion vetoed a term of this theme)" in \
+        rules.explain("The league sanctions were lifted in May.").render()
+    # Both: the higher bar (the caution's here), and the explanation names what set it.
+    shown = rules.explain("The league sanctions were lifted as Washington raised tariffs on steel.").render()
+    assert "/ threshold 0.95 (raised: caution context \"tariff*\" NEAR/4 \"steel\" matched)" in shown
 
 
 def test_a_caution_context_naming_an_unknown_concept_is_refused():
