@@ -1,17 +1,20 @@
 """Rule changes proposed from the desk's "not relevant" verdicts (``watchfloor rules suggest``).
 
-For every theme a verdict says is wrong and the pack still assigns, two kinds of change are tried,
-each on a copy of the pack and measured rather than guessed:
+For every theme a verdict says is wrong and the pack still assigns, these changes are tried, each on
+a copy of the pack and measured rather than guessed:
 
 - an exclusion context: a word near the matched term in the false alarm, written as its lemma
   (``"league" NEAR/8 "sanction"``), chosen among the words that are rarest in the labelled passages
   that do carry the theme;
-- half the weight of a term that matched in the false alarms.
+- half the weight of a term that matched in the false alarms;
+- where the learned model carries a false alarm on its own (no term to exclude), a caution context:
+  a word of the false alarm, as its lemma, chosen the same way, beside which the model needs the
+  theme's caution bar.
 
 Each change is scored by the verdicts it would have cleared and by what it costs on the labelled
 sets: positives it would lose, false alarms it would also clear. Only changes that clear at least
-one verdict are proposed, the cheapest first. When the learned model carries a false alarm on its
-own there is no term to exclude: the change to make then is to train it with the verdicts.
+one verdict are proposed, the cheapest first. Training the model with the verdicts is the other
+way to clear what the model carries alone.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ COMMON_MIN_PASSAGES = 100
 @dataclass
 class Suggestion:
     theme: str
-    kind: str  # "exclude" or "weight"
+    kind: str  # "exclude", "weight" or "caution"
     change: str  # what to write in the pack, in its own syntax
     cleared: list[LabelledItem] = field(default_factory=list)
     """Verdicts the change clears: the alerts it would have removed."""
@@ -89,6 +92,8 @@ def suggest(rules: CompiledRules, verdicts: Iterable[LabelledItem], labelled: It
             mine = [ti for ti in a.term_matches if t.terms[ti].theme == index and t.terms[ti].weight > 0]
             if not mine:
                 model_only.setdefault(theme, []).append(item)
+                for change in _context_words(a, item.lang, labelled, theme, common):
+                    candidates[(theme, "caution", change)] = None
                 continue
             for ti in mine:
                 candidates[(theme, "weight", t.terms[ti].source)] = None
@@ -142,6 +147,18 @@ def _context_exclusions(a: Analysis, lang: str | None, spans: list[tuple[int, in
     return list(dict.fromkeys(out))
 
 
+def _context_words(a: Analysis, lang: str | None, labelled: list[LabelledItem], theme: str,
+                   common: set[str]) -> list[str]:
+    """Caution contexts made of one word of the false alarm, as its lemma; the words rarest among the
+    labelled passages that carry the theme first."""
+    words = a.norm.text.split(" ")
+    lemmas = lemma_words(words, lang, a.norm.text)
+    positives = Counter(lemma for item in labelled if theme in item.themes for lemma in _lemma_set(item))
+    found = {lemma for word, lemma in zip(words, lemmas)
+             if len(word) >= MIN_WORD_CHARS and word.isalpha() and lemma not in common}
+    return [f'"{lemma}"' for lemma in sorted(found, key=lambda lemma: (positives[lemma], lemma))[:CONTEXT_WORDS]]
+
+
 _LEMMA_SETS: dict[tuple[str, str], frozenset[str]] = {}
 
 
@@ -157,8 +174,8 @@ def _changed(pack, theme: str, kind: str, change: str):
     themes = []
     for rule in pack.themes:
         if rule.id == theme:
-            if kind == "exclude":
-                rule = rule.model_copy(update={"exclude": [*rule.exclude, change]})
+            if kind in ("exclude", "caution"):
+                rule = rule.model_copy(update={kind: [*getattr(rule, kind), change]})
             else:
                 rule = rule.model_copy(update={"terms": {**rule.terms, change: rule.terms[change] / 2}})
         themes.append(rule)
@@ -166,8 +183,8 @@ def _changed(pack, theme: str, kind: str, change: str):
 
 
 def _describe(rules: CompiledRules, theme: str, kind: str, change: str) -> str:
-    if kind == "exclude":
-        return f"themes[{theme}].exclude += '{change}'"
+    if kind in ("exclude", "caution"):
+        return f"themes[{theme}].{kind} += '{change}'"
     weight = next(r for r in rules.pack.themes if r.id == theme).terms[change]
     return f"themes[{theme}].terms['{change}']: {weight:g} -> {weight / 2:g}"
 
@@ -176,10 +193,11 @@ def render(report: Report, *, examples: int = 3) -> str:
     lines = [f"{report.verdicts} 'not relevant' verdicts; the pack still assigns their theme to "
              + (", ".join(f"{theme} {len(items)}" for theme, items in sorted(report.firing.items())) or "none")]
     for theme, items in sorted(report.model_only.items()):
-        lines.append(f"  {theme}: {len(items)} carried by the learned model alone; train it with the verdicts "
-                     "(watchfloor feedback export, then watchfloor rules train --set ...)")
+        lines.append(f"  {theme}: {len(items)} carried by the learned model alone; a caution context below raises "
+                     "its bar there, or train it with the verdicts (watchfloor feedback export, then watchfloor "
+                     "rules train --set ...)")
     if not report.suggestions:
-        lines.append("No term or exclusion change clears any of them.")
+        lines.append("No term, exclusion or caution change clears any of them.")
     for s in report.suggestions:
         lines += ["", f"{s.change}",
                   f"  clears {len(s.cleared)} of {len(report.firing[s.theme])} verdicts; loses {len(s.lost)} labelled "

@@ -79,3 +79,28 @@ def test_rules_suggest_reads_the_verdicts_from_the_desk_store(tmp_path):
     assert result["suggestions"][0]["cleared"] == [f"desk:{wrong.alert_id}"]
     assert result["suggestions"][0]["lost"] == []
     assert f"would not have alerted: desk:{wrong.alert_id}" in done.stdout
+
+
+def test_a_false_alarm_the_model_carries_alone_gets_a_caution_context_that_clears_it(tmp_path):
+    import numpy as np
+
+    from schemas.rules import ModelTheme, TextModel
+    from streams.rules.model import encode_weights
+
+    # A model that puts sanctions at 0.7 in any text: over its 0.5 threshold, under the 0.80 caution bar.
+    model = TextModel(bits=8, themes={"sanctions": ModelTheme(
+        bias=float(np.log(0.7 / 0.3)), threshold=0.5, weights=encode_weights(np.zeros(256)))})
+    rules = compile_pack(load_pack(_pack(tmp_path)).model_copy(update={"model": model, "version": ""}))
+    text = "Ticket prices for the cup final rose again in March."
+    assert [h.theme for h in rules.classify(text, lang="en").themes] == ["sanctions"]  # the model alone
+    verdict = LabelledItem(id="desk:a2", lang="en", text=text, not_themes=["sanctions"])
+    report = suggest(rules, [verdict], LABELLED, top=10)
+    assert [i.id for i in report.model_only["sanctions"]] == ["desk:a2"]
+    cautions = [s for s in report.suggestions if s.kind == "caution"]
+    assert cautions and all([v.id for v in s.cleared] == ["desk:a2"] for s in cautions)
+    first = cautions[0]
+    # The labelled positives are carried by their terms, so a caution costs none of them.
+    assert first.lost == [] and first.change.startswith("themes[sanctions].caution += '\"")
+    changed = compile_pack(_changed(rules.pack, "sanctions", "caution", first.change.split("+= ")[1].strip("'")))
+    assert changed.classify(text, lang="en").themes == []
+    assert all(changed.classify(i.text, lang="en").themes for i in LABELLED if i.themes)
