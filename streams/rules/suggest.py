@@ -83,22 +83,25 @@ def suggest(rules: CompiledRules, verdicts: Iterable[LabelledItem], labelled: It
     everywhere = Counter(lemma for item in labelled for lemma in _lemma_set(item))
     common = ({lemma for lemma, n in everywhere.items() if n > COMMON_SHARE * len(labelled)}
               if len(labelled) >= COMMON_MIN_PASSAGES else set())
+    positives: dict[str, Counter] = {}  # per theme, how many labelled passages carrying it use each lemma
     for item in verdicts:
         a, got = _assigned(rules, item)
         for theme in sorted(got & set(item.not_themes)):
             firing.setdefault(theme, []).append(item)
+            if theme not in positives:
+                positives[theme] = Counter(lemma for i in labelled if theme in i.themes for lemma in _lemma_set(i))
             index = rules.theme_index(theme)
             # Terms that counted for the theme; a negative weight already argues against it.
             mine = [ti for ti in a.term_matches if t.terms[ti].theme == index and t.terms[ti].weight > 0]
             if not mine:
                 model_only.setdefault(theme, []).append(item)
-                for change in _context_words(a, item.lang, labelled, theme, common):
+                for change in _context_words(a, item.lang, positives[theme], common):
                     candidates[(theme, "caution", change)] = None
                 continue
             for ti in mine:
                 candidates[(theme, "weight", t.terms[ti].source)] = None
             spans = [span for ti in mine for parts in a.term_matches[ti] for span in parts]
-            for change in _context_exclusions(a, item.lang, spans, labelled, theme, common):
+            for change in _context_exclusions(a, item.lang, spans, positives[theme], common):
                 candidates[(theme, "exclude", change)] = None
     # What the pack assigns today on the labelled sets, once.
     baseline = {item.id: _assigned(rules, item)[1] for item in labelled}
@@ -123,39 +126,42 @@ def suggest(rules: CompiledRules, verdicts: Iterable[LabelledItem], labelled: It
     return Report(len(verdicts), firing, model_only, kept)
 
 
-def _context_exclusions(a: Analysis, lang: str | None, spans: list[tuple[int, int]], labelled: list[LabelledItem],
-                        theme: str, common: set[str]) -> list[str]:
-    """Exclusions made of a word near a matched term and the term's words, as lemmas; the words
-    rarest among the labelled passages that carry the theme first."""
+def _words(a: Analysis, lang: str | None) -> tuple[list[str], list[str]]:
+    """The document's normalised words and their lemmas."""
     words = a.norm.text.split(" ")
-    lemmas = lemma_words(words, lang, a.norm.text)
+    return words, lemma_words(words, lang, a.norm.text)
+
+
+def _telling(word: str, lemma: str, common: set[str]) -> bool:
+    """Whether a word may make a context: long enough, a word, and not too common to tell passages apart."""
+    return len(word) >= MIN_WORD_CHARS and word.isalpha() and lemma not in common
+
+
+def _context_exclusions(a: Analysis, lang: str | None, spans: list[tuple[int, int]], positives: Counter,
+                        common: set[str]) -> list[str]:
+    """Exclusions made of a word near a matched term and the term's words, as lemmas; the words
+    rarest among the labelled passages that carry the theme (``positives``) first."""
+    words, lemmas = _words(a, lang)
     starts, at = [], 0
     for w in words:
         starts.append(at)
         at += len(w) + 1
-    positives = Counter(lemma for item in labelled if theme in item.themes for lemma in _lemma_set(item))
     out: list[str] = []
     for start, end in sorted(set(spans)):
         first = max(i for i, s in enumerate(starts) if s <= start)
         last = max(i for i, s in enumerate(starts) if s < end)
         matched = " ".join(lemmas[first:last + 1])
         near = [i for i in range(max(0, first - NEAR), min(len(words), last + NEAR + 1))
-                if not first <= i <= last and len(words[i]) >= MIN_WORD_CHARS and words[i].isalpha()
-                and lemmas[i] not in common]
+                if not first <= i <= last and _telling(words[i], lemmas[i], common)]
         near.sort(key=lambda i: (positives[lemmas[i]], abs(i - first)))
         out += [f'"{lemmas[i]}" NEAR/{NEAR} "{matched}"' for i in near[:CONTEXT_WORDS]]
     return list(dict.fromkeys(out))
 
 
-def _context_words(a: Analysis, lang: str | None, labelled: list[LabelledItem], theme: str,
-                   common: set[str]) -> list[str]:
+def _context_words(a: Analysis, lang: str | None, positives: Counter, common: set[str]) -> list[str]:
     """Caution contexts made of one word of the false alarm, as its lemma; the words rarest among the
-    labelled passages that carry the theme first."""
-    words = a.norm.text.split(" ")
-    lemmas = lemma_words(words, lang, a.norm.text)
-    positives = Counter(lemma for item in labelled if theme in item.themes for lemma in _lemma_set(item))
-    found = {lemma for word, lemma in zip(words, lemmas)
-             if len(word) >= MIN_WORD_CHARS and word.isalpha() and lemma not in common}
+    labelled passages that carry the theme (``positives``) first."""
+    found = {lemma for word, lemma in zip(*_words(a, lang)) if _telling(word, lemma, common)}
     return [f'"{lemma}"' for lemma in sorted(found, key=lambda lemma: (positives[lemma], lemma))[:CONTEXT_WORDS]]
 
 

@@ -86,14 +86,15 @@ def _thresholds(probabilities: np.ndarray, by_terms: np.ndarray, partial: np.nda
     free = ~vetoed & ~cautioned
     # Where both hold, the higher of the two bars.
     vetoed_only, cautioned_only, both = vetoed & ~cautioned, cautioned & ~vetoed, vetoed & cautioned
+    any_vetoed, any_cautioned = bool(vetoed.any()), bool(cautioned.any())
     positives = max(1, int(y.sum()))
     choices: list[tuple] = []  # (f1, assigned, threshold, with_terms, vetoed bar, caution bar)
     for threshold in THRESHOLDS:
         over = probabilities >= threshold
         # A bar above VETOED_THRESHOLD but not above the threshold acts as the threshold: already tried.
-        for bar in _raised(threshold, vetoed):
+        for bar in _raised(threshold, any_vetoed):
             alone = by_terms | (over & free) | (vetoed_only & (probabilities >= max(threshold, bar)))
-            for caution in _raised(threshold, cautioned):
+            for caution in _raised(threshold, any_cautioned):
                 careful = alone | (cautioned_only & (probabilities >= max(threshold, caution))) \
                     | (both & (probabilities >= max(threshold, bar, caution)))
                 for with_terms in (None, *(w for w in WITH_TERMS if w < threshold)):
@@ -114,9 +115,10 @@ def _thresholds(probabilities: np.ndarray, by_terms: np.ndarray, partial: np.nda
     return threshold, with_terms, bar, caution, f1
 
 
-def _raised(threshold: float, where: np.ndarray) -> list[float]:
-    """The raised bars worth trying: VETOED_THRESHOLD, and those above ``threshold`` if any passage is ``where``."""
-    return [b for b in VETOED if b == VETOED_THRESHOLD or (b > threshold and where.any())]
+def _raised(threshold: float, anywhere: bool) -> list[float]:
+    """The raised bars worth trying: VETOED_THRESHOLD, and those above ``threshold`` if any passage
+    needs one (``anywhere``)."""
+    return [b for b in VETOED if b == VETOED_THRESHOLD or (b > threshold and anywhere)]
 
 
 def _named(bar: float) -> float | None:
