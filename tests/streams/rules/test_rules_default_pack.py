@@ -223,6 +223,16 @@ def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_
     # Tankers near a sanctioning country are not sanctions by themselves: strikes closed a strait.
     ("Після ударів США по Ірану танкери не могли безпечно пройти Ормузьку протоку, і бензин подорожчав.",
      "uk", "sanctions"),
+    # Round seventeen: a state's own bans on songs and books and on migrants who broke its rules, an app
+    # barred on officials' phones, a news embargo, and an arms-control treaty's limits.
+    ("Рада заборонила в ефірі пісні й кліпи російських виконавців, а книжки з рф не пустять на ринок.", "uk",
+     "sanctions"),
+    ("Росія заборонила в'їзд іноземцям, які порушили міграційні правила, і депортувала їх.", "uk", "sanctions"),
+    ("Британия запретила министрам TikTok на служебных смартфонах вслед за Еврокомиссией и США.", "ru",
+     "sanctions"),
+    ("Агентство наказало сотрудников, нарушивших эмбарго на новость о выходе доклада.", "ru", "sanctions"),
+    ("После истечения договора у России и США больше нет ограничений по стратегическим ядерным силам.", "ru",
+     "sanctions"),
 ])
 def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
     assert theme not in themes(rules, text, lang)
@@ -252,6 +262,9 @@ def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
     ("Захід запровадив санкції проти російських банків.", "uk", "sanctions"),
     ("Суд заочно засудив експосадовця, який обходив санкції РНБО, а його активи стягнуто в дохід держави.",
      "uk", "sanctions"),
+    # Round seventeen: oligarchs' yachts seized, and another batch of restrictive measures promised.
+    ("Влада Італії арештувала яхти двох російських олігархів.", "uk", "sanctions"),
+    ("Брюссель пообещал ответить на аннексию очередными ограничительными мерами.", "ru", "sanctions"),
 ])
 def test_the_themes_themselves_survive_those_exclusions(rules, text, lang, theme):
     assert theme in themes(rules, text, lang)
@@ -260,6 +273,14 @@ def test_the_themes_themselves_survive_those_exclusions(rules, text, lang, theme
 @pytest.fixture(scope="module")
 def terms_only():
     return compile_pack(load_pack(None).model_copy(update={"model": None}))
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("ЄС відключив сьогодні ще п'ять великих російських банків від SWIFT.", "uk"),
+    ("Five more Russian banks were disconnected today from the SWIFT messaging system.", "en"),
+])
+def test_a_bank_cut_off_from_swift_a_few_words_apart_carries_sanctions_on_the_terms(terms_only, text, lang):
+    assert "sanctions" in themes(terms_only, text, lang)
 
 
 @pytest.mark.parametrize("text, lang", [
