@@ -233,6 +233,10 @@ def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_
     ("Агентство наказало сотрудников, нарушивших эмбарго на новость о выходе доклада.", "ru", "sanctions"),
     ("После истечения договора у России и США больше нет ограничений по стратегическим ядерным силам.", "ru",
      "sanctions"),
+    # ... and a neighbour's grain ban told with "restrictions" and "imports" sentences away from the grain.
+    ("Польща не скасовує заборони на ввезення української пшениці та кукурудзи. У Мінсільгоспі пояснили, що "
+     "квоти угоди стосуються імпорту до Євросоюзу загалом, а національні обмеження на ці культури лишаються "
+     "чинними.", "uk", "sanctions"),
 ])
 def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
     assert theme not in themes(rules, text, lang)
@@ -265,6 +269,9 @@ def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
     # Round seventeen: oligarchs' yachts seized, and another batch of restrictive measures promised.
     ("Влада Італії арештувала яхти двох російських олігархів.", "uk", "sanctions"),
     ("Брюссель пообещал ответить на аннексию очередными ограничительными мерами.", "ru", "sanctions"),
+    # The ships that carry Russia's stolen Ukrainian grain are listed: the grain exclusion spares them.
+    ("ЄС закрив порти для суден, що вивозять крадене українське зерно, і запровадив нові обмеження проти "
+     "тіньового флоту.", "uk", "sanctions"),
 ])
 def test_the_themes_themselves_survive_those_exclusions(rules, text, lang, theme):
     assert theme in themes(rules, text, lang)
@@ -281,6 +288,11 @@ def terms_only():
 ])
 def test_a_bank_cut_off_from_swift_a_few_words_apart_carries_sanctions_on_the_terms(terms_only, text, lang):
     assert "sanctions" in themes(terms_only, text, lang)
+
+
+def test_a_shortage_of_spare_parts_put_down_to_restrictions_carries_sanctions_on_the_terms(terms_only):
+    text = "Російські авіакомпанії дедалі частіше скасовують рейси: через обмеження Заходу їм бракує запчастин."
+    assert "sanctions" in themes(terms_only, text, "uk")
 
 
 @pytest.mark.parametrize("text, lang", [
