@@ -269,6 +269,11 @@ def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
     # Round seventeen: oligarchs' yachts seized, and another batch of restrictive measures promised.
     ("Влада Італії арештувала яхти двох російських олігархів.", "uk", "sanctions"),
     ("Брюссель пообещал ответить на аннексию очередными ограничительными мерами.", "ru", "sanctions"),
+    # Entry bans on the officials who deport Ukrainian children, and an export ban on smartphones: the
+    # migration and the officials'-phones exclusions spare them.
+    ("Канада заборонила в'їзд 15 російським посадовцям, причетним до депортації українських дітей.", "uk",
+     "sanctions"),
+    ("США запретили продажу России смартфонов и другой электроники двойного назначения.", "ru", "sanctions"),
     # The ships that carry Russia's stolen Ukrainian grain are listed: the grain exclusion spares them.
     ("ЄС закрив порти для суден, що вивозять крадене українське зерно, і запровадив нові обмеження проти "
      "тіньового флоту.", "uk", "sanctions"),
