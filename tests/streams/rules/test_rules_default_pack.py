@@ -295,6 +295,11 @@ def test_a_bank_cut_off_from_swift_a_few_words_apart_carries_sanctions_on_the_te
     assert "sanctions" in themes(terms_only, text, lang)
 
 
+def test_the_eu_general_court_on_a_listing_carries_sanctions_on_the_terms(terms_only):
+    text = "The EU General Court upheld the listing of a Russian steel magnate."
+    assert "sanctions" in themes(terms_only, text, "en")
+
+
 def test_a_shortage_of_spare_parts_put_down_to_restrictions_carries_sanctions_on_the_terms(terms_only):
     text = "Російські авіакомпанії дедалі частіше скасовують рейси: через обмеження Заходу їм бракує запчастин."
     assert "sanctions" in themes(terms_only, text, "uk")
