@@ -295,9 +295,9 @@ def test_a_bank_cut_off_from_swift_a_few_words_apart_carries_sanctions_on_the_te
     assert "sanctions" in themes(terms_only, text, lang)
 
 
-def test_the_eu_general_court_on_a_listing_carries_sanctions_on_the_terms(terms_only):
-    text = "The EU General Court upheld the listing of a Russian steel magnate."
-    assert "sanctions" in themes(terms_only, text, "en")
+def test_a_name_is_not_swift_cut_off_by_the_widened_window(terms_only):
+    text = "Taylor Swift said fans who bought resale tickets would be excluded from the stadium."
+    assert "sanctions" not in themes(terms_only, text, "en")
 
 
 def test_a_shortage_of_spare_parts_put_down_to_restrictions_carries_sanctions_on_the_terms(terms_only):
