@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from schemas.rules import VETOED_THRESHOLD, TextModel
+from streams.rules import native
 
 _WORD_CACHE_LIMIT = 200_000
 
@@ -137,7 +138,7 @@ class ModelScore:
 class CompiledModel:
     """A ``TextModel`` ready to score. ``columns`` maps each modelled theme to its pack theme index."""
 
-    def __init__(self, model: TextModel, theme_index: dict[str, int]):
+    def __init__(self, model: TextModel, theme_index: dict[str, int], use_native: bool = True):
         self.bits = model.bits
         self.mask = (1 << model.bits) - 1
         self.min_buckets = model.min_buckets
@@ -148,11 +149,19 @@ class CompiledModel:
         self.weights = np.stack([decode_weights(spec.weights, model.bits) for _, spec in modelled]) \
             if modelled else np.zeros((0, 1 << model.bits), dtype=np.float32)
         self.bias = np.array([spec.bias for _, spec in modelled], dtype=np.float64)
+        self._bias = self.bias.tolist()
         self.thresholds = {index: spec.threshold for index, spec in modelled}
         self.with_terms = {index: spec.with_terms for index, spec in modelled if spec.with_terms is not None}
         self.vetoed = {index: spec.vetoed for index, spec in modelled if spec.vetoed is not None}
         self.caution = {index: spec.caution for index, spec in modelled if spec.caution is not None}
         self._arrays: dict[str, tuple[np.ndarray, int]] = {}
+        # For the C loop (``native.model_sums``): a bucket's weights side by side, one row per bucket,
+        # and per lemma one bytes object of native uint64, its hash then its buckets.
+        self._native = native.model_sums if use_native and self.columns else None
+        self._native_gains = native.model_gains if self._native else None
+        self._by_bucket = np.ascontiguousarray(self.weights.T) if self._native else None
+        self._entries: dict[str, bytes] = {}
+        self._concept_buckets: dict[str, int] = {}
         self._sums: dict[str, list[float]] = {}  # per lemma: its own buckets' weights summed, per theme
 
     def present(self, lemmas: list[str], concepts=()) -> np.ndarray:
@@ -186,13 +195,34 @@ class CompiledModel:
         found = self._arrays[lemma] = (np.fromiter(buckets, dtype=np.intp, count=len(buckets)), hashed)
         return found
 
+    def _bytes_entry(self, lemma: str) -> bytes:
+        buckets, hashed = word_entry(lemma, self.mask, {})
+        if len(self._entries) > _WORD_CACHE_LIMIT:
+            self._entries.clear()
+        found = self._entries[lemma] = np.array([hashed, *buckets], dtype=np.uint64).tobytes()
+        return found
+
+    def _concept_bucket(self, concept: str) -> int:
+        found = self._concept_buckets.get(concept)
+        if found is None:  # bounded by the pack's concepts
+            found = self._concept_buckets[concept] = concept_bucket(concept, self.mask)
+        return found
+
     def score(self, lemmas: list[str], concepts=()) -> ModelScore:
-        buckets = self.present(lemmas, concepts)
-        if not len(buckets) or not self.columns:
+        if not self.columns:
             return ModelScore({}, 0.0)
-        scale = feature_scale(len(buckets), self.min_buckets)
-        margins = self.weights.take(buckets, axis=1).sum(axis=1) * scale + self.bias
-        probabilities = {index: 1.0 / (1.0 + math.exp(-m)) for index, m in zip(self.columns, margins.tolist())}
+        if self._native is not None:
+            extra = [self._concept_bucket(c) for c in concepts] if self.uses_concepts else []
+            count, sums = self._native(lemmas, self._entries, self._bytes_entry, extra, self._by_bucket, self.mask)
+        else:
+            buckets = self.present(lemmas, concepts)
+            count = len(buckets)
+            sums = self.weights.take(buckets, axis=1).sum(axis=1, dtype=np.float64).tolist()
+        if not count:
+            return ModelScore({}, 0.0)
+        scale = feature_scale(count, self.min_buckets)
+        probabilities = {index: 1.0 / (1.0 + math.exp(-(total * scale + bias)))
+                         for index, total, bias in zip(self.columns, sums, self.bias.tolist())}
         return ModelScore(probabilities, scale)
 
     def bar(self, theme: int, vetoed: bool = False, partial: bool = False, cautioned: bool = False) -> float:
@@ -214,6 +244,16 @@ class CompiledModel:
         """The ``top`` words (indexes into ``lemmas``) whose buckets (``word_buckets``: its own, and the
         pair it ends) added most to ``theme``'s score, best first."""
         row = self.columns.index(theme)
+        if self._native_gains is not None:
+            gains = self._native_gains(lemmas, self._entries, self._bytes_entry, self._by_bucket, self.mask, row)
+        else:
+            gains = self._gains(lemmas, row)
+        # An empty word gains 0.0, so ``gain > 0`` leaves it out.
+        ranked = sorted(((gain * result.scale, i) for i, gain in enumerate(gains) if gain > 0), reverse=True)
+        return [(i, gain) for gain, i in ranked[:top]]
+
+    def _gains(self, lemmas: list[str], row: int) -> list[float]:
+        """What each word adds to theme ``row``'s sum: its own buckets' weights and its pair's."""
         column = self.weights[row]
         sums = self._sums
         gains, pairs, owners = [], [], []
@@ -236,6 +276,4 @@ class CompiledModel:
             previous = hashed
         for i, weight in zip(owners, column[pairs].tolist()):  # one gather for every pair
             gains[i] += weight
-        # An empty word gains 0.0, so ``gain > 0`` leaves it out.
-        ranked = sorted(((gain * result.scale, i) for i, gain in enumerate(gains) if gain > 0), reverse=True)
-        return [(i, gain) for gain, i in ranked[:top]]
+        return gains

@@ -24,6 +24,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from streams.rules.native import spaces as _native_spaces
+
 _APOSTROPHES = "\u02bc\u2019\u2018\u201b\u0060\u00b4\u2032\uff07"
 _QUOTES = "\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033\u2039\u203a"
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
@@ -179,13 +181,19 @@ def normalize(text: str) -> NormalizedText:
     starts = ends = None
     if folded is None:
         folded, starts, ends = _fold_chars(text) or _fold_slow(text)
+    collapsed, breaks, shifts = (_native_spaces or _spaces)(folded)
+    return NormalizedText(text, collapsed, breaks, shifts, starts, ends)
+
+
+def _spaces(folded: str) -> tuple[str, list[int], list[int]]:
+    """Every character that is not part of a word a space, each run of spaces one space; with the
+    ``breaks`` and ``shifts`` of ``NormalizedText``. (``native.spaces`` does the same in C.)"""
     spaced = _SEPARATOR_RE.sub(" ", folded)
     # One class without lookarounds is several times faster; apostrophes are rarer, so test first.
     if "'" in spaced:
         spaced = _LOOSE_APOSTROPHE_RE.sub(" ", spaced)
     # Collapse separator runs ("U.S. sanctions", ", ", "\n\n") so phrases match across them.
-    collapsed, breaks, shifts = _collapse(spaced)
-    return NormalizedText(text, collapsed, breaks, shifts, starts, ends)
+    return _collapse(spaced)
 
 
 def _collapse(spaced: str) -> tuple[str, list[int], list[int]]:

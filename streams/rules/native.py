@@ -1,0 +1,26 @@
+"""The engine's optional C loops (``streams/rules/_native.c``), or ``None`` where they are absent.
+
+``pip install`` compiles them when a C compiler and the Python headers are there (``setup.py``;
+``optional``: without them the package installs all the same). Each C function has a pure-Python twin
+that defines it, and the engine takes the twin whenever the C module is missing or
+``WATCHFLOOR_NATIVE=0`` is set (to compare the two, or to rule the C code out when chasing a bug).
+"""
+
+from __future__ import annotations
+
+import os
+
+try:
+    from streams.rules import _native
+except ImportError:  # built without a C compiler
+    _native = None
+
+ENABLED = _native is not None and os.environ.get("WATCHFLOOR_NATIVE", "1") != "0"
+
+# ``CompiledModel.score``'s bucket count and per-theme weight sums (twin: ``CompiledModel.present``
+# and a gather along each theme's row).
+model_sums = _native.model_sums if ENABLED else None
+# ``CompiledModel.evidence``'s gain per word (twin: the same method's loop over cached per-lemma sums).
+model_gains = _native.model_gains if ENABLED else None
+# ``normalize``'s separators and space runs (twin: ``normalize._spaces``).
+spaces = _native.spaces if ENABLED else None

@@ -1,0 +1,100 @@
+"""The engine's C loops (``streams/rules/_native.c``) compute what their pure-Python twins define: on
+every labelled passage, on the feedparser corpus's text and on seeded random strings of the characters
+that make normalisation hard. And where a C compiler is present, the install built them."""
+
+from __future__ import annotations
+
+import math
+import random
+import shutil
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from streams.rules import compile as compile_module
+from streams.rules import compile_pack, load_pack, native
+from streams.rules import normalize as normalize_module
+from streams.rules.evaluate import read_sets
+from streams.rules.model import CompiledModel
+
+QUALITY = Path(__file__).resolve().parents[2] / "data" / "quality"
+FEEDPARSER = Path(__file__).resolve().parents[4] / "shared" / "corpora" / "feedparser-tests"
+
+needs_native = pytest.mark.skipif(not native.ENABLED, reason="the C loops are not built here")
+
+
+def labelled():
+    return read_sets(sorted(QUALITY.glob("*.jsonl")))
+
+
+def test_the_install_built_the_c_loops_where_a_compiler_and_headers_are():
+    headers = Path(sysconfig.get_paths()["include"], "Python.h")
+    if shutil.which("cc") is None or not headers.exists():
+        pytest.skip("no C compiler or Python headers: the pure-Python twins run")
+    # Built but switched off on purpose (WATCHFLOOR_NATIVE=0) is fine; missing is a broken install.
+    assert native._native is not None, "pip install -e . should have compiled streams/rules/_native.c"
+
+
+def _hard_strings(count: int) -> list[str]:
+    rng = random.Random(20261204)
+    alphabet = [*"ab Z_1'’ .,\n\t-—ʼ", "''", "  ", "é", "ї", "я", "٣", "𝔘", "😀", "\u0301", "²", "Ⅻ",
+                "\u00a0", "\u200b"]
+    return ["", " ", "  ", "'", "a'b", "a''b", " 'a' ", "a  b  ", "  a", "a' b", "_'_", "'a", "a'"] + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(count)]
+
+
+@needs_native
+def test_c_spaces_turns_separators_and_space_runs_exactly_as_the_python_twin():
+    texts = _hard_strings(20_000) + [item.text.casefold() for item in labelled()]
+    texts += [p.read_text(encoding="utf-8", errors="replace") for p in sorted(FEEDPARSER.rglob("*.xml"))[:1500]]
+    differ = [t for t in texts if native.spaces(t) != normalize_module._spaces(t)]
+    assert not differ, f"{len(differ)} of {len(texts)} differ, first: {differ[0]!r}"
+
+
+@needs_native
+def test_c_model_sums_and_gains_equal_the_python_bucket_sets_on_every_labelled_passage():
+    rules = compile_pack(load_pack())
+    fast = rules.tables.model
+    assert fast._native is not None
+    slow = CompiledModel(load_pack().model, {t.id: i for i, t in enumerate(load_pack().themes)}, use_native=False)
+    assert slow._native is None
+    checked_gains = 0
+    for item in labelled():
+        analysis = rules.analyse(item.text, item.lang)
+        concepts = rules.concepts_hit(analysis)
+        a, b = fast.score(analysis.lemmas, concepts), slow.score(analysis.lemmas, concepts)
+        assert a.scale == b.scale, item.id  # the same number of distinct buckets
+        assert a.probabilities.keys() == b.probabilities.keys()
+        for theme, p in a.probabilities.items():
+            assert math.isclose(p, b.probabilities[theme], rel_tol=0, abs_tol=1e-9), (item.id, theme)
+        for theme in [t for t, p in a.probabilities.items() if p > 0.5]:
+            row = fast.columns.index(theme)
+            gains = native.model_gains(analysis.lemmas, fast._entries, fast._bytes_entry, fast._by_bucket,
+                                       fast.mask, row)
+            assert gains == pytest.approx(slow._gains(analysis.lemmas, row), abs=1e-9), item.id
+            assert fast.evidence(analysis.lemmas, a, theme) == slow.evidence(analysis.lemmas, b, theme)
+            checked_gains += 1
+    assert checked_gains > 500
+
+
+def test_every_classification_is_the_same_with_and_without_the_c_loops(monkeypatch):
+    # Everything a user sees: themes with scores, model probabilities and matched words, entities,
+    # triggers, on every labelled passage.
+    def results(rules):
+        return [rules.classify(item.text, lang=item.lang) for item in labelled()]
+
+    def shown(classification):
+        return ([t.model_dump() for t in classification.themes], [e.model_dump() for e in classification.entities],
+                [t.model_dump() for t in classification.triggers])
+
+    default = [shown(c) for c in results(compile_pack(load_pack()))]
+    monkeypatch.setattr(normalize_module, "_native_spaces", None)
+    monkeypatch.setattr(native, "model_sums", None)
+    monkeypatch.setattr(native, "model_gains", None)
+    monkeypatch.setattr(compile_module, "_CACHE", {})  # compile afresh, without the C loops
+    python = compile_pack(load_pack())
+    assert python.tables.model._native is None
+    pure = [shown(c) for c in results(python)]
+    assert sum(bool(themes) for themes, _, _ in pure) > 1000
+    assert default == pure
