@@ -30,6 +30,8 @@ matches (``term`` ``"model"``) with their offsets in the original document.
 from __future__ import annotations
 
 import base64
+import heapq
+import itertools
 import math
 import zlib
 from dataclasses import dataclass
@@ -248,9 +250,9 @@ class CompiledModel:
             gains = self._native_gains(lemmas, self._entries, self._bytes_entry, self._by_bucket, self.mask, row)
         else:
             gains = self._gains(lemmas, row)
-        # An empty word gains 0.0, so ``gain > 0`` leaves it out.
-        ranked = sorted(((gain * result.scale, i) for i, gain in enumerate(gains) if gain > 0), reverse=True)
-        return [(i, gain) for gain, i in ranked[:top]]
+        # The largest (gain, index) pairs, ties to the later word; an empty word gains 0.0 and is left out.
+        ranked = heapq.nlargest(top, zip(map(result.scale.__mul__, gains), itertools.count()))
+        return [(i, gain) for gain, i in ranked if gain > 0]
 
     def _gains(self, lemmas: list[str], row: int) -> list[float]:
         """What each word adds to theme ``row``'s sum: its own buckets' weights and its pair's."""

@@ -63,13 +63,18 @@ class NormalizedText:
     starts: list[int] | None = None
     ends: list[int] | None = None
 
-    def _folded(self, pos: int) -> int:
-        k = bisect.bisect_right(self.breaks, pos) - 1
-        return pos if k < 0 else pos + self.shifts[k]
-
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original offsets of the normalised span ``text[start:end]`` (``end`` exclusive)."""
-        start, last = self._folded(start), self._folded(end - 1)
+        # Called for every match shown (~10 a passage): the two lookups are written out here.
+        last = end - 1
+        breaks = self.breaks
+        if breaks:
+            k = bisect.bisect_right(breaks, start)
+            if k:
+                start += self.shifts[k - 1]
+            k = bisect.bisect_right(breaks, last, k)  # last >= start: its break is at k or after
+            if k:
+                last += self.shifts[k - 1]
         if self.starts is None:
             return start, last + 1
         return self.starts[start], self.ends[last]
