@@ -25,7 +25,23 @@ add_bucket(uint64_t bucket, uint8_t *seen, int64_t *count, const float *weights,
 }
 
 /* A lemma's entry (a new reference): ``entries[lemma]``, else ``make_entry(lemma)``, which caches it.
- * bytes of native uint64: the lemma's hash, then its buckets. */
+ * Bytes in native order: the lemma's 32-bit hash, then its buckets as uint16 (a model has at most 2**16
+ * buckets); small, because a document reads one entry per word from a cache of up to 200,000. */
+static inline uint64_t
+entry_hash(PyObject *entry)
+{
+    uint32_t hashed;
+    memcpy(&hashed, PyBytes_AS_STRING(entry), sizeof hashed);
+    return hashed;
+}
+
+static inline const uint16_t *
+entry_buckets(PyObject *entry, Py_ssize_t *count)
+{
+    *count = (PyBytes_GET_SIZE(entry) - 4) / 2;
+    return (const uint16_t *)(PyBytes_AS_STRING(entry) + 4);
+}
+
 static PyObject *
 get_entry(PyObject *entries, PyObject *make_entry, PyObject *lemma)
 {
@@ -34,9 +50,9 @@ get_entry(PyObject *entries, PyObject *make_entry, PyObject *lemma)
         Py_INCREF(entry);
     else if (PyErr_Occurred() || (entry = PyObject_CallOneArg(make_entry, lemma)) == NULL)
         return NULL;
-    if (!PyBytes_Check(entry) || PyBytes_GET_SIZE(entry) < 8 || PyBytes_GET_SIZE(entry) % 8) {
+    if (!PyBytes_Check(entry) || PyBytes_GET_SIZE(entry) < 4 || PyBytes_GET_SIZE(entry) % 2) {
         Py_DECREF(entry);
-        PyErr_SetString(PyExc_TypeError, "an entry must be bytes: the hash, then the buckets, as uint64");
+        PyErr_SetString(PyExc_TypeError, "an entry must be bytes: the hash as uint32, then the buckets as uint16");
         return NULL;
     }
     return entry;
@@ -46,7 +62,7 @@ PyDoc_STRVAR(model_sums_doc,
 "model_sums(lemmas, entries, make_entry, extra, weights, mask) -> (count, sums)\n\n"
 "The learned model's bucket count and per-theme weight sums over a document's distinct buckets:\n"
 "``CompiledModel.present`` followed by a gather and sum along each theme of ``weights``, in one pass.\n"
-"``entries`` maps a lemma to bytes of native uint64: its 32-bit hash, then its buckets;\n"
+"``entries`` maps a lemma to bytes: its 32-bit hash, then its buckets as uint16 (``get_entry``);\n"
 "``make_entry(lemma)`` makes and caches a missing one. An empty lemma has no buckets and breaks\n"
 "the chain of word pairs. ``extra``: further bucket numbers (the concepts hit). ``weights``: a\n"
 "C-contiguous float32 array of shape (mask + 1, themes): a bucket's weights side by side.\n"
@@ -96,11 +112,11 @@ model_sums(PyObject *self, PyObject *args)
         PyObject *entry = get_entry(entries, make_entry, lemma);
         if (entry == NULL)
             goto done;
-        const uint64_t *words = (const uint64_t *)PyBytes_AS_STRING(entry);
-        Py_ssize_t k = PyBytes_GET_SIZE(entry) / 8;
-        uint64_t hashed = words[0];
-        for (Py_ssize_t j = 1; j < k; j++)
-            add_bucket(words[j] & mask, seen, &count, weights, themes, width, sums);
+        Py_ssize_t k;
+        const uint16_t *buckets = entry_buckets(entry, &k);
+        uint64_t hashed = entry_hash(entry);
+        for (Py_ssize_t j = 0; j < k; j++)
+            add_bucket(buckets[j] & mask, seen, &count, weights, themes, width, sums);
         Py_DECREF(entry);
         if (have_previous)
             add_bucket(((previous * PAIR_MIX) ^ hashed) & mask, seen, &count, weights, themes, width, sums);
@@ -179,11 +195,11 @@ model_gains(PyObject *self, PyObject *args)
             PyObject *entry = get_entry(entries, make_entry, lemma);
             if (entry == NULL)
                 goto fail;
-            const uint64_t *words = (const uint64_t *)PyBytes_AS_STRING(entry);
-            Py_ssize_t k = PyBytes_GET_SIZE(entry) / 8;
-            uint64_t hashed = words[0];
-            for (Py_ssize_t j = 1; j < k; j++)
-                gain += (double)weights[(Py_ssize_t)(words[j] & mask) * themes + column];
+            Py_ssize_t k;
+            const uint16_t *buckets = entry_buckets(entry, &k);
+            uint64_t hashed = entry_hash(entry);
+            for (Py_ssize_t j = 0; j < k; j++)
+                gain += (double)weights[(Py_ssize_t)(buckets[j] & mask) * themes + column];
             Py_DECREF(entry);
             if (have_previous)
                 gain += (double)weights[(Py_ssize_t)(((previous * PAIR_MIX) ^ hashed) & mask) * themes + column];

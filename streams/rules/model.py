@@ -158,7 +158,7 @@ class CompiledModel:
         self.caution = {index: spec.caution for index, spec in modelled if spec.caution is not None}
         self._arrays: dict[str, tuple[np.ndarray, int]] = {}
         # For the C loop (``native.model_sums``): a bucket's weights side by side, one row per bucket,
-        # and per lemma one bytes object of native uint64, its hash then its buckets.
+        # and per lemma one bytes object, its 32-bit hash then its buckets as uint16 (bits <= 16).
         self._native = native.model_sums if use_native and self.columns else None
         self._native_gains = native.model_gains if self._native else None
         self._by_bucket = np.ascontiguousarray(self.weights.T) if self._native else None
@@ -201,7 +201,7 @@ class CompiledModel:
         buckets, hashed = word_entry(lemma, self.mask, {})
         if len(self._entries) > _WORD_CACHE_LIMIT:
             self._entries.clear()
-        found = self._entries[lemma] = np.array([hashed, *buckets], dtype=np.uint64).tobytes()
+        found = self._entries[lemma] = np.uint32(hashed).tobytes() + np.fromiter(buckets, np.uint16, len(buckets)).tobytes()
         return found
 
     def _concept_bucket(self, concept: str) -> int:
