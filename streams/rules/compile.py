@@ -49,6 +49,9 @@ class CTerm:
     # can only match those whose first phrase it hit, usually none of a theme's dozens.
     contexts: dict[int, tuple[CPattern, ...]]
     primary: int
+    # A NEAR term's right-hand first phrase, which must be hit too (-1 for other terms): most NEAR terms
+    # woken by their first phrase have no partner in the document, and this says so without matching.
+    partner: int = -1
 
 
 @dataclass
@@ -144,7 +147,8 @@ def _add_themes(tables: Tables, themes: list[ThemeRule]) -> None:
             if contexts is None:
                 contexts = filed[listed] = _filed(listed)
             primary = first_phrase(pattern)
-            tables.terms.append(CTerm(t, weight, source, pattern, contexts, primary))
+            partner = first_phrase(pattern[2]) if pattern[0] == "n" else -1
+            tables.terms.append(CTerm(t, weight, source, pattern, contexts, primary, partner))
             tables.terms_by_phrase[primary].append(len(tables.terms) - 1)
 
 

@@ -212,9 +212,11 @@ class CompiledRules:
         under their first phrase, so only members whose first phrase was hit are tried."""
         by_phrase = self.tables.concept_members
         found: dict[int, set[Span]] = {}
-        for pid in list(a.hits):
+        hits = a.hits
+        for pid in list(hits):
             for concept, member in by_phrase.get(pid, ()):
-                spans = self._chain(member, a)
+                # A one-phrase member is filed under that phrase, whose hits these are.
+                spans = hits[pid] if member[0] == "p" else self._chain(member, a)
                 if spans:
                     found.setdefault(concept, set()).update(spans)
         for concept, spans in found.items():
@@ -224,11 +226,14 @@ class CompiledRules:
         t = self.tables
         cache: dict = {}
         # Each term is filed under its first phrase only, so no term is reached twice.
-        for pid, spans in a.hits.items():
+        hits = a.hits
+        for pid, spans in hits.items():
             for ti in t.terms_by_phrase.get(pid, ()):
                 term = t.terms[ti]
                 if term.pattern[0] == "p":
                     found = [[span] for span in spans]
+                elif term.partner >= 0 and term.partner not in hits:
+                    continue
                 else:
                     found = self._spans(term.pattern, a, cache)
                     if not found:
