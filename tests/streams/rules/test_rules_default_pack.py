@@ -234,6 +234,10 @@ def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_
     ("Агентство наказало сотрудников, нарушивших эмбарго на новость о выходе доклада.", "ru", "sanctions"),
     ("После истечения договора у России и США больше нет ограничений по стратегическим ядерным силам.", "ru",
      "sanctions"),
+    # Round eighteen: Avangard Omsk, a hockey club, is not the glide vehicle of the same name.
+    # (Each of the two loses its expected theme without its own exclusion.)
+    ("В Москве «Авангард» обыграл «Спартак» в матче с тремя удалениями.", "ru", "escalation"),
+    ("Омский «Авангард» вышел в финал КХЛ, Москва ждёт решающих игр.", "ru", "escalation"),
     # ... and a neighbour's grain ban told with "restrictions" and "imports" sentences away from the grain.
     ("Польща не скасовує заборони на ввезення української пшениці та кукурудзи. У Мінсільгоспі пояснили, що "
      "квоти угоди стосуються імпорту до Євросоюзу загалом, а національні обмеження на ці культури лишаються "
