@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -14,7 +15,7 @@ async def serve(routes: dict[str, object]):
     """Serve ``{path: handler}`` on a free loopback port; yield the base URL (no trailing slash)."""
     app = web.Application()
     for path, handler in routes.items():
-        app.router.add_route("GET", path, handler)
+        app.router.add_route("GET", path, _as_coroutine(handler))
     runner = web.AppRunner(app, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -24,6 +25,18 @@ async def serve(routes: dict[str, object]):
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+def _as_coroutine(handler):
+    """aiohttp deprecates plain functions as handlers; tests write short ones as lambdas."""
+    if inspect.iscoroutinefunction(handler):
+        return handler
+
+    async def handle(request):
+        result = handler(request)
+        return await result if inspect.isawaitable(result) else result
+
+    return handle
 
 
 def rss(*entries: tuple[str, str, str], lang: str = "en") -> bytes:
