@@ -5,8 +5,11 @@ that make normalisation hard. And where a C compiler is present, the install bui
 from __future__ import annotations
 
 import math
+import os
 import random
 import shutil
+import subprocess
+import sys
 import sysconfig
 from pathlib import Path
 
@@ -98,3 +101,11 @@ def test_every_classification_is_the_same_with_and_without_the_c_loops(monkeypat
     pure = [shown(c) for c in results(python)]
     assert sum(bool(themes) for themes, _, _ in pure) > 1000
     assert default == pure
+
+
+def test_watchfloor_native_0_switches_the_engine_to_the_python_twins():
+    code = ("from streams.rules import compile_pack, load_pack, native; "
+            "print(native.ENABLED, compile_pack(load_pack()).tables.model._native is None)")
+    env = {**os.environ, "WATCHFLOOR_NATIVE": "0"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["False", "True"]
