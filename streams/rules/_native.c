@@ -11,10 +11,15 @@
 
 #define PAIR_MIX 0x9E3779B1ULL
 
-/* Mark one bucket; on its first mark add its weight in every theme row. */
+/* A model has at most 2**16 buckets (``TextModel.bits`` <= 16): every bucket number is masked below
+ * that, which bounds the bitmap and every read of the weights. */
+#define MAX_WIDTH 65536
+
+/* Mark one bucket (already masked below the weights' width); on its first mark add its weight in every
+ * theme. The sums are float64 in first-seen order; the weights come from float16, so each sum is exact
+ * and equals the twin's numpy sum in any order. */
 static inline void
-add_bucket(uint64_t bucket, uint8_t *seen, int64_t *count, const float *weights, Py_ssize_t themes,
-           Py_ssize_t width, double *sums)
+add_bucket(uint64_t bucket, uint8_t *seen, int64_t *count, const float *weights, Py_ssize_t themes, double *sums)
 {
     if (seen[bucket >> 3] & (1u << (bucket & 7)))
         return;
@@ -35,11 +40,38 @@ entry_hash(PyObject *entry)
     return hashed;
 }
 
-static inline const uint16_t *
-entry_buckets(PyObject *entry, Py_ssize_t *count)
+static inline Py_ssize_t
+entry_size(PyObject *entry)
 {
-    *count = (PyBytes_GET_SIZE(entry) - 4) / 2;
-    return (const uint16_t *)(PyBytes_AS_STRING(entry) + 4);
+    return (PyBytes_GET_SIZE(entry) - 4) / 2;
+}
+
+static inline uint64_t
+entry_bucket(PyObject *entry, Py_ssize_t j)
+{
+    uint16_t bucket;
+    memcpy(&bucket, PyBytes_AS_STRING(entry) + 4 + 2 * j, sizeof bucket);
+    return bucket;
+}
+
+/* The weights (a new buffer view the caller releases): float32, C-contiguous, aligned, of shape
+ * (mask + 1, themes), mask below MAX_WIDTH. -1 with an exception set otherwise. */
+static int
+get_weights(PyObject *obj, unsigned long long mask, Py_buffer *view)
+{
+    if (mask >= MAX_WIDTH) {
+        PyErr_SetString(PyExc_ValueError, "mask must be below 2**16");
+        return -1;
+    }
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0)
+        return -1;
+    if (view->ndim != 2 || view->itemsize != 4 || strcmp(view->format, "f") != 0
+        || view->shape[0] != (Py_ssize_t)mask + 1 || ((uintptr_t)view->buf % _Alignof(float)) != 0) {
+        PyBuffer_Release(view);
+        PyErr_SetString(PyExc_ValueError, "weights must be aligned float32 of shape (mask + 1, themes)");
+        return -1;
+    }
+    return 0;
 }
 
 static PyObject *
@@ -77,30 +109,29 @@ model_sums(PyObject *self, PyObject *args)
                           &PyList_Type, &extra, &weights_obj, &mask))
         return NULL;
     Py_buffer wv;
-    if (PyObject_GetBuffer(weights_obj, &wv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0)
+    if (get_weights(weights_obj, mask, &wv) < 0)
         return NULL;
-    PyObject *result = NULL;
+    PyObject *result = NULL, *words = NULL, *marks = NULL;
     uint8_t *seen = NULL;
     double *sums = NULL;
-    Py_ssize_t width = (Py_ssize_t)mask + 1;
-    if (wv.ndim != 2 || wv.itemsize != 4 || strcmp(wv.format, "f") != 0 || wv.shape[0] != width) {
-        PyErr_SetString(PyExc_ValueError, "weights must be float32 of shape (mask + 1, themes)");
-        goto done;
-    }
     Py_ssize_t themes = wv.shape[1];
     const float *weights = (const float *)wv.buf;
-    seen = PyMem_Calloc((size_t)(width + 7) / 8, 1);
+    seen = PyMem_Calloc(((size_t)mask + 8) / 8, 1);  /* mask < MAX_WIDTH: get_weights */
     sums = PyMem_Calloc((size_t)(themes ? themes : 1), sizeof(double));
     if (seen == NULL || sums == NULL) {
         PyErr_NoMemory();
         goto done;
     }
+    /* Snapshots that own their items: ``make_entry`` (Python) runs inside the loops and may change the lists. */
+    words = PySequence_Tuple(lemmas);
+    marks = PySequence_Tuple(extra);
+    if (words == NULL || marks == NULL)
+        goto done;
     int64_t count = 0;
     int have_previous = 0;
     uint64_t previous = 0;
-    Py_ssize_t n = PyList_GET_SIZE(lemmas);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *lemma = PyList_GET_ITEM(lemmas, i);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(words); i++) {
+        PyObject *lemma = PyTuple_GET_ITEM(words, i);
         if (!PyUnicode_Check(lemma)) {
             PyErr_SetString(PyExc_TypeError, "lemmas must be str");
             goto done;
@@ -112,23 +143,20 @@ model_sums(PyObject *self, PyObject *args)
         PyObject *entry = get_entry(entries, make_entry, lemma);
         if (entry == NULL)
             goto done;
-        Py_ssize_t k;
-        const uint16_t *buckets = entry_buckets(entry, &k);
+        for (Py_ssize_t j = 0; j < entry_size(entry); j++)
+            add_bucket(entry_bucket(entry, j) & mask, seen, &count, weights, themes, sums);
         uint64_t hashed = entry_hash(entry);
-        for (Py_ssize_t j = 0; j < k; j++)
-            add_bucket(buckets[j] & mask, seen, &count, weights, themes, width, sums);
         Py_DECREF(entry);
         if (have_previous)
-            add_bucket(((previous * PAIR_MIX) ^ hashed) & mask, seen, &count, weights, themes, width, sums);
+            add_bucket(((previous * PAIR_MIX) ^ hashed) & mask, seen, &count, weights, themes, sums);
         previous = hashed;
         have_previous = 1;
     }
-    Py_ssize_t m = PyList_GET_SIZE(extra);
-    for (Py_ssize_t i = 0; i < m; i++) {
-        unsigned long long bucket = PyLong_AsUnsignedLongLong(PyList_GET_ITEM(extra, i));
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(marks); i++) {
+        unsigned long long bucket = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(marks, i));
         if (bucket == (unsigned long long)-1 && PyErr_Occurred())
             goto done;
-        add_bucket(bucket & mask, seen, &count, weights, themes, width, sums);
+        add_bucket(bucket & mask, seen, &count, weights, themes, sums);
     }
     PyObject *values = PyTuple_New(themes);
     if (values == NULL)
@@ -143,6 +171,8 @@ model_sums(PyObject *self, PyObject *args)
     }
     result = Py_BuildValue("(LN)", (long long)count, values);
 done:
+    Py_XDECREF(words);
+    Py_XDECREF(marks);
     PyMem_Free(seen);
     PyMem_Free(sums);
     PyBuffer_Release(&wv);
@@ -165,58 +195,69 @@ model_gains(PyObject *self, PyObject *args)
                           &weights_obj, &mask, &column))
         return NULL;
     Py_buffer wv;
-    if (PyObject_GetBuffer(weights_obj, &wv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0)
+    if (get_weights(weights_obj, mask, &wv) < 0)
         return NULL;
-    PyObject *gains = NULL;
-    Py_ssize_t width = (Py_ssize_t)mask + 1;
-    if (wv.ndim != 2 || wv.itemsize != 4 || strcmp(wv.format, "f") != 0 || wv.shape[0] != width
-        || column < 0 || column >= wv.shape[1]) {
-        PyErr_SetString(PyExc_ValueError, "weights must be float32 of shape (mask + 1, themes), column one of them");
-        goto fail;
-    }
+    PyObject *result = NULL, *words = NULL;
+    double *gains = NULL;
     Py_ssize_t themes = wv.shape[1];
     const float *weights = (const float *)wv.buf;
-    Py_ssize_t n = PyList_GET_SIZE(lemmas);
-    gains = PyList_New(n);
-    if (gains == NULL)
-        goto fail;
+    if (column < 0 || column >= themes) {
+        PyErr_SetString(PyExc_ValueError, "column must be one of the weights' themes");
+        goto done;
+    }
+    /* A snapshot that owns its items (``make_entry`` may change the list); the gains are collected in C
+     * and turned into a list at the end, so Python never sees a half-filled one. */
+    words = PySequence_Tuple(lemmas);
+    if (words == NULL)
+        goto done;
+    Py_ssize_t n = PyTuple_GET_SIZE(words);
+    gains = PyMem_Calloc((size_t)(n ? n : 1), sizeof(double));
+    if (gains == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
     int have_previous = 0;
     uint64_t previous = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *lemma = PyList_GET_ITEM(lemmas, i);
-        double gain = 0.0;
+        PyObject *lemma = PyTuple_GET_ITEM(words, i);
         if (!PyUnicode_Check(lemma)) {
             PyErr_SetString(PyExc_TypeError, "lemmas must be str");
-            goto fail;
+            goto done;
         }
         if (PyUnicode_GET_LENGTH(lemma) == 0) {
             have_previous = 0;
-        } else {
-            PyObject *entry = get_entry(entries, make_entry, lemma);
-            if (entry == NULL)
-                goto fail;
-            Py_ssize_t k;
-            const uint16_t *buckets = entry_buckets(entry, &k);
-            uint64_t hashed = entry_hash(entry);
-            for (Py_ssize_t j = 0; j < k; j++)
-                gain += (double)weights[(Py_ssize_t)(buckets[j] & mask) * themes + column];
-            Py_DECREF(entry);
-            if (have_previous)
-                gain += (double)weights[(Py_ssize_t)(((previous * PAIR_MIX) ^ hashed) & mask) * themes + column];
-            previous = hashed;
-            have_previous = 1;
+            continue;
         }
-        PyObject *value = PyFloat_FromDouble(gain);
-        if (value == NULL)
-            goto fail;
-        PyList_SET_ITEM(gains, i, value);
+        PyObject *entry = get_entry(entries, make_entry, lemma);
+        if (entry == NULL)
+            goto done;
+        double gain = 0.0;
+        for (Py_ssize_t j = 0; j < entry_size(entry); j++)
+            gain += (double)weights[(Py_ssize_t)(entry_bucket(entry, j) & mask) * themes + column];
+        uint64_t hashed = entry_hash(entry);
+        Py_DECREF(entry);
+        if (have_previous)
+            gain += (double)weights[(Py_ssize_t)(((previous * PAIR_MIX) ^ hashed) & mask) * themes + column];
+        gains[i] = gain;
+        previous = hashed;
+        have_previous = 1;
     }
+    result = PyList_New(n);
+    if (result == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *value = PyFloat_FromDouble(gains[i]);
+        if (value == NULL) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, i, value);
+    }
+done:
+    Py_XDECREF(words);
+    PyMem_Free(gains);
     PyBuffer_Release(&wv);
-    return gains;
-fail:
-    Py_XDECREF(gains);
-    PyBuffer_Release(&wv);
-    return NULL;
+    return result;
 }
 
 static inline int
@@ -239,6 +280,10 @@ spaces(PyObject *self, PyObject *arg)
         PyErr_SetString(PyExc_TypeError, "spaces() takes a str");
         return NULL;
     }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(arg) < 0)  /* legacy strings made through deprecated C APIs */
+        return NULL;
+#endif
     Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
     int kind = PyUnicode_KIND(arg);
     const void *data = PyUnicode_DATA(arg);

@@ -109,3 +109,32 @@ def test_watchfloor_native_0_switches_the_engine_to_the_python_twins():
     env = {**os.environ, "WATCHFLOOR_NATIVE": "0"}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.split() == ["False", "True"]
+
+
+@needs_native
+def test_c_model_loops_refuse_a_mask_the_weights_do_not_bound():
+    import numpy as np
+
+    for mask in (-1, 1 << 16, (1 << 64) - 1):
+        with pytest.raises((ValueError, OverflowError)):
+            native.model_sums([], {}, None, [10**9], np.zeros((0, 1), np.float32), mask)
+        with pytest.raises((ValueError, OverflowError)):
+            native.model_gains(["a"], {}, None, np.zeros((0, 1), np.float32), mask, 0)
+
+
+@needs_native
+def test_c_model_loops_survive_a_callback_that_empties_the_lemma_list():
+    # make_entry is Python: whatever it does to the caller's list, the loop reads its own snapshot.
+    import numpy as np
+
+    weights = np.ones((4, 1), np.float32)
+    lemmas = ["a", "b", "c"]
+
+    def make(lemma):
+        lemmas.clear()
+        return b"\0\0\0\0\1\0"  # hash 0, bucket 1
+
+    count, sums = native.model_sums(lemmas, {}, make, [], weights, 3)
+    assert (count, sums) == (2, (2.0,))  # bucket 1, and the pair bucket 0 (hash 0 mixed with hash 0)
+    lemmas[:] = ["a", "b"]
+    assert native.model_gains(lemmas, {}, make, weights, 3, 0) == [1.0, 2.0]
