@@ -90,6 +90,72 @@ get_entry(PyObject *entries, PyObject *make_entry, PyObject *lemma)
     return entry;
 }
 
+/* Calls ``visit(context, i, bucket)`` for every bucket word ``i`` of ``words`` (a tuple of str) brings:
+ * its own buckets, then the bucket of the pair it ends. An empty word has none and breaks the chain of
+ * pairs. 0, or -1 with an exception set. Inlined into both callers, so ``visit`` is a direct call. */
+typedef void (*visit_bucket)(void *context, Py_ssize_t word, uint64_t bucket);
+
+static inline int
+walk_buckets(PyObject *words, PyObject *entries, PyObject *make_entry, unsigned long long mask,
+             visit_bucket visit, void *context)
+{
+    int have_previous = 0;
+    uint64_t previous = 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(words); i++) {
+        PyObject *lemma = PyTuple_GET_ITEM(words, i);
+        if (!PyUnicode_Check(lemma)) {
+            PyErr_SetString(PyExc_TypeError, "lemmas must be str");
+            return -1;
+        }
+        if (PyUnicode_GET_LENGTH(lemma) == 0) {
+            have_previous = 0;
+            continue;
+        }
+        PyObject *entry = get_entry(entries, make_entry, lemma);
+        if (entry == NULL)
+            return -1;
+        for (Py_ssize_t j = 0; j < entry_size(entry); j++)
+            visit(context, i, entry_bucket(entry, j) & mask);
+        uint64_t hashed = entry_hash(entry);
+        Py_DECREF(entry);
+        if (have_previous)
+            visit(context, i, ((previous * PAIR_MIX) ^ hashed) & mask);
+        previous = hashed;
+        have_previous = 1;
+    }
+    return 0;
+}
+
+/* ``model_sums``'s visitor: each distinct bucket's weights, added once. */
+typedef struct {
+    uint8_t *seen;
+    int64_t count;
+    const float *weights;
+    Py_ssize_t themes;
+    double *sums;
+} Sums;
+
+static inline void
+visit_sums(void *context, Py_ssize_t word, uint64_t bucket)
+{
+    Sums *s = context;
+    add_bucket(bucket, s->seen, &s->count, s->weights, s->themes, s->sums);
+}
+
+/* ``model_gains``'s visitor: every bucket's weight in one column, added to its word. */
+typedef struct {
+    double *gains;
+    const float *weights;
+    Py_ssize_t themes, column;
+} Gains;
+
+static inline void
+visit_gains(void *context, Py_ssize_t word, uint64_t bucket)
+{
+    Gains *g = context;
+    g->gains[word] += (double)g->weights[(Py_ssize_t)bucket * g->themes + g->column];
+}
+
 PyDoc_STRVAR(model_sums_doc,
 "model_sums(lemmas, entries, make_entry, extra, weights, mask) -> (count, sums)\n\n"
 "The learned model's bucket count and per-theme weight sums over a document's distinct buckets:\n"
@@ -127,36 +193,14 @@ model_sums(PyObject *self, PyObject *args)
     marks = PySequence_Tuple(extra);
     if (words == NULL || marks == NULL)
         goto done;
-    int64_t count = 0;
-    int have_previous = 0;
-    uint64_t previous = 0;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(words); i++) {
-        PyObject *lemma = PyTuple_GET_ITEM(words, i);
-        if (!PyUnicode_Check(lemma)) {
-            PyErr_SetString(PyExc_TypeError, "lemmas must be str");
-            goto done;
-        }
-        if (PyUnicode_GET_LENGTH(lemma) == 0) {
-            have_previous = 0;
-            continue;
-        }
-        PyObject *entry = get_entry(entries, make_entry, lemma);
-        if (entry == NULL)
-            goto done;
-        for (Py_ssize_t j = 0; j < entry_size(entry); j++)
-            add_bucket(entry_bucket(entry, j) & mask, seen, &count, weights, themes, sums);
-        uint64_t hashed = entry_hash(entry);
-        Py_DECREF(entry);
-        if (have_previous)
-            add_bucket(((previous * PAIR_MIX) ^ hashed) & mask, seen, &count, weights, themes, sums);
-        previous = hashed;
-        have_previous = 1;
-    }
+    Sums context = {seen, 0, weights, themes, sums};
+    if (walk_buckets(words, entries, make_entry, mask, visit_sums, &context) < 0)
+        goto done;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(marks); i++) {
         unsigned long long bucket = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(marks, i));
         if (bucket == (unsigned long long)-1 && PyErr_Occurred())
             goto done;
-        add_bucket(bucket & mask, seen, &count, weights, themes, sums);
+        add_bucket(bucket & mask, seen, &context.count, weights, themes, sums);
     }
     PyObject *values = PyTuple_New(themes);
     if (values == NULL)
@@ -169,7 +213,7 @@ model_sums(PyObject *self, PyObject *args)
         }
         PyTuple_SET_ITEM(values, t, v);
     }
-    result = Py_BuildValue("(LN)", (long long)count, values);
+    result = Py_BuildValue("(LN)", (long long)context.count, values);
 done:
     Py_XDECREF(words);
     Py_XDECREF(marks);
@@ -216,32 +260,9 @@ model_gains(PyObject *self, PyObject *args)
         PyErr_NoMemory();
         goto done;
     }
-    int have_previous = 0;
-    uint64_t previous = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *lemma = PyTuple_GET_ITEM(words, i);
-        if (!PyUnicode_Check(lemma)) {
-            PyErr_SetString(PyExc_TypeError, "lemmas must be str");
-            goto done;
-        }
-        if (PyUnicode_GET_LENGTH(lemma) == 0) {
-            have_previous = 0;
-            continue;
-        }
-        PyObject *entry = get_entry(entries, make_entry, lemma);
-        if (entry == NULL)
-            goto done;
-        double gain = 0.0;
-        for (Py_ssize_t j = 0; j < entry_size(entry); j++)
-            gain += (double)weights[(Py_ssize_t)(entry_bucket(entry, j) & mask) * themes + column];
-        uint64_t hashed = entry_hash(entry);
-        Py_DECREF(entry);
-        if (have_previous)
-            gain += (double)weights[(Py_ssize_t)(((previous * PAIR_MIX) ^ hashed) & mask) * themes + column];
-        gains[i] = gain;
-        previous = hashed;
-        have_previous = 1;
-    }
+    Gains context = {gains, weights, themes, column};
+    if (walk_buckets(words, entries, make_entry, mask, visit_gains, &context) < 0)
+        goto done;
     result = PyList_New(n);
     if (result == NULL)
         goto done;

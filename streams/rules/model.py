@@ -224,7 +224,7 @@ class CompiledModel:
             return ModelScore({}, 0.0)
         scale = feature_scale(count, self.min_buckets)
         probabilities = {index: 1.0 / (1.0 + math.exp(-(total * scale + bias)))
-                         for index, total, bias in zip(self.columns, sums, self.bias.tolist())}
+                         for index, total, bias in zip(self.columns, sums, self._bias)}
         return ModelScore(probabilities, scale)
 
     def bar(self, theme: int, vetoed: bool = False, partial: bool = False, cautioned: bool = False) -> float:
