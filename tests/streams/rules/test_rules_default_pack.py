@@ -383,3 +383,23 @@ def test_two_words_of_any_votes_process_are_not_a_referendum_alone(terms_only, t
 ])
 def test_a_word_of_the_votes_process_with_a_sign_of_a_popular_vote_is_a_referendum(terms_only, text, lang):
     assert "referendum" in {h.theme for h in terms_only.classify(text, lang=lang).themes}
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Посли ЄС вперше сіли за 19-й пакет — і Словаччина одразу сказала «ні».", "uk"),
+    ("Венгрия снова грозит заблокировать 20-й пакет Евросоюза до саммита.", "ru"),
+    ("Фіцо пообіцяв, що Братислава не підтримає 18-го пакета ЄС.", "uk"),
+])
+def test_a_numbered_package_beside_who_imposes_it_carries_sanctions_without_the_word(terms_only, text, lang):
+    assert "sanctions" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    # An aid package is numbered too, ...
+    ("США оголосили 60-й пакет військової допомоги Україні на 400 мільйонів доларів.", "uk"),
+    ("Вашингтон объявил 55-й пакет военной помощи Киеву.", "ru"),
+    # ... and "й" alone is the Ukrainian "and": only a number makes the package a numbered one.
+    ("Кабмін ухвалив бюджет й пакет законопроєктів, ЄС привітав рішення.", "uk"),
+])
+def test_an_aid_package_or_a_package_after_and_is_not_a_numbered_sanctions_package(terms_only, text, lang):
+    assert "sanctions" not in themes(terms_only, text, lang)
