@@ -29,7 +29,7 @@ from streams.rules.model import (
     word_buckets,
 )
 from streams.rules.normalize import normalize
-from streams.rules.train import feature_matrix, train_model
+from streams.rules.train import feature_matrix, hash_folds, median_bars, train_model
 
 QUALITY = Path(__file__).resolve().parents[2] / "data" / "quality"
 TERMS_ONLY = load_pack().model_copy(update={"model": None})
@@ -43,7 +43,7 @@ def pack_with(model: TextModel, base: RulePack = TERMS_ONLY) -> RulePack:
 def trained():
     """A model trained on the first three dev splits only; dev4 was written and labelled apart."""
     train = read_sets([QUALITY / "dev.jsonl", QUALITY / "dev2.jsonl", QUALITY / "dev3.jsonl"])
-    # One cross-validation split (not the shipped three): what these tests check does not need them.
+    # One cross-validation split (not the shipped five): what these tests check does not need them.
     return train_model(compile_pack(TERMS_ONLY), train, trained_on="dev, dev2, dev3", repeats=1)
 
 
@@ -408,3 +408,29 @@ def test_held_out_asks_for_two_sets():
     done = subprocess.run([sys.executable, "-m", "watchfloor", "rules", "train", "--held-out",
                            "--set", str(QUALITY / "dev.jsonl")], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "needs at least two sets" in done.stderr
+
+
+def test_hash_folds_split_every_passage_once_and_keep_a_passage_in_its_fold_when_others_are_added():
+    items = read_set(QUALITY / "dev.jsonl")
+    folds = hash_folds(items, 5, repeat=0)
+    tested = sorted(i for _, test in folds for i in test)
+    assert tested == list(range(len(items)))
+    assert all(set(train).isdisjoint(test) and len(train) + len(test) == len(items) for train, test in folds)
+    assert all(0.1 < len(test) / len(items) < 0.3 for _, test in folds)  # each fold about a fifth
+    fold_of = {items[i].id: k for k, (_, test) in enumerate(folds) for i in test}
+    more = read_set(QUALITY / "dev2.jsonl") + items  # a new split, listed first: every index moves
+    grown = {more[i].id: k for k, (_, test) in enumerate(hash_folds(more, 5, repeat=0)) for i in test}
+    assert all(grown[item_id] == k for item_id, k in fold_of.items())
+    again = {items[i].id: k for k, (_, test) in enumerate(hash_folds(items, 5, repeat=1)) for i in test}
+    assert again != fold_of  # each repeat deals afresh
+
+
+def test_each_bar_is_the_median_of_the_repeats_choices_with_no_bar_counted_as_the_bar_it_stands_for():
+    chosen = [(0.60, None, 0.98, None), (0.65, 0.50, None, None), (0.60, 0.50, 0.85, 0.90)]
+    # with_terms: None stands for the threshold (0.60), so 0.60, 0.50, 0.50; vetoed: None is 0.80.
+    assert median_bars(chosen) == (0.60, 0.50, 0.85, None)
+    assert median_bars([(0.60, None, None, 0.95), (0.55, None, None, 0.95), (0.70, 0.65, None, None)]) \
+        == (0.60, None, None, 0.95)
+    # Most repeats found no threshold that keeps precision: no model for the theme.
+    assert median_bars([(None, None, None, None), (0.90, None, None, None), (None, None, None, None)]) \
+        == (None, None, None, None)
