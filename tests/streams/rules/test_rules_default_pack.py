@@ -403,3 +403,36 @@ def test_a_numbered_package_beside_who_imposes_it_carries_sanctions_without_the_
 ])
 def test_an_aid_package_or_a_package_after_and_is_not_a_numbered_sanctions_package(terms_only, text, lang):
     assert "sanctions" not in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text", [
+    # dev23: the occupiers' vote by its slang name, and a popular vote named "constitutional" beside a
+    # first round, which the exclusion of elections spares.
+    "Окупанти на Харківщині призначили свій «рефік» на 20 жовтня, бюджетників зганяють під запис.",
+    "Для Кишинева важливіший не перший тур президентських перегонів, а одночасне конституційне голосування "
+    "щодо курсу на ЄС.",
+    "Молдова готується до конституційного голосування 20 жовтня.",
+    "Мадуро кличе венесуельців на консультативне опитування щодо Есекібо.",
+    "У Кремлі зважують онлайн-голосування про входження до Росії окупованих земель.",
+])
+def test_a_popular_vote_by_its_slang_or_constitutional_name_carries_referendum_on_the_terms(terms_only, text):
+    assert "referendum" in themes(terms_only, text, "uk")
+
+
+def test_a_consultative_poll_abroad_carries_referendum_on_the_terms(terms_only):
+    assert "referendum" in themes(terms_only, "Власти Венесуэлы проведут консультативный опрос об Эссекибо.", "ru")
+
+
+@pytest.mark.parametrize("text, lang, theme", [
+    # dev23: a vote that fills the Duma or a local council in the occupied regions is an election ...
+    ("Окупаційна виборча комісія Херсонщини заявила про 58% явки в перший день основного голосування до "
+     "так званої обласної думи.", "uk", "referendum"),
+    ("В окупованому Маріуполі «волевиявлення» до так званих місцевих рад влаштували просто на капотах автівок.",
+     "uk", "referendum"),
+    # ... a poll's share for joining the EU is no vote on joining ...
+    ("Соціологи зафіксували рекорд: за приєднання до ЄС висловилися 86% респондентів.", "uk", "referendum"),
+    # ... and a veto that blocks a draft resolution blocks no assets.
+    ("Москва заблокувала в Радбезі ООН проєкт США про виведення російських військ.", "uk", "sanctions"),
+])
+def test_elections_to_a_body_polls_and_vetoed_drafts_are_not_the_theme_they_resemble(terms_only, text, lang, theme):
+    assert theme not in themes(terms_only, text, lang)
