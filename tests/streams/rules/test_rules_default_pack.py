@@ -242,6 +242,11 @@ def test_a_vote_on_joining_a_state_or_on_a_peace_accord_is_a_referendum_without_
     ("Польща не скасовує заборони на ввезення української пшениці та кукурудзи. У Мінсільгоспі пояснили, що "
      "квоти угоди стосуються імпорту до Євросоюзу загалом, а національні обмеження на ці культури лишаються "
      "чинними.", "uk", "sanctions"),
+    # Round nineteen: an analyst weighing the risk is no state threatening (the model alone, under its
+    # caution bar).
+    ("CNA's Russia programme head Michael Kofman told the War on the Rocks podcast that a Russian nuclear shot "
+     "in Ukraine remains improbable, even if the overall danger is the highest in nearly four decades.",
+     "en", "escalation"),
 ])
 def test_look_alikes_are_not_the_theme_they_resemble(rules, text, lang, theme):
     assert theme not in themes(rules, text, lang)
