@@ -8,14 +8,16 @@ folds while its precision stays at or above ``min_precision``, together with a l
 bars where an exclusion vetoed a term or a caution context matched; a theme whose model cannot
 reach that precision gets no model entry, so the terms alone decide it.
 
-The cross-validation is repeated (``repeats``, odd) and each bar is the median of the repeats'
-choices. Pooling the repeats and choosing once, as before, let the raised bars jump between 0.80
+The cross-validation is repeated (``repeats``, five by default) and each bar is the median of the
+repeats' choices. Pooling the repeats and choosing once, as before, let the raised bars jump between 0.80
 and 0.98 with the seed alone: they decide a few dozen passages, and many choices come within a
 hair of the best F1. Folds are dealt by a hash of each passage's id and the repeat, so training
 is repeatable and a new split leaves the folds of the others as they were (docs/quality.md).
 """
 
 from __future__ import annotations
+
+from statistics import median_high
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -140,15 +142,17 @@ def hash_folds(items: list[LabelledItem], folds: int, repeat: int) -> list[tuple
 
 
 def median_bars(chosen: list[tuple]) -> tuple[float | None, float | None, float | None, float | None]:
-    """The median of each bar over the repeats' choices (``_thresholds``' first four values). A choice of
-    "no bar" counts as the bar it stands for: no model (threshold None) as 1.0, no ``with_terms`` as the
-    threshold itself, no raised bar as ``VETOED_THRESHOLD``; a median equal to that is "no bar" again."""
+    """The median of each bar over the repeats' choices (``_thresholds``' first four values); of an even
+    number, the higher middle one, so a bar is always one the grid offers and the more cautious of two.
+    A choice of "no bar" counts as the bar it stands for: no model (threshold None) as 1.0, no
+    ``with_terms`` as the threshold itself, no raised bar as ``VETOED_THRESHOLD``; a median equal to that
+    is "no bar" again."""
     never = 1.0
-    threshold = float(np.median([never if t is None else t for t, _, _, _ in chosen]))
+    threshold = median_high([never if t is None else t for t, _, _, _ in chosen])
     if threshold >= never:
         return None, None, None, None
-    with_terms = float(np.median([never if t is None else t if w is None else w for t, w, _, _ in chosen]))
-    bars = [float(np.median([VETOED_THRESHOLD if b is None else b for b in column]))
+    with_terms = median_high([never if t is None else t if w is None else w for t, w, _, _ in chosen])
+    bars = [median_high([VETOED_THRESHOLD if b is None else b for b in column])
             for column in zip(*((v, k) for _, _, v, k in chosen))]
     return (threshold, None if with_terms >= threshold else with_terms,
             *(None if b <= VETOED_THRESHOLD else b for b in bars))

@@ -49,8 +49,8 @@ def register(sub) -> None:
     train.add_argument("--min-precision", type=float, default=0.95,
                        help="precision the cross-validated threshold of each theme must keep (default 0.95)")
     train.add_argument("--repeats", type=int, default=5,
-                       help="cross-validation repeats; each bar is the median of theirs (default 5; odd; 1 is "
-                            "quicker and lets the bars follow one split's chance)")
+                       help="cross-validation repeats; each bar is the median of theirs (default 5; 1 is quicker "
+                            "and lets the bars follow one split's chance)")
     train.add_argument("--features", choices=("lemma-ngrams-concepts-v2", "lemma-ngrams-v1"),
                        default="lemma-ngrams-concepts-v2",
                        help="feature set (default v2: lemmas, their character n-grams and pairs, and the pack's concepts)")

@@ -431,6 +431,8 @@ def test_each_bar_is_the_median_of_the_repeats_choices_with_no_bar_counted_as_th
     assert median_bars(chosen) == (0.60, 0.50, 0.85, None)
     assert median_bars([(0.60, None, None, 0.95), (0.55, None, None, 0.95), (0.70, 0.65, None, None)]) \
         == (0.60, None, None, 0.95)
+    # Of an even number of choices, the higher middle one: a bar the grid offers, and the more cautious.
+    assert median_bars([(0.60, None, 0.85, None), (0.65, None, 0.95, None)]) == (0.65, None, 0.95, None)
     # Most repeats found no threshold that keeps precision: no model for the theme.
     assert median_bars([(None, None, None, None), (0.90, None, None, None), (None, None, None, None)]) \
         == (None, None, None, None)
