@@ -133,11 +133,19 @@ def _named(bar: float) -> float | None:
     return None if bar == VETOED_THRESHOLD else bar
 
 
-def hash_folds(items: list[LabelledItem], folds: int, repeat: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def hash_folds(items: list[LabelledItem], folds: int, repeat: int, y: np.ndarray | None = None
+               ) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train, test) index arrays of ``folds`` folds, each passage dealt by a hash of its id and ``repeat``:
     the same on every run, and a passage keeps its fold whatever other passages are added. Not stratified:
-    every theme has hundreds of passages, so each fold holds about its share of them."""
-    fold = np.array([int(stable_hash(item.id, str(repeat), size=4), 16) % folds for item in items])
+    every theme of the shipped sets has hundreds of passages, so each fold holds about its share. Only
+    where that leaves a fold's training part without one of the labels ``y`` (a set with a handful of
+    positives) is each label dealt round the folds in hash order instead."""
+    keys = [int(stable_hash(item.id, str(repeat), size=4), 16) for item in items]
+    fold = np.array([key % folds for key in keys])
+    if y is not None and any(len(set(y[fold != k])) < 2 for k in range(folds)):
+        for label in (False, True):
+            ranked = sorted(np.flatnonzero(y == label), key=keys.__getitem__)
+            fold[ranked] = np.arange(len(ranked)) % folds
     return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(folds)]
 
 
@@ -191,7 +199,7 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
         chosen = []
         for r in range(repeats):
             held_out = np.zeros(len(items))
-            for train, test in hash_folds(items, folds, r):
+            for train, test in hash_folds(items, folds, r, y):
                 held_out[test] = _fit(x[train], y[train], c).predict_proba(x[test])[:, 1]
             chosen.append(_thresholds(held_out, by_terms, partial, y, min_precision, vetoed, cautioned=cautioned)[:4])
         threshold, with_terms, vetoed_bar, caution_bar = median_bars(chosen)

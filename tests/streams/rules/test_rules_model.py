@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.ids import stable_hash
 from schemas.rules import ModelTheme, RulePack, TextModel
 from streams.rules import RulePackError, compile_pack, load_pack, read_pack
 from streams.rules.evaluate import LabelledItem, evaluate, read_set, read_sets
@@ -423,6 +424,19 @@ def test_hash_folds_split_every_passage_once_and_keep_a_passage_in_its_fold_when
     assert all(grown[item_id] == k for item_id, k in fold_of.items())
     again = {items[i].id: k for k, (_, test) in enumerate(hash_folds(items, 5, repeat=1)) for i in test}
     assert again != fold_of  # each repeat deals afresh
+
+
+def test_hash_folds_deal_a_handful_of_positives_round_the_folds_so_every_training_part_has_both_labels():
+    items = read_set(QUALITY / "dev.jsonl")[:200]
+    for repeat in range(20):
+        y = np.zeros(len(items), dtype=bool)
+        # Five positives that the plain hash puts in one fold: its training part would hold none.
+        fold_of = [int(stable_hash(item.id, str(repeat), size=4), 16) % 5 for item in items]
+        same = [i for i, k in enumerate(fold_of) if k == fold_of[0]][:5]
+        y[same] = True
+        folds = hash_folds(items, 5, repeat, y)
+        assert all(y[train].any() and (~y[train]).any() for train, _ in folds)
+        assert sorted(i for _, test in folds for i in test) == list(range(len(items)))
 
 
 def test_each_bar_is_the_median_of_the_repeats_choices_with_no_bar_counted_as_the_bar_it_stands_for():
