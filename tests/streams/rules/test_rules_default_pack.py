@@ -410,22 +410,21 @@ def test_an_aid_package_or_a_package_after_and_is_not_a_numbered_sanctions_packa
     assert "sanctions" not in themes(terms_only, text, lang)
 
 
-@pytest.mark.parametrize("text", [
-    # dev23: the occupiers' vote by its slang name, and a popular vote named "constitutional" beside a
-    # first round, which the exclusion of elections spares.
-    "Окупанти на Харківщині призначили свій «рефік» на 20 жовтня, бюджетників зганяють під запис.",
-    "Для Кишинева важливіший не перший тур президентських перегонів, а одночасне конституційне голосування "
-    "щодо курсу на ЄС.",
-    "Молдова готується до конституційного голосування 20 жовтня.",
-    "Мадуро кличе венесуельців на консультативне опитування щодо Есекібо.",
-    "У Кремлі зважують онлайн-голосування про входження до Росії окупованих земель.",
+@pytest.mark.parametrize("text, lang", [
+    # dev23: the occupiers' vote by its slang name, a popular vote named "constitutional" beside a first
+    # round (which the exclusion of elections spares), a vote abroad called a "consultative" poll, and a
+    # vote on entering Russia.
+    ("Окупанти на Харківщині призначили свій «рефік» на 20 жовтня, бюджетників зганяють під запис.", "uk"),
+    ("Для Кишинева важливіший не перший тур президентських перегонів, а одночасне конституційне голосування "
+     "щодо курсу на ЄС.", "uk"),
+    ("Молдова готується до конституційного голосування 20 жовтня.", "uk"),
+    ("Мадуро кличе венесуельців на консультативне опитування щодо Есекібо.", "uk"),
+    ("Власти Венесуэлы проведут консультативный опрос об Эссекибо.", "ru"),
+    ("У Кремлі зважують онлайн-голосування про входження до Росії окупованих земель.", "uk"),
 ])
-def test_a_popular_vote_by_its_slang_or_constitutional_name_carries_referendum_on_the_terms(terms_only, text):
-    assert "referendum" in themes(terms_only, text, "uk")
-
-
-def test_a_consultative_poll_abroad_carries_referendum_on_the_terms(terms_only):
-    assert "referendum" in themes(terms_only, "Власти Венесуэлы проведут консультативный опрос об Эссекибо.", "ru")
+def test_a_popular_vote_by_its_slang_constitutional_or_consultative_name_carries_referendum_on_the_terms(
+        terms_only, text, lang):
+    assert "referendum" in themes(terms_only, text, lang)
 
 
 @pytest.mark.parametrize("text, lang, theme", [

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.ids import stable_hash
 from schemas.rules import ModelTheme, RulePack, TextModel
 from streams.rules import RulePackError, compile_pack, load_pack, read_pack
 from streams.rules.evaluate import LabelledItem, evaluate, read_set, read_sets
@@ -431,9 +430,8 @@ def test_hash_folds_deal_a_handful_of_positives_round_the_folds_so_every_trainin
     for repeat in range(20):
         y = np.zeros(len(items), dtype=bool)
         # Five positives that the plain hash puts in one fold: its training part would hold none.
-        fold_of = [int(stable_hash(item.id, str(repeat), size=4), 16) % 5 for item in items]
-        same = [i for i, k in enumerate(fold_of) if k == fold_of[0]][:5]
-        y[same] = True
+        _, same_fold = hash_folds(items, 5, repeat)[0]
+        y[same_fold[:5]] = True
         folds = hash_folds(items, 5, repeat, y)
         assert all(y[train].any() and (~y[train]).any() for train, _ in folds)
         assert sorted(i for _, test in folds for i in test) == list(range(len(items)))
