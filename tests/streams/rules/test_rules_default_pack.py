@@ -440,3 +440,39 @@ def test_a_popular_vote_by_its_slang_constitutional_or_consultative_name_carries
 ])
 def test_elections_to_a_body_polls_and_vetoed_drafts_are_not_the_theme_they_resemble(terms_only, text, lang, theme):
     assert theme not in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang, theme", [
+    # dev25: the annexation of Crimea by its propaganda name and by its anniversary ...
+    ("В Симферополе отметили очередную годовщину «Крымской весны» концертом на площади.", "ru", "referendum"),
+    ("Окупанти влаштували в Ялті святкування «кримської весни» з прапорами.", "uk", "referendum"),
+    ("К годовщине возвращения Крыма в Севастополе открыли новую выставку.", "ru", "referendum"),
+    ("Аксенов снова говорил о том, что Крым вернулся «в родную гавань».", "ru", "referendum"),
+    # ... a constitution or a ceasefire plan put to the judgement of the people ...
+    ("Лукашенко сказал, что проект Основного закона допишут до осени и затем отдадут на суд граждан.",
+     "ru", "referendum"),
+    ("Киев готов вынести американский план прекращения огня на суд украинцев.", "ru", "referendum"),
+    # ... a yes-or-no question about entering Russia ...
+    ("Вопрос о вхождении области в Российскую Федерацию напечатан на двух языках, ответить можно лишь "
+     "«да» или «нет».", "ru", "referendum"),
+    # ... and the States extending their blacklist.
+    ("Штаты расширили черный список ещё на десять компаний из России.", "ru", "sanctions"),
+])
+def test_annexation_anniversaries_questions_put_to_the_people_and_the_states_blacklist_carry_their_theme(
+        terms_only, text, lang, theme):
+    assert theme in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang, theme", [
+    # dev25: a UN vote on a resolution that concerns no annexation ...
+    ("В голосовании по резолюции Генассамблеи ООН о компенсации ущерба Молдова проголосовала «за».",
+     "ru", "referendum"),
+    # ... a presidential result listed by region, "the so-called new regions" among them ...
+    ("По итогам подсчета у кандидата от власти 88% голосов, больше всего в так называемых новых регионах.",
+     "ru", "referendum"),
+    # ... and "an escalation of terror", Kyiv's word for the attacks, not a state's threat.
+    ("Після удару по Одесі речник МЗС назвав це жорсткою ескалацією терору з боку Москви.", "uk", "escalation"),
+])
+def test_un_resolution_votes_election_results_by_region_and_an_escalation_of_terror_are_not_the_theme(
+        terms_only, text, lang, theme):
+    assert theme not in themes(terms_only, text, lang)
