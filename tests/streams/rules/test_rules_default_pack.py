@@ -476,3 +476,27 @@ def test_annexation_anniversaries_questions_put_to_the_people_and_the_states_bla
 def test_un_resolution_votes_election_results_by_region_and_an_escalation_of_terror_are_not_the_theme(
         terms_only, text, lang, theme):
     assert theme not in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang, theme", [
+    # dev26: a popular vote's own name beside a poll or beside elections is still a referendum ...
+    ("Порошенко пообіцяв винести членство в НАТО на всенародне голосування, хоча опитування показують розкол.",
+     "uk", "referendum"),
+    ("Законопроєкт про вибори і всенародне затвердження мирної угоди внесуть до Ради; обидва голосування "
+     "проведуть разом.", "uk", "referendum"),
+    # ... so is a vote on a state of one's own, or on writing EU membership into a constitution ...
+    ("Каталонці на голосуванні вирішуватимуть, чи хочуть власної держави.", "uk", "referendum"),
+    ("Молдовани в неділю голосуватимуть щодо членства в ЄС.", "uk", "referendum"),
+    # ... and "American restrictions", or Russia's list of "unfriendly countries", are sanctions.
+    ("Американские ограничения задели Мосбиржу, и торги долларом остановили.", "ru", "sanctions"),
+    ("Компании из недружественных стран платят взнос за выход из России.", "ru", "sanctions"),
+    ("Компанії з недружніх країн мусять продавати російські активи з дисконтом.", "uk", "sanctions"),
+])
+def test_popular_votes_beside_polls_or_elections_and_sanctions_told_as_restrictions_carry_their_theme(
+        terms_only, text, lang, theme):
+    assert theme in themes(terms_only, text, lang)
+
+
+def test_a_pseudo_vote_that_names_elections_of_people_is_not_a_referendum(terms_only):
+    text = "Кремль провів псевдоголосування: так звані вибори до місцевих рад на окупованих територіях."
+    assert "referendum" not in themes(terms_only, text, "uk")
