@@ -500,3 +500,20 @@ def test_popular_votes_beside_polls_or_elections_and_sanctions_told_as_restricti
 def test_a_pseudo_vote_that_names_elections_of_people_is_not_a_referendum(terms_only):
     text = "Кремль провів псевдоголосування: так звані вибори до місцевих рад на окупованих територіях."
     assert "referendum" not in themes(terms_only, text, "uk")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev27: a court's authorisation of an arrest in absentia or of a search ...
+    ("Мещанский суд Москвы выдал санкцию на заочный арест бывшего депутата.", "ru"),
+    ("Суд дав санкцію на обшук у квартирі російського бізнесмена.", "uk"),
+    # ... and the sport court's or an anti-doping agency's sanctions are no restrictive measures.
+    ("Спортивний арбітражний суд залишив у силі санкції проти російського біатлоніста.", "uk"),
+    ("РУСАДА применило санкции к российскому тренеру после проверки.", "ru"),
+])
+def test_a_courts_authorisation_and_sport_courts_sanctions_are_not_the_sanctions_theme(terms_only, text, lang):
+    assert "sanctions" not in themes(terms_only, text, lang)
+
+
+def test_a_regulator_blocking_an_app_at_home_raises_the_models_bar_for_sanctions(rules):
+    a = rules.analyse("Роскомнадзор ввёл ограничительные меры против Telegram.", "ru")
+    assert rules.theme_index("sanctions") in a.cautioned
