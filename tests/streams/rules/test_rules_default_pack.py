@@ -517,3 +517,27 @@ def test_a_courts_authorisation_and_sport_courts_sanctions_are_not_the_sanctions
 def test_a_regulator_blocking_an_app_at_home_raises_the_models_bar_for_sanctions(rules):
     a = rules.analyse("Роскомнадзор ввёл ограничительные меры против Telegram.", "ru")
     assert rules.theme_index("sanctions") in a.cautioned
+
+
+@pytest.mark.parametrize("text", [
+    # dev28: forecasts and assessments of the risk of nuclear use weigh a threat, they make none ...
+    "Forecasters now put the odds of a nuclear strike on Europe this year at well under one percent.",
+    "Розвідка не бачить ознак того, що ймовірність застосування ядерної зброї зросла.",
+    # ... so do arms-control treaties and counts of warheads ...
+    "When New START lapses, nothing will cap the deployed nuclear warheads of Washington and Moscow.",
+    "Україна відмовилася від ядерного арсеналу за Будапештським меморандумом 1994 року.",
+    # ... and exercises a passage calls routine.
+    "NATO's yearly nuclear deterrence exercise began on Monday with sixty aircraft taking part.",
+])
+def test_risk_estimates_arms_control_and_routine_drills_are_not_escalation(terms_only, text):
+    assert "escalation" not in themes(terms_only, text, "uk" if "ї" in text or "я" in text else "en")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # ... but an official's threat told as a probability or a scenario is still a threat.
+    ("Medvedev warned that Russia would use nuclear weapons in the scenario of an attack on Crimea.", "en"),
+    ("Медведев пригрозил: при таком сценарии Россия применит ядерное оружие.", "ru"),
+    ("Peskov said the probability of a nuclear war grows with every Western missile sent to Kyiv.", "en"),
+])
+def test_a_threat_told_as_a_probability_or_a_scenario_is_still_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
