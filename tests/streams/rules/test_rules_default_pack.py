@@ -541,3 +541,13 @@ def test_risk_estimates_arms_control_and_routine_drills_are_not_escalation(terms
 ])
 def test_a_threat_told_as_a_probability_or_a_scenario_is_still_escalation(terms_only, text, lang):
     assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev28: a nuclear word alone, and NATO beside a strike word, are half a term each: history and
+    # war games use them without a threat.
+    ("Історик розповів про радянські ядерні боєголовки та мобілізацію 1941 року.", "uk"),
+    ("Simulation: a NATO logistics hub in Poland is hit, and planners discuss how the alliance would respond.", "en"),
+])
+def test_a_nuclear_word_or_nato_beside_a_strike_word_alone_is_not_escalation(terms_only, text, lang):
+    assert "escalation" not in themes(terms_only, text, lang)
