@@ -11,7 +11,7 @@ Public API (stable; the stream worker and the CLI call only these)::
         The same, returning every problem instead of raising (``watchfloor rules check``); with
         ``warnings``, also the phrases that add nothing (``PackProblem.warning``).
     compile_pack(pack: RulePack) -> CompiledRules
-        One Aho-Corasick automaton for the whole pack; cached by content hash, so compiling a pack
+        Every phrase keyed by its first word (``words.WordKeys``); cached by content hash, so compiling a pack
         received again from the rules topic is free. A pack with problems raises ``RulePackError``
         naming the pack and the field.
     CompiledRules.version: str

@@ -358,10 +358,265 @@ fail:
     return NULL;
 }
 
+/* --- word_hits ---------------------------------------------------------------------------------- */
+
+/* Whether two str objects are equal (both known to be str). */
+static inline int
+same_word(PyObject *a, PyObject *b)
+{
+    if (a == b)
+        return 1;
+    if (PyUnicode_GET_LENGTH(a) != PyUnicode_GET_LENGTH(b))
+        return 0;
+    return PyUnicode_Compare(a, b) == 0;
+}
+
+/* Append (start, end) to hits[pid] unless it is there already. 0, or -1 with an exception set. */
+static int
+add_span(PyObject *hits, PyObject *pid, Py_ssize_t start, Py_ssize_t end)
+{
+    if (!PyLong_CheckExact(pid)) {  /* no __hash__ or __eq__ of ours to run mid-loop */
+        PyErr_SetString(PyExc_TypeError, "phrase ids must be int");
+        return -1;
+    }
+    PyObject *spans = PyDict_GetItemWithError(hits, pid);  /* borrowed */
+    if (spans == NULL) {
+        if (PyErr_Occurred())
+            return -1;
+        spans = PyList_New(0);
+        if (spans == NULL)
+            return -1;
+        int bad = PyDict_SetItem(hits, pid, spans);
+        Py_DECREF(spans);  /* the dict holds it */
+        if (bad < 0)
+            return -1;
+    }
+    else {
+        for (Py_ssize_t k = 0; k < PyList_GET_SIZE(spans); k++) {
+            PyObject *span = PyList_GET_ITEM(spans, k);
+            if (PyTuple_Check(span) && PyTuple_GET_SIZE(span) == 2
+                && PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 0)) == start
+                && PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 1)) == end)
+                return 0;
+        }
+        if (PyErr_Occurred())
+            return -1;
+    }
+    PyObject *span = Py_BuildValue("(nn)", start, end);
+    if (span == NULL)
+        return -1;
+    int bad = PyList_Append(spans, span);
+    Py_DECREF(span);
+    return bad;
+}
+
+/* Add every id of the tuple ``pids`` with one span. */
+static int
+add_spans(PyObject *hits, PyObject *pids, Py_ssize_t start, Py_ssize_t end)
+{
+    if (!PyTuple_Check(pids)) {
+        PyErr_SetString(PyExc_TypeError, "phrase ids must be a tuple");
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(pids); k++)
+        if (add_span(hits, PyTuple_GET_ITEM(pids, k), start, end) < 0)
+            return -1;
+    return 0;
+}
+
+/* A word's info checked: a str (its lemma) or (lemma: str, singles: tuple, multi: tuple, lemma_multi: tuple). */
+static int
+check_info(PyObject *info)
+{
+    if (PyUnicode_Check(info))
+        return 0;
+    if (PyTuple_Check(info) && PyTuple_GET_SIZE(info) == 4 && PyUnicode_Check(PyTuple_GET_ITEM(info, 0))
+        && PyTuple_Check(PyTuple_GET_ITEM(info, 1)) && PyTuple_Check(PyTuple_GET_ITEM(info, 2))
+        && PyTuple_Check(PyTuple_GET_ITEM(info, 3)) && PyTuple_GET_SIZE(PyTuple_GET_ITEM(info, 1)) % 2 == 0)
+        return 0;
+    PyErr_SetString(PyExc_TypeError, "a word's info must be its lemma or (lemma, singles, multi, lemma_multi)");
+    return -1;
+}
+
+/* Whether the str items of ``seq`` (a list) from ``first`` on equal the first ``count`` items of the
+ * tuple ``key``; -1 with an exception set when an item is not a str. */
+static int
+words_equal(PyObject *seq, Py_ssize_t first, PyObject *key, Py_ssize_t count)
+{
+    for (Py_ssize_t j = 0; j < count; j++) {
+        PyObject *a = PyList_GET_ITEM(seq, first + j), *b = PyTuple_GET_ITEM(key, j);
+        if (!PyUnicode_Check(b)) {
+            PyErr_SetString(PyExc_TypeError, "a key's words must be str");
+            return -1;
+        }
+        if (!same_word(a, b))
+            return 0;
+    }
+    return 1;
+}
+
+static int
+word_multi(PyObject *hits, PyObject *words, Py_ssize_t i, const Py_ssize_t *starts, PyObject *multi)
+{
+    Py_ssize_t n = PyList_GET_SIZE(words);
+    for (Py_ssize_t m = 0; m < PyTuple_GET_SIZE(multi); m++) {
+        PyObject *cand = PyTuple_GET_ITEM(multi, m);
+        if (!PyTuple_Check(cand) || PyTuple_GET_SIZE(cand) != 3 || !PyTuple_Check(PyTuple_GET_ITEM(cand, 0))) {
+            PyErr_SetString(PyExc_TypeError, "a key as written must be (rest, prefix, pids)");
+            return -1;
+        }
+        PyObject *rest = PyTuple_GET_ITEM(cand, 0);
+        Py_ssize_t k = PyTuple_GET_SIZE(rest), last = i + k;
+        if (k == 0 || last >= n)
+            continue;
+        int equal = words_equal(words, i + 1, rest, k - 1);
+        if (equal <= 0) {
+            if (equal < 0)
+                return -1;
+            continue;
+        }
+        int prefix = PyTuple_GET_ITEM(cand, 1) == Py_True;
+        if (!prefix && PyTuple_GET_ITEM(cand, 1) != Py_False) {
+            PyErr_SetString(PyExc_TypeError, "a key's prefix flag must be a bool");
+            return -1;
+        }
+        PyObject *word = PyList_GET_ITEM(words, last), *key_word = PyTuple_GET_ITEM(rest, k - 1);
+        if (!PyUnicode_Check(key_word)) {
+            PyErr_SetString(PyExc_TypeError, "a key's words must be str");
+            return -1;
+        }
+        Py_ssize_t stop = starts[last] + PyUnicode_GET_LENGTH(word);
+        Py_ssize_t wn = PyUnicode_GET_LENGTH(word), kn = PyUnicode_GET_LENGTH(key_word);
+        if (!same_word(word, key_word)) {
+            Py_ssize_t head = PyUnicode_Tailmatch(word, key_word, 0, prefix ? PY_SSIZE_T_MAX : kn, -1);
+            if (head < 0)
+                return -1;
+            /* A prefix key's word may go on; an exact key's word may only add the possessive 's. */
+            if (!head || (!prefix && !(wn == kn + 2 && PyUnicode_READ_CHAR(word, kn) == '\''
+                                       && PyUnicode_READ_CHAR(word, kn + 1) == 's')))
+                continue;
+            if (!prefix)
+                stop -= 2;
+        }
+        if (add_spans(hits, PyTuple_GET_ITEM(cand, 2), starts[i], stop) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+word_lemma_multi(PyObject *hits, PyObject *words, PyObject *lemmas, Py_ssize_t i, const Py_ssize_t *starts,
+                 PyObject *lemma_multi)
+{
+    Py_ssize_t n = PyList_GET_SIZE(lemmas);
+    for (Py_ssize_t m = 0; m < PyTuple_GET_SIZE(lemma_multi); m++) {
+        PyObject *cand = PyTuple_GET_ITEM(lemma_multi, m);
+        if (!PyTuple_Check(cand) || PyTuple_GET_SIZE(cand) != 2 || !PyTuple_Check(PyTuple_GET_ITEM(cand, 0))) {
+            PyErr_SetString(PyExc_TypeError, "a key by lemma must be (rest, pids)");
+            return -1;
+        }
+        PyObject *rest = PyTuple_GET_ITEM(cand, 0);
+        Py_ssize_t k = PyTuple_GET_SIZE(rest), last = i + k;
+        if (k == 0 || last >= n)
+            continue;
+        int equal = words_equal(lemmas, i + 1, rest, k);
+        if (equal < 0)
+            return -1;
+        if (equal && add_spans(hits, PyTuple_GET_ITEM(cand, 1), starts[i],
+                               starts[last] + PyUnicode_GET_LENGTH(PyList_GET_ITEM(words, last))) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(word_hits_doc,
+"word_hits(words, infos) -> (hits, lemmas)\n\n"
+"The phrase hits of a normalised text's words and each word's lemma (twin: ``words.word_hits``):\n"
+"``infos[word]`` (a ``WordInfos``, which fills itself on a miss) says what each word starts.");
+
+static PyObject *
+word_hits(PyObject *self, PyObject *args)
+{
+    PyObject *words, *infos;
+    if (!PyArg_ParseTuple(args, "O!O!:word_hits", &PyList_Type, &words, &PyDict_Type, &infos))
+        return NULL;
+    /* Python code runs only in infos.__missing__ (pass one): every other call here is on exact str and
+     * int objects, so pass two can read the lists without it changing them under it. */
+    Py_ssize_t n = PyList_GET_SIZE(words);
+    PyObject *lemmas = PyList_New(n), *found = PyList_New(n), *hits = PyDict_New();
+    Py_ssize_t *starts = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Py_ssize_t));
+    if (lemmas == NULL || found == NULL || hits == NULL || starts == NULL) {
+        if (starts == NULL)
+            PyErr_NoMemory();
+        goto fail;
+    }
+    /* First every word's info and lemma (a key by lemma reads the lemmas of the words after it). */
+    Py_ssize_t pos = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *word = PyList_GET_ITEM(words, i);
+        if (!PyUnicode_Check(word)) {
+            PyErr_SetString(PyExc_TypeError, "words must be str");
+            goto fail;
+        }
+        PyObject *info = PyDict_GetItemWithError(infos, word);  /* borrowed */
+        if (info != NULL)
+            Py_INCREF(info);
+        else {
+            if (PyErr_Occurred())
+                goto fail;
+            Py_INCREF(word);  /* __missing__ runs Python code, which could drop the list's reference */
+            info = PyObject_GetItem(infos, word);
+            Py_DECREF(word);
+            if (info == NULL)
+                goto fail;
+            if (PyList_GET_SIZE(words) != n) {
+                Py_DECREF(info);
+                PyErr_SetString(PyExc_RuntimeError, "words changed size during word_hits");
+                goto fail;
+            }
+        }
+        PyList_SET_ITEM(found, i, info);  /* the list holds it */
+        if (check_info(info) < 0)
+            goto fail;
+        PyObject *lemma = PyUnicode_Check(info) ? info : PyTuple_GET_ITEM(info, 0);
+        Py_INCREF(lemma);
+        PyList_SET_ITEM(lemmas, i, lemma);
+        starts[i] = pos;
+        pos += PyUnicode_GET_LENGTH(word) + 1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *info = PyList_GET_ITEM(found, i);
+        if (PyUnicode_Check(info))
+            continue;
+        PyObject *singles = PyTuple_GET_ITEM(info, 1);
+        Py_ssize_t end = starts[i] + PyUnicode_GET_LENGTH(PyList_GET_ITEM(words, i));
+        for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(singles); k += 2) {
+            Py_ssize_t cut = PyLong_AsSsize_t(PyTuple_GET_ITEM(singles, k + 1));
+            if (cut == -1 && PyErr_Occurred())
+                goto fail;
+            if (add_span(hits, PyTuple_GET_ITEM(singles, k), starts[i], end - cut) < 0)
+                goto fail;
+        }
+        if (word_multi(hits, words, i, starts, PyTuple_GET_ITEM(info, 2)) < 0
+            || word_lemma_multi(hits, words, lemmas, i, starts, PyTuple_GET_ITEM(info, 3)) < 0)
+            goto fail;
+    }
+    PyMem_Free(starts);
+    Py_DECREF(found);
+    return Py_BuildValue("(NN)", hits, lemmas);
+fail:
+    PyMem_Free(starts);
+    Py_XDECREF(lemmas);
+    Py_XDECREF(found);
+    Py_XDECREF(hits);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"spaces", spaces, METH_O, spaces_doc},
     {"model_sums", model_sums, METH_VARARGS, model_sums_doc},
     {"model_gains", model_gains, METH_VARARGS, model_gains_doc},
+    {"word_hits", word_hits, METH_VARARGS, word_hits_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,19 +1,19 @@
-"""Compile a ``RulePack`` into the tables ``CompiledRules`` matches with: one Aho-Corasick automaton
-holding every phrase of the pack (theme terms, their contexts, entity variants, trigger keywords),
-and indexes from each phrase to the rules that read it, so the work per document after the single
-automaton pass grows with what matched, not with the size of the pack.
+"""Compile a ``RulePack`` into the tables ``CompiledRules`` matches with: every phrase of the pack
+(theme terms, their contexts, entity variants, trigger keywords) keyed by its first word
+(``words.WordKeys``), and indexes from each phrase to the rules that read it, so the work per document
+after the word scan grows with what matched, not with the size of the pack.
 
-Why pyahocorasick: on this machine it compiles 10,000 phrases in well under a second and scans a
-2.4 KB document in tens of microseconds whatever the number of phrases; Hyperscan scanned faster at
-small sizes but took ~19 s to compile 10,000 patterns, which a hot-reloaded pack cannot afford.
+Why words rather than an automaton over characters: phrases are matched on word boundaries both as
+written and by lemma, and a document's words repeat across documents, so what each distinct word can
+start (its lemma, the phrases it is or begins) is worked out once and the per-document pass is one
+dict lookup per word. Two Aho-Corasick automata (pyahocorasick), one over the text and one over its
+lemmas, did the same with ~70 µs a passage against ~15 (docs/benchmarks.md, round twenty-one).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-
-import ahocorasick
 
 from schemas.rules import ConceptDef, EntityDef, RulePack, ThemeRule, TriggerRule
 from streams.rules.engine import CompiledRules
@@ -31,6 +31,7 @@ from streams.rules.expr import (
 from streams.rules.lemmas import phrase_lemmas
 from streams.rules.loader import RulePackError, check_pack, field_name, pack_version
 from streams.rules.model import CompiledModel
+from streams.rules.words import WordKeys
 
 # A compiled pattern: ("p", phrase_id), ("s", (phrase_id, ...)) for a chain of pieces matched word
 # after word, or ("n", left, right, distance) with "p"/"s" operands.
@@ -58,9 +59,7 @@ class CTerm:
 class Tables:
     """Everything ``CompiledRules`` reads while classifying; built once per pack."""
 
-    automaton: ahocorasick.Automaton | None = None
-    lemma_automaton: ahocorasick.Automaton | None = None
-    lemma_vocabulary: frozenset[str] = frozenset()
+    words: WordKeys | None = None  # None for a pack with no phrases (triggers on themes and entities only)
     concept_members: dict[int, list[tuple[int, CPattern]]] = field(default_factory=lambda: defaultdict(list))
     concept_names: dict[int, str] = field(default_factory=dict)  # phrase id → '@id' of the model's concepts
     phrases: list[Phrase] = field(default_factory=list)
@@ -198,63 +197,10 @@ def _add_concepts(tables: Tables, concepts: list[ConceptDef]) -> None:
 
 
 def _exact_lemma_forms(phrases: list[Phrase]) -> list[tuple[str, ...]]:
-    """The lemma forms of each exact phrase, by phrase id (none for a prefix or a concept); the
-    three builders below share them, so each phrase is lemmatised once per compile."""
+    """The lemma forms of each exact phrase, by phrase id (none for a prefix or a concept), for
+    ``WordKeys.build``."""
     return [() if phrase.prefix or is_concept(phrase) else tuple(phrase_lemmas(phrase.text))
             for phrase in phrases]
-
-
-def _build_automaton(phrases: list[Phrase], lemma_forms: list[tuple[str, ...]]) -> ahocorasick.Automaton | None:
-    # Keys start with a space and documents are matched with a space in front, so every hit begins
-    # on a word boundary: no in-word hits to filter. Exact and prefix forms of a phrase share a key.
-    # An exact phrase is also keyed by its lemma forms, so a document that writes a lemma form
-    # ("sanction" for the term "sanctions") matches here, and the lemma scan is needed only for
-    # documents with inflected words (``CompiledRules._scan_lemmas``).
-    keyed: dict[str, list] = {}
-    for pid, phrase in enumerate(phrases):
-        if is_concept(phrase):
-            continue  # no text of its own: its hits are its members' (``_add_concepts``)
-        slot = keyed.setdefault(" " + phrase.text, [[], -1])
-        if phrase.prefix:
-            slot[1] = pid
-            continue
-        slot[0].append(pid)
-        for form in lemma_forms[pid]:
-            keyed.setdefault(" " + form, [[], -1])[0].append(pid)
-    if not keyed:
-        return None
-    automaton = ahocorasick.Automaton()
-    for key, (exact, prefix) in keyed.items():
-        automaton.add_word(key, (len(key) - 1, tuple(dict.fromkeys(exact)), prefix))
-    automaton.make_automaton()
-    return automaton
-
-
-def _lemma_vocabulary(phrases: list[Phrase], lemma_forms: list[tuple[str, ...]]) -> frozenset[str]:
-    """Every word of every exact phrase and of its lemma forms: a document word whose lemma is not
-    among them cannot make a lemma match."""
-    return frozenset(word for phrase, forms in zip(phrases, lemma_forms)
-                     if not phrase.prefix and not is_concept(phrase)
-                     for form in (phrase.text, *forms) for word in form.split(" "))
-
-
-def _build_lemma_automaton(phrases: list[Phrase], lemma_forms: list[tuple[str, ...]]) -> ahocorasick.Automaton | None:
-    # Matched against the document's lemmas (streams/rules/lemmas.py): each exact phrase under its
-    # own text (a rule word may already be a lemma) and under every lemma form of it. A key may
-    # stand for several phrases ("sanction", "sanctions"), so the value lists them all.
-    keyed: dict[str, list[int]] = {}
-    for pid, phrase in enumerate(phrases):
-        if phrase.prefix or is_concept(phrase):
-            continue  # a prefix already covers the endings; a concept has no text of its own
-        for form in {phrase.text, *lemma_forms[pid]}:
-            keyed.setdefault(" " + form, []).append(pid)
-    if not keyed:
-        return None
-    automaton = ahocorasick.Automaton()
-    for key, pids in keyed.items():
-        automaton.add_word(key, (len(key) - 1, tuple(pids)))
-    automaton.make_automaton()
-    return automaton
 
 
 _CACHE: dict[str, object] = {}
@@ -281,9 +227,8 @@ def compile_pack(pack: RulePack):
     _add_triggers(tables, pack.triggers)
     _add_concepts(tables, pack.concepts)
     lemma_forms = _exact_lemma_forms(tables.phrases)
-    tables.automaton = _build_automaton(tables.phrases, lemma_forms)
-    tables.lemma_automaton = _build_lemma_automaton(tables.phrases, lemma_forms)
-    tables.lemma_vocabulary = _lemma_vocabulary(tables.phrases, lemma_forms)
+    if not all(map(is_concept, tables.phrases)):
+        tables.words = WordKeys.build(tables.phrases, lemma_forms)
     if pack.model is not None:
         tables.model = CompiledModel(pack.model, {theme.id: i for i, theme in enumerate(pack.themes)})
     compiled = CompiledRules(pack.model_copy(update={"version": version}), tables)

@@ -1,6 +1,6 @@
-"""``CompiledRules``: classify one document with one automaton pass plus work proportional to the hits.
+"""``CompiledRules``: classify one document with one pass over its words plus work proportional to the hits.
 
-Steps per document: normalise (offset map kept), run the automaton once, then from the phrase hits
+Steps per document: normalise (offset map kept), look up each word once (``words``), then from the phrase hits
 derive term matches (NEAR pairs, NOT/exclusion vetoes), theme scores, entity mentions, and the
 triggers whose atoms appeared. Offsets are mapped back to the original document at the end, so
 ``document[m.start:m.end] == m.text`` for every match.
@@ -8,22 +8,24 @@ triggers whose atoms appeared. Offsets are mapped back to the original document 
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import accumulate, compress
-from operator import add, itemgetter, ne
+from itertools import accumulate
+from operator import itemgetter
 
 from schemas.base import SEVERITY_ORDER
 from schemas.classified import EntityHit, Match, ThemeHit, TriggerHit
 from schemas.item import document_of
 from schemas.rules import RulePack
+from streams.rules import native
 from streams.rules.explain import explain
-from streams.rules.lemmas import lemma_words
+from streams.rules.lemmas import cyrillic_lang, lemma_words
 from streams.rules.model import ModelScore
 from streams.rules.normalize import NormalizedText, normalize
+from streams.rules.words import WordInfos, word_hits
 
 Span = tuple[int, int]
+WORD_CACHE = 200_000
 
 # A match from a dict through the model's validator: no keyword-argument __init__ and no
 # model_validate wrapper (1.2 µs a match against 1.8; ~10 matches a passage).
@@ -92,58 +94,23 @@ class CompiledRules:
         self.pack = pack
         self.version = pack.version
         self.tables = tables
+        # What each word seen starts (``words.WordInfos``), per Cyrillic language: a word's lemma depends
+        # on it. Each is dropped and begun again past WORD_CACHE words.
+        self._word_infos: dict[str | None, WordInfos] = {}
 
     # --- matching -------------------------------------------------------------------------------
 
-    def _scan(self, norm: str) -> dict[int, list[Span]]:
-        hits: dict[int, list[Span]] = {}
-        if self.tables.automaton is None:  # a pack of triggers only
-            return hits
-        n = len(norm)
-        for end, (length, exact, prefix) in self.tables.automaton.iter(" " + norm):
-            start = end - length
-            if exact:
-                nxt = norm[end] if end < n else " "
-                if nxt == " " or (nxt == "'" and norm.startswith("s", end + 1)
-                                  and (end + 2 >= n or norm[end + 2] == " ")):
-                    for pid in exact:
-                        hits.setdefault(pid, []).append((start, end))
-            if prefix >= 0:
-                word_end = norm.find(" ", end)
-                hits.setdefault(prefix, []).append((start, n if word_end < 0 else word_end))
-        return hits
-
-    def _scan_lemmas(self, a: Analysis, lang: str | None) -> None:
-        """Add the exact phrases that match the document's lemmas, as spans of the original words."""
-        norm, hits = a.norm.text, a.hits
-        words = norm.split(" ")
-        lemmas_list = a.lemmas = lemma_words(words, lang, norm)
-        # Only a word that lemmatisation changed into a word of some rule phrase can add a match:
-        # the surface scan already saw every word as written (and every lemma form written out).
-        vocabulary = self.tables.lemma_vocabulary
-        if vocabulary.isdisjoint(compress(lemmas_list, map(ne, lemmas_list, words))):
+    def _scan(self, a: Analysis, lang: str | None) -> None:
+        """The phrase hits of the document's words as written and by lemma, and its lemmas."""
+        keys = self.tables.words
+        if keys is None:  # a pack of triggers only
             return
-        lemmas = " ".join(lemmas_list)
-        found = [(end, value) for end, value in self.tables.lemma_automaton.iter(" " + lemmas)
-                 if end >= len(lemmas) or lemmas[end] == " "]
-        if not found:
-            return
-        same = lemmas == norm  # no word changed: lemma offsets are the words' offsets
-        if not same:
-            # Where word i ends in either text: the lengths of words 0..i plus the i spaces between.
-            lemma_ends = list(map(add, accumulate(map(len, lemmas_list)), range(len(words))))
-            word_ends = list(map(add, accumulate(map(len, words)), range(len(words))))
-        for end, (length, pids) in found:
-            if same:
-                span = (end - length, end)
-            else:
-                first = bisect_left(lemma_ends, end - length)
-                last = bisect_left(lemma_ends, end)
-                span = (word_ends[first] - len(words[first]), word_ends[last])
-            for pid in pids:
-                spans = hits.setdefault(pid, [])
-                if span not in spans:
-                    spans.append(span)
+        text = a.norm.text
+        cyrillic = cyrillic_lang(text, lang)
+        infos = self._word_infos.get(cyrillic)
+        if infos is None or len(infos) > WORD_CACHE:
+            infos = self._word_infos[cyrillic] = WordInfos(keys, cyrillic)
+        a.hits, a.lemmas = (native.word_hits or word_hits)(text.split(" "), infos)
 
     @staticmethod
     def _chain(pattern: tuple, a: Analysis) -> list[Span]:
@@ -304,11 +271,9 @@ class CompiledRules:
         a.fired = sorted(i for i in candidates if t.triggers[i][1].test(present))
 
     def analyse(self, document: str, lang: str | None = None) -> Analysis:
-        norm = normalize(document)
-        a = Analysis(norm, self._scan(norm.text))
+        a = Analysis(normalize(document), {})
+        self._scan(a, lang)
         t = self.tables
-        if t.lemma_automaton is not None:
-            self._scan_lemmas(a, lang)
         if t.concept_members:
             self._concepts(a)
         if a.hits:
@@ -402,8 +367,9 @@ class CompiledRules:
     def _theme_hits(self, a: Analysis) -> list[ThemeHit]:
         t = self.tables
         matches: dict[int, list[dict]] = {i: [] for i in a.passed}
-        for ti, found in a.term_matches.items():
-            term = t.terms[ti]
+        # Terms in pack order, so matches of one span list their terms in the order the pack gives them.
+        for ti in sorted(a.term_matches):
+            term, found = t.terms[ti], a.term_matches[ti]
             if term.theme in a.passed:
                 spans = sorted({span for parts in found for span in parts})
                 matches[term.theme].extend([_match_fields(a, s, term.source) for s in spans])
@@ -422,7 +388,7 @@ class CompiledRules:
         entities = self.tables.entities
         return [_new_entity_hit({"id": entity.id, "name": entity.name, "type": entity.type,
                                  "mentions": [_match_fields(a, s, None) for s in spans]})
-                for e, spans in sorted(a.mentions.items(), key=lambda item: item[1][0])
+                for e, spans in sorted(a.mentions.items(), key=lambda item: (item[1][0], item[0]))
                 for entity in (entities[e],)]
 
     def _trigger_hits(self, a: Analysis) -> list[TriggerHit]:

@@ -24,3 +24,5 @@ model_sums = _native.model_sums if ENABLED else None
 model_gains = _native.model_gains if ENABLED else None
 # ``normalize``'s separators and space runs (twin: ``normalize._spaces``).
 spaces = _native.spaces if ENABLED else None
+# A document's phrase hits and lemmas, word by word (twin: ``words.word_hits``).
+word_hits = _native.word_hits if ENABLED else None

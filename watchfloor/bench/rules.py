@@ -5,7 +5,7 @@ The packs and documents are synthetic and seeded (same figures on every run, giv
 machine): packs of N terms over pseudo-words in Latin and Cyrillic (phrases, prefixes and NEAR
 pairs), nested so the 10-term pack is inside the 1,000-term one; documents of ~2.4 KB of UTF-8 mixing
 filler words with eight rule phrases (three from the first ten terms, five from the whole list), so
-every document has work to do after the automaton pass and bigger packs match more per document.
+every document has work to do after the phrase scan and bigger packs match more per document.
 """
 
 from __future__ import annotations

@@ -229,7 +229,7 @@ def test_compiling_a_broken_pack_raises_a_config_error_naming_the_field():
     assert "themes[0].terms.x*" in str(err.value) and "\n" not in str(err.value)
 
 
-def test_ten_thousand_terms_compile_into_one_automaton_and_match():
+def test_ten_thousand_terms_compile_and_match_by_their_first_word():
     terms = {f"term{i} word{i % 97}": 1.0 for i in range(10_000)}
     rules = compile_pack(make_pack([theme(terms, id="big")]))
     assert len(rules.tables.phrases) == 10_000

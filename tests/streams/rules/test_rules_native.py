@@ -20,6 +20,8 @@ from streams.rules import compile_pack, load_pack, native
 from streams.rules import normalize as normalize_module
 from streams.rules.evaluate import read_sets
 from streams.rules.model import CompiledModel
+from streams.rules.normalize import normalize
+from streams.rules.words import WordInfos, word_hits
 
 QUALITY = Path(__file__).resolve().parents[2] / "data" / "quality"
 FEEDPARSER = Path(__file__).resolve().parents[4] / "shared" / "corpora" / "feedparser-tests"
@@ -95,6 +97,7 @@ def test_every_classification_is_the_same_with_and_without_the_c_loops(monkeypat
     monkeypatch.setattr(normalize_module, "_native_spaces", None)
     monkeypatch.setattr(native, "model_sums", None)
     monkeypatch.setattr(native, "model_gains", None)
+    monkeypatch.setattr(native, "word_hits", None)
     monkeypatch.setattr(compile_module, "_CACHE", {})  # compile afresh, without the C loops
     python = compile_pack(load_pack())
     assert python.tables.model._native is None
@@ -138,3 +141,51 @@ def test_c_model_loops_survive_a_callback_that_empties_the_lemma_list():
     assert (count, sums) == (2, (2.0,))  # bucket 1, and the pair bucket 0 (hash 0 mixed with hash 0)
     lemmas[:] = ["a", "b"]
     assert native.model_gains(lemmas, {}, make, weights, 3, 0) == [1.0, 2.0]
+
+
+def _word_texts() -> list[tuple[str, str | None]]:
+    texts = [(item.text, item.lang) for item in labelled()]
+    texts += [(p.read_text(encoding="utf-8", errors="replace")[:4000], None)
+              for p in sorted(FEEDPARSER.rglob("*.xml"))[:500]]
+    # Possessives, prefixes and multi-word keys at the text's edges, and words made of the hard characters.
+    texts += [("NATO's sanctions", "en"), ("санкци", "ru"), ("so called", None), ("'s", None), ("", None)]
+    return texts + [(t, None) for t in _hard_strings(3000)]
+
+
+@needs_native
+def test_c_word_hits_finds_the_python_twins_hits_and_lemmas_on_every_labelled_passage():
+    keys = compile_pack(load_pack()).tables.words
+    fast = {lang: WordInfos(keys, lang) for lang in (None, "ru", "uk")}
+    slow = {lang: WordInfos(keys, lang) for lang in (None, "ru", "uk")}
+    hit = 0
+    for text, lang in _word_texts():
+        words = normalize(text).text.split(" ")
+        cyrillic = lang if lang in ("ru", "uk") else None
+        got, want = native.word_hits(words, fast[cyrillic]), word_hits(words, slow[cyrillic])
+        assert got == want, text[:80]
+        hit += bool(got[0])
+    assert hit > 5000  # most passages hit some phrase: the comparison covered real hits
+
+
+@needs_native
+def test_c_word_hits_refuses_malformed_word_info_with_a_type_error():
+    bad_infos = [5, ("lemma",), ("lemma", (1,), (), ()), ("lemma", (1, 0), ((("x",), 1, (2,)),), ()),
+                 ("lemma", ("1", 0), (), ()), ("lemma", (), (), ((("x",), "x"),))]
+    for info in bad_infos:
+        with pytest.raises(TypeError):
+            native.word_hits(["a", "x"], {"a": info, "x": "x"})
+    with pytest.raises(TypeError):
+        native.word_hits([b"a"], {})
+
+
+@needs_native
+def test_c_word_hits_survives_a_lookup_that_empties_the_word_list():
+    words = ["a", "b", "c"]
+
+    class Emptying(dict):
+        def __missing__(self, word):
+            words.clear()
+            return word
+
+    with pytest.raises(RuntimeError, match="changed size"):
+        native.word_hits(words, Emptying())

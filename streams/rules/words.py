@@ -1,0 +1,155 @@
+"""Phrase matching word by word: each distinct word of the texts seen is looked up once per pack and
+language, and what it can start is kept with it.
+
+A document's words (the normalised text split on its single spaces) are matched against the pack's
+phrase keys: each exact phrase's text and lemma forms, each prefix phrase's text. A key matches
+
+- as written: its words equal the document's words, except that its last word may be a prefix of the
+  document's (a prefix phrase, ``санкци*``), or the document's word may add a possessive ``'s``
+  (``NATO's`` matches ``nato``, the span stopping before the ``'s``);
+- by lemma: an exact phrase's key equals the lemmas of as many words (``санкциями`` → ``санкция``),
+  the span covering those words whole.
+
+What one word can start depends only on the word, its lemma and the pack, so it is worked out once
+(``WordKeys.info``) and cached by word (``WordInfos``); the per-document pass (``word_hits``, in C as
+``_native.word_hits`` when built) is a lookup per word and a few comparisons per word that starts
+something. A word that starts nothing is cached as its lemma alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from streams.rules.expr import MIN_PREFIX_CHARS, Phrase, is_concept
+from streams.rules.lemmas import word_lemma
+
+Span = tuple[int, int]
+# What a word starts: its lemma (a str) when nothing; else (lemma, singles, multi, lemma_multi) with
+# singles flat pairs (phrase id, characters cut from the word's end: 2 for a possessive, else 0),
+# multi (rest of the key's words, whether its last word is a prefix, phrase ids) for keys matched as
+# written, lemma_multi (rest of the key's words, phrase ids) for keys matched by lemma.
+WordInfo = str | tuple[str, tuple[int, ...], tuple, tuple]
+
+POSSESSIVE = "'s"
+
+
+@dataclass(frozen=True)
+class WordKeys:
+    """A pack's phrase keys by their first word, for ``info``."""
+
+    exact: dict[str, tuple[int, ...]]
+    prefixes: dict[str, tuple[int, ...]]
+    longest_prefix: int
+    multi: dict[str, tuple[tuple[tuple[str, ...], bool, tuple[int, ...]], ...]]
+    lemma_exact: dict[str, tuple[int, ...]]
+    lemma_multi: dict[str, tuple[tuple[tuple[str, ...], tuple[int, ...]], ...]]
+
+    @classmethod
+    def build(cls, phrases: list[Phrase], lemma_forms: list[tuple[str, ...]]) -> WordKeys:
+        """Keys of every phrase but concepts (their hits are their members'): an exact phrase under
+        its text and its lemma forms, both as written and by lemma (a rule word may already be a
+        lemma, and a document may write the lemma form); a prefix phrase under its text, as written."""
+        written: dict[tuple[str, bool], list[int]] = {}
+        by_lemma: dict[str, list[int]] = {}
+        for pid, phrase in enumerate(phrases):
+            if is_concept(phrase):
+                continue
+            if phrase.prefix:
+                written.setdefault((phrase.text, True), []).append(pid)
+                continue
+            for form in (phrase.text, *lemma_forms[pid]):
+                written.setdefault((form, False), []).append(pid)
+                by_lemma.setdefault(form, []).append(pid)
+        exact: dict[str, list[int]] = {}
+        prefixes: dict[str, list[int]] = {}
+        multi: dict[str, list] = {}
+        for (key, prefix), pids in written.items():
+            first, *rest = key.split(" ")
+            pids = list(dict.fromkeys(pids))
+            if rest:
+                multi.setdefault(first, []).append((tuple(rest), prefix, tuple(pids)))
+            else:
+                (prefixes if prefix else exact).setdefault(first, []).extend(pids)
+        lemma_exact: dict[str, list[int]] = {}
+        lemma_multi: dict[str, list] = {}
+        for key, pids in by_lemma.items():
+            first, *rest = key.split(" ")
+            pids = list(dict.fromkeys(pids))
+            if rest:
+                lemma_multi.setdefault(first, []).append((tuple(rest), tuple(pids)))
+            else:
+                lemma_exact.setdefault(first, []).extend(pids)
+
+        def frozen(table: dict) -> dict:
+            return {k: tuple(dict.fromkeys(v)) for k, v in table.items()}
+
+        return cls(frozen(exact), frozen(prefixes), max(map(len, prefixes), default=0), frozen(multi),
+                   frozen(lemma_exact), frozen(lemma_multi))
+
+    def info(self, word: str, lemma: str) -> WordInfo:
+        """What ``word`` (with ``lemma``) starts; see ``WordInfo``."""
+        pairs: list[tuple[int, int]] = [(pid, 0) for pid in self.exact.get(word, ())]
+        if word.endswith(POSSESSIVE):
+            pairs += [(pid, len(POSSESSIVE)) for pid in self.exact.get(word[:-len(POSSESSIVE)], ())]
+        for n in range(MIN_PREFIX_CHARS, min(len(word), self.longest_prefix) + 1):
+            pairs += [(pid, 0) for pid in self.prefixes.get(word[:n], ())]
+        pairs += [(pid, 0) for pid in self.lemma_exact.get(lemma, ())]
+        singles = tuple(x for pair in dict.fromkeys(pairs) for x in pair)
+        multi, lemma_multi = self.multi.get(word, ()), self.lemma_multi.get(lemma, ())
+        if not singles and not multi and not lemma_multi:
+            return lemma
+        return lemma, singles, multi, lemma_multi
+
+
+class WordInfos(dict):
+    """``word → WordInfo`` for one pack and one Cyrillic language (``lemmas.cyrillic_lang``), filled on
+    first sight (``__missing__``, so a lookup of a known word stays a plain dict lookup)."""
+
+    def __init__(self, keys: WordKeys, cyrillic: str | None):
+        super().__init__()
+        self.keys, self.cyrillic = keys, cyrillic
+
+    def __missing__(self, word: str) -> WordInfo:
+        info = self[word] = self.keys.info(word, word_lemma(word, self.cyrillic) if word else word)
+        return info
+
+
+def word_hits(words: list[str], infos: WordInfos) -> tuple[dict[int, list[Span]], list[str]]:
+    """The phrase hits (phrase id → spans in the text ``" ".join(words)``, in word order) and the
+    lemma of each word. Twin of ``_native.word_hits``."""
+    found = [infos[word] for word in words]
+    lemmas = [info if info.__class__ is str else info[0] for info in found]
+    hits: dict[int, list[Span]] = {}
+
+    def add(pid: int, span: Span) -> None:
+        spans = hits.setdefault(pid, [])
+        if span not in spans:
+            spans.append(span)
+
+    n, start = len(words), 0
+    for i, info in enumerate(found):
+        if info.__class__ is not str:
+            _, singles, multi, lemma_multi = info
+            end = start + len(words[i])
+            for k in range(0, len(singles), 2):
+                add(singles[k], (start, end - singles[k + 1]))
+            for rest, prefix, pids in multi:
+                last = i + len(rest)
+                if last >= n or any(words[i + 1 + j] != w for j, w in enumerate(rest[:-1])):
+                    continue
+                stop = start + len(" ".join(words[i:last + 1]))
+                word, key_word = words[last], rest[-1]
+                if not (word == key_word or (prefix and word.startswith(key_word))):
+                    if prefix or word != key_word + POSSESSIVE:
+                        continue
+                    stop -= len(POSSESSIVE)  # the span stops before the possessive
+                for pid in pids:
+                    add(pid, (start, stop))
+            for rest, pids in lemma_multi:
+                last = i + len(rest)
+                if last < n and all(lemmas[i + 1 + j] == w for j, w in enumerate(rest)):
+                    stop = start + len(" ".join(words[i:last + 1]))
+                    for pid in pids:
+                        add(pid, (start, stop))
+        start += len(words[i]) + 1
+    return hits, lemmas
