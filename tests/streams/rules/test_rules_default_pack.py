@@ -551,3 +551,31 @@ def test_a_threat_told_as_a_probability_or_a_scenario_is_still_escalation(terms_
 ])
 def test_a_nuclear_word_or_nato_beside_a_strike_word_alone_is_not_escalation(terms_only, text, lang):
     assert "escalation" not in themes(terms_only, text, lang)
+
+
+def test_the_new_start_treaty_by_its_russian_abbreviation_is_arms_control_not_escalation(terms_only):
+    # dev30: "ДСНВ" is one word, which "снв" in the arms-control concept does not match.
+    text = "ДСНВ был последним договором, который ограничивал ядерные арсеналы России и США."
+    assert "escalation" not in themes(terms_only, text, "ru")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev30: "warned" in Russian and Ukrainian has a second verb beside "предупредил" / "попередив".
+    ("Нарышкин предостерег Варшаву от ядерной авантюры.", "ru"),
+    ("Лавров застеріг Лондон від ядерної авантюри.", "uk"),
+])
+def test_a_nuclear_answer_a_minister_warned_of_with_the_second_verb_for_warning_is_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang, entity", [
+    # dev30: the peoples stand for their states in threats ("nothing would be left of the Estonians").
+    ("Markov said Latvians and Estonians should fear a big war.", "en", "estonia"),
+    ("Лукашенко посоветовал полякам не лезть на запад Украины.", "ru", "poland"),
+    ("Депутат пригрозил латышам и литовцам.", "ru", "latvia"),
+    ("Депутат пригрозил латышам и литовцам.", "ru", "lithuania"),
+    ("Ми не дамо фінам забути про війну, сказав депутат.", "uk", "finland"),
+    ("Лавров связал риски с призывами ввести натовские войска.", "ru", "nato"),
+])
+def test_the_peoples_and_natos_adjective_name_their_state_or_alliance(rules, text, lang, entity):
+    assert entity in [e.id for e in rules.classify(text, lang=lang).entities]
