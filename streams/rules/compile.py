@@ -60,7 +60,11 @@ class Tables:
     """Everything ``CompiledRules`` reads while classifying; built once per pack."""
 
     words: WordKeys | None = None  # None for a pack with no phrases (triggers on themes and entities only)
+    # Concepts' members of more than one piece, filed under their first phrase (one-phrase members are
+    # filed beside their phrase in ``words``, so the word scan hits the concept with them).
     concept_members: dict[int, list[tuple[int, CPattern]]] = field(default_factory=lambda: defaultdict(list))
+    concept_of_phrase: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    concept_ids: frozenset[int] = frozenset()
     concept_names: dict[int, str] = field(default_factory=dict)  # phrase id → '@id' of the model's concepts
     phrases: list[Phrase] = field(default_factory=list)
     phrase_ids: dict[Phrase, int] = field(default_factory=dict)
@@ -183,7 +187,7 @@ def _add_triggers(tables: Tables, triggers: list[TriggerRule]) -> None:
 
 def _add_concepts(tables: Tables, concepts: list[ConceptDef]) -> None:
     """Resolve every '@id' phrase the terms used to the patterns of its concept's phrases (added to
-    the phrase table, so they are in the automaton); the engine unites their hits under it."""
+    the phrase table); the word scan and the engine unite their hits under it."""
     by_id = {c.id: c for c in concepts}
     written = concept_phrases(concepts)  # includes ("@vote_generic" inside vote_word) written out
     for pid, phrase in list(enumerate(tables.phrases)):
@@ -193,7 +197,11 @@ def _add_concepts(tables: Tables, concepts: list[ConceptDef]) -> None:
                 tables.concept_names[pid] = phrase.text
             members = {tables.chain(parse_phrase(p)) for p in written[concept.id]}
             for member in sorted(members):
-                tables.concept_members[first_phrase(member)].append((pid, member))
+                if member[0] == "p":
+                    tables.concept_of_phrase[member[1]].append(pid)
+                else:
+                    tables.concept_members[first_phrase(member)].append((pid, member))
+    tables.concept_ids = frozenset(pid for pid, phrase in enumerate(tables.phrases) if is_concept(phrase))
 
 
 def _exact_lemma_forms(phrases: list[Phrase]) -> list[tuple[str, ...]]:
@@ -228,7 +236,7 @@ def compile_pack(pack: RulePack):
     _add_concepts(tables, pack.concepts)
     lemma_forms = _exact_lemma_forms(tables.phrases)
     if not all(map(is_concept, tables.phrases)):
-        tables.words = WordKeys.build(tables.phrases, lemma_forms)
+        tables.words = WordKeys.build(tables.phrases, lemma_forms, tables.concept_of_phrase)
     if pack.model is not None:
         tables.model = CompiledModel(pack.model, {theme.id: i for i, theme in enumerate(pack.themes)})
     compiled = CompiledRules(pack.model_copy(update={"version": version}), tables)

@@ -175,19 +175,23 @@ class CompiledRules:
         return any(_meets(parts, other) for context in possible for other in self._spans(context, a, cache))
 
     def _concepts(self, a: Analysis) -> None:
-        """Hits of every '@concept' phrase: the union of its members' matches. Members are filed
-        under their first phrase, so only members whose first phrase was hit are tried."""
-        by_phrase = self.tables.concept_members
-        found: dict[int, set[Span]] = {}
-        hits = a.hits
-        for pid in list(hits):
-            for concept, member in by_phrase.get(pid, ()):
-                # A one-phrase member is filed under that phrase, whose hits these are.
-                spans = hits[pid] if member[0] == "p" else self._chain(member, a)
+        """Hits of every '@concept' phrase: the union of its members' matches, sorted. The word scan
+        hit a concept with each of its one-phrase members; members of several pieces are filed under
+        their first phrase, so only those whose first phrase was hit are tried."""
+        t, hits = self.tables, a.hits
+        by_phrase, concepts = t.concept_members, t.concept_ids
+        extended = set()
+        for pid in [pid for pid in hits if pid in by_phrase]:
+            for concept, member in by_phrase[pid]:
+                spans = self._chain(member, a)
                 if spans:
-                    found.setdefault(concept, set()).update(spans)
-        for concept, spans in found.items():
-            a.hits[concept] = sorted(spans)
+                    hits.setdefault(concept, []).extend(spans)
+                    extended.add(concept)
+        for pid, spans in hits.items():
+            if pid in concepts:
+                if pid in extended:
+                    spans[:] = set(spans)  # a chain's span may be a one-phrase member's too
+                spans.sort()
 
     def _themes(self, a: Analysis) -> None:
         t = self.tables
@@ -274,7 +278,7 @@ class CompiledRules:
         a = Analysis(normalize(document), {})
         self._scan(a, lang)
         t = self.tables
-        if t.concept_members:
+        if t.concept_ids:
             self._concepts(a)
         if a.hits:
             self._themes(a)

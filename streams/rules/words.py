@@ -45,10 +45,17 @@ class WordKeys:
     lemma_multi: dict[str, tuple[tuple[tuple[str, ...], tuple[int, ...]], ...]]
 
     @classmethod
-    def build(cls, phrases: list[Phrase], lemma_forms: list[tuple[str, ...]]) -> WordKeys:
-        """Keys of every phrase but concepts (their hits are their members'): an exact phrase under
-        its text and its lemma forms, both as written and by lemma (a rule word may already be a
-        lemma, and a document may write the lemma form); a prefix phrase under its text, as written."""
+    def build(cls, phrases: list[Phrase], lemma_forms: list[tuple[str, ...]],
+              concepts: dict[int, list[int]] | None = None) -> WordKeys:
+        """Keys of every phrase but concepts: an exact phrase under its text and its lemma forms, both
+        as written and by lemma (a rule word may already be a lemma, and a document may write the
+        lemma form); a prefix phrase under its text, as written. ``concepts``: the concepts (their
+        phrase ids) that have a phrase as a member of one piece, hit wherever it is."""
+        concepts = concepts or {}
+
+        def with_concepts(pids: list[int]) -> list[int]:
+            return list(dict.fromkeys(x for pid in pids for x in (pid, *concepts.get(pid, ()))))
+
         written: dict[tuple[str, bool], list[int]] = {}
         by_lemma: dict[str, list[int]] = {}
         for pid, phrase in enumerate(phrases):
@@ -65,7 +72,7 @@ class WordKeys:
         multi: dict[str, list] = {}
         for (key, prefix), pids in written.items():
             first, *rest = key.split(" ")
-            pids = list(dict.fromkeys(pids))
+            pids = with_concepts(pids)
             if rest:
                 multi.setdefault(first, []).append((tuple(rest), prefix, tuple(pids)))
             else:
@@ -74,7 +81,7 @@ class WordKeys:
         lemma_multi: dict[str, list] = {}
         for key, pids in by_lemma.items():
             first, *rest = key.split(" ")
-            pids = list(dict.fromkeys(pids))
+            pids = with_concepts(pids)
             if rest:
                 lemma_multi.setdefault(first, []).append((tuple(rest), tuple(pids)))
             else:
