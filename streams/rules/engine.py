@@ -74,8 +74,9 @@ class Analysis:
     word_indexes: dict[int, int] = field(default_factory=dict)
 
     def word_index(self, pos: int) -> int:
-        # Normalised words are separated by exactly one space; NEAR asks for the same positions
-        # again and again, so each is counted once.
+        """The index of the normalised word at ``pos`` (of the word before, on the space after it)."""
+        # Words are separated by exactly one space; NEAR asks for the same positions again and again,
+        # so each is counted once.
         found = self.word_indexes.get(pos)
         if found is None:
             found = self.word_indexes[pos] = self.norm.text.count(" ", 0, pos)
@@ -134,9 +135,9 @@ class CompiledRules:
             return found
         if pattern[0] == "x":  # an exclusion with NOT contexts of its own: not where one of them meets it
             _, inner, nots = pattern
-            spared = [other for n in nots for other in self._spans(n, a, cache)]
+            spared = [_extent(other) for n in nots for other in self._spans(n, a, cache)]
             found = [parts for parts in self._spans(inner, a, cache)
-                     if not any(_meets(parts, other) for other in spared)]
+                     if not any(_meets(_extent(parts), other) for other in spared)]
         elif pattern[0] != "n":
             found = [[s] for s in self._chain(pattern, a)]
         else:
@@ -169,10 +170,18 @@ class CompiledRules:
         return possible
 
     def _vetoed(self, parts: list[Span], contexts: dict, a: Analysis, cache: dict) -> bool:
-        possible = self._possible(contexts, a, cache)
-        if not possible:
-            return False
-        return any(_meets(parts, other) for context in possible for other in self._spans(context, a, cache))
+        """Whether a match meets a match of one of ``contexts`` (``_meets``)."""
+        key = ("extents", id(contexts))
+        extents = cache.get(key)
+        if extents is None:  # every match of every context this document can match, once per document
+            extents = cache[key] = [_extent(other) for context in self._possible(contexts, a, cache)
+                                    for other in self._spans(context, a, cache)]
+        if extents:
+            lo, hi = _extent(parts)
+            for other_lo, other_hi in extents:
+                if other_lo < hi and lo < other_hi:
+                    return True
+        return False
 
     def _concepts(self, a: Analysis) -> None:
         """Hits of every '@concept' phrase: the union of its members' matches, sorted. The word scan
@@ -423,9 +432,16 @@ def _outermost(spans: list[Span]) -> list[Span]:
     return out
 
 
-def _meets(parts: list[Span], other: list[Span]) -> bool:
-    """Whether two matches overlap, each taken from its first word to its last (a NEAR's gap included)."""
-    return min(p[0] for p in other) < max(p[1] for p in parts) and min(p[0] for p in parts) < max(p[1] for p in other)
+def _extent(parts: list[Span]) -> Span:
+    """A match taken from its first word to its last (a NEAR's gap included)."""
+    if len(parts) == 1:
+        return parts[0]
+    return min(p[0] for p in parts), max(p[1] for p in parts)
+
+
+def _meets(extent: Span, other: Span) -> bool:
+    """Whether two matches' extents (``_extent``) overlap."""
+    return other[0] < extent[1] and extent[0] < other[1]
 
 
 @cache
