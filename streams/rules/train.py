@@ -3,7 +3,8 @@
 One L2-regularised logistic regression per theme (scikit-learn, the ``train`` extra; nothing here is
 needed to classify). The bars of each theme are chosen by k-fold cross-validation on the training
 passages: the probability (0.5 or more) at which "terms OR model" has the best F1 on the held-out
-folds while its precision stays at or above ``min_precision``, together with a lower probability
+folds while its precision stays at or above ``min_precision`` (or the terms' own precision on those
+passages, where that is lower), together with a lower probability
 (``with_terms``, 0.30 or more) that is enough where the terms found part of the theme, and raised
 bars where an exclusion vetoed a term or a caution context matched; a theme whose model cannot
 reach that precision gets no model entry, so the terms alone decide it.
@@ -123,6 +124,12 @@ def _thresholds(probabilities: np.ndarray, by_terms: np.ndarray, partial: np.nda
     return threshold, with_terms, bar, caution, f1
 
 
+def _precision(assigned: np.ndarray, y: np.ndarray) -> float:
+    """The precision of assigning ``assigned`` (1.0 where it assigns nothing)."""
+    count = int(assigned.sum())
+    return int((assigned & y).sum()) / count if count else 1.0
+
+
 def _raised(threshold: float, anywhere: bool) -> list[float]:
     """The raised bars worth trying: VETOED_THRESHOLD, and those above ``threshold`` if any passage
     needs one (``anywhere``)."""
@@ -195,13 +202,18 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
         partial = np.array([theme in found for found in partial_all]) & ~by_terms
         vetoed = np.array([theme in found for found in vetoed_all]) & ~by_terms
         cautioned = np.array([theme in found for found in cautioned_all]) & ~by_terms
+        # The model may not make the theme less precise than its terms alone are, nor than min_precision:
+        # where the terms already assign passages the labels reject at a higher rate than the floor allows
+        # (escalation's nuclear words in an official's denial), the floor is theirs, or no bar could keep
+        # it and the model, which finds what the terms miss, would be dropped for the terms' errors.
+        floor = min(min_precision, _precision(by_terms, y))
         # Each repeat deals the folds afresh and chooses its bars; each bar is the median of the choices.
         chosen = []
         for r in range(repeats):
             held_out = np.zeros(len(items))
             for train, test in hash_folds(items, folds, r, y):
                 held_out[test] = _fit(x[train], y[train], c).predict_proba(x[test])[:, 1]
-            chosen.append(_thresholds(held_out, by_terms, partial, y, min_precision, vetoed, cautioned=cautioned)[:4])
+            chosen.append(_thresholds(held_out, by_terms, partial, y, floor, vetoed, cautioned=cautioned)[:4])
         threshold, with_terms, vetoed_bar, caution_bar = median_bars(chosen)
         if threshold is None:
             continue

@@ -579,3 +579,23 @@ def test_a_nuclear_answer_a_minister_warned_of_with_the_second_verb_for_warning_
 ])
 def test_the_peoples_and_natos_adjective_name_their_state_or_alliance(rules, text, lang, entity):
     assert entity in [e.id for e in rules.classify(text, lang=lang).entities]
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev31: an official denying any need or plan to use nuclear weapons says the threat's own words.
+    ("Shoigu said Russia has no need to use nuclear weapons in Ukraine.", "en"),
+    ("Шойгу заявил, что применять ядерное оружие на Украине незачем.", "ru"),
+    ("Шойгу заявив, що Росія не планує застосовувати ядерну зброю в Україні, бо в цьому немає потреби.", "uk"),
+])
+def test_an_official_denying_any_need_or_plan_to_use_nuclear_weapons_is_not_escalation(terms_only, text, lang):
+    assert "escalation" not in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    # ... but a threat that begins by saying nobody wants a war is still a threat.
+    ("Medvedev: nobody wants a nuclear war, but if NATO troops enter Ukraine we will strike them with everything "
+     "we have.", "en"),
+    ("Никто не хочет ядерной войны, но если ракеты полетят на Крым, ответ будет ядерным, пригрозил Медведев.", "ru"),
+])
+def test_a_threat_that_opens_with_nobody_wanting_war_is_still_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
