@@ -599,3 +599,17 @@ def test_an_official_denying_any_need_or_plan_to_use_nuclear_weapons_is_not_esca
 ])
 def test_a_threat_that_opens_with_nobody_wanting_war_is_still_escalation(terms_only, text, lang):
     assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang, entity, not_entity", [
+    # A bare "Совбез" / "Радбез" is Russia's Security Council; the UN's is named with "ООН" (one entity now,
+    # where two entries shared the name "Security Council of Russia").
+    ("Зампред Совбеза Дмитрий Медведев пригрозил Киеву.", "ru", "russian_security_council", "un_security_council"),
+    ("Секретар Радбезу Микола Патрушев прилетів до Калінінграда.", "uk", "russian_security_council",
+     "un_security_council"),
+    ("Совбез ООН собрался на экстренное заседание.", "ru", "un_security_council", None),
+    ("Security Council deputy chairman Dmitry Medvedev wrote on Telegram.", "en", "russian_security_council", None),
+])
+def test_a_bare_security_council_in_russian_or_ukrainian_is_russias(rules, text, lang, entity, not_entity):
+    found = [e.id for e in rules.classify(text, lang=lang).entities]
+    assert entity in found and (not_entity is None or not_entity not in found)
