@@ -63,7 +63,6 @@ class Tables:
     # Concepts' members of more than one piece, filed under their first phrase (one-phrase members are
     # filed beside their phrase in ``words``, so the word scan hits the concept with them).
     concept_members: dict[int, list[tuple[int, CPattern]]] = field(default_factory=lambda: defaultdict(list))
-    concept_of_phrase: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     concept_ids: frozenset[int] = frozenset()
     concept_names: dict[int, str] = field(default_factory=dict)  # phrase id → '@id' of the model's concepts
     phrases: list[Phrase] = field(default_factory=list)
@@ -185,9 +184,11 @@ def _add_triggers(tables: Tables, triggers: list[TriggerRule]) -> None:
             tables.always_candidates.append(i)
 
 
-def _add_concepts(tables: Tables, concepts: list[ConceptDef]) -> None:
+def _add_concepts(tables: Tables, concepts: list[ConceptDef]) -> dict[int, list[int]]:
     """Resolve every '@id' phrase the terms used to the patterns of its concept's phrases (added to
-    the phrase table); the word scan and the engine unite their hits under it."""
+    the phrase table); the word scan and the engine unite their hits under it. Returns, for each
+    phrase that is a concept's member of one piece, those concepts (for ``WordKeys.build``)."""
+    of_phrase: dict[int, list[int]] = defaultdict(list)
     by_id = {c.id: c for c in concepts}
     written = concept_phrases(concepts)  # includes ("@vote_generic" inside vote_word) written out
     for pid, phrase in list(enumerate(tables.phrases)):
@@ -198,10 +199,11 @@ def _add_concepts(tables: Tables, concepts: list[ConceptDef]) -> None:
             members = {tables.chain(parse_phrase(p)) for p in written[concept.id]}
             for member in sorted(members):
                 if member[0] == "p":
-                    tables.concept_of_phrase[member[1]].append(pid)
+                    of_phrase[member[1]].append(pid)
                 else:
                     tables.concept_members[first_phrase(member)].append((pid, member))
     tables.concept_ids = frozenset(pid for pid, phrase in enumerate(tables.phrases) if is_concept(phrase))
+    return of_phrase
 
 
 def _exact_lemma_forms(phrases: list[Phrase]) -> list[tuple[str, ...]]:
@@ -233,10 +235,10 @@ def compile_pack(pack: RulePack):
     _add_themes(tables, pack.themes)
     _add_entities(tables, pack.entities)
     _add_triggers(tables, pack.triggers)
-    _add_concepts(tables, pack.concepts)
+    concept_of_phrase = _add_concepts(tables, pack.concepts)
     lemma_forms = _exact_lemma_forms(tables.phrases)
     if not all(map(is_concept, tables.phrases)):
-        tables.words = WordKeys.build(tables.phrases, lemma_forms, tables.concept_of_phrase)
+        tables.words = WordKeys.build(tables.phrases, lemma_forms, concept_of_phrase)
     if pack.model is not None:
         tables.model = CompiledModel(pack.model, {theme.id: i for i, theme in enumerate(pack.themes)})
     compiled = CompiledRules(pack.model_copy(update={"version": version}), tables)

@@ -136,8 +136,7 @@ class CompiledRules:
         if pattern[0] == "x":  # an exclusion with NOT contexts of its own: not where one of them meets it
             _, inner, nots = pattern
             spared = [_extent(other) for n in nots for other in self._spans(n, a, cache)]
-            found = [parts for parts in self._spans(inner, a, cache)
-                     if not any(_meets(_extent(parts), other) for other in spared)]
+            found = [parts for parts in self._spans(inner, a, cache) if not _meets_any(parts, spared)]
         elif pattern[0] != "n":
             found = [[s] for s in self._chain(pattern, a)]
         else:
@@ -170,18 +169,13 @@ class CompiledRules:
         return possible
 
     def _vetoed(self, parts: list[Span], contexts: dict, a: Analysis, cache: dict) -> bool:
-        """Whether a match meets a match of one of ``contexts`` (``_meets``)."""
+        """Whether a match meets a match of one of ``contexts`` (``_meets_any``)."""
         key = ("extents", id(contexts))
         extents = cache.get(key)
         if extents is None:  # every match of every context this document can match, once per document
             extents = cache[key] = [_extent(other) for context in self._possible(contexts, a, cache)
                                     for other in self._spans(context, a, cache)]
-        if extents:
-            lo, hi = _extent(parts)
-            for other_lo, other_hi in extents:
-                if other_lo < hi and lo < other_hi:
-                    return True
-        return False
+        return bool(extents) and _meets_any(parts, extents)
 
     def _concepts(self, a: Analysis) -> None:
         """Hits of every '@concept' phrase: the union of its members' matches, sorted. The word scan
@@ -439,9 +433,10 @@ def _extent(parts: list[Span]) -> Span:
     return min(p[0] for p in parts), max(p[1] for p in parts)
 
 
-def _meets(extent: Span, other: Span) -> bool:
-    """Whether two matches' extents (``_extent``) overlap."""
-    return other[0] < extent[1] and extent[0] < other[1]
+def _meets_any(parts: list[Span], extents: list[Span]) -> bool:
+    """Whether a match's extent overlaps any of ``extents`` (other matches' ``_extent``)."""
+    lo, hi = _extent(parts)
+    return any(other_lo < hi and lo < other_hi for other_lo, other_hi in extents)
 
 
 @cache
