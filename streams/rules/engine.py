@@ -268,8 +268,8 @@ class CompiledRules:
             present.add(t.theme_atoms[theme_index])
         for e in a.mentions:
             present.update(t.entity_atoms[e])
-        for pid in a.hits:
-            for atom, pattern in t.keyword_atoms.get(pid, ()):
+        for pid in t.keyword_atoms.keys() & a.hits.keys():  # a handful of keyword phrases: the smaller side
+            for atom, pattern in t.keyword_atoms[pid]:
                 if self._chain(pattern, a):
                     present.add(atom)
         candidates = set(t.always_candidates)
@@ -336,8 +336,8 @@ class CompiledRules:
         if a.model is None or theme_index not in a.model.probabilities:
             return []
         words = a.norm.text.split(" ")
-        starts = [0, *accumulate(len(w) + 1 for w in words[:-1])]  # words are one space apart
-        return sorted((starts[i], starts[i] + len(words[i]))
+        ends = list(accumulate(map(len, words)))  # without the spaces: word i ends at ends[i] + i
+        return sorted((ends[i] + i - len(words[i]), ends[i] + i)
                       for i, _ in self.tables.model.evidence(a.lemmas, a.model, theme_index))
 
     def theme_index(self, theme_id: str) -> int:

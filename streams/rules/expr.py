@@ -227,6 +227,7 @@ def _cond_tokens(source: str) -> list[tuple[str, str]]:
 class _CondParser:
     def __init__(self, source: str):
         self.source, self.tokens, self.i, self.atoms = source, _cond_tokens(source), 0, set()
+        self.order: list[Atom] = []  # the atoms in the order first read: ``_0``, ``_1``, … in the expression
 
     def peek_op(self) -> str | None:
         if self.i < len(self.tokens) and self.tokens[self.i][0] == "op":
@@ -234,30 +235,33 @@ class _CondParser:
         return None
 
     def parse(self) -> Callable[[set], bool]:
-        fn = self.disjunction()
+        # The condition becomes one Python expression over the set of atoms present, compiled once: a
+        # closure per operator (the parse tree evaluated call by call) cost ~2 µs a trigger per item.
+        # Only names this parser makes appear in it (``_0``, ``_1``, … bound to the atoms), no text of the rule.
+        expression = self.disjunction()
         if self.i != len(self.tokens):
             raise RuleSyntaxError(f"unexpected {self.tokens[self.i][1]!r} in condition {self.source!r}")
-        return fn
+        names = {"__builtins__": {}, **{f"_{i}": atom for i, atom in enumerate(self.order)}}
+        return eval(f"lambda s: {expression}", names)  # noqa: S307 - built from our own tokens only
 
-    def disjunction(self):
+    def disjunction(self) -> str:
         parts = [self.conjunction()]
         while self.peek_op() == "OR":
             self.i += 1
             parts.append(self.conjunction())
-        return parts[0] if len(parts) == 1 else (lambda s, p=tuple(parts): any(f(s) for f in p))
+        return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
 
-    def conjunction(self):
+    def conjunction(self) -> str:
         parts = [self.negation()]
         while self.peek_op() == "AND":
             self.i += 1
             parts.append(self.negation())
-        return parts[0] if len(parts) == 1 else (lambda s, p=tuple(parts): all(f(s) for f in p))
+        return parts[0] if len(parts) == 1 else "(" + " and ".join(parts) + ")"
 
-    def negation(self):
+    def negation(self) -> str:
         if self.peek_op() == "NOT":
             self.i += 1
-            inner = self.negation()
-            return lambda s: not inner(s)
+            return f"(not {self.negation()})"
         return self.primary()
 
     def primary(self):
@@ -281,7 +285,9 @@ class _CondParser:
         else:
             raise RuleSyntaxError(f"unexpected {value!r} in condition {self.source!r}")
         self.atoms.add(atom)
-        return lambda s: atom in s
+        if atom not in self.order:
+            self.order.append(atom)
+        return f"(_{self.order.index(atom)} in s)"
 
 
 def parse_condition(source: str) -> Condition:

@@ -73,6 +73,16 @@ def test_parentheses_and_keywords_in_conditions():
     assert not cond.test({kw_pack, kw_new})
 
 
+def test_condition_is_compiled_from_atoms_never_from_the_rules_text():
+    # The compiled test names atoms by position; the rule's own text (quotes, parentheses, Python) is data.
+    cond = parse_condition('keyword "x) or True or (y" OR NOT NOT (theme:a AND theme:a) OR entity:__import__')
+    kw = ("keyword", parse_phrase("x) or True or (y"))
+    assert cond.atoms == {kw, ("theme", "a"), ("entity", "__import__")}
+    assert not cond.test(set())
+    assert cond.test({kw}) and cond.test({("theme", "a")}) and cond.test({("entity", "__import__")})
+    assert not cond.test({("theme", "b"), ("keyword", "x")})
+
+
 @pytest.mark.parametrize("bad, reason", [
     ("theme:a AND", "ends too early"),
     ("(theme:a OR theme:b", "missing '\\)'"),
