@@ -613,3 +613,14 @@ def test_a_threat_that_opens_with_nobody_wanting_war_is_still_escalation(terms_o
 def test_a_bare_security_council_in_russian_or_ukrainian_is_russias(rules, text, lang, entity, not_entity):
     found = [e.id for e in rules.classify(text, lang=lang).entities]
     assert entity in found and (not_entity is None or not_entity not in found)
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev32: "retribution" is the English twin of "возмездие", which counts as a sign of the theme.
+    ("Zakharova said Russia kept the right to exact harsh retribution.", "en"),
+    ("Захарова заявила, что Россия оставляет за собой право на возмездие.", "ru"),
+])
+def test_retribution_promised_by_an_official_counts_towards_escalation_in_english_as_in_russian(terms_only, text,
+                                                                                                  lang):
+    score, words = terms_only.partial_theme(terms_only.analyse(text, lang), "escalation")
+    assert score >= 1 and any(w.lower().startswith(("retribution", "возмезди")) for w in words)
