@@ -624,3 +624,43 @@ def test_retribution_promised_by_an_official_counts_towards_escalation_in_englis
                                                                                                   lang):
     score, words = terms_only.partial_theme(terms_only.analyse(text, lang), "escalation")
     assert score >= 1 and any(w.lower().startswith(("retribution", "возмезди")) for w in words)
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev33: "lawful" and "target" have second words ("правомерных мишеней", "правомірними цілями").
+    ("Любые такие объекты попадут в разряд правомерных мишеней для российской армии.", "ru"),
+    ("Захарова назвала британських інструкторів правомірними цілями.", "uk"),
+])
+def test_objects_declared_lawful_targets_in_other_words_are_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang, theme", [
+    # dev33: farmers blockading the border's crossings, beside state money, freeze nothing.
+    ("Туск пообіцяв державні кошти, а фермери й далі блокують пункти пропуску на кордоні.", "uk", "sanctions"),
+    # A player suspended by tennis's integrity agency, named a sentence after the word "санкції".
+    ("Ще один росіянин «під санкціями» з грудня, але не тими, що ви подумали: ITIA підтвердило "
+     "дискваліфікацію тенісиста.", "uk", "sanctions"),
+    # A parliament ratifying a state's accession to NATO, and vote-buying in an election of people.
+    ("Every deputy present in the Turkish assembly voted to ratify Finland's accession protocol, the last of the "
+     "alliance's members to sign off.", "en", "referendum"),
+    ("Sandu won the runoff and said Moldova withstood dirty money and illegal vote-buying.", "en", "referendum"),
+])
+def test_border_blockades_tennis_bans_nato_accession_and_vote_buying_are_not_the_theme_they_look_like(
+        terms_only, text, lang, theme):
+    assert theme not in themes(terms_only, text, lang)
+
+
+def test_a_gambling_regulator_blocking_casino_sites_raises_the_models_bar_for_sanctions(rules):
+    # dev33: PlayCity's register of blocked casino sites is the state's own regulation, no sanction.
+    a = rules.analyse("PlayCity позначило російське казино як заблоковане рішенням агентства.", "uk")
+    assert rules.theme_index("sanctions") in a.cautioned
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev33: "personal restrictions" is Ukrainian and Russian law's own name for sanctions on people.
+    ("РНБО обговорила, як зробити, щоб персональні обмеження Києва діяли й за кордоном.", "uk"),
+    ("Персональные ограничения Киева коснулись ещё двадцати человек.", "ru"),
+])
+def test_personal_restrictions_the_laws_name_for_sanctions_are_sanctions(terms_only, text, lang):
+    assert "sanctions" in themes(terms_only, text, lang)
