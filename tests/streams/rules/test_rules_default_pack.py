@@ -664,3 +664,19 @@ def test_a_gambling_regulator_blocking_casino_sites_raises_the_models_bar_for_sa
 ])
 def test_personal_restrictions_the_laws_name_for_sanctions_are_sanctions(terms_only, text, lang):
     assert "sanctions" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev34: war aims that widen the war inside Ukraine are escalation too.
+    ("Константинов предложил расширить географию СВО до Николаева и Одессы.", "ru"),
+    ("Пушилин: пора снова освобождать русские города — Киев, Чернигов, Одессу.", "ru"),
+    ("Депутат закликав розширити географію СВО на всю Україну.", "uk"),
+])
+def test_war_aims_that_widen_the_war_inside_ukraine_are_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+def test_a_corridor_blocked_by_troops_freezes_nothing(terms_only):
+    # dev34: "заблокирует Сувалкский коридор" is a blockade, not a freeze of Russian assets.
+    assert "sanctions" not in themes(terms_only, "Если Россия заблокирует Сувалкский коридор, НАТО примет меры "
+                                                "против России, пообещал Рютте.", "ru")
