@@ -116,10 +116,12 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 # the floors sit a few points below. dev31 (officials and analysts denying or weighing a threat in its own
 # words, which the terms and the model of dev..dev29 read as threats) took escalation's precision to 0.93
 # in every language: its floors follow (0.90), the set being harder, not the pack worse (docs/quality.md).
+# dev32-dev34 (negation, Russian media's own threats, war aims inside Ukraine) took Russian escalation
+# recall to 0.95 (510 of 535): its floor follows (0.93).
 FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.92
 FLOOR = {  # (theme, lang): (precision, recall)
     ("referendum", "en"): (0.92, 0.93), ("referendum", "ru"): (0.95, 0.92), ("referendum", "uk"): (0.92, 0.91),
-    ("escalation", "en"): (0.90, 0.95), ("escalation", "ru"): (0.90, 0.95), ("escalation", "uk"): (0.90, 0.95),
+    ("escalation", "en"): (0.90, 0.95), ("escalation", "ru"): (0.90, 0.93), ("escalation", "uk"): (0.90, 0.95),
     ("sanctions", "en"): (0.92, 0.96), ("sanctions", "ru"): (0.95, 0.96), ("sanctions", "uk"): (0.95, 0.96),
 }
 DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl", "dev6.jsonl", "dev7.jsonl",
