@@ -293,5 +293,10 @@ class _CondParser:
 def parse_condition(source: str) -> Condition:
     """Parse a trigger condition (see the module docstring)."""
     parser = _CondParser(source)
-    test = parser.parse()
+    try:
+        test = parser.parse()
+    except (RecursionError, SyntaxError, MemoryError):
+        # Parentheses nested hundreds deep: past the parser's recursion, or the compiler's own limit
+        # on the expression built from them.
+        raise RuleSyntaxError(f"condition nests too deeply: {source[:60]!r}") from None
     return Condition(source, frozenset(parser.atoms), test)

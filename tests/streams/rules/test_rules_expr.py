@@ -83,6 +83,24 @@ def test_condition_is_compiled_from_atoms_never_from_the_rules_text():
     assert not cond.test({("theme", "b"), ("keyword", "x")})
 
 
+@pytest.mark.parametrize("depth", [300, 2000])
+def test_a_condition_nested_hundreds_deep_is_refused_with_a_reason_not_a_crash(depth):
+    with pytest.raises(RuleSyntaxError, match="nests too deeply"):
+        parse_condition("(" * depth + "theme:a OR NOT (theme:b OR entity:c)" + ")" * depth)
+
+
+def test_alternating_groups_nest_as_deep_as_the_parser_allows_and_still_evaluate():
+    source = "theme:z"
+    for i in range(60):  # each level: NOT ( … OR theme:i ), a group the compiled expression keeps
+        source = f"NOT ({source} OR theme:t{i})"
+    cond = parse_condition(source)
+    # Level i is NOT (level i-1 OR t_i): with nothing present the levels alternate True, False, … and the
+    # sixtieth is False; the innermost atom present flips every level; the outermost's own atom ends it.
+    assert cond.test(set()) is False
+    assert cond.test({("theme", "z")}) is True
+    assert cond.test({("theme", "z"), ("theme", "t59")}) is False
+
+
 @pytest.mark.parametrize("bad, reason", [
     ("theme:a AND", "ends too early"),
     ("(theme:a OR theme:b", "missing '\\)'"),
