@@ -32,12 +32,24 @@ def _to_utc(value: datetime) -> datetime:
         raise ValueError("timestamp out of range once converted to UTC") from None
 
 
+_LAST_ISO: tuple[datetime | None, str] = (None, "")
+
+
 def iso_utc(value: datetime) -> str:
     # Always "2026-11-28T17:35:25.123456Z": one spelling, sortable as text, no "+00:00".
-    # ``isoformat`` is C; ``strftime`` was 5% of a worker's CPU (three timestamps per record).
-    if value.tzinfo is not timezone.utc:
-        value = value.astimezone(timezone.utc)
-    return value.isoformat(timespec="microseconds")[:-6] + "Z"  # drop "+00:00"
+    # Called by the serializer for every timestamp of every record (half the time of writing a
+    # classified record went here): the fields formatted with one %, 1.1 µs against 1.8 for
+    # ``isoformat(timespec=...)`` and 5 for ``strftime``; and the value written last is kept, since a
+    # batch's records share their ``classified_at`` object. One tuple, swapped whole: safe across threads.
+    global _LAST_ISO
+    last = _LAST_ISO
+    if value is last[0]:
+        return last[1]
+    utc = value if value.tzinfo is timezone.utc else value.astimezone(timezone.utc)
+    text = "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (utc.year, utc.month, utc.day, utc.hour, utc.minute,
+                                                    utc.second, utc.microsecond)
+    _LAST_ISO = (value, text)
+    return text
 
 
 UtcDatetime = Annotated[

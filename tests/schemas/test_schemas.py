@@ -127,3 +127,22 @@ def test_config_documents_reject_unknown_fields_with_the_field_named():
     with pytest.raises(Exception) as info:
         Source(id="x", type="rss", url="http://127.0.0.1/", pol_interval_secs=5)
     assert "pol_interval_secs" in str(info.value)
+
+
+def test_iso_utc_writes_every_timestamp_as_isoformat_does_in_utc_with_six_digits_and_z():
+    from datetime import timedelta
+
+    from schemas.base import iso_utc
+
+    plus_three = timezone(timedelta(hours=3))
+    samples = [datetime(1, 1, 1, tzinfo=timezone.utc), datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+               datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc), datetime(2026, 11, 28, 12, 0, 0, 5, tzinfo=plus_three),
+               datetime(2024, 2, 29, 23, 30, 1, 120000, tzinfo=timezone(timedelta(hours=-5, minutes=-30)))]
+    samples += [datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=s * 7919.123457) for s in range(2000)]
+    for value in samples:
+        expected = value.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        assert iso_utc(value) == expected
+        assert iso_utc(value) == expected  # the second call comes from the kept last value
+    # The kept value is the object itself, not an equal one in another zone.
+    assert iso_utc(samples[3]) == "2026-11-28T09:00:00.000005Z"
+    assert iso_utc(samples[3].astimezone(timezone.utc)) == "2026-11-28T09:00:00.000005Z"
