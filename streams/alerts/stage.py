@@ -40,10 +40,14 @@ class Alerter:
         self.alerts_topic = alerts_topic
         self.metrics = metrics
         self.clock = clock
+        self._counters: dict[tuple[str, str], object] = {}  # (severity, theme) → its alerts counter
 
     def alert_output(self, alert: Alert) -> Output:
         theme = alert.themes[0].theme if alert.themes else "none"
-        self.metrics.alerts.labels(alert.severity, theme).inc()
+        counter = self._counters.get((alert.severity, theme))
+        if counter is None:  # a labels() lookup per alert cost more than the increment
+            counter = self._counters[(alert.severity, theme)] = self.metrics.alerts.labels(alert.severity, theme)
+        counter.inc()
         now = alert.alerted_at
         self.metrics.latency_from_published.observe(max(0.0, (now - alert.published_at).total_seconds()))
         self.metrics.latency_from_fetched.observe(max(0.0, (now - alert.fetched_at).total_seconds()))
