@@ -680,3 +680,46 @@ def test_a_corridor_blocked_by_troops_freezes_nothing(terms_only):
     # dev34: "заблокирует Сувалкский коридор" is a blockade, not a freeze of Russian assets.
     assert "sanctions" not in themes(terms_only, "Если Россия заблокирует Сувалкский коридор, НАТО примет меры "
                                                 "против России, пообещал Рютте.", "ru")
+
+
+@pytest.mark.parametrize("text, lang, found", [
+    # dev35: "Крим*" also spelled the start of "кримінальний" (criminal), so every Ukrainian criminal case
+    # named Crimea and counted as an occupied region.
+    ("Кримінальне провадження відкрито за статтею про шахрайство.", "uk", False),
+    ("Окупанти провели псевдоголосування у Криму.", "uk", True),
+    ("Кримчани голосували під дулами автоматів.", "uk", True),
+    ("Кримськотатарський Меджліс закликав бойкотувати так званий референдум.", "uk", True),
+])
+def test_crimea_is_named_by_its_own_words_not_by_the_ukrainian_word_for_criminal(rules, text, lang, found):
+    assert ("crimea" in [e.id for e in rules.classify(text, lang=lang).entities]) is found
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev35: secondary sanctions told as "measures".
+    ("Secondary measures are coming, Trump said.", "en"),
+    ("Вашингтон пригрозил вторичными мерами.", "ru"),
+    ("США погрожують вторинними заходами.", "uk"),
+])
+def test_secondary_measures_are_secondary_sanctions(terms_only, text, lang):
+    assert "sanctions" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang, theme", [
+    # dev35: a code's article's penalty, Indian English "sanctioned" (granted), martial law and
+    # mobilisation extended once more, a statute ratified by a parliament.
+    ("Мировой судья оштрафовал Google: по части 5 статьи 13.41 КоАП такая санкция считается от выручки "
+     "российской дочки.", "ru", "sanctions"),
+    ("A further eight road works worth Rs 908 crore were sanctioned under the Central Road Fund.", "en", "sanctions"),
+    ("Парламент у 17-й раз подовжив воєнний стан і загальну мобілізацію.", "uk", "escalation"),
+    ("Верховна Рада ратифікувала Римський статут, «за» проголосував 281 депутат.", "uk", "referendum"),
+])
+def test_code_penalties_granted_rupees_extended_mobilisation_and_ratified_statutes_are_not_their_look_alikes(
+        terms_only, text, lang, theme):
+    # Not one point for the theme: each word that looked like it is vetoed (the model decides the rest).
+    assert terms_only.partial_theme(terms_only.analyse(text, lang), theme)[0] == 0
+
+
+def test_streets_closed_to_traffic_raise_the_models_bar_for_sanctions(rules):
+    # dev35: "снятия ограничений" on a closed street is no lifting of sanctions.
+    a = rules.analyse("Дептранс Москвы закрыл проезд по Тверской, сроков снятия ограничений не назвали.", "ru")
+    assert rules.theme_index("sanctions") in a.cautioned
