@@ -723,3 +723,15 @@ def test_streets_closed_to_traffic_raise_the_models_bar_for_sanctions(rules):
     # dev35: "снятия ограничений" on a closed street is no lifting of sanctions.
     a = rules.analyse("Дептранс Москвы закрыл проезд по Тверской, сроков снятия ограничений не назвали.", "ru")
     assert rules.theme_index("sanctions") in a.cautioned
+
+
+@pytest.mark.parametrize("text", [
+    # dev36: an election called a referendum on the government as a figure of speech, and union
+    # members ratifying their contracts, are no popular vote.
+    "Argentines went to the polls in a midterm vote many called a litmus test, in effect a referendum, on Milei's "
+    "reforms; turnout was 68%.",
+    "Voters tend to turn by-elections into plebiscites on one question: whether the government deserves a kick.",
+    "Members at Ford, GM and Stellantis have ratified their new contracts, 64% voting yes across the three companies.",
+])
+def test_referendums_as_a_figure_of_speech_and_ratified_labour_contracts_are_not_referendums(terms_only, text):
+    assert "referendum" not in themes(terms_only, text, "en")
