@@ -226,8 +226,8 @@ def _cond_tokens(source: str) -> list[tuple[str, str]]:
 
 class _CondParser:
     def __init__(self, source: str):
-        self.source, self.tokens, self.i, self.atoms = source, _cond_tokens(source), 0, set()
-        self.order: list[Atom] = []  # the atoms in the order first read: ``_0``, ``_1``, … in the expression
+        self.source, self.tokens, self.i = source, _cond_tokens(source), 0
+        self.names: dict[Atom, str] = {}  # each atom read → its name in the expression (``_0``, ``_1``, …)
 
     def peek_op(self) -> str | None:
         if self.i < len(self.tokens) and self.tokens[self.i][0] == "op":
@@ -241,7 +241,7 @@ class _CondParser:
         expression = self.disjunction()
         if self.i != len(self.tokens):
             raise RuleSyntaxError(f"unexpected {self.tokens[self.i][1]!r} in condition {self.source!r}")
-        names = {"__builtins__": {}, **{f"_{i}": atom for i, atom in enumerate(self.order)}}
+        names = {"__builtins__": {}, **{name: atom for atom, name in self.names.items()}}
         return eval(f"lambda s: {expression}", names)  # noqa: S307 - built from our own tokens only
 
     def disjunction(self) -> str:
@@ -284,10 +284,7 @@ class _CondParser:
             atom = (atom_kind, name)
         else:
             raise RuleSyntaxError(f"unexpected {value!r} in condition {self.source!r}")
-        self.atoms.add(atom)
-        if atom not in self.order:
-            self.order.append(atom)
-        return f"(_{self.order.index(atom)} in s)"
+        return f"({self.names.setdefault(atom, f'_{len(self.names)}')} in s)"
 
 
 def parse_condition(source: str) -> Condition:
@@ -299,4 +296,4 @@ def parse_condition(source: str) -> Condition:
         # Parentheses nested hundreds deep: past the parser's recursion, or the compiler's own limit
         # on the expression built from them.
         raise RuleSyntaxError(f"condition nests too deeply: {source[:60]!r}") from None
-    return Condition(source, frozenset(parser.atoms), test)
+    return Condition(source, frozenset(parser.names), test)
