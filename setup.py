@@ -4,5 +4,6 @@ them and the engine runs its pure-Python twins (``streams/rules/native.py``)."""
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("streams.rules._native", ["streams/rules/_native.c"], optional=True,
-                             extra_compile_args=["-O2"])])
+setup(ext_modules=[Extension(f"streams.rules.{name}", [f"streams/rules/{name}.c"], optional=True,
+                             extra_compile_args=["-O2"])
+                   for name in ("_native", "_terms")])

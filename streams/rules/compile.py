@@ -16,7 +16,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from schemas.rules import ConceptDef, EntityDef, RulePack, ThemeRule, TriggerRule
-from streams.rules.engine import CompiledRules
+from streams.rules import native
+from streams.rules.engine import CompiledRules, needed_phrases
 from streams.rules.expr import (
     Chain,
     Condition,
@@ -87,6 +88,9 @@ class Tables:
     keyword_atoms: dict[int, list[tuple[tuple, CPattern]]] = field(default_factory=lambda: defaultdict(list))
     keyword_patterns: dict[tuple, CPattern] = field(default_factory=dict)
     model: CompiledModel | None = None
+    # The theme step flattened for the C loops (``native_theme_plan``): (plan, the patterns by their index
+    # in it), or None where they are absent.
+    theme_plan: tuple[object, list[CPattern]] | None = None
 
     def phrase_id(self, phrase: Phrase) -> int:
         pid = self.phrase_ids.get(phrase)
@@ -206,6 +210,51 @@ def _add_concepts(tables: Tables, concepts: list[ConceptDef]) -> dict[int, list[
     return of_phrase
 
 
+def native_theme_plan(tables: Tables) -> tuple[object, list[CPattern]] | None:
+    """The theme step's terms, patterns and context sets as the C loops' plan (``_terms.theme_plan``
+    says the layout), with the patterns in the order of their indexes; None without the C loops."""
+    if native.theme_plan is None:
+        return None
+    index: dict[CPattern, int] = {}
+    specs: list[tuple[int, ...]] = []
+
+    def pattern(p: CPattern) -> int:
+        found = index.get(p)
+        if found is None:  # operands first: every pattern names only earlier ones
+            kind = p[0]
+            if kind == "p":
+                spec = (0, p[1])
+            elif kind == "s":
+                spec = (1, *p[1])
+            elif kind == "n":
+                spec = (2, pattern(p[1]), pattern(p[2]), p[3])
+            else:
+                spec = (3, pattern(p[1]), *map(pattern, p[2]))
+            found = index[p] = len(specs)
+            specs.append(spec)
+        return found
+
+    sets: dict[tuple, int] = {}
+    set_specs: list[tuple] = []
+
+    def context_set(contexts: dict[int, tuple[CPattern, ...]]) -> int:
+        if not contexts:
+            return -1
+        key = tuple(contexts.items())
+        found = sets.get(key)
+        if found is None:
+            found = sets[key] = len(set_specs)
+            set_specs.append(tuple((pattern(c), *needed_phrases(c)) for filed in contexts.values() for c in filed))
+        return found
+
+    terms = tuple((term.theme, float(term.weight), pattern(term.pattern), term.partner, context_set(term.contexts),
+                   int(term.pattern[0] == "p")) for term in tables.terms)
+    cautions = tuple(context_set(contexts) for contexts in tables.cautions)
+    by_phrase = tuple((pid, tuple(listed)) for pid, listed in tables.terms_by_phrase.items())
+    plan = native.theme_plan(len(tables.phrases), tuple(specs), tuple(set_specs), terms, by_phrase, cautions)
+    return plan, list(index)
+
+
 def _exact_lemma_forms(phrases: list[Phrase]) -> list[tuple[str, ...]]:
     """The lemma forms of each exact phrase, by phrase id (none for a prefix or a concept), for
     ``WordKeys.build``."""
@@ -241,6 +290,7 @@ def compile_pack(pack: RulePack):
         tables.words = WordKeys.build(tables.phrases, lemma_forms, concept_of_phrase)
     if pack.model is not None:
         tables.model = CompiledModel(pack.model, {theme.id: i for i, theme in enumerate(pack.themes)})
+    tables.theme_plan = native_theme_plan(tables)
     compiled = CompiledRules(pack.model_copy(update={"version": version}), tables)
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))

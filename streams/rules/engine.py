@@ -164,8 +164,9 @@ class CompiledRules:
         possible = cache.get(key)
         if possible is None:
             hits = a.hits
-            possible = cache[key] = [c for pid in contexts.keys() & hits.keys() for c in contexts[pid]
-                                     if all(p in hits for p in _needed(c))]
+            # In the contexts' own order: the first caution met is the one ``explain`` names.
+            possible = cache[key] = [c for pid, filed in contexts.items() if pid in hits for c in filed
+                                     if all(p in hits for p in needed_phrases(c))]
         return possible
 
     def _vetoed(self, parts: list[Span], contexts: dict, a: Analysis, cache: dict) -> bool:
@@ -198,6 +199,13 @@ class CompiledRules:
 
     def _themes(self, a: Analysis) -> None:
         t = self.tables
+        if t.theme_plan is not None:  # the C loops (``native.themes``), this method's twin
+            plan, patterns = t.theme_plan
+            met = native.themes(plan, a.hits, a.norm.text, a.term_matches, a.term_vetoed, a.term_redundant,
+                                a.scores)
+            for theme, pattern in met.items():
+                a.cautioned[theme] = t.caution_sources[theme][patterns[pattern]]
+            return
         cache: dict = {}
         # Each term is filed under its first phrase only, so no term is reached twice.
         hits = a.hits
@@ -440,10 +448,10 @@ def _meets_any(parts: list[Span], extents: list[Span]) -> bool:
 
 
 @cache
-def _needed(pattern: tuple) -> tuple[int, ...]:
+def needed_phrases(pattern: tuple) -> tuple[int, ...]:
     """Phrase ids that must all be hit for ``pattern`` to match (the first piece of each side)."""
     if pattern[0] == "x":
-        return _needed(pattern[1])
+        return needed_phrases(pattern[1])
     if pattern[0] == "n":
-        return _needed(pattern[1]) + _needed(pattern[2])
+        return needed_phrases(pattern[1]) + needed_phrases(pattern[2])
     return (pattern[1] if pattern[0] == "p" else pattern[1][0],)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 
 try:
-    from streams.rules import _native
+    from streams.rules import _native, _terms
 except ImportError:  # built without a C compiler
-    _native = None
+    _native = _terms = None
 
 ENABLED = _native is not None and os.environ.get("WATCHFLOOR_NATIVE", "1") != "0"
 
@@ -26,3 +26,7 @@ model_gains = _native.model_gains if ENABLED else None
 spaces = _native.spaces if ENABLED else None
 # A document's phrase hits and lemmas, word by word (twin: ``words.word_hits``).
 word_hits = _native.word_hits if ENABLED else None
+# A pack's theme step flattened for ``themes`` (built by ``compile.native_theme_plan``).
+theme_plan = _terms.theme_plan if ENABLED else None
+# The theme step on a document's phrase hits (twin: ``CompiledRules._themes``).
+themes = _terms.themes if ENABLED else None

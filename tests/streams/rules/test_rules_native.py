@@ -39,6 +39,7 @@ def test_the_install_built_the_c_loops_where_a_compiler_and_headers_are():
         pytest.skip("no C compiler or Python headers: the pure-Python twins run")
     # Built but switched off on purpose (WATCHFLOOR_NATIVE=0) is fine; missing is a broken install.
     assert native._native is not None, "pip install -e . should have compiled streams/rules/_native.c"
+    assert native._terms is not None, "pip install -e . should have compiled streams/rules/_terms.c"
 
 
 def _hard_strings(count: int) -> list[str]:
@@ -98,9 +99,10 @@ def test_every_classification_is_the_same_with_and_without_the_c_loops(monkeypat
     monkeypatch.setattr(native, "model_sums", None)
     monkeypatch.setattr(native, "model_gains", None)
     monkeypatch.setattr(native, "word_hits", None)
+    monkeypatch.setattr(native, "theme_plan", None)
     monkeypatch.setattr(compile_module, "_CACHE", {})  # compile afresh, without the C loops
     python = compile_pack(load_pack())
-    assert python.tables.model._native is None
+    assert python.tables.model._native is None and python.tables.theme_plan is None
     pure = [shown(c) for c in results(python)]
     assert sum(bool(themes) for themes, _, _ in pure) > 1000
     assert default == pure
@@ -108,10 +110,10 @@ def test_every_classification_is_the_same_with_and_without_the_c_loops(monkeypat
 
 def test_watchfloor_native_0_switches_the_engine_to_the_python_twins():
     code = ("from streams.rules import compile_pack, load_pack, native; "
-            "print(native.ENABLED, compile_pack(load_pack()).tables.model._native is None)")
+            "t = compile_pack(load_pack()).tables; print(native.ENABLED, t.model._native is None, t.theme_plan is None)")
     env = {**os.environ, "WATCHFLOOR_NATIVE": "0"}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=True)
-    assert done.stdout.split() == ["False", "True"]
+    assert done.stdout.split() == ["False", "True", "True"]
 
 
 @needs_native
@@ -189,3 +191,62 @@ def test_c_word_hits_survives_a_lookup_that_empties_the_word_list():
 
     with pytest.raises(RuntimeError, match="changed size"):
         native.word_hits(words, Emptying())
+
+
+def _theme_step(analysis) -> tuple:
+    # Everything the theme step leaves in an Analysis, dicts in their order.
+    return (list(analysis.term_matches.items()), list(analysis.term_vetoed.items()), sorted(analysis.term_redundant),
+            list(analysis.cautioned.items()), list(analysis.scores.items()))
+
+
+@needs_native
+def test_c_theme_step_leaves_the_python_twins_analysis_on_every_labelled_passage(monkeypatch):
+    rules = compile_pack(load_pack())
+    plan = rules.tables.theme_plan
+    assert plan is not None
+    texts = [(item.text, item.lang) for item in labelled()] + [(t, None) for t in _hard_strings(500)]
+    fast = [_theme_step(rules.analyse(text, lang)) for text, lang in texts]
+    monkeypatch.setattr(rules.tables, "theme_plan", None)
+    slow = [_theme_step(rules.analyse(text, lang)) for text, lang in texts]
+    differ = [text for (text, _), a, b in zip(texts, fast, slow) if a != b]
+    assert not differ, f"{len(differ)} of {len(texts)} differ, first: {differ[0][:80]!r}"
+    # The comparison met every branch: NEAR matches, vetoes, redundant terms and cautions.
+    assert sum(any(len(parts) == 2 for _, found in m for parts in found) for m, *_ in fast) > 500
+    assert sum(bool(v) for _, v, *_ in fast) > 100
+    assert sum(bool(r) for _, _, r, *_ in fast) > 100
+    assert sum(bool(c) for *_, c, _ in fast) > 100
+
+
+@needs_native
+def test_c_theme_plan_refuses_a_malformed_plan_with_a_clear_error():
+    good = (3, ((0, 0), (0, 1), (2, 0, 1, 2)), (((1, 1),),), ((0, 1.0, 2, 1, 0, 0),), ((0, (0,)),), (-1,))
+    native.theme_plan(*good)  # accepted
+    bad = [
+        (3, ((0, 3),), (), (), (), ()),  # a phrase beyond nphrases
+        (3, ((2, 0, 0, 1),), (), (), (), ()),  # an operand that is not an earlier pattern (a cycle)
+        (3, ((0, 0), (3, 0), (2, 1, 0, 1)), (), (), (), ()),  # a NEAR over an exclusion
+        (3, ((5, 0),), (), (), (), ()),  # an unknown kind
+        (3, ((0, 0),), (), ((0, 1, 0, -1, -1, 0),), (), (-1,)),  # an int weight
+        (3, ((0, 0),), (), ((1, 1.0, 0, -1, -1, 0),), (), (-1,)),  # a theme beyond the cautions' themes
+        (3, ((0, 0),), (), ((0, 1.0, 0, -1, 4, 0),), (), (-1,)),  # a context set that is not there
+        (3, ((0, 0),), (), ((0, 1.0, 0, -1, -1, 0),), ((0, (1,)),), (-1,)),  # a term that is not there
+        (3, ((0, 0),), (), ((0, 1.0, 0, -1, -1, 0),), ((0, (0,)), (0, (0,))), (-1,)),  # a phrase twice
+        (3, [(0, 0)], (), (), (), ()),  # a list, not a tuple
+    ]
+    for args in bad:
+        with pytest.raises((ValueError, TypeError), match="theme_plan"):
+            native.theme_plan(*args)
+
+
+@needs_native
+def test_c_theme_step_refuses_malformed_hits_and_leaves_the_plan_usable():
+    plan = native.theme_plan(2, ((0, 0), (0, 1), (2, 0, 1, 1)), (), ((0, 2.0, 2, 1, -1, 0),), ((0, (0,)),), (-1,))
+    for hits in ({0: [(0, "x")]}, {0: [[0, 1]]}, {"0": [(0, 1)]}, {7: [(0, 1)]}, {0: [(5, 1)]}):
+        with pytest.raises((TypeError, ValueError), match="themes"):
+            native.themes(plan, hits, "a b", {}, {}, set(), {})
+    matches, scores = {}, {}
+    native.themes(plan, {0: [(0, 1)], 1: [(4, 5)]}, "a x b", matches, {}, set(), scores)
+    assert matches == {0: [[(0, 1), (4, 5)]]} and scores == {0: 2.0}  # one word between: within NEAR/1
+    matches, scores = {}, {}
+    native.themes(plan, {0: [(0, 1)], 1: [(6, 7)]}, "a x y b", matches, {}, set(), scores)
+    assert matches == {} and scores == {}  # two words between: beyond it

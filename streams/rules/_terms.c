@@ -1,0 +1,1081 @@
+/* The rule engine's theme step in C, for speed only: ``themes`` computes what ``CompiledRules._themes``
+ * (streams/rules/engine.py) defines, from the same phrase hits, and the tests compare the two on every
+ * labelled passage. The pack's terms, patterns and contexts are flattened once into a plan
+ * (``theme_plan``, built by ``compile.native_theme_plan``); a document's work is then C arrays indexed by
+ * phrase and pattern, with Python objects made only for what the caller keeps.
+ *
+ * Not re-entrant per plan by design of its scratch arrays: a call that finds the plan busy (only possible
+ * if a garbage collector's finalizer classified mid-call) works on scratch of its own.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+enum { PAT_PHRASE = 0, PAT_CHAIN = 1, PAT_NEAR = 2, PAT_EXCLUSION = 3 };
+
+typedef struct {
+    int kind;
+    Py_ssize_t first, count; /* its ints in plan->ints: a phrase id; a chain's phrase ids; a NEAR's left,
+                                right, distance; an exclusion's pattern, then its NOT patterns */
+} Pattern;
+
+typedef struct {
+    int32_t pattern;
+    Py_ssize_t first, count; /* phrase ids in plan->ints that must all be hit for it to match */
+} Context;
+
+typedef struct {
+    Py_ssize_t first, count; /* its contexts in plan->contexts, in the order the engine tries them */
+} ContextSet;
+
+typedef struct {
+    int32_t theme, pattern, partner, contexts; /* partner: a phrase, or -1; contexts: a set, or -1 */
+    int phrase;                                /* whether the pattern is one phrase */
+    double weight;
+} Term;
+
+typedef struct {
+    int32_t s, e;
+    PyObject *obj; /* the tuple (s, e): a hit's own, or made when first output; a reference owned */
+} Span;
+
+typedef struct {
+    int32_t a, b; /* spans of the document (b = -1: a match of one part) */
+} Match;
+
+typedef struct {
+    int32_t term;
+    Py_ssize_t first, count; /* its kept matches in scratch->kept */
+} Found;
+
+/* A document's scratch. ``gen`` marks which entries of the per-phrase, per-pattern and per-set arrays
+ * belong to the current document, so none is cleared between documents. */
+typedef struct {
+    uint32_t gen;
+    uint32_t *hit_gen, *memo_gen, *ext_gen;
+    Py_ssize_t *hit_first, *hit_count, *memo_first, *memo_count, *ext_first, *ext_count;
+    Span *spans;
+    Py_ssize_t nspans, capspans;
+    Match *matches;
+    Py_ssize_t nmatches, capmatches;
+    int32_t *ext; /* extents, lo and hi side by side */
+    Py_ssize_t next, capext;
+    int32_t *kept; /* match indexes */
+    Py_ssize_t nkept, capkept;
+    Found *found;
+    Py_ssize_t nfound, capfound;
+    int32_t *hit_order; /* the phrases hit, in the hits dict's order */
+    Py_ssize_t nhit_order, caphit_order;
+    int32_t *words; /* words[pos]: the index of the word at text position pos */
+    Py_ssize_t capwords;
+    int words_ready;
+} Scratch;
+
+typedef struct {
+    Py_ssize_t nphrases, npatterns, nsets, nterms, nthemes;
+    Pattern *patterns;
+    int32_t *ints;
+    Context *contexts;
+    ContextSet *sets;
+    Term *terms;
+    Py_ssize_t *by_phrase_first; /* nphrases + 1 offsets into by_phrase */
+    int32_t *by_phrase;
+    int32_t *cautions; /* per theme: a set, or -1 */
+    Scratch scratch;
+    int busy;
+} Plan;
+
+#define PLAN_CAPSULE "watchfloor.theme_plan"
+
+/* Make room for ``extra`` more items in a growing array. 0, or -1 with MemoryError set. */
+static int
+grow(void **items, Py_ssize_t *cap, Py_ssize_t used, Py_ssize_t extra, size_t size)
+{
+    if (used + extra <= *cap)
+        return 0;
+    Py_ssize_t want = *cap ? *cap : 64;
+    while (want < used + extra)
+        want *= 2;
+    void *bigger = PyMem_Realloc(*items, (size_t)want * size);
+    if (bigger == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *items = bigger;
+    *cap = want;
+    return 0;
+}
+
+#define GROW(s, arr, n, cap, extra) grow((void **)&(s)->arr, &(s)->cap, (s)->n, (extra), sizeof(*(s)->arr))
+
+static int
+scratch_init(Scratch *s, const Plan *p)
+{
+    memset(s, 0, sizeof *s);
+    size_t np = (size_t)(p->nphrases ? p->nphrases : 1), nq = (size_t)(p->npatterns ? p->npatterns : 1);
+    size_t ns = (size_t)(p->nsets ? p->nsets : 1);
+    s->hit_gen = PyMem_Calloc(np, sizeof(uint32_t));
+    s->memo_gen = PyMem_Calloc(nq, sizeof(uint32_t));
+    s->ext_gen = PyMem_Calloc(ns, sizeof(uint32_t));
+    s->hit_first = PyMem_Calloc(np, sizeof(Py_ssize_t));
+    s->hit_count = PyMem_Calloc(np, sizeof(Py_ssize_t));
+    s->memo_first = PyMem_Calloc(nq, sizeof(Py_ssize_t));
+    s->memo_count = PyMem_Calloc(nq, sizeof(Py_ssize_t));
+    s->ext_first = PyMem_Calloc(ns, sizeof(Py_ssize_t));
+    s->ext_count = PyMem_Calloc(ns, sizeof(Py_ssize_t));
+    if (!s->hit_gen || !s->memo_gen || !s->ext_gen || !s->hit_first || !s->hit_count || !s->memo_first
+        || !s->memo_count || !s->ext_first || !s->ext_count) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static void
+scratch_free(Scratch *s)
+{
+    PyMem_Free(s->hit_gen);
+    PyMem_Free(s->memo_gen);
+    PyMem_Free(s->ext_gen);
+    PyMem_Free(s->hit_first);
+    PyMem_Free(s->hit_count);
+    PyMem_Free(s->memo_first);
+    PyMem_Free(s->memo_count);
+    PyMem_Free(s->ext_first);
+    PyMem_Free(s->ext_count);
+    PyMem_Free(s->spans);
+    PyMem_Free(s->matches);
+    PyMem_Free(s->ext);
+    PyMem_Free(s->kept);
+    PyMem_Free(s->found);
+    PyMem_Free(s->hit_order);
+    PyMem_Free(s->words);
+    memset(s, 0, sizeof *s);
+}
+
+/* Begin a document: a new generation (every entry of the old ones reads as absent) and empty arenas. */
+static void
+scratch_begin(Scratch *s, const Plan *p)
+{
+    if (++s->gen == 0) { /* wrapped: entries stamped 2**32 documents ago must not read as current */
+        memset(s->hit_gen, 0, (size_t)(p->nphrases ? p->nphrases : 1) * sizeof(uint32_t));
+        memset(s->memo_gen, 0, (size_t)(p->npatterns ? p->npatterns : 1) * sizeof(uint32_t));
+        memset(s->ext_gen, 0, (size_t)(p->nsets ? p->nsets : 1) * sizeof(uint32_t));
+        s->gen = 1;
+    }
+    s->nspans = s->nmatches = s->next = s->nkept = s->nfound = s->nhit_order = 0;
+    s->words_ready = 0;
+}
+
+/* Drop the references the document's spans hold. */
+static void
+scratch_end(Scratch *s)
+{
+    for (Py_ssize_t i = 0; i < s->nspans; i++)
+        Py_CLEAR(s->spans[i].obj);
+    s->nspans = 0;
+}
+
+static void
+plan_free(Plan *p)
+{
+    if (p == NULL)
+        return;
+    scratch_free(&p->scratch);
+    PyMem_Free(p->patterns);
+    PyMem_Free(p->ints);
+    PyMem_Free(p->contexts);
+    PyMem_Free(p->sets);
+    PyMem_Free(p->terms);
+    PyMem_Free(p->by_phrase_first);
+    PyMem_Free(p->by_phrase);
+    PyMem_Free(p->cautions);
+    PyMem_Free(p);
+}
+
+static void
+plan_capsule_free(PyObject *capsule)
+{
+    plan_free(PyCapsule_GetPointer(capsule, PLAN_CAPSULE));
+}
+
+/* --- the plan ----------------------------------------------------------------------------------- */
+
+/* An int item of a tuple, checked to lie in [lo, hi), into *out. 0, or -1 with an exception set. */
+static int
+int_in(PyObject *tuple, Py_ssize_t i, Py_ssize_t lo, Py_ssize_t hi, const char *what, Py_ssize_t *out)
+{
+    PyObject *item = PyTuple_GET_ITEM(tuple, i);
+    if (!PyLong_CheckExact(item)) {
+        PyErr_Format(PyExc_TypeError, "theme_plan: %s must be int", what);
+        return -1;
+    }
+    Py_ssize_t v = PyLong_AsSsize_t(item);
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    if (v < lo || v >= hi) {
+        PyErr_Format(PyExc_ValueError, "theme_plan: %s %zd is out of range", what, v);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int
+tuple_of_tuples(PyObject *obj, const char *what)
+{
+    if (!PyTuple_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "theme_plan: %s must be a tuple", what);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(obj); i++)
+        if (!PyTuple_Check(PyTuple_GET_ITEM(obj, i))) {
+            PyErr_Format(PyExc_TypeError, "theme_plan: each of %s must be a tuple", what);
+            return -1;
+        }
+    return 0;
+}
+
+/* Append an int to the plan's ints. */
+static int
+plan_int(Plan *p, Py_ssize_t *n, Py_ssize_t *cap, Py_ssize_t v)
+{
+    if (grow((void **)&p->ints, cap, *n, 1, sizeof(int32_t)) < 0)
+        return -1;
+    p->ints[(*n)++] = (int32_t)v;
+    return 0;
+}
+
+PyDoc_STRVAR(theme_plan_doc,
+"theme_plan(nphrases, patterns, sets, terms, by_phrase, cautions) -> capsule\n\n"
+"A pack's theme step flattened for ``themes`` (built by ``compile.native_theme_plan``), all ints:\n"
+"``patterns``: (0, phrase) | (1, phrase, ...) a chain | (2, left, right, distance) a NEAR of two\n"
+"phrase or chain patterns | (3, pattern, not, ...) an exclusion; every pattern named is an earlier one.\n"
+"``sets``: context sets, each a tuple of (pattern, needed phrase, ...) in the order they are tried.\n"
+"``terms``: (theme, weight: float, pattern, partner phrase or -1, set or -1, whether the pattern is\n"
+"one phrase). ``by_phrase``: (phrase, (term, ...)) pairs. ``cautions``: per theme a set, or -1.");
+
+static PyObject *
+theme_plan(PyObject *self, PyObject *args)
+{
+    Py_ssize_t nphrases;
+    PyObject *patterns, *sets, *terms, *by_phrase, *cautions;
+    if (!PyArg_ParseTuple(args, "nOOOOO:theme_plan", &nphrases, &patterns, &sets, &terms, &by_phrase, &cautions))
+        return NULL;
+    if (nphrases < 0 || nphrases > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "theme_plan: nphrases out of range");
+        return NULL;
+    }
+    if (tuple_of_tuples(patterns, "patterns") < 0 || tuple_of_tuples(sets, "sets") < 0
+        || tuple_of_tuples(terms, "terms") < 0 || tuple_of_tuples(by_phrase, "by_phrase") < 0
+        || !PyTuple_Check(cautions)) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "theme_plan: cautions must be a tuple");
+        return NULL;
+    }
+    Plan *p = PyMem_Calloc(1, sizeof(Plan));
+    if (p == NULL)
+        return PyErr_NoMemory();
+    Py_ssize_t nints = 0, capints = 0;
+    p->nphrases = nphrases;
+    p->npatterns = PyTuple_GET_SIZE(patterns);
+    p->nsets = PyTuple_GET_SIZE(sets);
+    p->nterms = PyTuple_GET_SIZE(terms);
+    p->nthemes = PyTuple_GET_SIZE(cautions);
+    if (p->npatterns > INT32_MAX || p->nsets > INT32_MAX || p->nterms > INT32_MAX || p->nthemes > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "theme_plan: too many items");
+        goto fail;
+    }
+    p->patterns = PyMem_Calloc((size_t)(p->npatterns ? p->npatterns : 1), sizeof(Pattern));
+    p->sets = PyMem_Calloc((size_t)(p->nsets ? p->nsets : 1), sizeof(ContextSet));
+    p->terms = PyMem_Calloc((size_t)(p->nterms ? p->nterms : 1), sizeof(Term));
+    p->cautions = PyMem_Calloc((size_t)(p->nthemes ? p->nthemes : 1), sizeof(int32_t));
+    p->by_phrase_first = PyMem_Calloc((size_t)nphrases + 1, sizeof(Py_ssize_t));
+    if (!p->patterns || !p->sets || !p->terms || !p->cautions || !p->by_phrase_first) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t q = 0; q < p->npatterns; q++) {
+        PyObject *spec = PyTuple_GET_ITEM(patterns, q);
+        Py_ssize_t n = PyTuple_GET_SIZE(spec);
+        Py_ssize_t kind;
+        if (n == 0) {
+            PyErr_SetString(PyExc_ValueError, "theme_plan: an empty pattern");
+            goto fail;
+        }
+        if (int_in(spec, 0, 0, 4, "a pattern's kind", &kind) < 0)
+            goto fail;
+        int sizes_ok = (kind == PAT_PHRASE && n == 2) || (kind == PAT_CHAIN && n >= 3) || (kind == PAT_NEAR && n == 4)
+                       || (kind == PAT_EXCLUSION && n >= 2);
+        if (!sizes_ok) {
+            PyErr_Format(PyExc_ValueError, "theme_plan: pattern %zd has the wrong size for its kind", q);
+            goto fail;
+        }
+        p->patterns[q].kind = (int)kind;
+        p->patterns[q].first = nints;
+        p->patterns[q].count = n - 1;
+        for (Py_ssize_t i = 1; i < n; i++) {
+            Py_ssize_t v;
+            int bad;
+            if (kind == PAT_PHRASE || kind == PAT_CHAIN)
+                bad = int_in(spec, i, 0, nphrases, "a phrase", &v);
+            else if (kind == PAT_NEAR && i == 3)
+                bad = int_in(spec, i, 0, INT32_MAX, "a distance", &v);
+            else {
+                bad = int_in(spec, i, 0, q, "a pattern's operand (an earlier pattern)", &v);
+                /* A NEAR's sides are phrases or chains: they are matched as spans, not as matches. */
+                if (!bad && kind == PAT_NEAR && p->patterns[v].kind > PAT_CHAIN) {
+                    PyErr_SetString(PyExc_ValueError, "theme_plan: a NEAR's sides must be phrases or chains");
+                    goto fail;
+                }
+            }
+            if (bad || plan_int(p, &nints, &capints, v) < 0)
+                goto fail;
+        }
+    }
+    Py_ssize_t ncontexts = 0;
+    for (Py_ssize_t k = 0; k < p->nsets; k++) {
+        PyObject *set = PyTuple_GET_ITEM(sets, k);
+        if (tuple_of_tuples(set, "a set's contexts") < 0)
+            goto fail;
+        ncontexts += PyTuple_GET_SIZE(set);
+    }
+    p->contexts = PyMem_Calloc((size_t)(ncontexts ? ncontexts : 1), sizeof(Context));
+    if (p->contexts == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    Py_ssize_t c = 0;
+    for (Py_ssize_t k = 0; k < p->nsets; k++) {
+        PyObject *set = PyTuple_GET_ITEM(sets, k);
+        p->sets[k].first = c;
+        p->sets[k].count = PyTuple_GET_SIZE(set);
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(set); j++, c++) {
+            PyObject *spec = PyTuple_GET_ITEM(set, j);
+            if (PyTuple_GET_SIZE(spec) < 2) {
+                PyErr_SetString(PyExc_ValueError, "theme_plan: a context is (pattern, needed phrase, ...)");
+                goto fail;
+            }
+            Py_ssize_t q;
+            if (int_in(spec, 0, 0, p->npatterns, "a context's pattern", &q) < 0)
+                goto fail;
+            p->contexts[c].pattern = (int32_t)q;
+            p->contexts[c].first = nints;
+            p->contexts[c].count = PyTuple_GET_SIZE(spec) - 1;
+            for (Py_ssize_t i = 1; i < PyTuple_GET_SIZE(spec); i++) {
+                Py_ssize_t v;
+                if (int_in(spec, i, 0, nphrases, "a needed phrase", &v) < 0 || plan_int(p, &nints, &capints, v) < 0)
+                    goto fail;
+            }
+        }
+    }
+    for (Py_ssize_t t = 0; t < p->nterms; t++) {
+        PyObject *spec = PyTuple_GET_ITEM(terms, t);
+        if (PyTuple_GET_SIZE(spec) != 6 || !PyFloat_CheckExact(PyTuple_GET_ITEM(spec, 1))) {
+            PyErr_SetString(PyExc_ValueError, "theme_plan: a term is (theme, weight: float, pattern, partner, set, phrase)");
+            goto fail;
+        }
+        Term *term = &p->terms[t];
+        Py_ssize_t theme, pattern, partner, set, phrase;
+        if (int_in(spec, 0, 0, p->nthemes, "a term's theme", &theme) < 0
+            || int_in(spec, 2, 0, p->npatterns, "a term's pattern", &pattern) < 0
+            || int_in(spec, 3, -1, nphrases, "a term's partner", &partner) < 0
+            || int_in(spec, 4, -1, p->nsets, "a term's set", &set) < 0
+            || int_in(spec, 5, 0, 2, "a term's phrase flag", &phrase) < 0)
+            goto fail;
+        term->theme = (int32_t)theme;
+        term->pattern = (int32_t)pattern;
+        term->partner = (int32_t)partner;
+        term->contexts = (int32_t)set;
+        term->phrase = (int)phrase;
+        term->weight = PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(spec, 1));
+        if (phrase && p->patterns[pattern].kind != PAT_PHRASE) {
+            PyErr_SetString(PyExc_ValueError, "theme_plan: a phrase term's pattern must be a phrase");
+            goto fail;
+        }
+    }
+    /* by_phrase: count, then fill, keeping each phrase's terms in the order given. */
+    Py_ssize_t nby = 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(by_phrase); i++) {
+        PyObject *pair = PyTuple_GET_ITEM(by_phrase, i);
+        if (PyTuple_GET_SIZE(pair) != 2 || !PyTuple_Check(PyTuple_GET_ITEM(pair, 1))) {
+            PyErr_SetString(PyExc_ValueError, "theme_plan: by_phrase holds (phrase, (term, ...)) pairs");
+            goto fail;
+        }
+        Py_ssize_t pid;
+        if (int_in(pair, 0, 0, nphrases, "a by_phrase phrase", &pid) < 0)
+            goto fail;
+        if (p->by_phrase_first[pid + 1]) {
+            PyErr_SetString(PyExc_ValueError, "theme_plan: a phrase is listed twice in by_phrase");
+            goto fail;
+        }
+        p->by_phrase_first[pid + 1] = PyTuple_GET_SIZE(PyTuple_GET_ITEM(pair, 1));
+        nby += PyTuple_GET_SIZE(PyTuple_GET_ITEM(pair, 1));
+    }
+    for (Py_ssize_t pid = 0; pid < nphrases; pid++)
+        p->by_phrase_first[pid + 1] += p->by_phrase_first[pid];
+    p->by_phrase = PyMem_Calloc((size_t)(nby ? nby : 1), sizeof(int32_t));
+    if (p->by_phrase == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(by_phrase); i++) {
+        PyObject *pair = PyTuple_GET_ITEM(by_phrase, i), *listed = PyTuple_GET_ITEM(pair, 1);
+        Py_ssize_t pid = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 0)), at = p->by_phrase_first[pid];
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(listed); j++) {
+            Py_ssize_t t;
+            if (int_in(listed, j, 0, p->nterms, "a by_phrase term", &t) < 0)
+                goto fail;
+            p->by_phrase[at + j] = (int32_t)t;
+        }
+    }
+    for (Py_ssize_t t = 0; t < p->nthemes; t++) {
+        Py_ssize_t set;
+        if (int_in(cautions, t, -1, p->nsets, "a theme's caution set", &set) < 0)
+            goto fail;
+        p->cautions[t] = (int32_t)set;
+    }
+    if (scratch_init(&p->scratch, p) < 0)
+        goto fail;
+    PyObject *capsule = PyCapsule_New(p, PLAN_CAPSULE, plan_capsule_free);
+    if (capsule == NULL)
+        goto fail;
+    return capsule;
+fail:
+    plan_free(p);
+    return NULL;
+}
+
+/* --- a document ---------------------------------------------------------------------------------- */
+
+typedef struct {
+    const Plan *p;
+    Scratch *s;
+    PyObject *text;
+} Doc;
+
+static inline int
+is_hit(const Doc *d, Py_ssize_t pid)
+{
+    return d->s->hit_gen[pid] == d->s->gen;
+}
+
+/* The index of the word at normalised position ``pos`` (the spaces before it), as ``Analysis.word_index``. */
+static int
+word_at(Doc *d, int32_t pos, Py_ssize_t *out)
+{
+    Scratch *s = d->s;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(d->text);
+    if (!s->words_ready) {
+        if (grow((void **)&s->words, &s->capwords, 0, n + 1, sizeof(int32_t)) < 0)
+            return -1;
+        int kind = PyUnicode_KIND(d->text);
+        const void *data = PyUnicode_DATA(d->text);
+        int32_t spaces = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            s->words[i] = spaces;
+            spaces += PyUnicode_READ(kind, data, i) == ' ';
+        }
+        s->words[n] = spaces;
+        s->words_ready = 1;
+    }
+    /* ``text.count(" ", 0, pos)`` clamps pos to the text. */
+    *out = s->words[pos < 0 ? 0 : (pos > n ? n : pos)];
+    return 0;
+}
+
+/* The spans of a phrase or chain pattern: (first, count) in the scratch's spans. A chain's pieces each
+ * start on the word after the last (one space apart): where a next piece has several spans starting
+ * there, the last one listed counts, as in the engine's dict. */
+static int
+chain(Doc *d, int32_t q, Py_ssize_t *first, Py_ssize_t *count)
+{
+    const Plan *p = d->p;
+    Scratch *s = d->s;
+    const Pattern *pat = &p->patterns[q];
+    const int32_t *pids = p->ints + pat->first;
+    *first = *count = 0;
+    if (!is_hit(d, pids[0]))
+        return 0;
+    Py_ssize_t cf = s->hit_first[pids[0]], cc = s->hit_count[pids[0]];
+    for (Py_ssize_t k = 1; k < pat->count && cc; k++) {
+        int32_t pid = pids[k];
+        if (!is_hit(d, pid)) {
+            cc = 0;
+            break;
+        }
+        if (grow((void **)&s->spans, &s->capspans, s->nspans, cc, sizeof(Span)) < 0)
+            return -1;
+        Py_ssize_t nf = s->nspans, hf = s->hit_first[pid], hc = s->hit_count[pid];
+        for (Py_ssize_t i = 0; i < cc; i++) {
+            int32_t start = s->spans[cf + i].s, want = s->spans[cf + i].e + 1;
+            for (Py_ssize_t j = hc - 1; j >= 0; j--)
+                if (s->spans[hf + j].s == want) {
+                    s->spans[s->nspans++] = (Span){start, s->spans[hf + j].e, NULL};
+                    break;
+                }
+        }
+        cf = nf;
+        cc = s->nspans - nf;
+    }
+    *first = cf;
+    *count = cc;
+    return 0;
+}
+
+static inline void
+extent(const Scratch *s, Match m, int32_t *lo, int32_t *hi)
+{
+    const Span *a = &s->spans[m.a];
+    if (m.b < 0) {
+        *lo = a->s;
+        *hi = a->e;
+        return;
+    }
+    const Span *b = &s->spans[m.b];
+    *lo = a->s < b->s ? a->s : b->s;
+    *hi = a->e > b->e ? a->e : b->e;
+}
+
+/* Whether a match's extent overlaps one of ``count`` extents from ``first`` in the scratch's ext. */
+static int
+meets_any(const Scratch *s, Match m, Py_ssize_t first, Py_ssize_t count)
+{
+    int32_t lo, hi;
+    extent(s, m, &lo, &hi);
+    for (Py_ssize_t i = first; i < first + count; i++)
+        if (s->ext[2 * i] < hi && lo < s->ext[2 * i + 1])
+            return 1;
+    return 0;
+}
+
+static int
+push_match(Scratch *s, int32_t a, int32_t b)
+{
+    if (grow((void **)&s->matches, &s->capmatches, s->nmatches, 1, sizeof(Match)) < 0)
+        return -1;
+    s->matches[s->nmatches++] = (Match){a, b};
+    return 0;
+}
+
+static int
+push_extent(Scratch *s, Match m)
+{
+    if (grow((void **)&s->ext, &s->capext, 2 * s->next, 2, sizeof(int32_t)) < 0)
+        return -1;
+    /* capext counts int32s: two per extent. */
+    extent(s, m, &s->ext[2 * s->next], &s->ext[2 * s->next + 1]);
+    s->next++;
+    return 0;
+}
+
+/* The matches of pattern ``q`` (``CompiledRules._spans``), worked out once per document. */
+static int
+matches_of(Doc *d, int32_t q, Py_ssize_t *first, Py_ssize_t *count)
+{
+    const Plan *p = d->p;
+    Scratch *s = d->s;
+    if (s->memo_gen[q] == s->gen) {
+        *first = s->memo_first[q];
+        *count = s->memo_count[q];
+        return 0;
+    }
+    const Pattern *pat = &p->patterns[q];
+    const int32_t *args = p->ints + pat->first;
+    Py_ssize_t f, c, mf;
+    if (pat->kind == PAT_PHRASE || pat->kind == PAT_CHAIN) {
+        if (chain(d, q, &f, &c) < 0)
+            return -1;
+        mf = s->nmatches;
+        for (Py_ssize_t i = 0; i < c; i++)
+            if (push_match(s, (int32_t)(f + i), -1) < 0)
+                return -1;
+    }
+    else if (pat->kind == PAT_NEAR) {
+        Py_ssize_t lf, lc, rf, rc;
+        int32_t distance = args[2];
+        if (chain(d, args[1], &rf, &rc) < 0)
+            return -1;
+        lc = 0;
+        if (rc && chain(d, args[0], &lf, &lc) < 0)
+            return -1;
+        mf = s->nmatches;
+        for (Py_ssize_t i = 0; i < lc; i++)
+            for (Py_ssize_t j = 0; j < rc; j++) {
+                Span ls = s->spans[lf + i], rs = s->spans[rf + j];
+                Py_ssize_t x, y;
+                if (ls.e <= rs.s) {
+                    if (word_at(d, rs.s, &x) < 0 || word_at(d, ls.e - 1, &y) < 0)
+                        return -1;
+                }
+                else if (rs.e <= ls.s) {
+                    if (word_at(d, ls.s, &x) < 0 || word_at(d, rs.e - 1, &y) < 0)
+                        return -1;
+                }
+                else
+                    continue;
+                if (x - y - 1 <= distance && push_match(s, (int32_t)(lf + i), (int32_t)(rf + j)) < 0)
+                    return -1;
+            }
+    }
+    else { /* an exclusion: the pattern's matches that meet none of its NOT contexts' */
+        Py_ssize_t spared = s->next;
+        for (Py_ssize_t k = 1; k < pat->count; k++) {
+            if (matches_of(d, args[k], &f, &c) < 0)
+                return -1;
+            for (Py_ssize_t i = 0; i < c; i++)
+                if (push_extent(s, s->matches[f + i]) < 0)
+                    return -1;
+        }
+        if (matches_of(d, args[0], &f, &c) < 0)
+            return -1;
+        mf = s->nmatches;
+        for (Py_ssize_t i = 0; i < c; i++) {
+            Match m = s->matches[f + i];
+            if (!meets_any(s, m, spared, s->next - spared) && push_match(s, m.a, m.b) < 0)
+                return -1;
+        }
+        s->next = spared; /* the NOTs' extents were only for this */
+    }
+    s->memo_gen[q] = s->gen;
+    *first = s->memo_first[q] = mf;
+    *count = s->memo_count[q] = s->nmatches - mf;
+    return 0;
+}
+
+static inline int
+possible(const Doc *d, const Context *c)
+{
+    const int32_t *needed = d->p->ints + c->first;
+    for (Py_ssize_t i = 0; i < c->count; i++)
+        if (!is_hit(d, needed[i]))
+            return 0;
+    return 1;
+}
+
+/* The extents of every match of every context of set ``k`` this document can match, once per document. */
+static int
+set_extents(Doc *d, int32_t k, Py_ssize_t *first, Py_ssize_t *count)
+{
+    Scratch *s = d->s;
+    if (s->ext_gen[k] != s->gen) {
+        const ContextSet *set = &d->p->sets[k];
+        /* Matches first (an exclusion uses the extents' arena as scratch), then their extents together. */
+        for (Py_ssize_t c = set->first; c < set->first + set->count; c++) {
+            Py_ssize_t f, n;
+            if (possible(d, &d->p->contexts[c]) && matches_of(d, d->p->contexts[c].pattern, &f, &n) < 0)
+                return -1;
+        }
+        Py_ssize_t ef = s->next;
+        for (Py_ssize_t c = set->first; c < set->first + set->count; c++) {
+            Py_ssize_t f, n;
+            if (!possible(d, &d->p->contexts[c]))
+                continue;
+            if (matches_of(d, d->p->contexts[c].pattern, &f, &n) < 0)
+                return -1;
+            for (Py_ssize_t i = 0; i < n; i++)
+                if (push_extent(s, s->matches[f + i]) < 0)
+                    return -1;
+        }
+        s->ext_gen[k] = s->gen;
+        s->ext_first[k] = ef;
+        s->ext_count[k] = s->next - ef;
+    }
+    *first = s->ext_first[k];
+    *count = s->ext_count[k];
+    return 0;
+}
+
+/* A span's tuple (a new reference), made on first use. */
+static PyObject *
+span_obj(Scratch *s, int32_t i)
+{
+    Span *span = &s->spans[i];
+    if (span->obj == NULL && (span->obj = Py_BuildValue("(ii)", span->s, span->e)) == NULL)
+        return NULL;
+    Py_INCREF(span->obj);
+    return span->obj;
+}
+
+/* A match as the engine lists it: [span] or [left, right]. */
+static PyObject *
+match_list(Scratch *s, Match m)
+{
+    PyObject *list = PyList_New(m.b < 0 ? 1 : 2);
+    if (list == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
+        PyObject *obj = span_obj(s, i ? m.b : m.a);
+        if (obj == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, i, obj);
+    }
+    return list;
+}
+
+static PyObject *
+match_lists(Scratch *s, const int32_t *indexes, Py_ssize_t count)
+{
+    PyObject *list = PyList_New(count);
+    if (list == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *item = match_list(s, s->matches[indexes[i]]);
+        if (item == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, i, item);
+    }
+    return list;
+}
+
+static int
+set_item_int(PyObject *dict, Py_ssize_t key, PyObject *value)
+{
+    PyObject *k = PyLong_FromSsize_t(key);
+    if (k == NULL || value == NULL) {
+        Py_XDECREF(k);
+        Py_XDECREF(value);
+        return -1;
+    }
+    int bad = PyDict_SetItem(dict, k, value);
+    Py_DECREF(k);
+    Py_DECREF(value);
+    return bad;
+}
+
+/* Read the hits into the scratch: per phrase its spans, each holding a reference to its tuple. */
+static int
+read_hits(Doc *d, PyObject *hits)
+{
+    Scratch *s = d->s;
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(hits, &pos, &key, &value)) {
+        if (!PyLong_CheckExact(key) || !PyList_Check(value)) {
+            PyErr_SetString(PyExc_TypeError, "themes: hits must map int phrase ids to lists of spans");
+            return -1;
+        }
+        Py_ssize_t pid = PyLong_AsSsize_t(key);
+        if (pid == -1 && PyErr_Occurred())
+            return -1;
+        if (pid < 0 || pid >= d->p->nphrases) {
+            PyErr_Format(PyExc_ValueError, "themes: phrase id %zd is not the plan's", pid);
+            return -1;
+        }
+        if (s->hit_gen[pid] == s->gen) {
+            PyErr_SetString(PyExc_ValueError, "themes: a phrase id is in the hits twice");
+            return -1;
+        }
+        if (GROW(s, hit_order, nhit_order, caphit_order, 1) < 0)
+            return -1;
+        s->hit_order[s->nhit_order++] = (int32_t)pid;
+        Py_ssize_t n = PyList_GET_SIZE(value);
+        if (grow((void **)&s->spans, &s->capspans, s->nspans, n, sizeof(Span)) < 0)
+            return -1;
+        s->hit_gen[pid] = s->gen;
+        s->hit_first[pid] = s->nspans;
+        s->hit_count[pid] = n;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *span = PyList_GET_ITEM(value, i);
+            long a, b;
+            if (!PyTuple_CheckExact(span) || PyTuple_GET_SIZE(span) != 2 || !PyLong_CheckExact(PyTuple_GET_ITEM(span, 0))
+                || !PyLong_CheckExact(PyTuple_GET_ITEM(span, 1))) {
+                PyErr_SetString(PyExc_TypeError, "themes: a span must be a tuple of two ints");
+                return -1;
+            }
+            a = PyLong_AsLong(PyTuple_GET_ITEM(span, 0));
+            b = PyLong_AsLong(PyTuple_GET_ITEM(span, 1));
+            if ((a == -1 || b == -1) && PyErr_Occurred())
+                return -1;
+            if (a < 0 || b < a || b > INT32_MAX) {
+                PyErr_Format(PyExc_ValueError, "themes: span (%ld, %ld) is out of range", a, b);
+                return -1;
+            }
+            Py_INCREF(span);
+            s->spans[s->nspans++] = (Span){(int32_t)a, (int32_t)b, span};
+        }
+    }
+    return 0;
+}
+
+/* The term loop of ``CompiledRules._themes``: every term of a phrase hit, in the hits' order. */
+static int
+match_terms(Doc *d, PyObject *term_matches, PyObject *term_vetoed)
+{
+    const Plan *p = d->p;
+    Scratch *s = d->s;
+    for (Py_ssize_t h = 0; h < s->nhit_order; h++) {
+        int32_t pid = s->hit_order[h];
+        for (Py_ssize_t at = p->by_phrase_first[pid]; at < p->by_phrase_first[pid + 1]; at++) {
+            int32_t ti = p->by_phrase[at];
+            const Term *term = &p->terms[ti];
+            Py_ssize_t f, c;
+            int phrase_matches = term->phrase;
+            if (phrase_matches) { /* one match per span of the phrase */
+                f = s->hit_first[pid];
+                c = s->hit_count[pid];
+            }
+            else {
+                if (term->partner >= 0 && !is_hit(d, term->partner))
+                    continue;
+                if (matches_of(d, term->pattern, &f, &c) < 0)
+                    return -1;
+                if (c == 0)
+                    continue;
+            }
+            Py_ssize_t ef = 0, ec = 0;
+            if (term->contexts >= 0 && set_extents(d, term->contexts, &ef, &ec) < 0)
+                return -1;
+            /* Kept matches go to ``kept``; vetoed ones straight into a list. */
+            if (grow((void **)&s->kept, &s->capkept, s->nkept, c, sizeof(int32_t)) < 0)
+                return -1;
+            Py_ssize_t kf = s->nkept;
+            PyObject *vetoed = NULL;
+            for (Py_ssize_t i = 0; i < c; i++) {
+                int32_t mi;
+                if (phrase_matches) {
+                    if (push_match(s, (int32_t)(f + i), -1) < 0)
+                        goto fail_vetoed;
+                    mi = (int32_t)(s->nmatches - 1);
+                }
+                else
+                    mi = (int32_t)(f + i);
+                if (term->contexts >= 0 && ec && meets_any(s, s->matches[mi], ef, ec)) {
+                    if (vetoed == NULL && (vetoed = PyList_New(0)) == NULL)
+                        return -1;
+                    PyObject *item = match_list(s, s->matches[mi]);
+                    if (item == NULL || PyList_Append(vetoed, item) < 0) {
+                        Py_XDECREF(item);
+                        goto fail_vetoed;
+                    }
+                    Py_DECREF(item);
+                }
+                else
+                    s->kept[s->nkept++] = mi;
+            }
+            if (vetoed != NULL && set_item_int(term_vetoed, ti, vetoed) < 0)
+                return -1;
+            Py_ssize_t kc = s->nkept - kf;
+            if (term->contexts >= 0 && kc == 0)
+                continue;
+            if (set_item_int(term_matches, ti, match_lists(s, s->kept + kf, kc)) < 0)
+                return -1;
+            if (grow((void **)&s->found, &s->capfound, s->nfound, 1, sizeof(Found)) < 0)
+                return -1;
+            s->found[s->nfound++] = (Found){ti, kf, kc};
+            continue;
+        fail_vetoed:
+            Py_XDECREF(vetoed);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+compare_spans(const void *x, const void *y)
+{
+    const int32_t *a = x, *b = y;
+    if (a[0] != b[0])
+        return a[0] < b[0] ? -1 : 1;
+    return (a[1] > b[1]) - (a[1] < b[1]);
+}
+
+/* ``CompiledRules._score``: each matched term adds its weight once, in the order (-weight, term); a term
+ * of positive weight whose set of spans another term of its theme already counted is redundant. */
+static int
+score(Doc *d, PyObject *term_redundant, PyObject *scores)
+{
+    const Plan *p = d->p;
+    Scratch *s = d->s;
+    Py_ssize_t n = s->nfound;
+    if (n == 0)
+        return 0;
+    int result = -1;
+    /* Per found term its sorted distinct spans, as (start, end) pairs in one array. */
+    Py_ssize_t total = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        for (Py_ssize_t k = 0; k < s->found[i].count; k++)
+            total += s->matches[s->kept[s->found[i].first + k]].b < 0 ? 1 : 2;
+    int32_t *pairs = PyMem_Malloc((size_t)(total ? total : 1) * 2 * sizeof(int32_t));
+    Py_ssize_t *pf = PyMem_Malloc((size_t)n * sizeof(Py_ssize_t)), *pc = PyMem_Malloc((size_t)n * sizeof(Py_ssize_t));
+    Py_ssize_t *order = PyMem_Malloc((size_t)n * sizeof(Py_ssize_t)), *counted = PyMem_Malloc((size_t)n * sizeof(Py_ssize_t));
+    double *sums = PyMem_Calloc((size_t)(p->nthemes ? p->nthemes : 1), sizeof(double));
+    int32_t *theme_order = PyMem_Malloc((size_t)(p->nthemes ? p->nthemes : 1) * sizeof(int32_t));
+    char *scored = PyMem_Calloc((size_t)(p->nthemes ? p->nthemes : 1), 1);
+    if (!pairs || !pf || !pc || !order || !counted || !sums || !theme_order || !scored) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t at = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        pf[i] = at;
+        for (Py_ssize_t k = 0; k < s->found[i].count; k++) {
+            Match m = s->matches[s->kept[s->found[i].first + k]];
+            for (int side = 0; side < (m.b < 0 ? 1 : 2); side++) {
+                const Span *span = &s->spans[side ? m.b : m.a];
+                pairs[2 * at] = span->s;
+                pairs[2 * at + 1] = span->e;
+                at++;
+            }
+        }
+        qsort(pairs + 2 * pf[i], (size_t)(at - pf[i]), 2 * sizeof(int32_t), compare_spans);
+        Py_ssize_t w = 0;
+        for (Py_ssize_t k = 0; k < at - pf[i]; k++) {
+            int32_t *x = pairs + 2 * (pf[i] + k);
+            if (w && compare_spans(x, pairs + 2 * (pf[i] + w - 1)) == 0)
+                continue;
+            memmove(pairs + 2 * (pf[i] + w), x, 2 * sizeof(int32_t));
+            w++;
+        }
+        pc[i] = w;
+        order[i] = i;
+    }
+    /* Insertion sort by (-weight, term): a handful of terms. */
+    for (Py_ssize_t i = 1; i < n; i++) {
+        Py_ssize_t v = order[i], j = i;
+        const Term *tv = &p->terms[s->found[v].term];
+        while (j > 0) {
+            const Term *tu = &p->terms[s->found[order[j - 1]].term];
+            if (tu->weight > tv->weight || (tu->weight == tv->weight && s->found[order[j - 1]].term < s->found[v].term))
+                break;
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = v;
+    }
+    Py_ssize_t ncounted = 0, nthemes_scored = 0;
+    for (Py_ssize_t o = 0; o < n; o++) {
+        Py_ssize_t i = order[o];
+        const Term *term = &p->terms[s->found[i].term];
+        int seen = 0;
+        for (Py_ssize_t u = 0; u < ncounted && !seen; u++) {
+            Py_ssize_t j = counted[u];
+            seen = p->terms[s->found[j].term].theme == term->theme && pc[j] == pc[i]
+                   && memcmp(pairs + 2 * pf[j], pairs + 2 * pf[i], (size_t)pc[i] * 2 * sizeof(int32_t)) == 0;
+        }
+        if (term->weight > 0 && seen) {
+            PyObject *ti = PyLong_FromLong(s->found[i].term);
+            int bad = ti == NULL || PySet_Add(term_redundant, ti) < 0;
+            Py_XDECREF(ti);
+            if (bad)
+                goto done;
+            continue;
+        }
+        if (!seen)
+            counted[ncounted++] = i;
+        if (!scored[term->theme]) {
+            scored[term->theme] = 1;
+            theme_order[nthemes_scored++] = term->theme;
+        }
+        sums[term->theme] = sums[term->theme] + term->weight;
+    }
+    for (Py_ssize_t k = 0; k < nthemes_scored; k++)
+        if (set_item_int(scores, theme_order[k], PyFloat_FromDouble(sums[theme_order[k]])) < 0)
+            goto done;
+    result = 0;
+done:
+    PyMem_Free(pairs);
+    PyMem_Free(pf);
+    PyMem_Free(pc);
+    PyMem_Free(order);
+    PyMem_Free(counted);
+    PyMem_Free(sums);
+    PyMem_Free(theme_order);
+    PyMem_Free(scored);
+    return result;
+}
+
+/* Per theme with caution contexts, the first of them (in the set's order) that matches: {theme: pattern}. */
+static int
+cautions(Doc *d, PyObject *met)
+{
+    const Plan *p = d->p;
+    for (Py_ssize_t t = 0; t < p->nthemes; t++) {
+        int32_t k = p->cautions[t];
+        if (k < 0)
+            continue;
+        const ContextSet *set = &p->sets[k];
+        for (Py_ssize_t c = set->first; c < set->first + set->count; c++) {
+            Py_ssize_t f, n;
+            if (!possible(d, &p->contexts[c]))
+                continue;
+            if (matches_of(d, p->contexts[c].pattern, &f, &n) < 0)
+                return -1;
+            if (n) {
+                if (set_item_int(met, t, PyLong_FromLong(p->contexts[c].pattern)) < 0)
+                    return -1;
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(themes_doc,
+"themes(plan, hits, text, term_matches, term_vetoed, term_redundant, scores) -> {theme: pattern}\n\n"
+"``CompiledRules._themes`` (its twin) on a document's phrase hits (``{phrase: [(start, end), ...]}``,\n"
+"``text`` the normalised text): fills ``term_matches`` and ``term_vetoed`` ({term: [match, ...]}, a\n"
+"match a list of one or two spans), ``term_redundant`` (a set) and ``scores`` ({theme: float}) as the\n"
+"engine's ``Analysis`` keeps them, and returns for each cautioned theme the pattern of the caution met.");
+
+static PyObject *
+themes(PyObject *self, PyObject *args)
+{
+    PyObject *capsule, *hits, *text, *term_matches, *term_vetoed, *term_redundant, *scores;
+    if (!PyArg_ParseTuple(args, "OO!UO!O!O!O!:themes", &capsule, &PyDict_Type, &hits, &text, &PyDict_Type,
+                          &term_matches, &PyDict_Type, &term_vetoed, &PySet_Type, &term_redundant, &PyDict_Type,
+                          &scores))
+        return NULL;
+    Plan *p = PyCapsule_GetPointer(capsule, PLAN_CAPSULE);
+    if (p == NULL)
+        return NULL;
+    if (PyUnicode_GET_LENGTH(text) >= INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "themes: the text is too long");
+        return NULL;
+    }
+    Scratch own, *s = &p->scratch;
+    if (p->busy) { /* a call inside a call (a finalizer that classified): scratch of its own */
+        if (scratch_init(&own, p) < 0) {
+            scratch_free(&own);
+            return NULL;
+        }
+        s = &own;
+    }
+    else
+        p->busy = 1;
+    scratch_begin(s, p);
+    Doc d = {p, s, text};
+    PyObject *met = PyDict_New();
+    if (met == NULL || read_hits(&d, hits) < 0 || match_terms(&d, term_matches, term_vetoed) < 0
+        || cautions(&d, met) < 0 || score(&d, term_redundant, scores) < 0)
+        Py_CLEAR(met);
+    scratch_end(s);
+    if (s == &own)
+        scratch_free(&own);
+    else
+        p->busy = 0;
+    return met;
+}
+
+static PyMethodDef methods[] = {
+    {"theme_plan", theme_plan, METH_VARARGS, theme_plan_doc},
+    {"themes", themes, METH_VARARGS, themes_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "streams.rules._terms", "The rule engine's theme step in C.", -1, methods, NULL, NULL,
+    NULL, NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__terms(void)
+{
+    return PyModule_Create(&module);
+}
