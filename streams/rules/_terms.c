@@ -1,11 +1,12 @@
-/* The rule engine's theme step in C, for speed only: ``themes`` computes what ``CompiledRules._themes``
- * (streams/rules/engine.py) defines, from the same phrase hits, and the tests compare the two on every
- * labelled passage. The pack's terms, patterns and contexts are flattened once into a plan
- * (``theme_plan``, built by ``compile.native_theme_plan``); a document's work is then C arrays indexed by
- * phrase and pattern, with Python objects made only for what the caller keeps.
+/* The rule engine's steps after the word scan in C, for speed only: ``analyse`` computes what
+ * ``CompiledRules._concepts``, ``_themes`` and ``_entities`` (streams/rules/engine.py) define, from the same
+ * phrase hits, and the tests compare the two on every labelled passage. The pack's concepts, terms,
+ * patterns, contexts and entity variants are flattened once into a plan (``theme_plan``, built by
+ * ``compile.native_theme_plan``); a document's work is then C arrays indexed by phrase and pattern, with
+ * Python objects made only for what the caller keeps.
  *
- * Not re-entrant per plan by design of its scratch arrays: a call that finds the plan busy (only possible
- * if a garbage collector's finalizer classified mid-call) works on scratch of its own.
+ * A plan's scratch arrays serve one call at a time: a call that finds the plan busy (only possible if a
+ * garbage collector's finalizer classified mid-call) works on scratch of its own.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -49,6 +50,15 @@ typedef struct {
     Py_ssize_t first, count; /* its kept matches in scratch->kept */
 } Found;
 
+typedef struct {
+    int32_t entity, pattern;
+    PyObject *exact; /* the spelling a case-sensitive variant requires (a str, owned), or NULL */
+} EntityRef;
+
+typedef struct {
+    int32_t key, span; /* a concept or entity, and a span of the document */
+} Pair;
+
 /* A document's scratch. ``gen`` marks which entries of the per-phrase, per-pattern and per-set arrays
  * belong to the current document, so none is cleared between documents. */
 typedef struct {
@@ -67,6 +77,12 @@ typedef struct {
     Py_ssize_t nfound, capfound;
     int32_t *hit_order; /* the phrases hit, in the hits dict's order */
     Py_ssize_t nhit_order, caphit_order;
+    Pair *pairs; /* a concept's new spans, or an entity's mentions */
+    Py_ssize_t npairs, cappairs;
+    int32_t *keys; /* the concepts or entities of ``pairs``, in order of their first pair */
+    Py_ssize_t nkeys, capkeys;
+    int32_t *group; /* span indexes being sorted */
+    Py_ssize_t ngroup, capgroup;
     int32_t *words; /* words[pos]: the index of the word at text position pos */
     Py_ssize_t capwords;
     int words_ready;
@@ -82,6 +98,13 @@ typedef struct {
     Py_ssize_t *by_phrase_first; /* nphrases + 1 offsets into by_phrase */
     int32_t *by_phrase;
     int32_t *cautions; /* per theme: a set, or -1 */
+    Py_ssize_t *member_first; /* nphrases + 1 offsets into members: concepts' members filed by first phrase */
+    int32_t *members;         /* (concept phrase, chain pattern) pairs */
+    uint8_t *is_concept;      /* per phrase */
+    Py_ssize_t nentities;
+    Py_ssize_t *entity_first; /* nphrases + 1 offsets into entities: entity patterns filed by first phrase */
+    EntityRef *entities;
+    Py_ssize_t nentity_refs;
     Scratch scratch;
     int busy;
 } Plan;
@@ -150,6 +173,9 @@ scratch_free(Scratch *s)
     PyMem_Free(s->kept);
     PyMem_Free(s->found);
     PyMem_Free(s->hit_order);
+    PyMem_Free(s->pairs);
+    PyMem_Free(s->keys);
+    PyMem_Free(s->group);
     PyMem_Free(s->words);
     memset(s, 0, sizeof *s);
 }
@@ -191,6 +217,14 @@ plan_free(Plan *p)
     PyMem_Free(p->by_phrase_first);
     PyMem_Free(p->by_phrase);
     PyMem_Free(p->cautions);
+    PyMem_Free(p->member_first);
+    PyMem_Free(p->members);
+    PyMem_Free(p->is_concept);
+    PyMem_Free(p->entity_first);
+    if (p->entities != NULL)
+        for (Py_ssize_t i = 0; i < p->nentity_refs; i++)
+            Py_XDECREF(p->entities[i].exact);
+    PyMem_Free(p->entities);
     PyMem_Free(p);
 }
 
@@ -247,21 +281,109 @@ plan_int(Plan *p, Py_ssize_t *n, Py_ssize_t *cap, Py_ssize_t v)
     return 0;
 }
 
+/* Concepts' members (``entity_refs`` 0: (phrase, ((concept, pattern), ...)) pairs) or entity patterns
+ * (1: (phrase, ((entity, pattern, exact spelling or None), ...))) filed by phrase, into dense offsets. The
+ * patterns must be phrases or chains; an entity's one-phrase pattern must be the phrase it is filed under
+ * (the engine takes that phrase's spans for it). */
+static int
+filed_pairs(Plan *p, PyObject *filed, int entity_refs)
+{
+    const char *what = entity_refs ? "entities" : "members";
+    Py_ssize_t *first = PyMem_Calloc((size_t)p->nphrases + 1, sizeof(Py_ssize_t));
+    if (first == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (entity_refs)
+        p->entity_first = first;
+    else
+        p->member_first = first;
+    Py_ssize_t total = 0, width = entity_refs ? 3 : 2;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(filed); i++) {
+        PyObject *pair = PyTuple_GET_ITEM(filed, i);
+        Py_ssize_t pid;
+        if (PyTuple_GET_SIZE(pair) != 2 || tuple_of_tuples(PyTuple_GET_ITEM(pair, 1), what) < 0) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_ValueError, "theme_plan: %s holds (phrase, (...)) pairs", what);
+            return -1;
+        }
+        if (int_in(pair, 0, 0, p->nphrases, "a filed phrase", &pid) < 0)
+            return -1;
+        if (first[pid + 1]) {
+            PyErr_Format(PyExc_ValueError, "theme_plan: a phrase is filed twice in %s", what);
+            return -1;
+        }
+        first[pid + 1] = PyTuple_GET_SIZE(PyTuple_GET_ITEM(pair, 1));
+        total += first[pid + 1];
+    }
+    for (Py_ssize_t pid = 0; pid < p->nphrases; pid++)
+        first[pid + 1] += first[pid];
+    if (entity_refs) {
+        p->entities = PyMem_Calloc((size_t)(total ? total : 1), sizeof(EntityRef));
+        p->nentity_refs = total;
+    }
+    else
+        p->members = PyMem_Calloc((size_t)(total ? total : 1), 2 * sizeof(int32_t));
+    if (entity_refs ? p->entities == NULL : p->members == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(filed); i++) {
+        PyObject *pair = PyTuple_GET_ITEM(filed, i), *listed = PyTuple_GET_ITEM(pair, 1);
+        Py_ssize_t pid = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 0)), at = first[pid];
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(listed); j++, at++) {
+            PyObject *ref = PyTuple_GET_ITEM(listed, j);
+            Py_ssize_t key, q;
+            if (PyTuple_GET_SIZE(ref) != width) {
+                PyErr_Format(PyExc_ValueError, "theme_plan: an item of %s has the wrong size", what);
+                return -1;
+            }
+            if (int_in(ref, 0, 0, entity_refs ? p->nentities : p->nphrases, "a concept or entity", &key) < 0
+                || int_in(ref, 1, 0, p->npatterns, "a filed pattern", &q) < 0)
+                return -1;
+            const Pattern *pat = &p->patterns[q];
+            if (pat->kind > PAT_CHAIN || (entity_refs && pat->kind == PAT_PHRASE && p->ints[pat->first] != pid)) {
+                PyErr_Format(PyExc_ValueError, "theme_plan: a pattern of %s must be a phrase (its own) or a chain", what);
+                return -1;
+            }
+            if (!entity_refs) {
+                p->members[2 * at] = (int32_t)key;
+                p->members[2 * at + 1] = (int32_t)q;
+                continue;
+            }
+            PyObject *exact = PyTuple_GET_ITEM(ref, 2);
+            if (exact != Py_None && !PyUnicode_Check(exact)) {
+                PyErr_SetString(PyExc_TypeError, "theme_plan: an entity's exact spelling must be a str or None");
+                return -1;
+            }
+            p->entities[at].entity = (int32_t)key;
+            p->entities[at].pattern = (int32_t)q;
+            p->entities[at].exact = exact == Py_None ? NULL : Py_NewRef(exact);
+        }
+    }
+    return 0;
+}
+
 PyDoc_STRVAR(theme_plan_doc,
-"theme_plan(nphrases, patterns, sets, terms, by_phrase, cautions) -> capsule\n\n"
+"theme_plan(nphrases, patterns, sets, terms, by_phrase, cautions, members, concepts, nentities,\n"
+"           entities) -> capsule\n\n"
 "A pack's theme step flattened for ``themes`` (built by ``compile.native_theme_plan``), all ints:\n"
 "``patterns``: (0, phrase) | (1, phrase, ...) a chain | (2, left, right, distance) a NEAR of two\n"
 "phrase or chain patterns | (3, pattern, not, ...) an exclusion; every pattern named is an earlier one.\n"
 "``sets``: context sets, each a tuple of (pattern, needed phrase, ...) in the order they are tried.\n"
 "``terms``: (theme, weight: float, pattern, partner phrase or -1, set or -1, whether the pattern is\n"
-"one phrase). ``by_phrase``: (phrase, (term, ...)) pairs. ``cautions``: per theme a set, or -1.");
+"one phrase). ``by_phrase``: (phrase, (term, ...)) pairs. ``cautions``: per theme a set, or -1.\n"
+"``members``: (phrase, ((concept, chain pattern), ...)), concepts' members filed by first phrase;\n"
+"``concepts``: the concepts' phrase ids. ``entities``: (phrase, ((entity, pattern, exact spelling or\n"
+"None), ...)), entity variants filed by first phrase, entity ids below ``nentities``.");
 
 static PyObject *
 theme_plan(PyObject *self, PyObject *args)
 {
-    Py_ssize_t nphrases;
-    PyObject *patterns, *sets, *terms, *by_phrase, *cautions;
-    if (!PyArg_ParseTuple(args, "nOOOOO:theme_plan", &nphrases, &patterns, &sets, &terms, &by_phrase, &cautions))
+    Py_ssize_t nphrases, nentities;
+    PyObject *patterns, *sets, *terms, *by_phrase, *cautions, *members, *concept_ids, *entities;
+    if (!PyArg_ParseTuple(args, "nOOOOOOOnO:theme_plan", &nphrases, &patterns, &sets, &terms, &by_phrase, &cautions,
+                          &members, &concept_ids, &nentities, &entities))
         return NULL;
     if (nphrases < 0 || nphrases > INT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "theme_plan: nphrases out of range");
@@ -269,9 +391,14 @@ theme_plan(PyObject *self, PyObject *args)
     }
     if (tuple_of_tuples(patterns, "patterns") < 0 || tuple_of_tuples(sets, "sets") < 0
         || tuple_of_tuples(terms, "terms") < 0 || tuple_of_tuples(by_phrase, "by_phrase") < 0
-        || !PyTuple_Check(cautions)) {
+        || tuple_of_tuples(members, "members") < 0 || tuple_of_tuples(entities, "entities") < 0
+        || !PyTuple_Check(cautions) || !PyTuple_Check(concept_ids)) {
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "theme_plan: cautions must be a tuple");
+            PyErr_SetString(PyExc_TypeError, "theme_plan: cautions and concepts must be tuples");
+        return NULL;
+    }
+    if (nentities < 0 || nentities > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "theme_plan: nentities out of range");
         return NULL;
     }
     Plan *p = PyMem_Calloc(1, sizeof(Plan));
@@ -436,6 +563,29 @@ theme_plan(PyObject *self, PyObject *args)
             goto fail;
         p->cautions[t] = (int32_t)set;
     }
+    p->nentities = nentities;
+    if (filed_pairs(p, members, 0) < 0 || filed_pairs(p, entities, 1) < 0)
+        goto fail;
+    p->is_concept = PyMem_Calloc((size_t)(nphrases ? nphrases : 1), 1);
+    if (p->is_concept == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(concept_ids); i++) {
+        Py_ssize_t pid;
+        if (int_in(concept_ids, i, 0, nphrases, "a concept phrase", &pid) < 0)
+            goto fail;
+        p->is_concept[pid] = 1;
+    }
+    /* A member that is itself a concept would read a concept's spans while they are being extended. */
+    for (Py_ssize_t i = 0; i < p->member_first[nphrases]; i++) {
+        const Pattern *member = &p->patterns[p->members[2 * i + 1]];
+        for (Py_ssize_t k = 0; k < member->count; k++)
+            if (p->is_concept[p->ints[member->first + k]]) {
+                PyErr_SetString(PyExc_ValueError, "theme_plan: a concept's member names a concept");
+                goto fail;
+            }
+    }
     if (scratch_init(&p->scratch, p) < 0)
         goto fail;
     PyObject *capsule = PyCapsule_New(p, PLAN_CAPSULE, plan_capsule_free);
@@ -453,6 +603,8 @@ typedef struct {
     const Plan *p;
     Scratch *s;
     PyObject *text;
+    /* The ``NormalizedText``'s offset map (borrowed), for case-sensitive entity variants. */
+    PyObject *original, *breaks, *shifts, *starts, *ends;
 } Doc;
 
 static inline int
@@ -757,18 +909,18 @@ read_hits(Doc *d, PyObject *hits)
     PyObject *key, *value;
     while (PyDict_Next(hits, &pos, &key, &value)) {
         if (!PyLong_CheckExact(key) || !PyList_Check(value)) {
-            PyErr_SetString(PyExc_TypeError, "themes: hits must map int phrase ids to lists of spans");
+            PyErr_SetString(PyExc_TypeError, "analyse: hits must map int phrase ids to lists of spans");
             return -1;
         }
         Py_ssize_t pid = PyLong_AsSsize_t(key);
         if (pid == -1 && PyErr_Occurred())
             return -1;
         if (pid < 0 || pid >= d->p->nphrases) {
-            PyErr_Format(PyExc_ValueError, "themes: phrase id %zd is not the plan's", pid);
+            PyErr_Format(PyExc_ValueError, "analyse: phrase id %zd is not the plan's", pid);
             return -1;
         }
         if (s->hit_gen[pid] == s->gen) {
-            PyErr_SetString(PyExc_ValueError, "themes: a phrase id is in the hits twice");
+            PyErr_SetString(PyExc_ValueError, "analyse: a phrase id is in the hits twice");
             return -1;
         }
         if (GROW(s, hit_order, nhit_order, caphit_order, 1) < 0)
@@ -785,7 +937,7 @@ read_hits(Doc *d, PyObject *hits)
             long a, b;
             if (!PyTuple_CheckExact(span) || PyTuple_GET_SIZE(span) != 2 || !PyLong_CheckExact(PyTuple_GET_ITEM(span, 0))
                 || !PyLong_CheckExact(PyTuple_GET_ITEM(span, 1))) {
-                PyErr_SetString(PyExc_TypeError, "themes: a span must be a tuple of two ints");
+                PyErr_SetString(PyExc_TypeError, "analyse: a span must be a tuple of two ints");
                 return -1;
             }
             a = PyLong_AsLong(PyTuple_GET_ITEM(span, 0));
@@ -793,7 +945,7 @@ read_hits(Doc *d, PyObject *hits)
             if ((a == -1 || b == -1) && PyErr_Occurred())
                 return -1;
             if (a < 0 || b < a || b > INT32_MAX) {
-                PyErr_Format(PyExc_ValueError, "themes: span (%ld, %ld) is out of range", a, b);
+                PyErr_Format(PyExc_ValueError, "analyse: span (%ld, %ld) is out of range", a, b);
                 return -1;
             }
             Py_INCREF(span);
@@ -991,6 +1143,273 @@ done:
     return result;
 }
 
+static int
+push_pair(Scratch *s, int32_t key, int32_t span)
+{
+    if (GROW(s, pairs, npairs, cappairs, 1) < 0)
+        return -1;
+    s->pairs[s->npairs++] = (Pair){key, span};
+    return 0;
+}
+
+/* Record ``key`` among the keys in order of their first pair, unless it is there already (a handful). */
+static int
+note_key(Scratch *s, int32_t key)
+{
+    for (Py_ssize_t i = 0; i < s->nkeys; i++)
+        if (s->keys[i] == key)
+            return 0;
+    if (GROW(s, keys, nkeys, capkeys, 1) < 0)
+        return -1;
+    s->keys[s->nkeys++] = key;
+    return 0;
+}
+
+/* Sort ``group`` (span indexes) by (start, end), or with ``outer`` by (start, -end); drop repeated values.
+ * Insertion sort: a concept's or an entity's spans in one document are a handful. */
+static void
+sort_group(Scratch *s, int outer, int dedupe)
+{
+    int32_t *g = s->group;
+    for (Py_ssize_t i = 1; i < s->ngroup; i++) {
+        int32_t v = g[i];
+        Span sv = s->spans[v];
+        Py_ssize_t j = i;
+        while (j > 0) {
+            Span su = s->spans[g[j - 1]];
+            int before = su.s < sv.s || (su.s == sv.s && (outer ? su.e >= sv.e : su.e <= sv.e));
+            if (before)
+                break;
+            g[j] = g[j - 1];
+            j--;
+        }
+        g[j] = v;
+    }
+    if (!dedupe)
+        return;
+    Py_ssize_t w = 0;
+    for (Py_ssize_t i = 0; i < s->ngroup; i++)
+        if (!w || s->spans[g[i]].s != s->spans[g[w - 1]].s || s->spans[g[i]].e != s->spans[g[w - 1]].e)
+            g[w++] = g[i];
+    s->ngroup = w;
+}
+
+static int
+push_group(Scratch *s, int32_t span)
+{
+    if (GROW(s, group, ngroup, capgroup, 1) < 0)
+        return -1;
+    s->group[s->ngroup++] = span;
+    return 0;
+}
+
+/* The spans of ``group`` as a new list of tuples. */
+static PyObject *
+group_list(Scratch *s)
+{
+    PyObject *list = PyList_New(s->ngroup);
+    if (list == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < s->ngroup; i++) {
+        PyObject *obj = span_obj(s, s->group[i]);
+        if (obj == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, i, obj);
+    }
+    return list;
+}
+
+/* ``CompiledRules._concepts``: each concept hit by a member of several pieces gets that member's spans;
+ * every concept's spans are then sorted (and made distinct where a member added some). The hits dict is
+ * updated as the engine's step leaves it (a new concept at its end), and so are the scratch's tables. */
+static int
+concepts(Doc *d, PyObject *hits)
+{
+    const Plan *p = d->p;
+    Scratch *s = d->s;
+    s->npairs = s->nkeys = 0;
+    Py_ssize_t nhit = s->nhit_order;
+    for (Py_ssize_t h = 0; h < nhit; h++) {
+        int32_t pid = s->hit_order[h];
+        for (Py_ssize_t at = p->member_first[pid]; at < p->member_first[pid + 1]; at++) {
+            Py_ssize_t f, c;
+            if (chain(d, p->members[2 * at + 1], &f, &c) < 0)
+                return -1;
+            for (Py_ssize_t i = 0; i < c; i++)
+                if (push_pair(s, p->members[2 * at], (int32_t)(f + i)) < 0 || note_key(s, p->members[2 * at]) < 0)
+                    return -1;
+        }
+    }
+    for (Py_ssize_t k = 0; k < s->nkeys; k++) { /* a concept first hit by a member of several pieces */
+        int32_t concept = s->keys[k];
+        if (!is_hit(d, concept)) {
+            if (GROW(s, hit_order, nhit_order, caphit_order, 1) < 0)
+                return -1;
+            s->hit_order[s->nhit_order++] = concept;
+            s->hit_gen[concept] = s->gen;
+            s->hit_count[concept] = 0;
+        }
+    }
+    for (Py_ssize_t h = 0; h < s->nhit_order; h++) {
+        int32_t pid = s->hit_order[h];
+        if (!p->is_concept[pid])
+            continue;
+        int extended = 0;
+        for (Py_ssize_t k = 0; k < s->nkeys && !extended; k++)
+            extended = s->keys[k] == pid;
+        s->ngroup = 0;
+        for (Py_ssize_t i = 0; i < s->hit_count[pid]; i++)
+            if (push_group(s, (int32_t)(s->hit_first[pid] + i)) < 0)
+                return -1;
+        for (Py_ssize_t i = 0; i < s->npairs && extended; i++)
+            if (s->pairs[i].key == pid && push_group(s, s->pairs[i].span) < 0)
+                return -1;
+        Py_ssize_t n = s->ngroup;
+        sort_group(s, 0, extended);
+        int moved = extended;
+        for (Py_ssize_t i = 0; i < n && !moved; i++)
+            moved = s->group[i] != s->hit_first[pid] + i;
+        if (!moved) /* sorted already, nothing added: the list stays as it is */
+            continue;
+        /* The concept's spans as one new block of the arena, each holding its own reference. */
+        if (GROW(s, spans, nspans, capspans, s->ngroup) < 0)
+            return -1;
+        Py_ssize_t first = s->nspans;
+        for (Py_ssize_t i = 0; i < s->ngroup; i++) {
+            Span span = s->spans[s->group[i]];
+            Py_XINCREF(span.obj);
+            s->spans[s->nspans++] = span;
+        }
+        s->hit_first[pid] = first;
+        s->hit_count[pid] = s->ngroup;
+        for (Py_ssize_t i = 0; i < s->ngroup; i++)
+            s->group[i] = (int32_t)(first + i);
+        if (set_item_int(hits, pid, group_list(s)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The position in ``breaks`` (a list of ints, ascending) after every item <= ``x``, from ``lo`` on. */
+static int
+bisect_right(PyObject *breaks, Py_ssize_t x, Py_ssize_t lo, Py_ssize_t *out)
+{
+    Py_ssize_t hi = PyList_GET_SIZE(breaks);
+    while (lo < hi) {
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        Py_ssize_t v = PyLong_AsSsize_t(PyList_GET_ITEM(breaks, mid));
+        if (v == -1 && PyErr_Occurred())
+            return -1;
+        if (x < v)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    *out = lo;
+    return 0;
+}
+
+static int
+list_int(PyObject *list, Py_ssize_t i, Py_ssize_t *out)
+{
+    if (!PyList_Check(list) || i < 0 || i >= PyList_GET_SIZE(list)) {
+        PyErr_SetString(PyExc_ValueError, "analyse: the normalised text's offset map is malformed");
+        return -1;
+    }
+    *out = PyLong_AsSsize_t(PyList_GET_ITEM(list, i));
+    return *out == -1 && PyErr_Occurred() ? -1 : 0;
+}
+
+/* Whether the original text of a span is exactly ``exact`` (``NormalizedText.span``'s mapping). */
+static int
+spelled(Doc *d, Span span, PyObject *exact, int *out)
+{
+    PyObject *original = d->original, *breaks = d->breaks, *shifts = d->shifts;
+    Py_ssize_t start = span.s, last = span.e - 1, k, shift;
+    if (PyList_GET_SIZE(breaks)) {
+        if (bisect_right(breaks, start, 0, &k) < 0)
+            return -1;
+        if (k) {
+            if (list_int(shifts, k - 1, &shift) < 0)
+                return -1;
+            start += shift;
+        }
+        if (bisect_right(breaks, last, k, &k) < 0)
+            return -1;
+        if (k) {
+            if (list_int(shifts, k - 1, &shift) < 0)
+                return -1;
+            last += shift;
+        }
+    }
+    Py_ssize_t end = last + 1;
+    if (d->starts != Py_None) {
+        if (list_int(d->starts, start, &start) < 0 || list_int(d->ends, last, &end) < 0)
+            return -1;
+    }
+    if (start < 0 || end > PyUnicode_GET_LENGTH(original) || start > end) {
+        PyErr_SetString(PyExc_ValueError, "analyse: a span maps outside the original text");
+        return -1;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(exact);
+    *out = end - start == n && PyUnicode_Tailmatch(original, exact, start, end, -1) == 1;
+    return 0;
+}
+
+/* ``CompiledRules._entities``: every entity variant filed under a phrase hit, in the hits' order; a
+ * case-sensitive variant only where the original spells it so; each entity's spans then reduced to the
+ * outermost (``_outermost``) when it has several. */
+static int
+entities(Doc *d, PyObject *mentions)
+{
+    const Plan *p = d->p;
+    Scratch *s = d->s;
+    s->npairs = s->nkeys = 0;
+    for (Py_ssize_t h = 0; h < s->nhit_order; h++) {
+        int32_t pid = s->hit_order[h];
+        for (Py_ssize_t at = p->entity_first[pid]; at < p->entity_first[pid + 1]; at++) {
+            const EntityRef *ref = &p->entities[at];
+            Py_ssize_t f, c;
+            if (p->patterns[ref->pattern].kind == PAT_PHRASE) {
+                f = s->hit_first[pid];
+                c = s->hit_count[pid];
+            }
+            else if (chain(d, ref->pattern, &f, &c) < 0)
+                return -1;
+            for (Py_ssize_t i = 0; i < c; i++) {
+                if (ref->exact != NULL) {
+                    int same;
+                    if (spelled(d, s->spans[f + i], ref->exact, &same) < 0)
+                        return -1;
+                    if (!same)
+                        continue;
+                }
+                if (push_pair(s, ref->entity, (int32_t)(f + i)) < 0 || note_key(s, ref->entity) < 0)
+                    return -1;
+            }
+        }
+    }
+    for (Py_ssize_t k = 0; k < s->nkeys; k++) {
+        s->ngroup = 0;
+        for (Py_ssize_t i = 0; i < s->npairs; i++)
+            if (s->pairs[i].key == s->keys[k] && push_group(s, s->pairs[i].span) < 0)
+                return -1;
+        if (s->ngroup > 1) { /* the outermost: sorted by (start, -end), distinct, none inside the last kept */
+            sort_group(s, 1, 1);
+            Py_ssize_t w = 0;
+            for (Py_ssize_t i = 0; i < s->ngroup; i++)
+                if (!w || s->spans[s->group[i]].e > s->spans[s->group[w - 1]].e)
+                    s->group[w++] = s->group[i];
+            s->ngroup = w;
+        }
+        if (set_item_int(mentions, s->keys[k], group_list(s)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Per theme with caution contexts, the first of them (in the set's order) that matches: {theme: pattern}. */
 static int
 cautions(Doc *d, PyObject *met)
@@ -1017,60 +1436,90 @@ cautions(Doc *d, PyObject *met)
     return 0;
 }
 
-PyDoc_STRVAR(themes_doc,
-"themes(plan, hits, text, term_matches, term_vetoed, term_redundant, scores) -> {theme: pattern}\n\n"
-"``CompiledRules._themes`` (its twin) on a document's phrase hits (``{phrase: [(start, end), ...]}``,\n"
-"``text`` the normalised text): fills ``term_matches`` and ``term_vetoed`` ({term: [match, ...]}, a\n"
-"match a list of one or two spans), ``term_redundant`` (a set) and ``scores`` ({theme: float}) as the\n"
-"engine's ``Analysis`` keeps them, and returns for each cautioned theme the pattern of the caution met.");
+PyDoc_STRVAR(analyse_doc,
+"analyse(plan, hits, norm, term_matches, term_vetoed, term_redundant, scores, mentions) -> {theme: pattern}\n\n"
+"``CompiledRules``' steps after the word scan (twins: ``_concepts``, ``_themes``, ``_entities``) on a\n"
+"document's phrase hits (``{phrase: [(start, end), ...]}``) and its ``NormalizedText``: extends and\n"
+"sorts the concepts' hits in ``hits``; fills ``term_matches`` and ``term_vetoed`` ({term: [match, ...]},\n"
+"a match a list of one or two spans), ``term_redundant`` (a set), ``scores`` ({theme: float}) and\n"
+"``mentions`` ({entity: [span, ...]}) as the engine's ``Analysis`` keeps them; returns for each\n"
+"cautioned theme the pattern of the caution met.");
+
+/* A NormalizedText's fields, as new references into ``out`` (text, original, breaks, shifts, starts, ends). */
+static int
+norm_fields(PyObject *norm, PyObject **out)
+{
+    static const char *names[] = {"text", "original", "breaks", "shifts", "starts", "ends"};
+    for (int i = 0; i < 6; i++)
+        if ((out[i] = PyObject_GetAttrString(norm, names[i])) == NULL) {
+            if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                PyErr_Clear();
+                break;
+            }
+            return -1;
+        }
+    if (out[5] == NULL || !PyUnicode_Check(out[0]) || !PyUnicode_Check(out[1]) || !PyList_Check(out[2]) || !PyList_Check(out[3])
+        || (out[4] != Py_None && !PyList_Check(out[4])) || (out[5] != Py_None && !PyList_Check(out[5]))) {
+        PyErr_SetString(PyExc_TypeError, "analyse: norm must be a NormalizedText");
+        return -1;
+    }
+    return 0;
+}
 
 static PyObject *
-themes(PyObject *self, PyObject *args)
+analyse(PyObject *self, PyObject *args)
 {
-    PyObject *capsule, *hits, *text, *term_matches, *term_vetoed, *term_redundant, *scores;
-    if (!PyArg_ParseTuple(args, "OO!UO!O!O!O!:themes", &capsule, &PyDict_Type, &hits, &text, &PyDict_Type,
+    PyObject *capsule, *hits, *norm, *term_matches, *term_vetoed, *term_redundant, *scores, *mentions;
+    if (!PyArg_ParseTuple(args, "OO!OO!O!O!O!O!:analyse", &capsule, &PyDict_Type, &hits, &norm, &PyDict_Type,
                           &term_matches, &PyDict_Type, &term_vetoed, &PySet_Type, &term_redundant, &PyDict_Type,
-                          &scores))
+                          &scores, &PyDict_Type, &mentions))
         return NULL;
     Plan *p = PyCapsule_GetPointer(capsule, PLAN_CAPSULE);
     if (p == NULL)
         return NULL;
-    if (PyUnicode_GET_LENGTH(text) >= INT32_MAX) {
-        PyErr_SetString(PyExc_ValueError, "themes: the text is too long");
-        return NULL;
+    PyObject *fields[6] = {NULL}, *met = NULL;
+    if (norm_fields(norm, fields) < 0)
+        goto done;
+    if (PyUnicode_GET_LENGTH(fields[0]) >= INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "analyse: the text is too long");
+        goto done;
     }
     Scratch own, *s = &p->scratch;
     if (p->busy) { /* a call inside a call (a finalizer that classified): scratch of its own */
         if (scratch_init(&own, p) < 0) {
             scratch_free(&own);
-            return NULL;
+            goto done;
         }
         s = &own;
     }
     else
         p->busy = 1;
     scratch_begin(s, p);
-    Doc d = {p, s, text};
-    PyObject *met = PyDict_New();
-    if (met == NULL || read_hits(&d, hits) < 0 || match_terms(&d, term_matches, term_vetoed) < 0
-        || cautions(&d, met) < 0 || score(&d, term_redundant, scores) < 0)
+    Doc d = {p, s, fields[0], fields[1], fields[2], fields[3], fields[4], fields[5]};
+    met = PyDict_New();
+    if (met == NULL || read_hits(&d, hits) < 0 || concepts(&d, hits) < 0
+        || match_terms(&d, term_matches, term_vetoed) < 0 || cautions(&d, met) < 0
+        || score(&d, term_redundant, scores) < 0 || entities(&d, mentions) < 0)
         Py_CLEAR(met);
     scratch_end(s);
     if (s == &own)
         scratch_free(&own);
     else
         p->busy = 0;
+done:
+    for (int i = 0; i < 6; i++)
+        Py_XDECREF(fields[i]);
     return met;
 }
 
 static PyMethodDef methods[] = {
     {"theme_plan", theme_plan, METH_VARARGS, theme_plan_doc},
-    {"themes", themes, METH_VARARGS, themes_doc},
+    {"analyse", analyse, METH_VARARGS, analyse_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "streams.rules._terms", "The rule engine's theme step in C.", -1, methods, NULL, NULL,
+    PyModuleDef_HEAD_INIT, "streams.rules._terms", "The rule engine's steps after the word scan in C.", -1, methods, NULL, NULL,
     NULL, NULL,
 };
 

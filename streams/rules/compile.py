@@ -211,7 +211,7 @@ def _add_concepts(tables: Tables, concepts: list[ConceptDef]) -> dict[int, list[
 
 
 def native_theme_plan(tables: Tables) -> tuple[object, list[CPattern]] | None:
-    """The theme step's terms, patterns and context sets as the C loops' plan (``_terms.theme_plan``
+    """The steps after the word scan (concepts, terms, entities) as the C loops' plan (``_terms.theme_plan``
     says the layout), with the patterns in the order of their indexes; None without the C loops."""
     if native.theme_plan is None:
         return None
@@ -251,7 +251,12 @@ def native_theme_plan(tables: Tables) -> tuple[object, list[CPattern]] | None:
                    int(term.pattern[0] == "p")) for term in tables.terms)
     cautions = tuple(context_set(contexts) for contexts in tables.cautions)
     by_phrase = tuple((pid, tuple(listed)) for pid, listed in tables.terms_by_phrase.items())
-    plan = native.theme_plan(len(tables.phrases), tuple(specs), tuple(set_specs), terms, by_phrase, cautions)
+    members = tuple((pid, tuple((concept, pattern(member)) for concept, member in listed))
+                    for pid, listed in tables.concept_members.items())
+    entities = tuple((pid, tuple((e, pattern(p), case) for e, p, case in listed))
+                     for pid, listed in tables.entities_by_phrase.items())
+    plan = native.theme_plan(len(tables.phrases), tuple(specs), tuple(set_specs), terms, by_phrase, cautions,
+                             members, tuple(sorted(tables.concept_ids)), len(tables.entities), entities)
     return plan, list(index)
 
 

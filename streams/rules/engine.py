@@ -199,13 +199,6 @@ class CompiledRules:
 
     def _themes(self, a: Analysis) -> None:
         t = self.tables
-        if t.theme_plan is not None:  # the C loops (``native.themes``), this method's twin
-            plan, patterns = t.theme_plan
-            met = native.themes(plan, a.hits, a.norm.text, a.term_matches, a.term_vetoed, a.term_redundant,
-                                a.scores)
-            for theme, pattern in met.items():
-                a.cautioned[theme] = t.caution_sources[theme][patterns[pattern]]
-            return
         cache: dict = {}
         # Each term is filed under its first phrase only, so no term is reached twice.
         hits = a.hits
@@ -289,11 +282,18 @@ class CompiledRules:
         a = Analysis(normalize(document), {})
         self._scan(a, lang)
         t = self.tables
-        if t.concept_ids:
-            self._concepts(a)
-        if a.hits:
-            self._themes(a)
-            self._entities(a)
+        if t.theme_plan is not None:  # the C loops (``native.analyse``), twin of the three steps below
+            plan, patterns = t.theme_plan
+            met = native.analyse(plan, a.hits, a.norm, a.term_matches, a.term_vetoed, a.term_redundant, a.scores,
+                                 a.mentions)
+            for theme, pattern in met.items():
+                a.cautioned[theme] = t.caution_sources[theme][patterns[pattern]]
+        else:
+            if t.concept_ids:
+                self._concepts(a)
+            if a.hits:
+                self._themes(a)
+                self._entities(a)
         a.passed = {i for i, score in a.scores.items() if score >= t.themes[i].threshold}
         if t.model is not None:
             a.model = t.model.score(self.lemmas(a, lang), self.concepts_hit(a))

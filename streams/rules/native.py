@@ -26,7 +26,8 @@ model_gains = _native.model_gains if ENABLED else None
 spaces = _native.spaces if ENABLED else None
 # A document's phrase hits and lemmas, word by word (twin: ``words.word_hits``).
 word_hits = _native.word_hits if ENABLED else None
-# A pack's theme step flattened for ``themes`` (built by ``compile.native_theme_plan``).
+# A pack's concepts, terms and entities flattened for ``analyse`` (built by ``compile.native_theme_plan``).
 theme_plan = _terms.theme_plan if ENABLED else None
-# The theme step on a document's phrase hits (twin: ``CompiledRules._themes``).
-themes = _terms.themes if ENABLED else None
+# The steps after the word scan on a document's phrase hits (twins: ``CompiledRules._concepts``,
+# ``_themes`` and ``_entities``).
+analyse = _terms.analyse if ENABLED else None

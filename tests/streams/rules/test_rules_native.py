@@ -193,45 +193,64 @@ def test_c_word_hits_survives_a_lookup_that_empties_the_word_list():
         native.word_hits(words, Emptying())
 
 
-def _theme_step(analysis) -> tuple:
-    # Everything the theme step leaves in an Analysis, dicts in their order.
-    return (list(analysis.term_matches.items()), list(analysis.term_vetoed.items()), sorted(analysis.term_redundant),
-            list(analysis.cautioned.items()), list(analysis.scores.items()))
+def _after_scan(analysis) -> tuple:
+    # Everything the steps after the word scan leave in an Analysis, dicts in their order.
+    return (list(analysis.hits.items()), list(analysis.term_matches.items()), list(analysis.term_vetoed.items()),
+            sorted(analysis.term_redundant), list(analysis.cautioned.items()), list(analysis.scores.items()),
+            list(analysis.mentions.items()))
 
 
 @needs_native
-def test_c_theme_step_leaves_the_python_twins_analysis_on_every_labelled_passage(monkeypatch):
+def test_c_concepts_terms_and_entities_leave_the_python_twins_analysis_on_every_labelled_passage(monkeypatch):
     rules = compile_pack(load_pack())
     plan = rules.tables.theme_plan
     assert plan is not None
-    texts = [(item.text, item.lang) for item in labelled()] + [(t, None) for t in _hard_strings(500)]
-    fast = [_theme_step(rules.analyse(text, lang)) for text, lang in texts]
+    # Case-sensitive variants ('=US') against their look-alikes, and text whose offsets normalisation moves.
+    odd = [("US troops, us, Us and U.S. – the US‼ sanctions", "en"), ("ﬁnal  sanctions   on  NATO's  US", None),
+           ("Запоро́жье и «Запоріжжя»", None)]
+    texts = [(item.text, item.lang) for item in labelled()] + odd + [(t, None) for t in _hard_strings(500)]
+    fast = [_after_scan(rules.analyse(text, lang)) for text, lang in texts]
     monkeypatch.setattr(rules.tables, "theme_plan", None)
-    slow = [_theme_step(rules.analyse(text, lang)) for text, lang in texts]
+    slow = [_after_scan(rules.analyse(text, lang)) for text, lang in texts]
     differ = [text for (text, _), a, b in zip(texts, fast, slow) if a != b]
     assert not differ, f"{len(differ)} of {len(texts)} differ, first: {differ[0][:80]!r}"
-    # The comparison met every branch: NEAR matches, vetoes, redundant terms and cautions.
-    assert sum(any(len(parts) == 2 for _, found in m for parts in found) for m, *_ in fast) > 500
-    assert sum(bool(v) for _, v, *_ in fast) > 100
-    assert sum(bool(r) for _, _, r, *_ in fast) > 100
-    assert sum(bool(c) for *_, c, _ in fast) > 100
+    # The comparison met every branch: NEAR matches, vetoes, redundant terms, cautions, entities.
+    assert sum(any(len(parts) == 2 for _, found in m for parts in found) for _, m, *_ in fast) > 500
+    assert sum(bool(v) for _, _, v, *_ in fast) > 100
+    assert sum(bool(r) for _, _, _, r, *_ in fast) > 100
+    assert sum(bool(c) for *_, c, _, _ in fast) > 100
+    assert sum(any(len(spans) > 1 for _, spans in m) for *_, m in fast) > 500
+    # The case-sensitive path was taken: "US" counts as the United States, "us" and "Us" do not.
+    monkeypatch.setattr(rules.tables, "theme_plan", plan)
+    us = next(i for i, e in enumerate(rules.tables.entities) if e.id == "united_states")
+    a = rules.analyse(odd[0][0], "en")
+    spelled = [a.norm.original[slice(*a.norm.span(*span))] for span in a.mentions[us]]
+    assert spelled.count("US") == 2 and not {"us", "Us"} & set(spelled), spelled
+
+
+_EMPTY = ((), (), 0, ())  # no members, concepts or entities
 
 
 @needs_native
 def test_c_theme_plan_refuses_a_malformed_plan_with_a_clear_error():
-    good = (3, ((0, 0), (0, 1), (2, 0, 1, 2)), (((1, 1),),), ((0, 1.0, 2, 1, 0, 0),), ((0, (0,)),), (-1,))
+    good = (3, ((0, 0), (0, 1), (2, 0, 1, 2), (1, 0, 1)), (((1, 1),),), ((0, 1.0, 2, 1, 0, 0),), ((0, (0,)),), (-1,),
+            ((0, ((2, 3),)),), (2,), 1, ((0, ((0, 0, None), (0, 3, "X"))),))
     native.theme_plan(*good)  # accepted
     bad = [
-        (3, ((0, 3),), (), (), (), ()),  # a phrase beyond nphrases
-        (3, ((2, 0, 0, 1),), (), (), (), ()),  # an operand that is not an earlier pattern (a cycle)
-        (3, ((0, 0), (3, 0), (2, 1, 0, 1)), (), (), (), ()),  # a NEAR over an exclusion
-        (3, ((5, 0),), (), (), (), ()),  # an unknown kind
-        (3, ((0, 0),), (), ((0, 1, 0, -1, -1, 0),), (), (-1,)),  # an int weight
-        (3, ((0, 0),), (), ((1, 1.0, 0, -1, -1, 0),), (), (-1,)),  # a theme beyond the cautions' themes
-        (3, ((0, 0),), (), ((0, 1.0, 0, -1, 4, 0),), (), (-1,)),  # a context set that is not there
-        (3, ((0, 0),), (), ((0, 1.0, 0, -1, -1, 0),), ((0, (1,)),), (-1,)),  # a term that is not there
-        (3, ((0, 0),), (), ((0, 1.0, 0, -1, -1, 0),), ((0, (0,)), (0, (0,))), (-1,)),  # a phrase twice
-        (3, [(0, 0)], (), (), (), ()),  # a list, not a tuple
+        (3, ((0, 3),), (), (), (), (), *_EMPTY),  # a phrase beyond nphrases
+        (3, ((2, 0, 0, 1),), (), (), (), (), *_EMPTY),  # an operand that is not an earlier pattern (a cycle)
+        (3, ((0, 0), (3, 0), (2, 1, 0, 1)), (), (), (), (), *_EMPTY),  # a NEAR over an exclusion
+        (3, ((5, 0),), (), (), (), (), *_EMPTY),  # an unknown kind
+        (3, ((0, 0),), (), ((0, 1, 0, -1, -1, 0),), (), (-1,), *_EMPTY),  # an int weight
+        (3, ((0, 0),), (), ((1, 1.0, 0, -1, -1, 0),), (), (-1,), *_EMPTY),  # a theme beyond the cautions' themes
+        (3, ((0, 0),), (), ((0, 1.0, 0, -1, 4, 0),), (), (-1,), *_EMPTY),  # a context set that is not there
+        (3, ((0, 0),), (), ((0, 1.0, 0, -1, -1, 0),), ((0, (1,)),), (-1,), *_EMPTY),  # a term that is not there
+        (3, ((0, 0),), (), ((0, 1.0, 0, -1, -1, 0),), ((0, (0,)), (0, (0,))), (-1,), *_EMPTY),  # a phrase twice
+        (3, [(0, 0)], (), (), (), (), *_EMPTY),  # a list, not a tuple
+        (3, ((0, 0), (1, 0, 2)), (), (), (), (), ((0, ((2, 1),)),), (2,), 0, ()),  # a member naming a concept
+        (3, ((0, 0), (0, 1)), (), (), (), (), (), (), 1, ((0, ((0, 1, None),)),)),  # a variant filed elsewhere
+        (3, ((0, 0),), (), (), (), (), (), (), 1, ((0, ((1, 0, None),)),)),  # an entity beyond nentities
+        (3, ((0, 0),), (), (), (), (), (), (), 1, ((0, ((0, 0, b"X"),)),)),  # a spelling that is not a str
     ]
     for args in bad:
         with pytest.raises((ValueError, TypeError), match="theme_plan"):
@@ -239,14 +258,17 @@ def test_c_theme_plan_refuses_a_malformed_plan_with_a_clear_error():
 
 
 @needs_native
-def test_c_theme_step_refuses_malformed_hits_and_leaves_the_plan_usable():
-    plan = native.theme_plan(2, ((0, 0), (0, 1), (2, 0, 1, 1)), (), ((0, 2.0, 2, 1, -1, 0),), ((0, (0,)),), (-1,))
+def test_c_steps_refuse_malformed_hits_and_leave_the_plan_usable():
+    plan = native.theme_plan(2, ((0, 0), (0, 1), (2, 0, 1, 1)), (), ((0, 2.0, 2, 1, -1, 0),), ((0, (0,)),), (-1,),
+                             *_EMPTY)
     for hits in ({0: [(0, "x")]}, {0: [[0, 1]]}, {"0": [(0, 1)]}, {7: [(0, 1)]}, {0: [(5, 1)]}):
-        with pytest.raises((TypeError, ValueError), match="themes"):
-            native.themes(plan, hits, "a b", {}, {}, set(), {})
+        with pytest.raises((TypeError, ValueError), match="analyse"):
+            native.analyse(plan, hits, normalize("a b"), {}, {}, set(), {}, {})
+    with pytest.raises(TypeError, match="NormalizedText"):
+        native.analyse(plan, {}, "a b", {}, {}, set(), {}, {})
     matches, scores = {}, {}
-    native.themes(plan, {0: [(0, 1)], 1: [(4, 5)]}, "a x b", matches, {}, set(), scores)
+    native.analyse(plan, {0: [(0, 1)], 1: [(4, 5)]}, normalize("a x b"), matches, {}, set(), scores, {})
     assert matches == {0: [[(0, 1), (4, 5)]]} and scores == {0: 2.0}  # one word between: within NEAR/1
     matches, scores = {}, {}
-    native.themes(plan, {0: [(0, 1)], 1: [(6, 7)]}, "a x y b", matches, {}, set(), scores)
+    native.analyse(plan, {0: [(0, 1)], 1: [(6, 7)]}, normalize("a x y b"), matches, {}, set(), scores, {})
     assert matches == {} and scores == {}  # two words between: beyond it
