@@ -1315,19 +1315,20 @@ static int
 list_int(PyObject *list, Py_ssize_t i, Py_ssize_t *out)
 {
     if (!PyList_Check(list) || i < 0 || i >= PyList_GET_SIZE(list)) {
-        PyErr_SetString(PyExc_ValueError, "analyse: the normalised text's offset map is malformed");
+        PyErr_SetString(PyExc_ValueError, "the normalised text's offset map is malformed");
         return -1;
     }
     *out = PyLong_AsSsize_t(PyList_GET_ITEM(list, i));
     return *out == -1 && PyErr_Occurred() ? -1 : 0;
 }
 
-/* Whether the original text of a span is exactly ``exact`` (``NormalizedText.span``'s mapping). */
+/* The original offsets of the normalised span [s, e) (``NormalizedText.span``), checked to lie in the
+ * original text. ``fields``: the NormalizedText's text, original, breaks, shifts, starts, ends. */
 static int
-spelled(Doc *d, Span span, PyObject *exact, int *out)
+map_span(PyObject *const *fields, Py_ssize_t s, Py_ssize_t e, Py_ssize_t *start_out, Py_ssize_t *end_out)
 {
-    PyObject *original = d->original, *breaks = d->breaks, *shifts = d->shifts;
-    Py_ssize_t start = span.s, last = span.e - 1, k, shift;
+    PyObject *breaks = fields[2], *shifts = fields[3];
+    Py_ssize_t start = s, last = e - 1, k, shift;
     if (PyList_GET_SIZE(breaks)) {
         if (bisect_right(breaks, start, 0, &k) < 0)
             return -1;
@@ -1345,16 +1346,28 @@ spelled(Doc *d, Span span, PyObject *exact, int *out)
         }
     }
     Py_ssize_t end = last + 1;
-    if (d->starts != Py_None) {
-        if (list_int(d->starts, start, &start) < 0 || list_int(d->ends, last, &end) < 0)
+    if (fields[4] != Py_None) {
+        if (list_int(fields[4], start, &start) < 0 || list_int(fields[5], last, &end) < 0)
             return -1;
     }
-    if (start < 0 || end > PyUnicode_GET_LENGTH(original) || start > end) {
-        PyErr_SetString(PyExc_ValueError, "analyse: a span maps outside the original text");
+    if (start < 0 || end > PyUnicode_GET_LENGTH(fields[1]) || start > end) {
+        PyErr_SetString(PyExc_ValueError, "a span maps outside the original text");
         return -1;
     }
-    Py_ssize_t n = PyUnicode_GET_LENGTH(exact);
-    *out = end - start == n && PyUnicode_Tailmatch(original, exact, start, end, -1) == 1;
+    *start_out = start;
+    *end_out = end;
+    return 0;
+}
+
+/* Whether the original text of a span is exactly ``exact``. */
+static int
+spelled(Doc *d, Span span, PyObject *exact, int *out)
+{
+    PyObject *fields[6] = {d->text, d->original, d->breaks, d->shifts, d->starts, d->ends};
+    Py_ssize_t start, end;
+    if (map_span(fields, span.s, span.e, &start, &end) < 0)
+        return -1;
+    *out = end - start == PyUnicode_GET_LENGTH(exact) && PyUnicode_Tailmatch(d->original, exact, start, end, -1) == 1;
     return 0;
 }
 
@@ -1446,12 +1459,13 @@ PyDoc_STRVAR(analyse_doc,
 "cautioned theme the pattern of the caution met.");
 
 /* A NormalizedText's fields, as new references into ``out`` (text, original, breaks, shifts, starts, ends). */
+static PyObject *norm_names[6]; /* "text", "original", "breaks", "shifts", "starts", "ends", interned */
+
 static int
 norm_fields(PyObject *norm, PyObject **out)
 {
-    static const char *names[] = {"text", "original", "breaks", "shifts", "starts", "ends"};
     for (int i = 0; i < 6; i++)
-        if ((out[i] = PyObject_GetAttrString(norm, names[i])) == NULL) {
+        if ((out[i] = PyObject_GetAttr(norm, norm_names[i])) == NULL) {
             if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
                 PyErr_Clear();
                 break;
@@ -1460,10 +1474,17 @@ norm_fields(PyObject *norm, PyObject **out)
         }
     if (out[5] == NULL || !PyUnicode_Check(out[0]) || !PyUnicode_Check(out[1]) || !PyList_Check(out[2]) || !PyList_Check(out[3])
         || (out[4] != Py_None && !PyList_Check(out[4])) || (out[5] != Py_None && !PyList_Check(out[5]))) {
-        PyErr_SetString(PyExc_TypeError, "analyse: norm must be a NormalizedText");
+        PyErr_SetString(PyExc_TypeError, "norm must be a NormalizedText");
         return -1;
     }
     return 0;
+}
+
+static void
+norm_release(PyObject **fields)
+{
+    for (int i = 0; i < 6; i++)
+        Py_CLEAR(fields[i]);
 }
 
 static PyObject *
@@ -1507,14 +1528,345 @@ analyse(PyObject *self, PyObject *args)
     else
         p->busy = 0;
 done:
-    for (int i = 0; i < 6; i++)
-        Py_XDECREF(fields[i]);
+    norm_release(fields);
     return met;
+}
+
+PyDoc_STRVAR(match_fields_doc,
+"match_fields(norm, spans, term) -> list[dict]\n\n"
+"Each normalised span of ``spans`` (a list of (start, end)) as the dict a ``Match`` validates from:\n"
+"``{\"text\", \"start\", \"end\", \"term\"}``, offsets and text in ``norm``'s original (twin:\n"
+"``engine._match_fields``).");
+
+static PyObject *key_text, *key_start, *key_end, *key_term;
+
+/* ``spans`` (a list of (start, end) tuples) as Match dicts: a new list, or NULL with an exception set. */
+static PyObject *
+spans_fields(PyObject *const *fields, PyObject *spans, PyObject *term)
+{
+    if (!PyList_Check(spans)) {
+        PyErr_SetString(PyExc_TypeError, "match_fields: spans must be a list");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(spans);
+    PyObject *out = PyList_New(n);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *span = PyList_GET_ITEM(spans, i);
+        Py_ssize_t s, e, start, end;
+        if (!PyTuple_Check(span) || PyTuple_GET_SIZE(span) != 2 || !PyLong_Check(PyTuple_GET_ITEM(span, 0))
+            || !PyLong_Check(PyTuple_GET_ITEM(span, 1))) {
+            PyErr_SetString(PyExc_TypeError, "match_fields: a span must be a (start, end) tuple of ints");
+            goto fail;
+        }
+        s = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 0));
+        e = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 1));
+        if ((s == -1 || e == -1) && PyErr_Occurred())
+            goto fail;
+        if (s < 0 || e <= s || e > PyUnicode_GET_LENGTH(fields[0])) {
+            PyErr_Format(PyExc_ValueError, "match_fields: span (%zd, %zd) is not in the normalised text", s, e);
+            goto fail;
+        }
+        if (map_span(fields, s, e, &start, &end) < 0)
+            goto fail;
+        PyObject *text = PyUnicode_Substring(fields[1], start, end);
+        PyObject *a = PyLong_FromSsize_t(start), *b = PyLong_FromSsize_t(end), *item = PyDict_New();
+        int bad = text == NULL || a == NULL || b == NULL || item == NULL || PyDict_SetItem(item, key_text, text) < 0
+                  || PyDict_SetItem(item, key_start, a) < 0 || PyDict_SetItem(item, key_end, b) < 0
+                  || PyDict_SetItem(item, key_term, term) < 0;
+        Py_XDECREF(text);
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        if (bad) {
+            Py_XDECREF(item);
+            goto fail;
+        }
+        PyList_SET_ITEM(out, i, item);
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
+static PyObject *
+match_fields(PyObject *self, PyObject *args)
+{
+    PyObject *norm, *spans, *term;
+    if (!PyArg_ParseTuple(args, "OO!O:match_fields", &norm, &PyList_Type, &spans, &term))
+        return NULL;
+    PyObject *fields[6] = {NULL}, *result = NULL;
+    if (norm_fields(norm, fields) == 0)
+        result = spans_fields(fields, spans, term);
+    norm_release(fields);
+    return result;
+}
+
+PyDoc_STRVAR(entity_fields_doc,
+"entity_fields(norm, mentions, entities) -> list[dict]\n\n"
+"The ``EntityHit`` dicts of a document's ``mentions`` ({entity: [span, ...]}, each list sorted), ordered\n"
+"by (first span, entity); ``entities[e]`` is (id, name, type) (twin: ``CompiledRules._entity_hits``'\n"
+"dicts).");
+
+static PyObject *key_id, *key_name, *key_type, *key_mentions;
+
+static int
+first_span(PyObject *spans, Py_ssize_t *s, Py_ssize_t *e)
+{
+    if (!PyList_Check(spans) || PyList_GET_SIZE(spans) == 0 || !PyTuple_Check(PyList_GET_ITEM(spans, 0))
+        || PyTuple_GET_SIZE(PyList_GET_ITEM(spans, 0)) != 2) {
+        PyErr_SetString(PyExc_TypeError, "entity_fields: mentions must be non-empty lists of spans");
+        return -1;
+    }
+    *s = PyLong_AsSsize_t(PyTuple_GET_ITEM(PyList_GET_ITEM(spans, 0), 0));
+    *e = PyLong_AsSsize_t(PyTuple_GET_ITEM(PyList_GET_ITEM(spans, 0), 1));
+    return (*s == -1 || *e == -1) && PyErr_Occurred() ? -1 : 0;
+}
+
+static PyObject *
+entity_fields(PyObject *self, PyObject *args)
+{
+    PyObject *norm, *mentions, *entities;
+    if (!PyArg_ParseTuple(args, "OO!O!:entity_fields", &norm, &PyDict_Type, &mentions, &PyTuple_Type, &entities))
+        return NULL;
+    PyObject *fields[6] = {NULL}, *result = NULL, *items = NULL;
+    Py_ssize_t n = PyDict_GET_SIZE(mentions), *order = NULL, (*keys)[3] = NULL;
+    if (norm_fields(norm, fields) < 0)
+        goto done;
+    /* A snapshot of the items, sorted by (first span's start, its end, entity): a handful. */
+    items = PyDict_Items(mentions);
+    order = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Py_ssize_t));
+    keys = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(*keys));
+    if (items == NULL || order == NULL || keys == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        PyObject *key = PyTuple_GET_ITEM(item, 0);
+        if (!PyLong_CheckExact(key)) {
+            PyErr_SetString(PyExc_TypeError, "entity_fields: mentions must be keyed by int entity");
+            goto done;
+        }
+        keys[i][2] = PyLong_AsSsize_t(key);
+        if (keys[i][2] == -1 && PyErr_Occurred())
+            goto done;
+        if (keys[i][2] < 0 || keys[i][2] >= PyTuple_GET_SIZE(entities)) {
+            PyErr_SetString(PyExc_ValueError, "entity_fields: an entity beyond the entities given");
+            goto done;
+        }
+        if (first_span(PyTuple_GET_ITEM(item, 1), &keys[i][0], &keys[i][1]) < 0)
+            goto done;
+        Py_ssize_t j = i;
+        while (j > 0) {
+            Py_ssize_t *u = keys[order[j - 1]], *v = keys[i];
+            if (u[0] < v[0] || (u[0] == v[0] && (u[1] < v[1] || (u[1] == v[1] && u[2] < v[2]))))
+                break;
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    PyObject *out = PyList_New(n);
+    if (out == NULL)
+        goto done;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *item = PyList_GET_ITEM(items, order[k]);
+        PyObject *meta = PyTuple_GET_ITEM(entities, keys[order[k]][2]);
+        if (!PyTuple_Check(meta) || PyTuple_GET_SIZE(meta) != 3) {
+            PyErr_SetString(PyExc_TypeError, "entity_fields: an entity must be (id, name, type)");
+            Py_DECREF(out);
+            goto done;
+        }
+        PyObject *matches = spans_fields(fields, PyTuple_GET_ITEM(item, 1), Py_None);
+        PyObject *hit = matches == NULL ? NULL : PyDict_New();
+        int bad = hit == NULL || PyDict_SetItem(hit, key_id, PyTuple_GET_ITEM(meta, 0)) < 0
+                  || PyDict_SetItem(hit, key_name, PyTuple_GET_ITEM(meta, 1)) < 0
+                  || PyDict_SetItem(hit, key_type, PyTuple_GET_ITEM(meta, 2)) < 0
+                  || PyDict_SetItem(hit, key_mentions, matches) < 0;
+        Py_XDECREF(matches);
+        if (bad) {
+            Py_XDECREF(hit);
+            Py_DECREF(out);
+            goto done;
+        }
+        PyList_SET_ITEM(out, k, hit);
+    }
+    result = out;
+done:
+    Py_XDECREF(items);
+    PyMem_Free(order);
+    PyMem_Free(keys);
+    norm_release(fields);
+    return result;
+}
+
+PyDoc_STRVAR(theme_fields_doc,
+"theme_fields(norm, term_matches, passed, terms, evidence) -> {theme: [dict, ...]}\n\n"
+"Per theme of ``passed`` (a set), the Match dicts ``ThemeHit.matches`` validates from, ordered by their\n"
+"original offsets: each term's distinct spans in ``term_matches`` ({term: [match, ...]}) whose theme\n"
+"passed, terms in ascending order, ``term`` its source (``terms[t]`` is (theme, source)); then\n"
+"``evidence[theme]`` (spans) with term \"model\" (twin: ``CompiledRules._theme_hits``' matches).");
+
+typedef struct {
+    Py_ssize_t start, end, seq;
+    PyObject *item;
+} Placed;
+
+static PyObject *model_term;
+
+/* Append (a new reference to) the dicts of ``spans`` (sorted, distinct) to ``placed`` with their offsets. */
+static int
+place(PyObject *const *fields, PyObject *spans, PyObject *term, Placed **placed, Py_ssize_t *n, Py_ssize_t *cap)
+{
+    PyObject *items = spans_fields(fields, spans, term);
+    if (items == NULL)
+        return -1;
+    Py_ssize_t k = PyList_GET_SIZE(items);
+    if (grow((void **)placed, cap, *n, k, sizeof(Placed)) < 0) {
+        Py_DECREF(items);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < k; i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        Placed *p = &(*placed)[*n];
+        p->start = PyLong_AsSsize_t(PyDict_GetItem(item, key_start));
+        p->end = PyLong_AsSsize_t(PyDict_GetItem(item, key_end));
+        p->seq = *n;
+        p->item = Py_NewRef(item);
+        (*n)++;
+    }
+    Py_DECREF(items);
+    return 0;
+}
+
+static int
+compare_placed(const void *x, const void *y)
+{
+    const Placed *a = x, *b = y;
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    if (a->end != b->end)
+        return a->end < b->end ? -1 : 1;
+    return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* A term's distinct spans over its matches' parts, sorted: a new list. */
+static PyObject *
+term_spans(PyObject *found)
+{
+    PyObject *unique = PySet_New(NULL), *sorted = NULL;
+    if (unique == NULL)
+        return NULL;
+    if (!PyList_Check(found)) {
+        PyErr_SetString(PyExc_TypeError, "theme_fields: a term's matches must be a list");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(found); i++) {
+        PyObject *parts = PyList_GET_ITEM(found, i);
+        if (!PyList_Check(parts)) {
+            PyErr_SetString(PyExc_TypeError, "theme_fields: a match must be a list of spans");
+            goto done;
+        }
+        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(parts); j++)
+            if (PySet_Add(unique, PyList_GET_ITEM(parts, j)) < 0)
+                goto done;
+    }
+    sorted = PySequence_List(unique);
+    if (sorted != NULL && PyList_Sort(sorted) < 0)
+        Py_CLEAR(sorted);
+done:
+    Py_DECREF(unique);
+    return sorted;
+}
+
+static PyObject *
+theme_fields(PyObject *self, PyObject *args)
+{
+    PyObject *norm, *term_matches, *passed, *terms, *evidence;
+    if (!PyArg_ParseTuple(args, "OO!O!O!O!:theme_fields", &norm, &PyDict_Type, &term_matches, &PySet_Type, &passed,
+                          &PyTuple_Type, &terms, &PyDict_Type, &evidence))
+        return NULL;
+    PyObject *fields[6] = {NULL}, *result = NULL, *order = NULL, *themes = NULL;
+    Placed *placed = NULL;
+    Py_ssize_t nplaced = 0, capplaced = 0;
+    if (norm_fields(norm, fields) < 0)
+        goto done;
+    /* The terms in ascending order: the order the pack lists them, which a span's several terms keep. */
+    order = PyDict_Keys(term_matches);
+    if (order == NULL || PyList_Sort(order) < 0)
+        goto done;
+    themes = PySequence_List(passed);
+    result = themes == NULL ? NULL : PyDict_New();
+    if (result == NULL)
+        goto done;
+    for (Py_ssize_t h = 0; h < PyList_GET_SIZE(themes); h++) {
+        PyObject *theme = PyList_GET_ITEM(themes, h);
+        nplaced = 0;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(order); i++) {
+            PyObject *ti = PyList_GET_ITEM(order, i);
+            Py_ssize_t t = PyLong_AsSsize_t(ti);
+            if (t == -1 && PyErr_Occurred())
+                goto fail;
+            if (t < 0 || t >= PyTuple_GET_SIZE(terms) || !PyTuple_Check(PyTuple_GET_ITEM(terms, t))
+                || PyTuple_GET_SIZE(PyTuple_GET_ITEM(terms, t)) != 2) {
+                PyErr_SetString(PyExc_ValueError, "theme_fields: a term without its (theme, source)");
+                goto fail;
+            }
+            PyObject *meta = PyTuple_GET_ITEM(terms, t);
+            int same = PyObject_RichCompareBool(PyTuple_GET_ITEM(meta, 0), theme, Py_EQ);
+            if (same < 0)
+                goto fail;
+            if (!same)
+                continue;
+            PyObject *spans = term_spans(PyDict_GetItem(term_matches, ti));
+            if (spans == NULL)
+                goto fail;
+            int bad = place(fields, spans, PyTuple_GET_ITEM(meta, 1), &placed, &nplaced, &capplaced);
+            Py_DECREF(spans);
+            if (bad)
+                goto fail;
+        }
+        PyObject *model = PyDict_GetItemWithError(evidence, theme); /* borrowed */
+        if (model == NULL && PyErr_Occurred())
+            goto fail;
+        if (model != NULL && place(fields, model, model_term, &placed, &nplaced, &capplaced) < 0)
+            goto fail;
+        qsort(placed, (size_t)nplaced, sizeof(Placed), compare_placed);
+        PyObject *list = PyList_New(nplaced);
+        if (list == NULL)
+            goto fail;
+        for (Py_ssize_t i = 0; i < nplaced; i++) {
+            PyList_SET_ITEM(list, i, placed[i].item); /* the list takes the reference */
+            placed[i].item = NULL;
+        }
+        nplaced = 0;
+        int bad = PyDict_SetItem(result, theme, list);
+        Py_DECREF(list);
+        if (bad)
+            goto fail;
+    }
+    goto done;
+fail:
+    Py_CLEAR(result);
+done:
+    for (Py_ssize_t i = 0; i < nplaced; i++)
+        Py_XDECREF(placed[i].item);
+    PyMem_Free(placed);
+    Py_XDECREF(order);
+    Py_XDECREF(themes);
+    norm_release(fields);
+    return result;
 }
 
 static PyMethodDef methods[] = {
     {"theme_plan", theme_plan, METH_VARARGS, theme_plan_doc},
     {"analyse", analyse, METH_VARARGS, analyse_doc},
+    {"match_fields", match_fields, METH_VARARGS, match_fields_doc},
+    {"entity_fields", entity_fields, METH_VARARGS, entity_fields_doc},
+    {"theme_fields", theme_fields, METH_VARARGS, theme_fields_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1526,5 +1878,21 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__terms(void)
 {
+    static const char *names[] = {"text", "original", "breaks", "shifts", "starts", "ends"};
+    for (int i = 0; i < 6; i++)
+        if ((norm_names[i] = PyUnicode_InternFromString(names[i])) == NULL)
+            return NULL;
+    key_text = PyUnicode_InternFromString("text");
+    key_start = PyUnicode_InternFromString("start");
+    key_end = PyUnicode_InternFromString("end");
+    key_term = PyUnicode_InternFromString("term");
+    model_term = PyUnicode_InternFromString("model");
+    key_id = PyUnicode_InternFromString("id");
+    key_name = PyUnicode_InternFromString("name");
+    key_type = PyUnicode_InternFromString("type");
+    key_mentions = PyUnicode_InternFromString("mentions");
+    if (model_term == NULL || key_text == NULL || key_start == NULL || key_end == NULL || key_term == NULL || key_id == NULL
+        || key_name == NULL || key_type == NULL || key_mentions == NULL)
+        return NULL;
     return PyModule_Create(&module);
 }

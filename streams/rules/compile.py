@@ -70,6 +70,7 @@ class Tables:
     phrase_ids: dict[Phrase, int] = field(default_factory=dict)
     themes: list[ThemeRule] = field(default_factory=list)
     terms: list[CTerm] = field(default_factory=list)
+    term_fields: tuple[tuple[int, str], ...] = ()  # (theme, source) of each term, for its matches shown
     terms_by_phrase: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     excludes: list[tuple[CPattern, ...]] = field(default_factory=list)
     # Per theme, its caution contexts (``ThemeRule.caution``) filed under their first phrase, and the
@@ -77,6 +78,7 @@ class Tables:
     cautions: list[dict[int, tuple[CPattern, ...]]] = field(default_factory=list)
     caution_sources: list[dict[CPattern, str]] = field(default_factory=list)
     entities: list[EntityDef] = field(default_factory=list)
+    entity_fields: tuple[tuple[str, str, str], ...] = ()  # (id, name, type) of each entity, for its hits
     # (entity, pattern, the exact spelling a case-sensitive variant requires, or None)
     entities_by_phrase: dict[int, list[tuple[int, CPattern, str | None]]] = field(
         default_factory=lambda: defaultdict(list))
@@ -156,6 +158,7 @@ def _add_themes(tables: Tables, themes: list[ThemeRule]) -> None:
             partner = first_phrase(pattern[2]) if pattern[0] == "n" else -1
             tables.terms.append(CTerm(t, weight, source, pattern, contexts, primary, partner))
             tables.terms_by_phrase[primary].append(len(tables.terms) - 1)
+    tables.term_fields = tuple((term.theme, term.source) for term in tables.terms)
 
 
 # A variant written '=US' matches only that exact spelling ("US", not the pronoun "us").
@@ -164,6 +167,7 @@ CASE_MARK = "="
 
 def _add_entities(tables: Tables, entities: list[EntityDef]) -> None:
     tables.entities = list(entities)
+    tables.entity_fields = tuple((e.id, e.name, e.type) for e in entities)
     tables.entity_atoms = [(("entity", e.id), ("entity_type", e.type), *(("entity_tag", tag) for tag in e.tags))
                            for e in entities]
     for e, entity in enumerate(entities):

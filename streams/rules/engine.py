@@ -13,6 +13,8 @@ from functools import cache
 from itertools import accumulate
 from operator import itemgetter
 
+from pydantic import TypeAdapter
+
 from schemas.base import SEVERITY_ORDER
 from schemas.classified import EntityHit, Match, ThemeHit, TriggerHit
 from schemas.item import document_of
@@ -30,8 +32,9 @@ WORD_CACHE = 200_000
 # A match from a dict through the model's validator: no keyword-argument __init__ and no
 # model_validate wrapper (1.2 µs a match against 1.8; ~10 matches a passage).
 _new_match = Match.__pydantic_validator__.validate_python
-_new_theme_hit = ThemeHit.__pydantic_validator__.validate_python
-_new_entity_hit = EntityHit.__pydantic_validator__.validate_python
+_new_theme_hits = TypeAdapter(list[ThemeHit]).validator.validate_python
+# A document's theme and entity hits are validated as one list each (one call, not one per hit).
+_new_entity_hits = TypeAdapter(list[EntityHit]).validator.validate_python
 _new_trigger_hit = TriggerHit.__pydantic_validator__.validate_python
 _by_offsets = itemgetter("start", "end")
 
@@ -40,6 +43,40 @@ def _match_fields(a: Analysis, span: Span, term: str | None) -> dict:
     """A ``Match`` as the dict its validator takes: ``span`` (normalised offsets) in the original."""
     start, end = a.norm.span(*span)
     return {"text": a.norm.original[start:end], "start": start, "end": end, "term": term}
+
+
+def match_fields(norm: NormalizedText, spans: list[Span], term: str | None) -> list[dict]:
+    """``_match_fields`` of each span (twin of ``native.match_fields``, which the results use when built)."""
+    a = Analysis(norm, {})
+    return [_match_fields(a, span, term) for span in spans]
+
+
+def theme_fields(norm: NormalizedText, term_matches: dict[int, list[list[Span]]], passed: set[int],
+                 terms: tuple[tuple[int, str], ...], evidence: dict[int, list[Span]]) -> dict[int, list[dict]]:
+    """Per passed theme the ``Match`` dicts of its hit, by original offsets: each matched term's distinct
+    spans (terms in pack order, ``terms[t]`` = (theme, source)), then ``evidence[theme]`` as "model"
+    (twin of ``native.theme_fields``)."""
+    matches: dict[int, list[dict]] = {i: [] for i in passed}
+    for ti in sorted(term_matches):
+        theme, source = terms[ti]
+        if theme in passed:
+            spans = sorted({span for parts in term_matches[ti] for span in parts})
+            matches[theme].extend(match_fields(norm, spans, source))
+    for theme, spans in evidence.items():
+        matches[theme].extend(match_fields(norm, spans, "model"))
+    return {theme: sorted(ms, key=_by_offsets) for theme, ms in matches.items()}
+
+
+def entity_fields(norm: NormalizedText, mentions: dict[int, list[Span]], entities: tuple) -> list[dict]:
+    """The ``EntityHit`` dicts of ``mentions``, by first span, then entity; ``entities[e]``: (id, name, type)
+    (twin of ``native.entity_fields``)."""
+    return [{"id": entity_id, "name": name, "type": kind, "mentions": match_fields(norm, spans, None)}
+            for e, spans in sorted(mentions.items(), key=lambda item: (item[1][0], item[0]))
+            for entity_id, name, kind in (entities[e],)]
+
+
+def _fields(norm: NormalizedText, spans: list[Span], term: str | None) -> list[dict]:
+    return (native.match_fields or match_fields)(norm, spans, term)
 
 
 @dataclass
@@ -381,30 +418,18 @@ class CompiledRules:
 
     def _theme_hits(self, a: Analysis) -> list[ThemeHit]:
         t = self.tables
-        matches: dict[int, list[dict]] = {i: [] for i in a.passed}
-        # Terms in pack order, so matches of one span list their terms in the order the pack gives them.
-        for ti in sorted(a.term_matches):
-            term, found = t.terms[ti], a.term_matches[ti]
-            if term.theme in a.passed:
-                spans = sorted({span for parts in found for span in parts})
-                matches[term.theme].extend([_match_fields(a, s, term.source) for s in spans])
-        for i in a.passed:
-            if a.scores.get(i, 0.0) < t.themes[i].threshold:  # the model's verdict: show its words
-                matches[i].extend([_match_fields(a, s, "model") for s in self.model_evidence(a, i)])
+        # The model's verdict (a theme its terms did not carry): show the words that counted for it.
+        evidence = {i: self.model_evidence(a, i) for i in a.passed if a.scores.get(i, 0.0) < t.themes[i].threshold}
+        matches = (native.theme_fields or theme_fields)(a.norm, a.term_matches, a.passed, t.term_fields, evidence)
         hits = []
         for i, ms in matches.items():
             probability = self.model_probability(a, i)
-            hits.append(_new_theme_hit({"theme": t.themes[i].id, "score": round(a.scores.get(i, 0.0), 6),
-                                        "matches": sorted(ms, key=_by_offsets),
-                                        "model": None if probability is None else round(probability, 4)}))
-        return sorted(hits, key=lambda h: (-h.score, h.theme))
+            hits.append({"theme": t.themes[i].id, "score": round(a.scores.get(i, 0.0), 6), "matches": ms,
+                         "model": None if probability is None else round(probability, 4)})
+        return sorted(_new_theme_hits(hits), key=lambda h: (-h.score, h.theme))
 
     def _entity_hits(self, a: Analysis) -> list[EntityHit]:
-        entities = self.tables.entities
-        return [_new_entity_hit({"id": entity.id, "name": entity.name, "type": entity.type,
-                                 "mentions": [_match_fields(a, s, None) for s in spans]})
-                for e, spans in sorted(a.mentions.items(), key=lambda item: (item[1][0], item[0]))
-                for entity in (entities[e],)]
+        return _new_entity_hits((native.entity_fields or entity_fields)(a.norm, a.mentions, self.tables.entity_fields))
 
     def _trigger_hits(self, a: Analysis) -> list[TriggerHit]:
         t = self.tables
@@ -415,7 +440,7 @@ class CompiledRules:
                                for span in self._chain(t.keyword_patterns[atom], a)})
             hits.append(_new_trigger_hit({
                 "id": trigger.id, "severity": trigger.severity, "description": trigger.description,
-                "keywords": [_match_fields(a, s, None) for s in keywords]}))
+                "keywords": _fields(a.norm, keywords, None)}))
         return sorted(hits, key=lambda h: -SEVERITY_ORDER[h.severity])
 
     def explain(self, text: str, title: str | None = None, lang: str | None = None):

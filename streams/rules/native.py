@@ -31,3 +31,9 @@ theme_plan = _terms.theme_plan if ENABLED else None
 # The steps after the word scan on a document's phrase hits (twins: ``CompiledRules._concepts``,
 # ``_themes`` and ``_entities``).
 analyse = _terms.analyse if ENABLED else None
+# Normalised spans as the dicts ``Match`` validates from, in the original text (twin: ``engine.match_fields``).
+match_fields = _terms.match_fields if ENABLED else None
+# A document's entity hits as the dicts ``EntityHit`` validates from (twin: ``engine.entity_fields``).
+entity_fields = _terms.entity_fields if ENABLED else None
+# Each passed theme's matches as the dicts ``ThemeHit`` validates them from (twin: ``engine.theme_fields``).
+theme_fields = _terms.theme_fields if ENABLED else None

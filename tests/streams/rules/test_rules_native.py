@@ -100,6 +100,8 @@ def test_every_classification_is_the_same_with_and_without_the_c_loops(monkeypat
     monkeypatch.setattr(native, "model_gains", None)
     monkeypatch.setattr(native, "word_hits", None)
     monkeypatch.setattr(native, "theme_plan", None)
+    for name in ("match_fields", "entity_fields", "theme_fields"):  # the results' dicts
+        monkeypatch.setattr(native, name, None)
     monkeypatch.setattr(compile_module, "_CACHE", {})  # compile afresh, without the C loops
     python = compile_pack(load_pack())
     assert python.tables.model._native is None and python.tables.theme_plan is None
@@ -272,3 +274,20 @@ def test_c_steps_refuse_malformed_hits_and_leave_the_plan_usable():
     matches, scores = {}, {}
     native.analyse(plan, {0: [(0, 1)], 1: [(6, 7)]}, normalize("a x y b"), matches, {}, set(), scores, {})
     assert matches == {} and scores == {}  # two words between: beyond it
+
+
+@needs_native
+def test_c_result_dicts_refuse_spans_outside_the_text_and_malformed_input():
+    norm = normalize("Sanctions on Russia")
+    assert native.match_fields(norm, [(0, 9)], "t") == [{"text": "Sanctions", "start": 0, "end": 9, "term": "t"}]
+    for spans in ([(0, 99)], [(5, 5)], [(-1, 2)], [[0, 2]], [(0, "2")]):
+        with pytest.raises((ValueError, TypeError), match="match_fields"):
+            native.match_fields(norm, spans, None)
+    with pytest.raises(TypeError, match="NormalizedText"):
+        native.match_fields("Sanctions", [(0, 9)], None)
+    with pytest.raises(ValueError, match="entity_fields"):
+        native.entity_fields(norm, {3: [(0, 9)]}, (("a", "A", "place"),))
+    with pytest.raises(TypeError, match="entity_fields"):
+        native.entity_fields(norm, {0: []}, (("a", "A", "place"),))
+    with pytest.raises(ValueError, match="theme_fields"):
+        native.theme_fields(norm, {5: [[(0, 9)]]}, {0}, ((0, "x"),), {})
