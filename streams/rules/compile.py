@@ -87,6 +87,9 @@ class Tables:
     always_candidates: list[int] = field(default_factory=list)
     theme_atoms: list[tuple] = field(default_factory=list)
     entity_atoms: list[tuple] = field(default_factory=list)
+    # The triggers each theme's atom, and each entity's atoms, can bring to fire.
+    theme_triggers: list[frozenset[int]] = field(default_factory=list)
+    entity_triggers: list[frozenset[int]] = field(default_factory=list)
     keyword_atoms: dict[int, list[tuple[tuple, CPattern]]] = field(default_factory=lambda: defaultdict(list))
     keyword_patterns: dict[tuple, CPattern] = field(default_factory=dict)
     model: CompiledModel | None = None
@@ -190,6 +193,9 @@ def _add_triggers(tables: Tables, triggers: list[TriggerRule]) -> None:
         # A condition true with nothing present (NOT-only) must be evaluated on every document.
         if condition.test(set()):
             tables.always_candidates.append(i)
+    by_atom = tables.triggers_by_atom
+    tables.theme_triggers = [frozenset(by_atom.get(atom, ())) for atom in tables.theme_atoms]
+    tables.entity_triggers = [frozenset(i for atom in atoms for i in by_atom.get(atom, ())) for atoms in tables.entity_atoms]
 
 
 def _add_concepts(tables: Tables, concepts: list[ConceptDef]) -> dict[int, list[int]]:

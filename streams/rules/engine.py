@@ -302,17 +302,20 @@ class CompiledRules:
         if not t.triggers:
             return
         present = a.present
+        # The triggers that can fire: those reading an atom present (theme, entity and keyword atoms each
+        # carry their triggers, worked out once per pack), and those a NOT-only condition fires anyway.
+        candidates = set(t.always_candidates)
         for theme_index in a.passed:
             present.add(t.theme_atoms[theme_index])
+            candidates.update(t.theme_triggers[theme_index])
         for e in a.mentions:
             present.update(t.entity_atoms[e])
+            candidates.update(t.entity_triggers[e])
         for pid in t.keyword_atoms.keys() & a.hits.keys():  # a handful of keyword phrases: the smaller side
             for atom, pattern in t.keyword_atoms[pid]:
                 if self._chain(pattern, a):
                     present.add(atom)
-        candidates = set(t.always_candidates)
-        for atom in present:
-            candidates.update(t.triggers_by_atom.get(atom, ()))
+                    candidates.update(t.triggers_by_atom[atom])
         a.fired = sorted(i for i in candidates if t.triggers[i][1].test(present))
 
     def analyse(self, document: str, lang: str | None = None) -> Analysis:
@@ -336,7 +339,8 @@ class CompiledRules:
             a.model = t.model.score(self.lemmas(a, lang), self.concepts_hit(a))
             # An exclusion the pack's author wrote ("народне голосування" near "конкурс") raises the bar
             # for the model's guess on its theme rather than silencing it (``model_bar``).
-            a.passed.update(i for i, p in a.model.probabilities.items() if p >= self.model_bar(a, i))
+            floors = t.model.floors
+            a.passed.update(i for i, p in a.model.probabilities.items() if p >= floors[i] and p >= self.model_bar(a, i))
         self._triggers(a)
         return a
 

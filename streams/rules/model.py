@@ -152,6 +152,9 @@ class CompiledModel:
         self._bias = self.bias.tolist()
         self.thresholds = {index: spec.threshold for index, spec in modelled}
         self.with_terms = {index: spec.with_terms for index, spec in modelled if spec.with_terms is not None}
+        # The lowest bar each theme can have (``bar`` is never below it): a probability under it needs no
+        # look at the document's vetoes, cautions and terms.
+        self.floors = {index: min(spec.threshold, self.with_terms.get(index, spec.threshold)) for index, spec in modelled}
         self.vetoed = {index: spec.vetoed for index, spec in modelled if spec.vetoed is not None}
         self.caution = {index: spec.caution for index, spec in modelled if spec.caution is not None}
         self._arrays: dict[str, tuple[np.ndarray, int]] = {}
