@@ -194,13 +194,37 @@ scratch_begin(Scratch *s, const Plan *p)
     s->words_ready = 0;
 }
 
-/* Drop the references the document's spans hold. */
+/* Past this many items an arena is freed after its document, so that one huge document does not leave
+ * its buffers held by the plan for the life of the process. */
+#define KEEP_ITEMS (1 << 16)
+
+static void
+release_big(void **items, Py_ssize_t *cap)
+{
+    if (*cap > KEEP_ITEMS) {
+        PyMem_Free(*items);
+        *items = NULL;
+        *cap = 0;
+    }
+}
+
+/* Drop the references the document's spans hold, and the arenas a huge document grew. */
 static void
 scratch_end(Scratch *s)
 {
     for (Py_ssize_t i = 0; i < s->nspans; i++)
         Py_CLEAR(s->spans[i].obj);
     s->nspans = 0;
+    release_big((void **)&s->spans, &s->capspans);
+    release_big((void **)&s->matches, &s->capmatches);
+    release_big((void **)&s->ext, &s->capext);
+    release_big((void **)&s->kept, &s->capkept);
+    release_big((void **)&s->found, &s->capfound);
+    release_big((void **)&s->hit_order, &s->caphit_order);
+    release_big((void **)&s->pairs, &s->cappairs);
+    release_big((void **)&s->keys, &s->capkeys);
+    release_big((void **)&s->group, &s->capgroup);
+    release_big((void **)&s->words, &s->capwords);
 }
 
 static void
@@ -246,8 +270,11 @@ int_in(PyObject *tuple, Py_ssize_t i, Py_ssize_t lo, Py_ssize_t hi, const char *
         return -1;
     }
     Py_ssize_t v = PyLong_AsSsize_t(item);
-    if (v == -1 && PyErr_Occurred())
+    if (v == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_ValueError, "theme_plan: %s is out of range", what);
         return -1;
+    }
     if (v < lo || v >= hi) {
         PyErr_Format(PyExc_ValueError, "theme_plan: %s %zd is out of range", what, v);
         return -1;
@@ -454,6 +481,12 @@ theme_plan(PyObject *self, PyObject *args)
                 /* A NEAR's sides are phrases or chains: they are matched as spans, not as matches. */
                 if (!bad && kind == PAT_NEAR && p->patterns[v].kind > PAT_CHAIN) {
                     PyErr_SetString(PyExc_ValueError, "theme_plan: a NEAR's sides must be phrases or chains");
+                    goto fail;
+                }
+                /* An exclusion's pattern and NOTs are never exclusions themselves (compile makes none), which
+                 * bounds matches_of's recursion at two levels. */
+                if (!bad && kind == PAT_EXCLUSION && p->patterns[v].kind == PAT_EXCLUSION) {
+                    PyErr_SetString(PyExc_ValueError, "theme_plan: an exclusion's operands cannot be exclusions");
                     goto fail;
                 }
             }
@@ -934,18 +967,19 @@ read_hits(Doc *d, PyObject *hits)
         s->hit_count[pid] = n;
         for (Py_ssize_t i = 0; i < n; i++) {
             PyObject *span = PyList_GET_ITEM(value, i);
-            long a, b;
+            Py_ssize_t a, b;
             if (!PyTuple_CheckExact(span) || PyTuple_GET_SIZE(span) != 2 || !PyLong_CheckExact(PyTuple_GET_ITEM(span, 0))
                 || !PyLong_CheckExact(PyTuple_GET_ITEM(span, 1))) {
                 PyErr_SetString(PyExc_TypeError, "analyse: a span must be a tuple of two ints");
                 return -1;
             }
-            a = PyLong_AsLong(PyTuple_GET_ITEM(span, 0));
-            b = PyLong_AsLong(PyTuple_GET_ITEM(span, 1));
+            a = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 0));
+            b = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 1));
             if ((a == -1 || b == -1) && PyErr_Occurred())
-                return -1;
-            if (a < 0 || b < a || b > INT32_MAX) {
-                PyErr_Format(PyExc_ValueError, "analyse: span (%ld, %ld) is out of range", a, b);
+                PyErr_Clear(); /* beyond Py_ssize_t: out of range below */
+            /* A word's span: non-empty and inside the normalised text (which is below INT32_MAX long). */
+            if (a < 0 || b <= a || b > PyUnicode_GET_LENGTH(d->text)) {
+                PyErr_SetString(PyExc_ValueError, "analyse: a span is empty or outside the normalised text");
                 return -1;
             }
             Py_INCREF(span);
@@ -1165,25 +1199,31 @@ note_key(Scratch *s, int32_t key)
     return 0;
 }
 
-/* Sort ``group`` (span indexes) by (start, end), or with ``outer`` by (start, -end); drop repeated values.
- * Insertion sort: a concept's or an entity's spans in one document are a handful. */
+/* ``sort_group``'s comparison: the spans it sorts (set for the call; no Python code runs inside qsort). */
+static const Span *sort_spans;
+static int sort_outer;
+
+static int
+compare_group(const void *x, const void *y)
+{
+    int32_t i = *(const int32_t *)x, j = *(const int32_t *)y;
+    const Span *a = &sort_spans[i], *b = &sort_spans[j];
+    if (a->s != b->s)
+        return a->s < b->s ? -1 : 1;
+    if (a->e != b->e)
+        return (a->e < b->e) == !sort_outer ? -1 : 1;
+    return (i > j) - (i < j); /* equal spans: by index, so the order is the same on every run */
+}
+
+/* Sort ``group`` (span indexes) by (start, end), or with ``outer`` by (start, -end); drop repeated values. */
 static void
 sort_group(Scratch *s, int outer, int dedupe)
 {
     int32_t *g = s->group;
-    for (Py_ssize_t i = 1; i < s->ngroup; i++) {
-        int32_t v = g[i];
-        Span sv = s->spans[v];
-        Py_ssize_t j = i;
-        while (j > 0) {
-            Span su = s->spans[g[j - 1]];
-            int before = su.s < sv.s || (su.s == sv.s && (outer ? su.e >= sv.e : su.e <= sv.e));
-            if (before)
-                break;
-            g[j] = g[j - 1];
-            j--;
-        }
-        g[j] = v;
+    if (s->ngroup > 1) {
+        sort_spans = s->spans;
+        sort_outer = outer;
+        qsort(g, (size_t)s->ngroup, sizeof(int32_t), compare_group);
     }
     if (!dedupe)
         return;
@@ -1292,15 +1332,27 @@ concepts(Doc *d, PyObject *hits)
     return 0;
 }
 
+/* Item ``i`` of ``list`` (an offset map list), an int. */
+static int
+list_int(PyObject *list, Py_ssize_t i, Py_ssize_t *out, const char *caller)
+{
+    if (!PyList_Check(list) || i < 0 || i >= PyList_GET_SIZE(list) || !PyLong_Check(PyList_GET_ITEM(list, i))
+        || ((*out = PyLong_AsSsize_t(PyList_GET_ITEM(list, i))) == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_ValueError, "%s: the normalised text's offset map is malformed", caller);
+        return -1;
+    }
+    return 0;
+}
+
 /* The position in ``breaks`` (a list of ints, ascending) after every item <= ``x``, from ``lo`` on. */
 static int
-bisect_right(PyObject *breaks, Py_ssize_t x, Py_ssize_t lo, Py_ssize_t *out)
+bisect_right(PyObject *breaks, Py_ssize_t x, Py_ssize_t lo, Py_ssize_t *out, const char *caller)
 {
     Py_ssize_t hi = PyList_GET_SIZE(breaks);
     while (lo < hi) {
-        Py_ssize_t mid = lo + (hi - lo) / 2;
-        Py_ssize_t v = PyLong_AsSsize_t(PyList_GET_ITEM(breaks, mid));
-        if (v == -1 && PyErr_Occurred())
+        Py_ssize_t mid = lo + (hi - lo) / 2, v;
+        if (list_int(breaks, mid, &v, caller) < 0)
             return -1;
         if (x < v)
             hi = mid;
@@ -1311,47 +1363,37 @@ bisect_right(PyObject *breaks, Py_ssize_t x, Py_ssize_t lo, Py_ssize_t *out)
     return 0;
 }
 
-static int
-list_int(PyObject *list, Py_ssize_t i, Py_ssize_t *out)
-{
-    if (!PyList_Check(list) || i < 0 || i >= PyList_GET_SIZE(list)) {
-        PyErr_SetString(PyExc_ValueError, "the normalised text's offset map is malformed");
-        return -1;
-    }
-    *out = PyLong_AsSsize_t(PyList_GET_ITEM(list, i));
-    return *out == -1 && PyErr_Occurred() ? -1 : 0;
-}
-
 /* The original offsets of the normalised span [s, e) (``NormalizedText.span``), checked to lie in the
  * original text. ``fields``: the NormalizedText's text, original, breaks, shifts, starts, ends. */
 static int
-map_span(PyObject *const *fields, Py_ssize_t s, Py_ssize_t e, Py_ssize_t *start_out, Py_ssize_t *end_out)
+map_span(PyObject *const *fields, Py_ssize_t s, Py_ssize_t e, Py_ssize_t *start_out, Py_ssize_t *end_out,
+         const char *caller)
 {
     PyObject *breaks = fields[2], *shifts = fields[3];
     Py_ssize_t start = s, last = e - 1, k, shift;
     if (PyList_GET_SIZE(breaks)) {
-        if (bisect_right(breaks, start, 0, &k) < 0)
+        if (bisect_right(breaks, start, 0, &k, caller) < 0)
             return -1;
         if (k) {
-            if (list_int(shifts, k - 1, &shift) < 0)
+            if (list_int(shifts, k - 1, &shift, caller) < 0)
                 return -1;
             start += shift;
         }
-        if (bisect_right(breaks, last, k, &k) < 0)
+        if (bisect_right(breaks, last, k, &k, caller) < 0)
             return -1;
         if (k) {
-            if (list_int(shifts, k - 1, &shift) < 0)
+            if (list_int(shifts, k - 1, &shift, caller) < 0)
                 return -1;
             last += shift;
         }
     }
     Py_ssize_t end = last + 1;
     if (fields[4] != Py_None) {
-        if (list_int(fields[4], start, &start) < 0 || list_int(fields[5], last, &end) < 0)
+        if (list_int(fields[4], start, &start, caller) < 0 || list_int(fields[5], last, &end, caller) < 0)
             return -1;
     }
     if (start < 0 || end > PyUnicode_GET_LENGTH(fields[1]) || start > end) {
-        PyErr_SetString(PyExc_ValueError, "a span maps outside the original text");
+        PyErr_Format(PyExc_ValueError, "%s: a span maps outside the original text", caller);
         return -1;
     }
     *start_out = start;
@@ -1365,7 +1407,7 @@ spelled(Doc *d, Span span, PyObject *exact, int *out)
 {
     PyObject *fields[6] = {d->text, d->original, d->breaks, d->shifts, d->starts, d->ends};
     Py_ssize_t start, end;
-    if (map_span(fields, span.s, span.e, &start, &end) < 0)
+    if (map_span(fields, span.s, span.e, &start, &end, "analyse") < 0)
         return -1;
     *out = end - start == PyUnicode_GET_LENGTH(exact) && PyUnicode_Tailmatch(d->original, exact, start, end, -1) == 1;
     return 0;
@@ -1462,7 +1504,7 @@ PyDoc_STRVAR(analyse_doc,
 static PyObject *norm_names[6]; /* "text", "original", "breaks", "shifts", "starts", "ends", interned */
 
 static int
-norm_fields(PyObject *norm, PyObject **out)
+norm_fields(PyObject *norm, PyObject **out, const char *caller)
 {
     for (int i = 0; i < 6; i++)
         if ((out[i] = PyObject_GetAttr(norm, norm_names[i])) == NULL) {
@@ -1474,7 +1516,7 @@ norm_fields(PyObject *norm, PyObject **out)
         }
     if (out[5] == NULL || !PyUnicode_Check(out[0]) || !PyUnicode_Check(out[1]) || !PyList_Check(out[2]) || !PyList_Check(out[3])
         || (out[4] != Py_None && !PyList_Check(out[4])) || (out[5] != Py_None && !PyList_Check(out[5]))) {
-        PyErr_SetString(PyExc_TypeError, "norm must be a NormalizedText");
+        PyErr_Format(PyExc_TypeError, "%s: norm must be a NormalizedText", caller);
         return -1;
     }
     return 0;
@@ -1495,11 +1537,13 @@ analyse(PyObject *self, PyObject *args)
                           &term_matches, &PyDict_Type, &term_vetoed, &PySet_Type, &term_redundant, &PyDict_Type,
                           &scores, &PyDict_Type, &mentions))
         return NULL;
-    Plan *p = PyCapsule_GetPointer(capsule, PLAN_CAPSULE);
-    if (p == NULL)
+    if (!PyCapsule_IsValid(capsule, PLAN_CAPSULE)) {
+        PyErr_SetString(PyExc_TypeError, "analyse: plan must be a theme_plan capsule");
         return NULL;
+    }
+    Plan *p = PyCapsule_GetPointer(capsule, PLAN_CAPSULE);
     PyObject *fields[6] = {NULL}, *met = NULL;
-    if (norm_fields(norm, fields) < 0)
+    if (norm_fields(norm, fields, "analyse") < 0)
         goto done;
     if (PyUnicode_GET_LENGTH(fields[0]) >= INT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "analyse: the text is too long");
@@ -1540,35 +1584,39 @@ PyDoc_STRVAR(match_fields_doc,
 
 static PyObject *key_text, *key_start, *key_end, *key_term;
 
-/* ``spans`` (a list of (start, end) tuples) as Match dicts: a new list, or NULL with an exception set. */
+/* ``spans`` (a list of (start, end) tuples) as Match dicts: a new list, or NULL with an exception set
+ * naming ``caller``. It works on a snapshot: allocating may run a finalizer that changes the list. */
 static PyObject *
-spans_fields(PyObject *const *fields, PyObject *spans, PyObject *term)
+spans_fields(PyObject *const *fields, PyObject *spans, PyObject *term, const char *caller)
 {
     if (!PyList_Check(spans)) {
-        PyErr_SetString(PyExc_TypeError, "match_fields: spans must be a list");
+        PyErr_Format(PyExc_TypeError, "%s: spans must be a list", caller);
         return NULL;
     }
-    Py_ssize_t n = PyList_GET_SIZE(spans);
+    PyObject *snapshot = PySequence_Tuple(spans);
+    if (snapshot == NULL)
+        return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(snapshot);
     PyObject *out = PyList_New(n);
     if (out == NULL)
-        return NULL;
+        goto fail;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *span = PyList_GET_ITEM(spans, i);
-        Py_ssize_t s, e, start, end;
+        PyObject *span = PyTuple_GET_ITEM(snapshot, i);
+        Py_ssize_t s = -1, e = -1, start, end;
         if (!PyTuple_Check(span) || PyTuple_GET_SIZE(span) != 2 || !PyLong_Check(PyTuple_GET_ITEM(span, 0))
             || !PyLong_Check(PyTuple_GET_ITEM(span, 1))) {
-            PyErr_SetString(PyExc_TypeError, "match_fields: a span must be a (start, end) tuple of ints");
+            PyErr_Format(PyExc_TypeError, "%s: a span must be a (start, end) tuple of ints", caller);
             goto fail;
         }
         s = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 0));
         e = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 1));
         if ((s == -1 || e == -1) && PyErr_Occurred())
-            goto fail;
+            PyErr_Clear(); /* beyond Py_ssize_t: refused below */
         if (s < 0 || e <= s || e > PyUnicode_GET_LENGTH(fields[0])) {
-            PyErr_Format(PyExc_ValueError, "match_fields: span (%zd, %zd) is not in the normalised text", s, e);
+            PyErr_Format(PyExc_ValueError, "%s: span (%zd, %zd) is not in the normalised text", caller, s, e);
             goto fail;
         }
-        if (map_span(fields, s, e, &start, &end) < 0)
+        if (map_span(fields, s, e, &start, &end, caller) < 0)
             goto fail;
         PyObject *text = PyUnicode_Substring(fields[1], start, end);
         PyObject *a = PyLong_FromSsize_t(start), *b = PyLong_FromSsize_t(end), *item = PyDict_New();
@@ -1584,9 +1632,11 @@ spans_fields(PyObject *const *fields, PyObject *spans, PyObject *term)
         }
         PyList_SET_ITEM(out, i, item);
     }
+    Py_DECREF(snapshot);
     return out;
 fail:
-    Py_DECREF(out);
+    Py_XDECREF(out);
+    Py_DECREF(snapshot);
     return NULL;
 }
 
@@ -1597,8 +1647,8 @@ match_fields(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "OO!O:match_fields", &norm, &PyList_Type, &spans, &term))
         return NULL;
     PyObject *fields[6] = {NULL}, *result = NULL;
-    if (norm_fields(norm, fields) == 0)
-        result = spans_fields(fields, spans, term);
+    if (norm_fields(norm, fields, "match_fields") == 0)
+        result = spans_fields(fields, spans, term, "match_fields");
     norm_release(fields);
     return result;
 }
@@ -1614,14 +1664,20 @@ static PyObject *key_id, *key_name, *key_type, *key_mentions;
 static int
 first_span(PyObject *spans, Py_ssize_t *s, Py_ssize_t *e)
 {
-    if (!PyList_Check(spans) || PyList_GET_SIZE(spans) == 0 || !PyTuple_Check(PyList_GET_ITEM(spans, 0))
-        || PyTuple_GET_SIZE(PyList_GET_ITEM(spans, 0)) != 2) {
+    PyObject *first = PyList_Check(spans) && PyList_GET_SIZE(spans) ? PyList_GET_ITEM(spans, 0) : NULL;
+    if (first == NULL || !PyTuple_Check(first) || PyTuple_GET_SIZE(first) != 2 || !PyLong_Check(PyTuple_GET_ITEM(first, 0))
+        || !PyLong_Check(PyTuple_GET_ITEM(first, 1))) {
         PyErr_SetString(PyExc_TypeError, "entity_fields: mentions must be non-empty lists of spans");
         return -1;
     }
-    *s = PyLong_AsSsize_t(PyTuple_GET_ITEM(PyList_GET_ITEM(spans, 0), 0));
-    *e = PyLong_AsSsize_t(PyTuple_GET_ITEM(PyList_GET_ITEM(spans, 0), 1));
-    return (*s == -1 || *e == -1) && PyErr_Occurred() ? -1 : 0;
+    *s = PyLong_AsSsize_t(PyTuple_GET_ITEM(first, 0));
+    *e = PyLong_AsSsize_t(PyTuple_GET_ITEM(first, 1));
+    if ((*s == -1 || *e == -1) && PyErr_Occurred()) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "entity_fields: a span is out of range");
+        return -1;
+    }
+    return 0;
 }
 
 static PyObject *
@@ -1631,11 +1687,13 @@ entity_fields(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "OO!O!:entity_fields", &norm, &PyDict_Type, &mentions, &PyTuple_Type, &entities))
         return NULL;
     PyObject *fields[6] = {NULL}, *result = NULL, *items = NULL;
-    Py_ssize_t n = PyDict_GET_SIZE(mentions), *order = NULL, (*keys)[3] = NULL;
-    if (norm_fields(norm, fields) < 0)
-        goto done;
-    /* A snapshot of the items, sorted by (first span's start, its end, entity): a handful. */
+    Py_ssize_t n = 0, *order = NULL, (*keys)[3] = NULL;
+    /* A snapshot of the items (which owns them) before any Python code runs, sorted below by (first span's
+     * start, its end, entity): a handful. */
     items = PyDict_Items(mentions);
+    if (items == NULL || norm_fields(norm, fields, "entity_fields") < 0)
+        goto done;
+    n = PyList_GET_SIZE(items);
     order = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Py_ssize_t));
     keys = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(*keys));
     if (items == NULL || order == NULL || keys == NULL) {
@@ -1652,7 +1710,7 @@ entity_fields(PyObject *self, PyObject *args)
         }
         keys[i][2] = PyLong_AsSsize_t(key);
         if (keys[i][2] == -1 && PyErr_Occurred())
-            goto done;
+            PyErr_Clear(); /* beyond Py_ssize_t: refused below */
         if (keys[i][2] < 0 || keys[i][2] >= PyTuple_GET_SIZE(entities)) {
             PyErr_SetString(PyExc_ValueError, "entity_fields: an entity beyond the entities given");
             goto done;
@@ -1680,7 +1738,7 @@ entity_fields(PyObject *self, PyObject *args)
             Py_DECREF(out);
             goto done;
         }
-        PyObject *matches = spans_fields(fields, PyTuple_GET_ITEM(item, 1), Py_None);
+        PyObject *matches = spans_fields(fields, PyTuple_GET_ITEM(item, 1), Py_None, "entity_fields");
         PyObject *hit = matches == NULL ? NULL : PyDict_New();
         int bad = hit == NULL || PyDict_SetItem(hit, key_id, PyTuple_GET_ITEM(meta, 0)) < 0
                   || PyDict_SetItem(hit, key_name, PyTuple_GET_ITEM(meta, 1)) < 0
@@ -1721,7 +1779,7 @@ static PyObject *model_term;
 static int
 place(PyObject *const *fields, PyObject *spans, PyObject *term, Placed **placed, Py_ssize_t *n, Py_ssize_t *cap)
 {
-    PyObject *items = spans_fields(fields, spans, term);
+    PyObject *items = spans_fields(fields, spans, term, "theme_fields");
     if (items == NULL)
         return -1;
     Py_ssize_t k = PyList_GET_SIZE(items);
@@ -1753,32 +1811,48 @@ compare_placed(const void *x, const void *y)
     return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-/* A term's distinct spans over its matches' parts, sorted: a new list. */
+/* A term's distinct spans over its matches' parts, sorted: a new list. It reads snapshots (owned tuples)
+ * of the lists, and takes only (int, int) tuples, so no Python code of the caller's runs meanwhile. */
 static PyObject *
 term_spans(PyObject *found)
 {
-    PyObject *unique = PySet_New(NULL), *sorted = NULL;
-    if (unique == NULL)
-        return NULL;
+    PyObject *unique = NULL, *sorted = NULL, *matches = NULL;
     if (!PyList_Check(found)) {
         PyErr_SetString(PyExc_TypeError, "theme_fields: a term's matches must be a list");
-        goto done;
+        return NULL;
     }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(found); i++) {
-        PyObject *parts = PyList_GET_ITEM(found, i);
+    if ((matches = PySequence_Tuple(found)) == NULL || (unique = PySet_New(NULL)) == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(matches); i++) {
+        PyObject *parts = PyTuple_GET_ITEM(matches, i);
         if (!PyList_Check(parts)) {
             PyErr_SetString(PyExc_TypeError, "theme_fields: a match must be a list of spans");
             goto done;
         }
-        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(parts); j++)
-            if (PySet_Add(unique, PyList_GET_ITEM(parts, j)) < 0)
+        PyObject *spans = PySequence_Tuple(parts);
+        if (spans == NULL)
+            goto done;
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(spans); j++) {
+            PyObject *span = PyTuple_GET_ITEM(spans, j);
+            if (!PyTuple_CheckExact(span) || PyTuple_GET_SIZE(span) != 2 || !PyLong_CheckExact(PyTuple_GET_ITEM(span, 0))
+                || !PyLong_CheckExact(PyTuple_GET_ITEM(span, 1))) {
+                PyErr_SetString(PyExc_TypeError, "theme_fields: a span must be a (start, end) tuple of ints");
+                Py_DECREF(spans);
                 goto done;
+            }
+            if (PySet_Add(unique, span) < 0) {
+                Py_DECREF(spans);
+                goto done;
+            }
+        }
+        Py_DECREF(spans);
     }
     sorted = PySequence_List(unique);
     if (sorted != NULL && PyList_Sort(sorted) < 0)
         Py_CLEAR(sorted);
 done:
-    Py_DECREF(unique);
+    Py_XDECREF(matches);
+    Py_XDECREF(unique);
     return sorted;
 }
 
@@ -1792,7 +1866,7 @@ theme_fields(PyObject *self, PyObject *args)
     PyObject *fields[6] = {NULL}, *result = NULL, *order = NULL, *themes = NULL;
     Placed *placed = NULL;
     Py_ssize_t nplaced = 0, capplaced = 0;
-    if (norm_fields(norm, fields) < 0)
+    if (norm_fields(norm, fields, "theme_fields") < 0)
         goto done;
     /* The terms in ascending order: the order the pack lists them, which a span's several terms keep. */
     order = PyDict_Keys(term_matches);
@@ -1807,9 +1881,9 @@ theme_fields(PyObject *self, PyObject *args)
         nplaced = 0;
         for (Py_ssize_t i = 0; i < PyList_GET_SIZE(order); i++) {
             PyObject *ti = PyList_GET_ITEM(order, i);
-            Py_ssize_t t = PyLong_AsSsize_t(ti);
+            Py_ssize_t t = PyLong_Check(ti) ? PyLong_AsSsize_t(ti) : -1;
             if (t == -1 && PyErr_Occurred())
-                goto fail;
+                PyErr_Clear(); /* beyond Py_ssize_t: refused below */
             if (t < 0 || t >= PyTuple_GET_SIZE(terms) || !PyTuple_Check(PyTuple_GET_ITEM(terms, t))
                 || PyTuple_GET_SIZE(PyTuple_GET_ITEM(terms, t)) != 2) {
                 PyErr_SetString(PyExc_ValueError, "theme_fields: a term without its (theme, source)");
@@ -1821,7 +1895,15 @@ theme_fields(PyObject *self, PyObject *args)
                 goto fail;
             if (!same)
                 continue;
-            PyObject *spans = term_spans(PyDict_GetItem(term_matches, ti));
+            PyObject *found = PyDict_GetItemWithError(term_matches, ti); /* borrowed: held below */
+            if (found == NULL) {
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_ValueError, "theme_fields: a term's matches went missing");
+                goto fail;
+            }
+            Py_INCREF(found);
+            PyObject *spans = term_spans(found);
+            Py_DECREF(found);
             if (spans == NULL)
                 goto fail;
             int bad = place(fields, spans, PyTuple_GET_ITEM(meta, 1), &placed, &nplaced, &capplaced);
@@ -1829,12 +1911,16 @@ theme_fields(PyObject *self, PyObject *args)
             if (bad)
                 goto fail;
         }
-        PyObject *model = PyDict_GetItemWithError(evidence, theme); /* borrowed */
+        PyObject *model = PyDict_GetItemWithError(evidence, theme); /* borrowed: held below */
         if (model == NULL && PyErr_Occurred())
             goto fail;
-        if (model != NULL && place(fields, model, model_term, &placed, &nplaced, &capplaced) < 0)
+        Py_XINCREF(model);
+        int bad_model = model != NULL && place(fields, model, model_term, &placed, &nplaced, &capplaced) < 0;
+        Py_XDECREF(model);
+        if (bad_model)
             goto fail;
-        qsort(placed, (size_t)nplaced, sizeof(Placed), compare_placed);
+        if (nplaced > 1)
+            qsort(placed, (size_t)nplaced, sizeof(Placed), compare_placed);
         PyObject *list = PyList_New(nplaced);
         if (list == NULL)
             goto fail;

@@ -11,11 +11,16 @@ from __future__ import annotations
 import os
 
 try:
-    from streams.rules import _native, _terms
+    from streams.rules import _native
 except ImportError:  # built without a C compiler
-    _native = _terms = None
+    _native = None
+try:
+    from streams.rules import _terms
+except ImportError:
+    _terms = None
 
 ENABLED = _native is not None and os.environ.get("WATCHFLOOR_NATIVE", "1") != "0"
+TERMS = _terms is not None and os.environ.get("WATCHFLOOR_NATIVE", "1") != "0"
 
 # ``CompiledModel.score``'s bucket count and per-theme weight sums (twin: ``CompiledModel.present``
 # and a gather along each theme's row).
@@ -27,13 +32,13 @@ spaces = _native.spaces if ENABLED else None
 # A document's phrase hits and lemmas, word by word (twin: ``words.word_hits``).
 word_hits = _native.word_hits if ENABLED else None
 # A pack's concepts, terms and entities flattened for ``analyse`` (built by ``compile.native_theme_plan``).
-theme_plan = _terms.theme_plan if ENABLED else None
+theme_plan = _terms.theme_plan if TERMS else None
 # The steps after the word scan on a document's phrase hits (twins: ``CompiledRules._concepts``,
 # ``_themes`` and ``_entities``).
-analyse = _terms.analyse if ENABLED else None
+analyse = _terms.analyse if TERMS else None
 # Normalised spans as the dicts ``Match`` validates from, in the original text (twin: ``engine.match_fields``).
-match_fields = _terms.match_fields if ENABLED else None
+match_fields = _terms.match_fields if TERMS else None
 # A document's entity hits as the dicts ``EntityHit`` validates from (twin: ``engine.entity_fields``).
-entity_fields = _terms.entity_fields if ENABLED else None
+entity_fields = _terms.entity_fields if TERMS else None
 # Each passed theme's matches as the dicts ``ThemeHit`` validates them from (twin: ``engine.theme_fields``).
-theme_fields = _terms.theme_fields if ENABLED else None
+theme_fields = _terms.theme_fields if TERMS else None

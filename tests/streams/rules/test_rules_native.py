@@ -253,6 +253,8 @@ def test_c_theme_plan_refuses_a_malformed_plan_with_a_clear_error():
         (3, ((0, 0), (0, 1)), (), (), (), (), (), (), 1, ((0, ((0, 1, None),)),)),  # a variant filed elsewhere
         (3, ((0, 0),), (), (), (), (), (), (), 1, ((0, ((1, 0, None),)),)),  # an entity beyond nentities
         (3, ((0, 0),), (), (), (), (), (), (), 1, ((0, ((0, 0, b"X"),)),)),  # a spelling that is not a str
+        (3, ((0, 0), (3, 0), (3, 1)), (), (), (), (), *_EMPTY),  # exclusions nested (unbounded recursion)
+        (3, ((0, 2**70),), (), (), (), (), *_EMPTY),  # an int beyond Py_ssize_t
     ]
     for args in bad:
         with pytest.raises((ValueError, TypeError), match="theme_plan"):
@@ -263,11 +265,15 @@ def test_c_theme_plan_refuses_a_malformed_plan_with_a_clear_error():
 def test_c_steps_refuse_malformed_hits_and_leave_the_plan_usable():
     plan = native.theme_plan(2, ((0, 0), (0, 1), (2, 0, 1, 1)), (), ((0, 2.0, 2, 1, -1, 0),), ((0, (0,)),), (-1,),
                              *_EMPTY)
-    for hits in ({0: [(0, "x")]}, {0: [[0, 1]]}, {"0": [(0, 1)]}, {7: [(0, 1)]}, {0: [(5, 1)]}):
+    # Not tuples of ints, not the plan's phrases, and spans no word scan makes (empty, beyond the text).
+    for hits in ({0: [(0, "x")]}, {0: [[0, 1]]}, {"0": [(0, 1)]}, {7: [(0, 1)]}, {0: [(5, 1)]}, {0: [(0, 0)]},
+                 {0: [(0, 9)]}, {0: [(0, 2**70)]}):
         with pytest.raises((TypeError, ValueError), match="analyse"):
             native.analyse(plan, hits, normalize("a b"), {}, {}, set(), {}, {})
-    with pytest.raises(TypeError, match="NormalizedText"):
+    with pytest.raises(TypeError, match="analyse: norm must be a NormalizedText"):
         native.analyse(plan, {}, "a b", {}, {}, set(), {}, {})
+    with pytest.raises(TypeError, match="analyse: plan"):
+        native.analyse(object(), {}, normalize("a b"), {}, {}, set(), {}, {})
     matches, scores = {}, {}
     native.analyse(plan, {0: [(0, 1)], 1: [(4, 5)]}, normalize("a x b"), matches, {}, set(), scores, {})
     assert matches == {0: [[(0, 1), (4, 5)]]} and scores == {0: 2.0}  # one word between: within NEAR/1
@@ -291,3 +297,38 @@ def test_c_result_dicts_refuse_spans_outside_the_text_and_malformed_input():
         native.entity_fields(norm, {0: []}, (("a", "A", "place"),))
     with pytest.raises(ValueError, match="theme_fields"):
         native.theme_fields(norm, {5: [[(0, 9)]]}, {0}, ((0, "x"),), {})
+    with pytest.raises(ValueError, match="entity_fields: a span maps outside"):
+        native.entity_fields(_broken_offsets(), {0: [(0, 2)]}, (("a", "A", "place"),))
+
+
+def _broken_offsets():
+    # A NormalizedText whose offset map sends its only word beyond the original text.
+    from streams.rules.normalize import NormalizedText
+    return NormalizedText("US", "us", [], [], [5, 6], [6, 7])
+
+
+@needs_native
+def test_c_result_dicts_survive_python_code_that_changes_their_input_midway():
+    # Python code can run inside the C functions (a NormalizedText's attributes, an int key's hash): it
+    # may change the containers being read, which must give a result or an error, never a crash.
+    real = normalize("US and Russia")
+    mentions = {0: [(0, 2)], 1: [(7, 13)]}
+
+    class Clearing:
+        def __getattr__(self, name):
+            if name == "text":
+                mentions.clear()
+            return getattr(real, name)
+
+    hits = native.entity_fields(Clearing(), mentions, (("us", "US", "place"), ("ru", "Russia", "place")))
+    assert [h["id"] for h in hits] == ["us", "ru"]  # the items as they were when the call began
+
+    class Rehashing(int):
+        calls = 0
+
+        def __hash__(self):
+            Rehashing.calls += 1
+            return Rehashing.calls
+
+    with pytest.raises(ValueError, match="theme_fields: a term's matches went missing"):
+        native.theme_fields(normalize("Sanctions on Russia"), {Rehashing(0): [[(0, 9)]]}, {0}, ((0, "x"),), {})
