@@ -735,3 +735,39 @@ def test_streets_closed_to_traffic_raise_the_models_bar_for_sanctions(rules):
 ])
 def test_referendums_as_a_figure_of_speech_and_ratified_labour_contracts_are_not_referendums(terms_only, text):
     assert "referendum" not in themes(terms_only, text, "en")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev37: a city to be razed (future or infinitive), Ukraine's cities to be taken or made "Russian again",
+    # Ukraine cut off from the sea, "more SVOs", strikes called retaliation, the test site ready for tests.
+    ("Рашистські пабліки лякають: рф зрівняє з землею Київ і Львів за 72 години.", "uk"),
+    ("Сенатор вимагає зробити Одесу з Миколаєвом «знову російськими».", "uk"),
+    ("Медведчук закликав окупувати Одесу «та інші міста».", "uk"),
+    ("Депутат предложил оккупировать Харьков, если Киев не согласится.", "ru"),
+    ("Сенатор требует отрезать Украину от Черного моря.", "ru"),
+    ("Валуев пообещал, что «будут ещё СВО».", "ru"),
+    ("Пєсков назвав нічний обстріл порту «ударами відплати» за міст.", "uk"),
+    ("Начальник полигона на Новой Земле доложил, что объект в любой момент готов возобновить полномасштабные "
+     "испытания.", "ru"),
+])
+def test_razing_cities_war_aims_and_retaliation_strikes_are_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev37: a city razed in the past is a strike report, and an occupied territory is no war aim.
+    ("Російські удари фактично зрівняли з землею центр міста.", "uk"),
+    ("Киев призвал жителей оккупированных территорий не участвовать в выборах.", "ru"),
+])
+def test_past_destruction_and_occupied_territories_are_not_threats_by_those_words(terms_only, text, lang):
+    assert terms_only.partial_theme(terms_only.analyse(text, lang), "escalation")[0] == 0
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev37: an election called "a referendum of trust" or "a sort of referendum" on a leader.
+    ("Позачергові вибори фактично стали всенародним референдумом довіри до реформ президента.", "uk"),
+    ("Місцеві вибори в США вийшли таким собі референдумом щодо Трампа.", "uk"),
+    ("Выборы превратились в своего рода референдум о доверии мэру.", "ru"),
+])
+def test_elections_called_a_referendum_of_trust_are_not_referendums(terms_only, text, lang):
+    assert "referendum" not in themes(terms_only, text, lang)
