@@ -771,3 +771,25 @@ def test_past_destruction_and_occupied_territories_are_not_threats_by_those_word
 ])
 def test_elections_called_a_referendum_of_trust_are_not_referendums(terms_only, text, lang):
     assert "referendum" not in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text", [
+    # dev38: Russia's presidential election carried into occupied regions is no annexation vote, and
+    # midterms that "will be a referendum on" a policy are a figure of speech.
+    "Officials installed by Moscow in Kherson region reported 61 polling stations and 300 mobile teams taking the "
+    "presidential ballot to people's homes.",
+    "A billboard in an occupied Luhansk-region town urged people to vote for 'our president'. Masked soldiers "
+    "accompanied poll workers from flat to flat during the three-week ballot.",
+    "November's midterms will be a referendum on Bidenomics rather than on Donald Trump.",
+])
+def test_presidential_ballots_in_occupied_regions_are_not_referendums(terms_only, text):
+    assert "referendum" not in themes(terms_only, text, "en")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev38: a "judgment day" promised to whoever tries to retake Crimea.
+    ("Медведєв пообіцяв, що для всіх, хто спробує відвоювати Крим, «судний день» настане миттєво.", "uk"),
+    ("Medvedev said an attack on Crimea would bring a Judgment Day with nowhere to hide.", "en"),
+])
+def test_a_judgment_day_promised_is_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
