@@ -793,3 +793,12 @@ def test_presidential_ballots_in_occupied_regions_are_not_referendums(terms_only
 ])
 def test_a_judgment_day_promised_is_escalation(terms_only, text, lang):
     assert "escalation" in themes(terms_only, text, lang)
+
+
+def test_nuclear_warheads_are_not_nuclear_war(terms_only):
+    # dev38: the prefix "nuclear war*" also took "nuclear warheads" in neutral missile tests and arsenal
+    # estimates; the war itself still counts in full.
+    test = ("Pakistan's Army Strategic Forces Command carried out a training launch of the Shaheen-II, a "
+            "surface-to-surface missile able to deliver conventional or nuclear warheads up to 1,500 km.")
+    assert terms_only.partial_theme(terms_only.analyse(test, "en"), "escalation")[0] < 2
+    assert "escalation" in themes(terms_only, "Medvedev warned again of a nuclear war with NATO.", "en")
