@@ -1063,14 +1063,9 @@ match_terms(Doc *d, PyObject *term_matches, PyObject *term_vetoed)
     return 0;
 }
 
-static int
-compare_spans(const void *x, const void *y)
-{
-    const int32_t *a = x, *b = y;
-    if (a[0] != b[0])
-        return a[0] < b[0] ? -1 : 1;
-    return (a[1] > b[1]) - (a[1] < b[1]);
-}
+/* Defined with the concepts' and entities' steps below, which share them. */
+static void sort_group(Scratch *s, int outer, int dedupe);
+static int push_group(Scratch *s, int32_t span);
 
 /* ``CompiledRules._score``: each matched term adds its weight once, in the order (-weight, term); a term
  * of positive weight whose set of spans another term of its theme already counted is redundant. */
@@ -1100,26 +1095,20 @@ score(Doc *d, PyObject *term_redundant, PyObject *scores)
     }
     Py_ssize_t at = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        pf[i] = at;
+        /* The term's spans, sorted and distinct by value (``sort_group``), copied out as pairs. */
+        s->ngroup = 0;
         for (Py_ssize_t k = 0; k < s->found[i].count; k++) {
             Match m = s->matches[s->kept[s->found[i].first + k]];
-            for (int side = 0; side < (m.b < 0 ? 1 : 2); side++) {
-                const Span *span = &s->spans[side ? m.b : m.a];
-                pairs[2 * at] = span->s;
-                pairs[2 * at + 1] = span->e;
-                at++;
-            }
+            if (push_group(s, m.a) < 0 || (m.b >= 0 && push_group(s, m.b) < 0))
+                goto done;
         }
-        qsort(pairs + 2 * pf[i], (size_t)(at - pf[i]), 2 * sizeof(int32_t), compare_spans);
-        Py_ssize_t w = 0;
-        for (Py_ssize_t k = 0; k < at - pf[i]; k++) {
-            int32_t *x = pairs + 2 * (pf[i] + k);
-            if (w && compare_spans(x, pairs + 2 * (pf[i] + w - 1)) == 0)
-                continue;
-            memmove(pairs + 2 * (pf[i] + w), x, 2 * sizeof(int32_t));
-            w++;
+        sort_group(s, 0, 1);
+        pf[i] = at;
+        for (Py_ssize_t k = 0; k < s->ngroup; k++, at++) {
+            pairs[2 * at] = s->spans[s->group[k]].s;
+            pairs[2 * at + 1] = s->spans[s->group[k]].e;
         }
-        pc[i] = w;
+        pc[i] = s->ngroup;
         order[i] = i;
     }
     /* Insertion sort by (-weight, term): a handful of terms. */

@@ -93,8 +93,8 @@ class Tables:
     keyword_atoms: dict[int, list[tuple[tuple, CPattern]]] = field(default_factory=lambda: defaultdict(list))
     keyword_patterns: dict[tuple, CPattern] = field(default_factory=dict)
     model: CompiledModel | None = None
-    # The theme step flattened for the C loops (``native_theme_plan``): (plan, the patterns by their index
-    # in it), or None where they are absent.
+    # The steps after the word scan (concepts, terms, entities) flattened for the C loops
+    # (``native_theme_plan``): (plan, the patterns by their index in it), or None where they are absent.
     theme_plan: tuple[object, list[CPattern]] | None = None
 
     def phrase_id(self, phrase: Phrase) -> int:

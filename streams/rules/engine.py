@@ -39,16 +39,15 @@ _new_trigger_hit = TriggerHit.__pydantic_validator__.validate_python
 _by_offsets = itemgetter("start", "end")
 
 
-def _match_fields(a: Analysis, span: Span, term: str | None) -> dict:
+def _match_fields(norm: NormalizedText, span: Span, term: str | None) -> dict:
     """A ``Match`` as the dict its validator takes: ``span`` (normalised offsets) in the original."""
-    start, end = a.norm.span(*span)
-    return {"text": a.norm.original[start:end], "start": start, "end": end, "term": term}
+    start, end = norm.span(*span)
+    return {"text": norm.original[start:end], "start": start, "end": end, "term": term}
 
 
 def match_fields(norm: NormalizedText, spans: list[Span], term: str | None) -> list[dict]:
     """``_match_fields`` of each span (twin of ``native.match_fields``, which the results use when built)."""
-    a = Analysis(norm, {})
-    return [_match_fields(a, span, term) for span in spans]
+    return [_match_fields(norm, span, term) for span in spans]
 
 
 def theme_fields(norm: NormalizedText, term_matches: dict[int, list[list[Span]]], passed: set[int],
@@ -407,7 +406,7 @@ class CompiledRules:
     # --- results --------------------------------------------------------------------------------
 
     def match(self, a: Analysis, span: Span, term: str | None) -> Match:
-        return _new_match(_match_fields(a, span, term))
+        return _new_match(_match_fields(a.norm, span, term))
 
     def classify(self, text: str, title: str | None = None, lang: str | None = None) -> Classification:
         return self.classification(self.analyse(document_of(text, title), lang))

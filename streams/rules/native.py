@@ -19,8 +19,9 @@ try:
 except ImportError:
     _terms = None
 
-ENABLED = _native is not None and os.environ.get("WATCHFLOOR_NATIVE", "1") != "0"
-TERMS = _terms is not None and os.environ.get("WATCHFLOOR_NATIVE", "1") != "0"
+WANTED = os.environ.get("WATCHFLOOR_NATIVE", "1") != "0"
+ENABLED = _native is not None and WANTED
+TERMS = _terms is not None and WANTED
 
 # ``CompiledModel.score``'s bucket count and per-theme weight sums (twin: ``CompiledModel.present``
 # and a gather along each theme's row).
