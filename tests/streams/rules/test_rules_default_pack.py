@@ -802,3 +802,57 @@ def test_nuclear_warheads_are_not_nuclear_war(terms_only):
             "surface-to-surface missile able to deliver conventional or nuclear warheads up to 1,500 km.")
     assert terms_only.partial_theme(terms_only.analyse(test, "en"), "escalation")[0] < 2
     assert "escalation" in themes(terms_only, "Medvedev warned again of a nuclear war with NATO.", "en")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev39: a blockade called a casus belli as Russian and Ukrainian write it, NATO's countries to be
+    # "demilitarised".
+    ("Депутат назвал блокаду Калининграда казус белли для Союзного государства.", "ru"),
+    ("Посол заявив, що арешт активів стане приводом для війни.", "uk"),
+    ("Кадыров пообещал, что после Киева начнётся демилитаризация стран НАТО.", "ru"),
+])
+def test_a_casus_belli_and_demilitarising_nato_are_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev39: exercises announced as an answer to NATO's are half a sign of escalation, not a whole one.
+    ("Министр назвал внезапную проверку войск ответом на учения соседей.", "ru"),
+    ("Армія провела навчання у відповідь на дії сусідів.", "uk"),
+    ("The drills were held in response to the neighbours' manoeuvres.", "en"),
+])
+def test_exercises_announced_as_an_answer_are_half_a_sign_of_escalation(terms_only, text, lang):
+    assert terms_only.partial_theme(terms_only.analyse(text, lang), "escalation")[0] == 1
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev39: accounts blocked to make men answer draft notices, the EU's gas market cap, a state's fuel
+    # price ceiling at its filling stations, and a central bank's warning list of illegal lenders.
+    ("Блокування рахунків стало важелем на чоловіків, які ігнорують повістки ТЦК.", "uk"),
+    ("Совет ЕС утвердил механизм корректировки рынка: потолок цен на газ 180 евро за мегаватт-час.", "ru"),
+    ("Мінекономіки підняло стелю цін на пальне: максимальна націнка на АЗС не зміниться.", "uk"),
+    ("Банк России завёл чёрный список для нелегальных кредиторов и финансовых пирамид.", "ru"),
+])
+def test_draft_notices_gas_market_caps_home_fuel_ceilings_and_fraud_lists_are_not_sanctions(terms_only, text, lang):
+    assert terms_only.partial_theme(terms_only.analyse(text, lang), "sanctions")[0] == 0
+
+
+def test_the_food_embargo_rosselkhoznadzor_enforces_is_a_counter_sanction(terms_only):
+    # dev39: the veterinary service's import bans are animal health, but Russia's food embargo it
+    # enforces is Russia's answer to the sanctions.
+    embargo = ("Россельхознадзор сообщил, что продукция из стран, попавших под российское продовольственное эмбарго, "
+               "заходит в Россию по серым схемам.")
+    assert "sanctions" in themes(terms_only, embargo, "ru")
+    health = "Россельхознадзор ввёл запрет на ввоз свинины из Польши из-за африканской чумы свиней."
+    assert "sanctions" not in themes(terms_only, health, "ru")
+
+
+@pytest.mark.parametrize("text, name", [
+    # dev39: foreign officials' names in Russian and Ukrainian case endings, and Kadyrov by name and patronymic.
+    ("Визит Кисиды в Киев перенесли.", "Fumio Kishida"),
+    ("Слова Цахкны о танкере вызвали протест.", "Margus Tsahkna"),
+    ("Глава МЗС Маргус Тсахкна закликав до жорсткіших кроків.", "Margus Tsahkna"),
+    ("Рамзан Ахматович у себя в канале пообещал новые планы.", "Ramzan Kadyrov"),
+])
+def test_officials_are_found_in_their_inflected_and_patronymic_forms(terms_only, text, name):
+    assert name in {e.name for e in terms_only.classify(text).entities}
