@@ -856,3 +856,33 @@ def test_the_food_embargo_rosselkhoznadzor_enforces_is_a_counter_sanction(terms_
 ])
 def test_officials_are_found_in_their_inflected_and_patronymic_forms(terms_only, text, name):
     assert name in {e.name for e in terms_only.classify(text).entities}
+
+
+def test_a_question_put_to_the_voters_is_half_a_referendum(terms_only):
+    # dev40: "went to the polls to decide whether", "voters were asked whether": a yes-or-no question, with
+    # a turnout bar it carries the theme.
+    kazakhstan = ("Kazakhstan went to the polls on Sunday to decide whether to build its first nuclear power station; "
+                  "the result is valid only if turnout tops 50%.")
+    assert "referendum" in themes(terms_only, kazakhstan, "en")
+    asked = "Voters in the region were asked whether they backed the plan."
+    assert terms_only.partial_theme(terms_only.analyse(asked, "en"), "referendum")[0] == 1
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev40: Kyiv's name for the occupied Zaporizhzhia plant used as leverage.
+    ("Zelensky accused Moscow of radiation blackmail at the Zaporizhzhia plant.", "en"),
+    ("Зеленський звинуватив Москву в радіаційному шантажі на ЗАЕС.", "uk"),
+    ("Киев обвинил Москву в радиационном шантаже.", "ru"),
+])
+def test_radiation_blackmail_is_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+def test_a_constitutional_court_is_not_a_constitution_put_to_the_vote(terms_only):
+    # dev40: a parliament's vote on a land law its opponents will take to the Constitutional Court.
+    rada = ("Верховна Рада 259 голосами ухвалила закон про обіг земель. Голосування відбувалося в присутності "
+            "президента, а противники закону пообіцяли оскаржити його в Конституційному Суді.")
+    assert terms_only.partial_theme(terms_only.analyse(rada, "uk"), "referendum")[0] < 2
+    # The constitution itself put to the vote still counts.
+    vote = "Голосування щодо змін до Конституції відбудеться навесні."
+    assert terms_only.partial_theme(terms_only.analyse(vote, "uk"), "referendum")[0] >= 1
