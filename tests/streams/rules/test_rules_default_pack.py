@@ -886,3 +886,20 @@ def test_a_constitutional_court_is_not_a_constitution_put_to_the_vote(terms_only
     # The constitution itself put to the vote still counts.
     vote = "Голосування щодо змін до Конституції відбудеться навесні."
     assert terms_only.partial_theme(terms_only.analyse(vote, "uk"), "referendum")[0] >= 1
+
+
+@pytest.mark.parametrize("text, lang", [
+    # uk37-045: "актив*" as an asset also took "активісти" (activists) beside sites that were blocked.
+    ("За тиждень заблокували 594 сайти нелегальних казино, допомагали волонтери й активісти.", "uk"),
+    ("Власти заблокировали митинг, активисты задержаны.", "ru"),
+])
+def test_activists_are_not_assets(terms_only, text, lang):
+    assert terms_only.partial_theme(terms_only.analyse(text, lang), "sanctions")[0] == 0
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("ЄС заблокував активи російського Центробанку.", "uk"),
+    ("Бельгия заморозила активы российских банков.", "ru"),
+])
+def test_frozen_assets_are_still_sanctions(terms_only, text, lang):
+    assert "sanctions" in themes(terms_only, text, lang)
