@@ -903,3 +903,16 @@ def test_activists_are_not_assets(terms_only, text, lang):
 ])
 def test_frozen_assets_are_still_sanctions(terms_only, text, lang):
     assert "sanctions" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang, theme, before", [
+    # Prefixes that took words of another meaning (a review of every prefix against the dev words it takes):
+    # "accord*" took "according" as a treaty beside "annexed"; "join*" took "joint"; "долг*" (debt) took
+    # "долго" (long) and vetoed an asset arrest; "журнал*" (a journal's embargo) took "журналісти".
+    ("According to Kyiv, Russia illegally annexed Crimea in 2014.", "en", "referendum", 5.0),
+    ("Belarus held joint exercises with Russia near the border.", "en", "referendum", 1.0),
+    ("США арестовали активы олигарха, которые долго прятали в офшорах.", "ru", "sanctions", 0.0),
+    ("Журналісти повідомили, що ЄС запровадив ембарго на російську нафту.", "uk", "sanctions", 0.0),
+])
+def test_prefixes_no_longer_take_words_of_another_meaning(terms_only, text, lang, theme, before):
+    assert terms_only.partial_theme(terms_only.analyse(text, lang), theme)[0] != before
