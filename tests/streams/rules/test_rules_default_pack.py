@@ -916,3 +916,30 @@ def test_frozen_assets_are_still_sanctions(terms_only, text, lang):
 ])
 def test_prefixes_no_longer_take_words_of_another_meaning(terms_only, text, lang, theme, before):
     assert terms_only.partial_theme(terms_only.analyse(text, lang), theme)[0] != before
+
+
+def test_a_bills_final_stage_is_not_a_staged_vote(terms_only):
+    # dev41: the lemma of "staged" is "stage", so a bill's "final Commons stage by 320 votes" read as a
+    # staged vote; the staged votes themselves still count.
+    bill = "The Safety of Rwanda Bill cleared its final Commons stage by 320 votes to 276."
+    assert terms_only.partial_theme(terms_only.analyse(bill, "en"), "referendum")[0] == 0
+    staged = "Two years on from the staged votes in occupied Ukraine, the G7 restated its position."
+    assert terms_only.partial_theme(terms_only.analyse(staged, "en"), "referendum")[0] >= 2
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev41: new sanctions called "an act of war" is half a sign (a prime minister may say it of seizing assets).
+    ("Медведєв охрестив нові американські санкції «актом війни».", "uk"),
+    ("Medvedev called the new sanctions an act of war.", "en"),
+])
+def test_an_act_of_war_is_half_a_sign_of_escalation(terms_only, text, lang):
+    assert terms_only.partial_theme(terms_only.analyse(text, lang), "escalation")[0] >= 1
+
+
+@pytest.mark.parametrize("text", [
+    # dev41 and earlier: Telegram's mocking spelling and the name and patronymic.
+    "🤡 Мєдвєдєв знову в ефірі.",
+    "Дмитро Анатолійович знову в ударі.",
+])
+def test_medvedev_is_found_by_nickname_spellings(terms_only, text):
+    assert "Dmitry Medvedev" in {e.name for e in terms_only.classify(text, lang="uk").entities}
