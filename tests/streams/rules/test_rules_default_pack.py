@@ -943,3 +943,12 @@ def test_an_act_of_war_is_half_a_sign_of_escalation(terms_only, text, lang):
 ])
 def test_medvedev_is_found_by_nickname_spellings(terms_only, text):
     assert "Dmitry Medvedev" in {e.name for e in terms_only.classify(text, lang="uk").entities}
+
+
+def test_continuing_is_not_extending_sanctions(terms_only):
+    # The prefix "продовж*" (extend) also took "продовжує" (continues): a sentence about shelling that
+    # continues read as sanctions being extended. "Продовжив санкції" still does.
+    continues = "Україна продовжує обстріли, а ЄС обговорює санкції."
+    assert terms_only.partial_theme(terms_only.analyse(continues, "uk"), "sanctions")[0] == 3
+    extended = "ЄС продовжив санкції проти Росії ще на пів року."
+    assert terms_only.partial_theme(terms_only.analyse(extended, "uk"), "sanctions")[0] == 8
