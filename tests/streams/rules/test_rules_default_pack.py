@@ -952,3 +952,28 @@ def test_continuing_is_not_extending_sanctions(terms_only):
     assert terms_only.partial_theme(terms_only.analyse(continues, "uk"), "sanctions")[0] == 3
     extended = "ЄС продовжив санкції проти Росії ще на пів року."
     assert terms_only.partial_theme(terms_only.analyse(extended, "uk"), "sanctions")[0] == 8
+
+
+def concept_hit(rules, text: str, lang: str, concept: str) -> bool:
+    a = rules.analyse(text, lang)
+    return concept in {rules.tables.concept_names.get(pid) for pid in a.hits}
+
+
+@pytest.mark.parametrize("concept, lang, other, meant", [
+    # The prefix review, second pass: bare prefixes of concepts that took words of another meaning. Each
+    # is now the word itself (every form of its lemma) or its own forms; the meant word still counts.
+    ("@asset_word", "en", "It was a fundamental change.", "The EU froze the funds of two banks."),
+    ("@asset_word", "en", "Talks are holding up.", "Its holdings in London were frozen."),
+    ("@trade_word", "en", "It is important to say.", "Imports of steel fell."),
+    ("@asset_word", "uk", "Ремонт коштує дорого.", "Заморожено кошти банку."),
+    ("@asset_word", "uk", "Призвали резервістів.", "Заморожено резерви Центробанку."),
+    ("@aid_word", "ru", "Выступил помощник президента.", "Конгресс одобрил помощь Украине."),
+    ("@treaty_word", "ru", "В дом угодил снаряд.", "Стороны подписали договор."),
+    ("@treaty_word", "uk", "В дом угодил снаряд.", "Сторони підписали угоду."),
+    ("@measures_word", "uk", "Ресурси обмежені.", "ЄС запровадив нові обмеження."),
+    ("@renew_word", "ru", "Встреча продлится час.", "ЕС продлил санкции."),
+    ("@price_word", "uk", "Загинули двоє найманців.", "Ціни на найм житла зросли."),
+])
+def test_bare_prefixes_take_their_meaning_and_not_its_false_friends(terms_only, concept, lang, other, meant):
+    assert not concept_hit(terms_only, other, lang, concept)
+    assert concept_hit(terms_only, meant, lang, concept)
