@@ -977,3 +977,22 @@ def concept_hit(rules, text: str, lang: str, concept: str) -> bool:
 def test_bare_prefixes_take_their_meaning_and_not_its_false_friends(terms_only, concept, lang, other, meant):
     assert not concept_hit(terms_only, other, lang, concept)
     assert concept_hit(terms_only, meant, lang, concept)
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev42: a trade dispute that "could escalate into a trade war"; Semipalatinsk named as history beside a
+    # vote on a power plant; Ukraine's own mobilisation reform beside its draft offices.
+    ("Kazakh traders say the de facto ban could escalate into a trade war within the union.", "en"),
+    ("Critics recall Semipalatinsk, where the Soviets ran over 450 nuclear tests.", "en"),
+    ("Міністр оборони анонсував реформу мобілізації: роботу ТЦК переналаштують.", "uk"),
+])
+def test_trade_wars_closed_test_sites_and_ukraines_draft_reform_are_not_escalation(terms_only, text, lang):
+    assert terms_only.partial_theme(terms_only.analyse(text, lang), "escalation")[0] < 1
+
+
+def test_the_verkhovna_rada_ratifying_agreements_is_no_annexation_but_a_referendum_named_still_counts(terms_only):
+    rada = "Верховна Рада дедалі частіше буксує: провалюються навіть голосування за ратифікацію угод."
+    assert "referendum" not in themes(terms_only, rada, "uk")
+    plan = ("Zelensky now says the peace plan should be ratified through a nationwide referendum rather than by the "
+            "Verkhovna Rada.")
+    assert "referendum" in themes(terms_only, plan, "en")
