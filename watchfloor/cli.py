@@ -7,6 +7,7 @@ import argparse
 import functools
 import importlib
 import logging
+import os
 import sys
 
 from core.errors import WatchfloorError
@@ -63,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (``watchfloor eval | head``): stop quietly, as other command-line tools do.
+        # Python would complain again when it flushes stdout at exit, so stdout is pointed at /dev/null.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

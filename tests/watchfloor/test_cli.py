@@ -50,3 +50,14 @@ def test_invalid_yaml_config_file_is_named(tmp_path):
     result = run_cli("topics", "list", env={"WATCHFLOOR_CONFIG": str(config)})
     assert result.returncode == 2
     assert "WEB_PORT" in result.stderr.upper() and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path):
+    # `watchfloor eval | head -1`: the pipe closes after one line; the command stops without a traceback.
+    proc = subprocess.Popen([sys.executable, "-m", "watchfloor", "eval", "--show", "40"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=os.environ.copy())
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert b"macro F1" in first
+    assert proc.returncode == 141 and b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
