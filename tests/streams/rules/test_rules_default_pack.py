@@ -996,3 +996,33 @@ def test_the_verkhovna_rada_ratifying_agreements_is_no_annexation_but_a_referend
     plan = ("Zelensky now says the peace plan should be ratified through a nationwide referendum rather than by the "
             "Verkhovna Rada.")
     assert "referendum" in themes(terms_only, plan, "en")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev43: a ballot's question in its own words beside a word of voting, and votes called "фиктивные".
+    ("Токаев подписал указ: вся страна решит, строить ли АЭС. В бюллетене один вопрос — согласны ли вы со "
+     "строительством?", "ru"),
+    ("Лондон ввёл санкции за «фиктивные голосования» на захваченных территориях Украины.", "ru"),
+])
+def test_a_ballots_question_and_votes_called_fictitious_are_referendums(terms_only, text, lang):
+    assert "referendum" in themes(terms_only, text, lang)
+
+
+def test_nuclear_powered_weapons_are_not_nuclear_power(terms_only):
+    # dev43: "power" in the power-plant caution also took "nuclear-powered" (its lemma is "power"), so the
+    # Burevestnik's test raised the model's bar as if it were a reactor; a power plant still does.
+    burevestnik = "Gerasimov reported that the nuclear-powered Burevestnik flew 14,000 km."
+    plant = "The nuclear power plant lost its external grid again."
+    def cautioned(text):
+        a = terms_only.analyse(text, "en")
+        return terms_only.theme_index("escalation") in a.cautioned
+    assert not cautioned(burevestnik) and cautioned(plant)
+
+
+@pytest.mark.parametrize("text, lang, name", [
+    # dev43: Telegram's nicknames.
+    ("Batka already promised to use the Russian warheads parked in Belarus.", "en", "Alexander Lukashenko"),
+    ("Мотострелки дожали ВСУшников на красноармейском направлении.", "ru", "Armed Forces of Ukraine"),
+])
+def test_telegram_nicknames_name_their_entities(terms_only, text, lang, name):
+    assert name in {e.name for e in terms_only.classify(text, lang=lang).entities}
