@@ -1026,3 +1026,19 @@ def test_nuclear_powered_weapons_are_not_nuclear_power(terms_only):
 ])
 def test_telegram_nicknames_name_their_entities(terms_only, text, lang, name):
     assert name in {e.name for e in terms_only.classify(text, lang=lang).entities}
+
+
+@pytest.mark.parametrize("text, lang, name", [
+    # dev43 and older splits: Ukrainian spellings with "є", Lukashenko's nickname (capitalised, so "батька"
+    # the father is not him), and Petersburg's adjective.
+    ("Індійські НПЗ відмовляються від закупівель у «Роснєфті».", "uk", "Rosneft"),
+    ("Заступник гауляйтера Стрємоусов пояснив «паузу».", "uk", "Kirill Stremousov"),
+    ("Батька после учений под Барановичами заявил о готовности.", "ru", "Alexander Lukashenko"),
+    ("АИ-92 на питерской бирже снова переписал рекорд.", "ru", "Saint Petersburg"),
+])
+def test_spellings_and_nicknames_of_telegram_find_their_entities(terms_only, text, lang, name):
+    assert name in {e.name for e in terms_only.classify(text, lang=lang).entities}
+
+
+def test_a_father_is_not_lukashenko(terms_only):
+    assert "Alexander Lukashenko" not in {e.name for e in terms_only.classify("Мой батька служил в армии.", lang="ru").entities}
