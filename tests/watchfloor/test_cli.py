@@ -54,7 +54,9 @@ def test_invalid_yaml_config_file_is_named(tmp_path):
 
 def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path):
     # `watchfloor eval | head -1`: the pipe closes after one line; the command stops without a traceback.
-    proc = subprocess.Popen([sys.executable, "-m", "watchfloor", "eval", "--show", "40"], stdout=subprocess.PIPE,
+    # Every miss listed makes ~140 KB, more than a pipe holds (64 KB), so the command is still writing when
+    # the reader goes.
+    proc = subprocess.Popen([sys.executable, "-m", "watchfloor", "eval", "--show", "100000"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=os.environ.copy())
     first = proc.stdout.readline()
     proc.stdout.close()
