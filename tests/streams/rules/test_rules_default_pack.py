@@ -108,6 +108,15 @@ def themes(rules, text, lang="en"):
     return {h.theme for h in rules.classify(text, lang=lang).themes}
 
 
+def terms_score(rules, text, lang, theme) -> float:
+    """What the terms of ``theme`` reach in ``text`` (the model left out where ``rules`` has none)."""
+    return rules.partial_theme(rules.analyse(text, lang), theme)[0]
+
+
+def entity_names(rules, text, lang=None) -> set[str]:
+    return {e.name for e in rules.classify(text, lang=lang).entities}
+
+
 @pytest.mark.parametrize("text", [
     "EU leaders will decide on opening accession talks with Ukraine and Moldova at the December summit.",
     "Brussels will decide on the accession of Montenegro next year.",
@@ -716,7 +725,7 @@ def test_secondary_measures_are_secondary_sanctions(terms_only, text, lang):
 def test_code_penalties_granted_rupees_extended_mobilisation_and_ratified_statutes_are_not_their_look_alikes(
         terms_only, text, lang, theme):
     # Not one point for the theme: each word that looked like it is vetoed (the model decides the rest).
-    assert terms_only.partial_theme(terms_only.analyse(text, lang), theme)[0] == 0
+    assert terms_score(terms_only, text, lang, theme) == 0
 
 
 def test_streets_closed_to_traffic_raise_the_models_bar_for_sanctions(rules):
@@ -760,7 +769,7 @@ def test_razing_cities_war_aims_and_retaliation_strikes_are_escalation(terms_onl
     ("Киев призвал жителей оккупированных территорий не участвовать в выборах.", "ru"),
 ])
 def test_past_destruction_and_occupied_territories_are_not_threats_by_those_words(terms_only, text, lang):
-    assert terms_only.partial_theme(terms_only.analyse(text, lang), "escalation")[0] == 0
+    assert terms_score(terms_only, text, lang, "escalation") == 0
 
 
 @pytest.mark.parametrize("text, lang", [
@@ -800,7 +809,7 @@ def test_nuclear_warheads_are_not_nuclear_war(terms_only):
     # estimates; the war itself still counts in full.
     test = ("Pakistan's Army Strategic Forces Command carried out a training launch of the Shaheen-II, a "
             "surface-to-surface missile able to deliver conventional or nuclear warheads up to 1,500 km.")
-    assert terms_only.partial_theme(terms_only.analyse(test, "en"), "escalation")[0] < 2
+    assert terms_score(terms_only, test, "en", "escalation") < 2
     assert "escalation" in themes(terms_only, "Medvedev warned again of a nuclear war with NATO.", "en")
 
 
@@ -822,7 +831,7 @@ def test_a_casus_belli_and_demilitarising_nato_are_escalation(terms_only, text, 
     ("The drills were held in response to the neighbours' manoeuvres.", "en"),
 ])
 def test_exercises_announced_as_an_answer_are_half_a_sign_of_escalation(terms_only, text, lang):
-    assert terms_only.partial_theme(terms_only.analyse(text, lang), "escalation")[0] == 1
+    assert terms_score(terms_only, text, lang, "escalation") == 1
 
 
 @pytest.mark.parametrize("text, lang", [
@@ -834,7 +843,7 @@ def test_exercises_announced_as_an_answer_are_half_a_sign_of_escalation(terms_on
     ("Банк России завёл чёрный список для нелегальных кредиторов и финансовых пирамид.", "ru"),
 ])
 def test_draft_notices_gas_market_caps_home_fuel_ceilings_and_fraud_lists_are_not_sanctions(terms_only, text, lang):
-    assert terms_only.partial_theme(terms_only.analyse(text, lang), "sanctions")[0] == 0
+    assert terms_score(terms_only, text, lang, "sanctions") == 0
 
 
 def test_the_food_embargo_rosselkhoznadzor_enforces_is_a_counter_sanction(terms_only):
@@ -855,7 +864,7 @@ def test_the_food_embargo_rosselkhoznadzor_enforces_is_a_counter_sanction(terms_
     ("Рамзан Ахматович у себя в канале пообещал новые планы.", "Ramzan Kadyrov"),
 ])
 def test_officials_are_found_in_their_inflected_and_patronymic_forms(terms_only, text, name):
-    assert name in {e.name for e in terms_only.classify(text).entities}
+    assert name in entity_names(terms_only, text)
 
 
 def test_a_question_put_to_the_voters_is_half_a_referendum(terms_only):
@@ -865,7 +874,7 @@ def test_a_question_put_to_the_voters_is_half_a_referendum(terms_only):
                   "the result is valid only if turnout tops 50%.")
     assert "referendum" in themes(terms_only, kazakhstan, "en")
     asked = "Voters in the region were asked whether they backed the plan."
-    assert terms_only.partial_theme(terms_only.analyse(asked, "en"), "referendum")[0] == 1
+    assert terms_score(terms_only, asked, "en", "referendum") == 1
 
 
 @pytest.mark.parametrize("text, lang", [
@@ -882,10 +891,10 @@ def test_a_constitutional_court_is_not_a_constitution_put_to_the_vote(terms_only
     # dev40: a parliament's vote on a land law its opponents will take to the Constitutional Court.
     rada = ("Верховна Рада 259 голосами ухвалила закон про обіг земель. Голосування відбувалося в присутності "
             "президента, а противники закону пообіцяли оскаржити його в Конституційному Суді.")
-    assert terms_only.partial_theme(terms_only.analyse(rada, "uk"), "referendum")[0] < 2
+    assert terms_score(terms_only, rada, "uk", "referendum") < 2
     # The constitution itself put to the vote still counts.
     vote = "Голосування щодо змін до Конституції відбудеться навесні."
-    assert terms_only.partial_theme(terms_only.analyse(vote, "uk"), "referendum")[0] >= 1
+    assert terms_score(terms_only, vote, "uk", "referendum") >= 1
 
 
 @pytest.mark.parametrize("text, lang", [
@@ -894,7 +903,7 @@ def test_a_constitutional_court_is_not_a_constitution_put_to_the_vote(terms_only
     ("Власти заблокировали митинг, активисты задержаны.", "ru"),
 ])
 def test_activists_are_not_assets(terms_only, text, lang):
-    assert terms_only.partial_theme(terms_only.analyse(text, lang), "sanctions")[0] == 0
+    assert terms_score(terms_only, text, lang, "sanctions") == 0
 
 
 @pytest.mark.parametrize("text, lang", [
@@ -915,16 +924,16 @@ def test_frozen_assets_are_still_sanctions(terms_only, text, lang):
     ("Журналісти повідомили, що ЄС запровадив ембарго на російську нафту.", "uk", "sanctions", 0.0),
 ])
 def test_prefixes_no_longer_take_words_of_another_meaning(terms_only, text, lang, theme, before):
-    assert terms_only.partial_theme(terms_only.analyse(text, lang), theme)[0] != before
+    assert terms_score(terms_only, text, lang, theme) != before
 
 
 def test_a_bills_final_stage_is_not_a_staged_vote(terms_only):
     # dev41: the lemma of "staged" is "stage", so a bill's "final Commons stage by 320 votes" read as a
     # staged vote; the staged votes themselves still count.
     bill = "The Safety of Rwanda Bill cleared its final Commons stage by 320 votes to 276."
-    assert terms_only.partial_theme(terms_only.analyse(bill, "en"), "referendum")[0] == 0
+    assert terms_score(terms_only, bill, "en", "referendum") == 0
     staged = "Two years on from the staged votes in occupied Ukraine, the G7 restated its position."
-    assert terms_only.partial_theme(terms_only.analyse(staged, "en"), "referendum")[0] >= 2
+    assert terms_score(terms_only, staged, "en", "referendum") >= 2
 
 
 @pytest.mark.parametrize("text, lang", [
@@ -933,7 +942,7 @@ def test_a_bills_final_stage_is_not_a_staged_vote(terms_only):
     ("Medvedev called the new sanctions an act of war.", "en"),
 ])
 def test_an_act_of_war_is_half_a_sign_of_escalation(terms_only, text, lang):
-    assert terms_only.partial_theme(terms_only.analyse(text, lang), "escalation")[0] >= 1
+    assert terms_score(terms_only, text, lang, "escalation") >= 1
 
 
 @pytest.mark.parametrize("text", [
@@ -942,16 +951,16 @@ def test_an_act_of_war_is_half_a_sign_of_escalation(terms_only, text, lang):
     "Дмитро Анатолійович знову в ударі.",
 ])
 def test_medvedev_is_found_by_nickname_spellings(terms_only, text):
-    assert "Dmitry Medvedev" in {e.name for e in terms_only.classify(text, lang="uk").entities}
+    assert "Dmitry Medvedev" in entity_names(terms_only, text, "uk")
 
 
 def test_continuing_is_not_extending_sanctions(terms_only):
     # The prefix "продовж*" (extend) also took "продовжує" (continues): a sentence about shelling that
     # continues read as sanctions being extended. "Продовжив санкції" still does.
     continues = "Україна продовжує обстріли, а ЄС обговорює санкції."
-    assert terms_only.partial_theme(terms_only.analyse(continues, "uk"), "sanctions")[0] == 3
+    assert terms_score(terms_only, continues, "uk", "sanctions") == 3
     extended = "ЄС продовжив санкції проти Росії ще на пів року."
-    assert terms_only.partial_theme(terms_only.analyse(extended, "uk"), "sanctions")[0] == 8
+    assert terms_score(terms_only, extended, "uk", "sanctions") == 8
 
 
 def concept_hit(rules, text: str, lang: str, concept: str) -> bool:
@@ -987,7 +996,7 @@ def test_bare_prefixes_take_their_meaning_and_not_its_false_friends(terms_only, 
     ("Міністр оборони анонсував реформу мобілізації: роботу ТЦК переналаштують.", "uk"),
 ])
 def test_trade_wars_closed_test_sites_and_ukraines_draft_reform_are_not_escalation(terms_only, text, lang):
-    assert terms_only.partial_theme(terms_only.analyse(text, lang), "escalation")[0] < 1
+    assert terms_score(terms_only, text, lang, "escalation") < 1
 
 
 def test_the_verkhovna_rada_ratifying_agreements_is_no_annexation_but_a_referendum_named_still_counts(terms_only):
@@ -1023,12 +1032,6 @@ def test_nuclear_powered_weapons_are_not_nuclear_power(terms_only):
     # dev43: Telegram's nicknames.
     ("Batka already promised to use the Russian warheads parked in Belarus.", "en", "Alexander Lukashenko"),
     ("Мотострелки дожали ВСУшников на красноармейском направлении.", "ru", "Armed Forces of Ukraine"),
-])
-def test_telegram_nicknames_name_their_entities(terms_only, text, lang, name):
-    assert name in {e.name for e in terms_only.classify(text, lang=lang).entities}
-
-
-@pytest.mark.parametrize("text, lang, name", [
     # dev43 and older splits: Ukrainian spellings with "є", Lukashenko's nickname (capitalised, so "батька"
     # the father is not him), and Petersburg's adjective.
     ("Індійські НПЗ відмовляються від закупівель у «Роснєфті».", "uk", "Rosneft"),
@@ -1036,9 +1039,9 @@ def test_telegram_nicknames_name_their_entities(terms_only, text, lang, name):
     ("Батька после учений под Барановичами заявил о готовности.", "ru", "Alexander Lukashenko"),
     ("АИ-92 на питерской бирже снова переписал рекорд.", "ru", "Saint Petersburg"),
 ])
-def test_spellings_and_nicknames_of_telegram_find_their_entities(terms_only, text, lang, name):
-    assert name in {e.name for e in terms_only.classify(text, lang=lang).entities}
+def test_telegram_spellings_and_nicknames_name_their_entities(terms_only, text, lang, name):
+    assert name in entity_names(terms_only, text, lang)
 
 
 def test_a_father_is_not_lukashenko(terms_only):
-    assert "Alexander Lukashenko" not in {e.name for e in terms_only.classify("Мой батька служил в армии.", lang="ru").entities}
+    assert "Alexander Lukashenko" not in entity_names(terms_only, "Мой батька служил в армии.", "ru")
