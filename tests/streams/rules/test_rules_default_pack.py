@@ -117,6 +117,12 @@ def entity_names(rules, text, lang=None) -> set[str]:
     return {e.name for e in rules.classify(text, lang=lang).entities}
 
 
+def concept_hit(rules, text: str, lang: str, concept: str) -> bool:
+    """Whether ``text`` hits one of the pack's concepts (model features or not)."""
+    a = rules.analyse(text, lang)
+    return concept in {rules.tables.concept_names.get(pid) for pid in a.hits}
+
+
 @pytest.mark.parametrize("text", [
     "EU leaders will decide on opening accession talks with Ukraine and Moldova at the December summit.",
     "Brussels will decide on the accession of Montenegro next year.",
@@ -961,11 +967,6 @@ def test_continuing_is_not_extending_sanctions(terms_only):
     assert terms_score(terms_only, continues, "uk", "sanctions") == 3
     extended = "ЄС продовжив санкції проти Росії ще на пів року."
     assert terms_score(terms_only, extended, "uk", "sanctions") == 8
-
-
-def concept_hit(rules, text: str, lang: str, concept: str) -> bool:
-    a = rules.analyse(text, lang)
-    return concept in {rules.tables.concept_names.get(pid) for pid in a.hits}
 
 
 @pytest.mark.parametrize("concept, lang, other, meant", [
