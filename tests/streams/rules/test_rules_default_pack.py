@@ -1065,14 +1065,15 @@ def test_a_call_for_general_mobilisation_is_still_escalation(terms_only):
 
 @pytest.mark.parametrize("text, lang", [
     # dev44: a direct fight or an open armed conflict with America, a flag state made a party to the conflict,
-    # and the abbreviation of non-strategic nuclear weapons.
+    # the abbreviation of non-strategic nuclear weapons; dev45: the forces of strategic deterrence.
     ("Медведев назвал каждый такой ультиматум шагом к прямой схватке с Америкой.", "ru"),
     ("Рябков: мы стоим на краю открытого вооружённого конфликта с США.", "ru"),
     ("Государство, под чьим флагом идёт судно, будет считаться участником конфликта на стороне Киева.", "ru"),
     ("Кремль пригрозив визнати Німеччину учасником конфлікту.", "uk"),
     ("Москва и Минск при необходимости проведут новые учения по применению НСЯО.", "ru"),
+    ("Силы стратегического сдерживания проведут манёвры с пусками баллистических ракет.", "ru"),
 ])
-def test_direct_conflict_in_more_words_and_nuclear_abbreviations_are_escalation(terms_only, text, lang):
+def test_direct_conflict_in_more_words_and_nuclear_forces_by_other_names_are_escalation(terms_only, text, lang):
     assert "escalation" in themes(terms_only, text, lang)
 
 
