@@ -1118,3 +1118,25 @@ def test_revoking_the_test_ban_ratification_is_no_referendum(terms_only):
     # dev45: a parliament's vote on a treaty's ratification, where the treaty bans nuclear tests.
     text = "Дума проголосовала за отзыв ратификации договора о запрете ядерных испытаний."
     assert "referendum" not in themes(terms_only, text, "ru")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev46: the right to answer "where and when it sees fit" reserved; any ship taken for a carrier of
+    # military cargo; a leader's "physical elimination" called for.
+    ("В Кремле заявили, что оставляют за собой право ответить там и тогда, когда сочтут нужным.", "ru"),
+    ("Захарова: Москва залишає за собою право на відповідь.", "uk"),
+    ("The Kremlin said it reserves the right to respond at a time of its choosing.", "en"),
+    ("С полуночи любое судно в украинские порты будет считаться потенциальным перевозчиком военного груза.", "ru"),
+    ("Медведев заявил, что не осталось иного выхода, кроме физического устранения Зеленского.", "ru"),
+])
+def test_reserved_answers_cargo_warnings_and_calls_to_kill_are_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Counter-measures reserved in a sanctions story, and ships listed for carrying military cargo.
+    ("МИД оставляет за собой право на ответные меры после нового пакета санкций.", "ru"),
+    ("Рада ЄС додала до чорного списку ще 41 судно, серед них кораблі з військовими вантажами.", "uk"),
+])
+def test_reserved_counter_measures_and_listed_cargo_ships_are_not_escalation(terms_only, text, lang):
+    assert "escalation" not in themes(terms_only, text, lang)
