@@ -1140,3 +1140,22 @@ def test_reserved_answers_cargo_warnings_and_calls_to_kill_are_escalation(terms_
 ])
 def test_reserved_counter_measures_and_listed_cargo_ships_are_not_escalation(terms_only, text, lang):
     assert "escalation" not in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    # The plant used as leverage: until dev46 the plant's own name ("АЭС", "nuclear power plant"), an exclusion
+    # of nuclear power, vetoed the threat.
+    ("Россия пригрозила взорвать Запорожскую АЭС, если ВСУ пойдут в наступление.", "ru"),
+    ("Russia threatened to blow up the Zaporizhzhia nuclear power plant.", "en"),
+    ("Москва погрожує підірвати Запорізьку АЕС.", "uk"),
+])
+def test_a_threat_to_blow_up_the_zaporizhzhia_plant_is_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("The IAEA warned that shelling threatens safety at the Zaporizhzhia nuclear power plant.", "en"),
+    ("МАГАТЭ: обстрелы угрожают безопасности Запорожской АЭС.", "ru"),
+])
+def test_shelling_that_threatens_the_plants_safety_is_still_no_escalation(terms_only, text, lang):
+    assert "escalation" not in themes(terms_only, text, lang)
