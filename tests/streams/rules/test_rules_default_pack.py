@@ -1159,3 +1159,18 @@ def test_a_threat_to_blow_up_the_zaporizhzhia_plant_is_escalation(terms_only, te
 ])
 def test_shelling_that_threatens_the_plants_safety_is_still_no_escalation(terms_only, text, lang):
     assert "escalation" not in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev46, dev47: nuclear weapons placed in Belarus as an answer to "unfriendly countries".
+    ("Шойгу и Хренин подписали документы о хранении ядерных боезарядов в Белоруссии в ответ на действия "
+     "недружественных стран.", "ru"),
+    ("Хренін подав розміщення ядерної зброї в Білорусі як відповідь недружнім країнам.", "uk"),
+])
+def test_nuclear_weapons_as_an_answer_to_unfriendly_countries_are_no_sanctions(terms_only, text, lang):
+    assert "sanctions" not in themes(terms_only, text, lang)
+
+
+def test_russias_counter_measures_against_unfriendly_countries_are_still_sanctions(terms_only):
+    text = "Россия расширила список недружественных стран и ввела ответные ограничения на вывоз капитала."
+    assert "sanctions" in themes(terms_only, text, "ru")
