@@ -1174,3 +1174,13 @@ def test_nuclear_weapons_as_an_answer_to_unfriendly_countries_are_no_sanctions(t
 def test_russias_counter_measures_against_unfriendly_countries_are_still_sanctions(terms_only):
     text = "Россия расширила список недружественных стран и ввела ответные ограничения на вывоз капитала."
     assert "sanctions" in themes(terms_only, text, "ru")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev48: the deterrence forces put on special combat duty; a step that "will have unpredictable consequences".
+    ("Путин приказал перевести силы сдерживания в особый режим несения боевого дежурства.", "ru"),
+    ("Посольство РФ застерегло, що передача Україні комплексів Patriot матиме непередбачувані наслідки.", "uk"),
+    ("Moscow warned that stationing the missiles in Poland would have unpredictable consequences.", "en"),
+])
+def test_deterrence_forces_on_alert_and_unpredictable_consequences_are_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
