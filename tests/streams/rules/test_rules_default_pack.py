@@ -1184,3 +1184,13 @@ def test_russias_counter_measures_against_unfriendly_countries_are_still_sanctio
 ])
 def test_deterrence_forces_on_alert_and_unpredictable_consequences_are_escalation(terms_only, text, lang):
     assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev49: a direct *armed* clash or confrontation between Russia and NATO warned of.
+    ("Полищук предупредил, что риск прямого вооружённого противостояния между НАТО и Россией резко вырастет.", "ru"),
+    ("Рябков: опасность прямого вооружённого столкновения ядерных держав недооценивать нельзя.", "ru"),
+    ("Поява F-16 стане кроком до прямого збройного зіткнення з НАТО, заявив посол.", "uk"),
+])
+def test_a_direct_armed_clash_warned_of_is_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
