@@ -18,6 +18,7 @@ is repeatable and a new split leaves the folds of the others as they were (docs/
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from statistics import median_high
 
 import numpy as np
@@ -174,10 +175,18 @@ def median_bars(chosen: list[tuple]) -> tuple[float | None, float | None, float 
 
 
 def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 15, min_buckets: int = 200,
-                c: float = 8.0, folds: int = 5, repeats: int = 5, min_precision: float = 0.95, trained_on: str = "",
+                c: float = 8.0, folds: int = 5, repeats: int = 5, min_precision: float = 0.95,
+                theme_precision: Mapping[str, float] | None = None, trained_on: str = "",
                 features: str = WITH_CONCEPTS) -> TextModel:
     """A ``TextModel`` for every theme of ``rules`` whose cross-validated threshold keeps precision;
-    ``features`` v2 (the default) also gives the model the concepts of ``rules`` each passage hit."""
+    ``features`` v2 (the default) also gives the model the concepts of ``rules`` each passage hit.
+
+    ``theme_precision`` sets the floor of the themes it names in place of ``min_precision``, so one theme
+    may trade a little precision for recall without the others' bars moving."""
+    floors = dict(theme_precision or {})
+    unknown = set(floors) - {t.id for t in rules.pack.themes}
+    if unknown:
+        raise ValueError(f"theme_precision names no theme of the pack: {', '.join(sorted(unknown))}")
     # One analysis per passage serves both the concept features and the themes the terms assign.
     analyses = analyse_items(rules, items)
     x = feature_matrix(items, bits, min_buckets, rules, analyses) if features == WITH_CONCEPTS \
@@ -206,7 +215,7 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
         # where the terms already assign passages the labels reject at a higher rate than the floor allows
         # (escalation's nuclear words in an official's denial), the floor is theirs, or no bar could keep
         # it and the model, which finds what the terms miss, would be dropped for the terms' errors.
-        floor = min(min_precision, _precision(by_terms, y))
+        floor = min(floors.get(theme, min_precision), _precision(by_terms, y))
         # Each repeat deals the folds afresh and chooses its bars; each bar is the median of the choices.
         chosen = []
         for r in range(repeats):

@@ -48,6 +48,8 @@ def register(sub) -> None:
     train.add_argument("--out", type=Path, default=None, help="model file to write (default: PATH/model.json)")
     train.add_argument("--min-precision", type=float, default=0.95,
                        help="precision the cross-validated threshold of each theme must keep (default 0.95)")
+    train.add_argument("--theme-precision", action="append", default=[], metavar="THEME=P",
+                       help="a floor for one theme in place of --min-precision (repeatable), e.g. escalation=0.90")
     train.add_argument("--repeats", type=int, default=5,
                        help="cross-validation repeats; each bar is the median of theirs (default 5; 1 is quicker "
                             "and lets the bars follow one split's chance)")
@@ -235,13 +237,23 @@ def _train(args) -> int:
     except ValueError as exc:
         print(f"watchfloor rules train: {exc}", file=sys.stderr)
         return 2
+    try:
+        args.floors = theme_floors(args.theme_precision)
+    except ValueError as exc:
+        print(f"watchfloor rules train: --theme-precision {exc}", file=sys.stderr)
+        return 2
     # The thresholds are chosen against the terms alone: a model already in the pack is left out.
     rules = compile_pack(load_pack(args.path).model_copy(update={"model": None}))
+    unknown = sorted(set(args.floors) - {theme.id for theme in rules.pack.themes})
+    if unknown:
+        print(f"watchfloor rules train: --theme-precision names no theme of the pack: {', '.join(unknown)}",
+              file=sys.stderr)
+        return 2
     if args.held_out:
         return _held_out(rules, sets, args)
     names = ", ".join(p.name for p in sets)
-    model = train_model(rules, items, min_precision=args.min_precision, features=args.features, repeats=args.repeats,
-                        trained_on=f"{len(items)} labelled passages ({names})")
+    model = train_model(rules, items, min_precision=args.min_precision, theme_precision=args.floors,
+                        features=args.features, repeats=args.repeats, trained_on=f"{len(items)} labelled passages ({names})")
     out = args.out or Path(pack_dir) / "model.json"
     out.write_text(json.dumps({"model": model.model_dump(exclude_none=True)}, ensure_ascii=False) + "\n", encoding="utf-8")
     thresholds = ", ".join(f"{theme} {spec.threshold:g}"
@@ -253,6 +265,22 @@ def _train(args) -> int:
     return 0
 
 
+def theme_floors(pairs: list[str]) -> dict[str, float]:
+    """``["escalation=0.90", ...]`` as ``{"escalation": 0.9}``; ValueError naming the pair that is not
+    THEME=P with P between 0 and 1."""
+    floors = {}
+    for pair in pairs:
+        theme, _, value = pair.partition("=")
+        try:
+            floor = float(value)
+        except ValueError:
+            floor = -1.0
+        if not theme or not 0.0 < floor <= 1.0:
+            raise ValueError(f"{pair!r}: expected THEME=P with P in (0, 1], e.g. escalation=0.90")
+        floors[theme.strip()] = floor
+    return floors
+
+
 def _held_out(rules, sets: list[Path], args) -> int:
     from streams.rules.evaluate import read_set, render
     from streams.rules.train import held_out
@@ -261,7 +289,8 @@ def _held_out(rules, sets: list[Path], args) -> int:
         print("watchfloor rules train --held-out: needs at least two sets (repeat --set)", file=sys.stderr)
         return 2
     pooled, each = held_out(rules, {p.name: read_set(p) for p in sets},
-                            min_precision=args.min_precision, features=args.features, repeats=args.repeats)
+                            min_precision=args.min_precision, theme_precision=args.floors, features=args.features,
+                            repeats=args.repeats)
     for name, report in each.items():
         print(f"{name}: macro F1 {report.macro_f1:.3f} on {report.items} passages, model trained on the other sets")
     print(f"\nPooled, features {args.features}:")

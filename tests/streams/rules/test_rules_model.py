@@ -462,3 +462,29 @@ def test_a_theme_whose_terms_alone_miss_the_precision_floor_keeps_a_model_held_t
     with_model = evaluate(compile_pack(pack_with(model)), items)
     for theme in model.themes:
         assert with_model.overall[theme].recall > terms_alone.overall[theme].recall, theme
+
+
+def test_a_floor_for_one_theme_moves_that_themes_bars_and_leaves_the_others_as_trained():
+    # dev and dev2: the terms assign escalation without a false alarm, so a floor of 0.999 for it binds (its
+    # model may add no false alarm either) while the default 0.95 leaves room for a lower with_terms bar.
+    items = read_sets([QUALITY / "dev.jsonl", QUALITY / "dev2.jsonl"])
+    rules = compile_pack(TERMS_ONLY)
+    assert evaluate(rules, items).overall["escalation"].precision == 1.0
+    default = train_model(rules, items, repeats=1)
+    strict = train_model(rules, items, repeats=1, theme_precision={"escalation": 0.999})
+    for theme in ("referendum", "sanctions"):
+        assert strict.themes[theme] == default.themes[theme], theme
+    bars = ("threshold", "with_terms", "vetoed", "caution")
+    assert [getattr(strict.themes["escalation"], b) for b in bars] != [getattr(default.themes["escalation"], b) for b in bars]
+    with pytest.raises(ValueError, match="names no theme of the pack: escalaton"):
+        train_model(rules, items, repeats=1, theme_precision={"escalaton": 0.9})
+
+
+@pytest.mark.parametrize("pair, problem", [("escalation", "expected THEME=P"), ("escalation=high", "expected THEME=P"),
+                                           ("escalation=1.5", "expected THEME=P"), ("escalaton=0.9", "names no theme")])
+def test_rules_train_refuses_a_theme_floor_it_cannot_use_in_one_line(tmp_path, pair, problem):
+    done = subprocess.run([sys.executable, "-m", "watchfloor", "rules", "train", "--out", str(tmp_path / "m.json"),
+                           "--set", str(QUALITY / "dev.jsonl"), "--theme-precision", pair, "--repeats", "1"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and problem in done.stderr and pair.split("=")[0] in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "m.json").exists()
