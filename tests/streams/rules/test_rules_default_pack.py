@@ -1194,3 +1194,19 @@ def test_deterrence_forces_on_alert_and_unpredictable_consequences_are_escalatio
 ])
 def test_a_direct_armed_clash_warned_of_is_escalation(terms_only, text, lang):
     assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    # A seizure beside Russia's oligarchs carries sanctions on the terms alone; the model had carried the
+    # Italian yachts at p 0.58-0.60, a hair either side of its bar as it was retrained.
+    ("Влада Італії арештувала яхти двох російських олігархів.", "uk"),
+    ("Испанский суд арестовал виллу российского олигарха на Майорке.", "ru"),
+    ("US prosecutors moved to seize a $300 million yacht of a Kremlin-linked oligarch.", "en"),
+])
+def test_russian_oligarchs_property_seized_is_sanctions_on_the_terms_alone(terms_only, text, lang):
+    assert "sanctions" in themes(terms_only, text, lang)
+
+
+def test_an_oligarchs_property_seized_in_a_ukrainian_criminal_case_is_no_sanctions_on_the_terms(terms_only):
+    text = "Суд арештував майно олігарха у справі про розкрадання коштів банку."
+    assert "sanctions" not in themes(terms_only, text, "uk")
