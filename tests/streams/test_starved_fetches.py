@@ -1,7 +1,9 @@
 """The embedded broker lists every batch it stores for a partition on each fetch and answers with
 nothing when the fetch's wait runs out first, so a follower with a short wait on a long topic would
 never read again. Followers and stages raise their wait when fetches come back empty while they are
-behind (``core.kafka.StarvedFetches``); here a 1 ms follower catches up with 2,500 batches."""
+behind (``core.kafka.StarvedFetches``); here a 1 ms follower catches up with a topic long enough that a
+plain 1 ms consumer reads nothing (2,500 batches on a loaded machine, more on a quick one: the topic grows
+until the broker starves such a consumer)."""
 
 from __future__ import annotations
 
@@ -16,9 +18,10 @@ from streams.follower import TopicFollower
 from tests.conftest import wait_until
 
 BATCHES = 2500
+MAX_BATCHES = 40_000  # measured: 20,000 batches starve even a 10 ms fetch
 
 
-async def many_batches(settings, topic: str) -> None:
+async def create_topic(settings, topic: str) -> None:
     from aiokafka.admin import AIOKafkaAdminClient
 
     from core.kafka import client_kwargs
@@ -29,9 +32,12 @@ async def many_batches(settings, topic: str) -> None:
         await admin.create_topics([NewTopic(topic, 1, 1)])
     finally:
         await admin.close()
+
+
+async def add_batches(settings, topic: str, start: int, count: int) -> None:
     producer = await start_producer(settings, linger_ms=0)
     try:
-        for n in range(BATCHES):  # one acknowledged send at a time: one stored batch each
+        for n in range(start, start + count):  # one acknowledged send at a time: one stored batch each
             await producer.send_and_wait(topic, b"%d" % n, key=b"k%d" % n)
     finally:
         await producer.stop()
@@ -55,19 +61,26 @@ async def first_record_within(settings, topic: str, secs: float, fetch_max_wait_
 
 async def test_a_follower_whose_fetches_starve_on_a_long_topic_raises_its_wait_and_reads_it_all(settings, caplog):
     topic = f"{settings.topic_prefix}many-batches"
-    await many_batches(settings, topic)
-    # The broker's behaviour this guards against: a plain 1 ms consumer reads nothing at all.
-    assert not await first_record_within(settings, topic, 1.5, fetch_max_wait_ms=1)
+    await create_topic(settings, topic)
+    # The broker's behaviour this guards against: on a long enough topic a plain 1 ms consumer reads nothing
+    # at all. How long is long enough depends on the machine's speed, so the topic grows until it does.
+    batches = 0
+    while True:
+        await add_batches(settings, topic, batches, BATCHES)
+        batches += BATCHES
+        if not await first_record_within(settings, topic, 1.5, fetch_max_wait_ms=1):
+            break
+        assert batches < MAX_BATCHES, f"a plain 1 ms consumer still reads a topic of {batches} batches"
 
     seen: list[bytes] = []
     follower = TopicFollower(settings, topic, lambda record: seen.append(record.value), fetch_max_wait_ms=1)
     with caplog.at_level(logging.WARNING, logger="core.kafka"):
         await follower.start()
         try:
-            await wait_until(lambda: len(seen) >= BATCHES, timeout_secs=60, what="the follower to read every batch")
+            await wait_until(lambda: len(seen) >= batches, timeout_secs=60, what="the follower to read every batch")
         finally:
             await follower.stop()
-    assert seen == [b"%d" % n for n in range(BATCHES)]
+    assert seen == [b"%d" % n for n in range(batches)]
     raised = [r.getMessage() for r in caplog.records if "fetch wait raised" in r.getMessage()]
     assert raised and raised[0].startswith(f"Following {topic}: fetches came back empty")
 
