@@ -1268,3 +1268,19 @@ def test_accidents_that_can_happen_at_the_eus_nuclear_plants_too_are_no_power_ne
     text = "Medvedev reminded the EU that it has nuclear power plants too, and accidents can happen there."
     assert "escalation" in themes(rules, text, "en")
     assert "an exclusion vetoed a term" not in rules.explain(text, lang="en").render()
+
+
+@pytest.mark.parametrize("text", [
+    # dev12, dev41: questions put to the voters on an election day were vetoed as the election's turnout.
+    "Both questions put to Lithuanians on presidential election day fell through: 74% backed dual nationality, "
+    "but turnout was too low.",
+    "Around 59% of Ecuadorians backed halting oil extraction in Yasuní; the question was put to voters alongside "
+    "a presidential contest with 82% turnout.",
+])
+def test_questions_put_to_voters_on_an_election_day_are_a_referendum(terms_only, text):
+    assert "referendum" in themes(terms_only, text, "en")
+
+
+def test_an_elections_turnout_alone_is_still_no_referendum(terms_only):
+    text = "Turnout in the presidential election reached 62 percent, the national election commission said."
+    assert "referendum" not in themes(terms_only, text, "en")
