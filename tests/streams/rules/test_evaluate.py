@@ -120,13 +120,13 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 # took Russian and Ukrainian escalation recall to 0.95 (510 of 535, 437 of 461): their floors follow (0.93).
 # dev44 (Russian Telegram written to be hard for escalation: threats told in the channels' own shorthand,
 # fresh recall 0.70, 0.77 after its fixes) took Russian escalation recall to 0.92 (683 of 743): its floor
-# follows (0.90). Round twenty-six retrained the model on every dev split (dev..dev51, escalation's floor 0.90):
-# in-sample again, escalation recall is 0.98-0.99 in each language, so Russian and Ukrainian recall floors
-# go to 0.95.
+# follows (0.90). dev50-dev52 (Russian threats without threat words, and the same speakers not threatening)
+# took Russian escalation to 0.91 / 0.90 (1,072 of 1,194) and Ukrainian escalation recall to 0.95: the
+# floors follow (0.88 / 0.87, 0.92). A model retrained on them was measured and not kept (docs/quality.md).
 FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.92
 FLOOR = {  # (theme, lang): (precision, recall)
     ("referendum", "en"): (0.92, 0.93), ("referendum", "ru"): (0.95, 0.92), ("referendum", "uk"): (0.92, 0.91),
-    ("escalation", "en"): (0.90, 0.95), ("escalation", "ru"): (0.90, 0.95), ("escalation", "uk"): (0.90, 0.95),
+    ("escalation", "en"): (0.90, 0.95), ("escalation", "ru"): (0.88, 0.87), ("escalation", "uk"): (0.90, 0.92),
     ("sanctions", "en"): (0.92, 0.96), ("sanctions", "ru"): (0.95, 0.96), ("sanctions", "uk"): (0.95, 0.96),
 }
 DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl", "dev6.jsonl", "dev7.jsonl",
@@ -137,7 +137,7 @@ DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl
               "dev33.jsonl", "dev34.jsonl", "dev35.jsonl",
               "dev36.jsonl", "dev37.jsonl", "dev38.jsonl", "dev39.jsonl", "dev40.jsonl", "dev41.jsonl", "dev42.jsonl", "dev43.jsonl",
               "dev44.jsonl", "dev45.jsonl", "dev46.jsonl", "dev47.jsonl",
-              "dev48.jsonl", "dev49.jsonl", "dev50.jsonl", "dev51.jsonl")
+              "dev48.jsonl", "dev49.jsonl", "dev50.jsonl", "dev51.jsonl", "dev52.jsonl")
 
 
 def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():
