@@ -211,7 +211,8 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
         partial = np.array([theme in found for found in partial_all]) & ~by_terms
         vetoed = np.array([theme in found for found in vetoed_all]) & ~by_terms
         cautioned = np.array([theme in found for found in cautioned_all]) & ~by_terms
-        # The model may not make the theme less precise than its terms alone are, nor than min_precision:
+        # The model may not make the theme less precise than its terms alone are, nor than its floor (the
+        # theme's own in theme_precision, else min_precision):
         # where the terms already assign passages the labels reject at a higher rate than the floor allows
         # (escalation's nuclear words in an official's denial), the floor is theirs, or no bar could keep
         # it and the model, which finds what the terms miss, would be dropped for the terms' errors.

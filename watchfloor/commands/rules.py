@@ -244,10 +244,11 @@ def _train(args) -> int:
         return 2
     # The thresholds are chosen against the terms alone: a model already in the pack is left out.
     rules = compile_pack(load_pack(args.path).model_copy(update={"model": None}))
-    unknown = sorted(set(args.floors) - {theme.id for theme in rules.pack.themes})
+    known = [theme.id for theme in rules.pack.themes]
+    unknown = sorted(set(args.floors) - set(known))
     if unknown:
-        print(f"watchfloor rules train: --theme-precision names no theme of the pack: {', '.join(unknown)}",
-              file=sys.stderr)
+        print(f"watchfloor rules train: --theme-precision names no theme of the pack {pack_dir}: {', '.join(unknown)} "
+              f"(its themes: {', '.join(known)})", file=sys.stderr)
         return 2
     if args.held_out:
         return _held_out(rules, sets, args)
@@ -268,16 +269,19 @@ def _train(args) -> int:
 def theme_floors(pairs: list[str]) -> dict[str, float]:
     """``["escalation=0.90", ...]`` as ``{"escalation": 0.9}``; ValueError naming the pair that is not
     THEME=P with P between 0 and 1."""
-    floors = {}
+    floors: dict[str, float] = {}
     for pair in pairs:
         theme, _, value = pair.partition("=")
+        theme = theme.strip()
         try:
             floor = float(value)
         except ValueError:
             floor = -1.0
         if not theme or not 0.0 < floor <= 1.0:
             raise ValueError(f"{pair!r}: expected THEME=P with P in (0, 1], e.g. escalation=0.90")
-        floors[theme.strip()] = floor
+        if theme in floors:
+            raise ValueError(f"{pair!r}: {theme} is given twice")
+        floors[theme] = floor
     return floors
 
 

@@ -1207,7 +1207,8 @@ def test_russian_oligarchs_property_seized_is_sanctions_on_the_terms_alone(terms
     assert "sanctions" in themes(terms_only, text, lang)
 
 
-def test_an_oligarchs_property_seized_in_a_ukrainian_criminal_case_is_no_sanctions_on_the_terms(terms_only):
+def test_an_oligarchs_property_seized_in_a_criminal_case_naming_no_russia_is_no_sanctions_on_the_terms(terms_only):
+    # The oligarch term needs Russia (or the Kremlin) beside the oligarch; a domestic case is left alone.
     text = "Суд арештував майно олігарха у справі про розкрадання коштів банку."
     assert "sanctions" not in themes(terms_only, text, "uk")
 
@@ -1221,6 +1222,8 @@ def test_a_governments_ceiling_on_petrol_and_diesel_by_the_litre_is_no_sanctions
 @pytest.mark.parametrize("text, lang", [
     ("The G7 agreed a price cap of $100 a barrel on Russian diesel and other petroleum products.", "en"),
     ("Країни G7 домовилися про граничну ціну на російські нафтопродукти та дизель.", "uk"),
+    ("The price cap on Russian petrol and diesel exports took effect on Sunday.", "en"),
+    ("Потолок цен на российский бензин и дизель вступил в силу.", "ru"),
 ])
 def test_the_price_cap_on_russian_diesel_is_still_sanctions(terms_only, text, lang):
     assert "sanctions" in themes(terms_only, text, lang)
@@ -1239,6 +1242,11 @@ def test_nuclear_weapons_stationed_abroad_are_escalation_not_a_power_station(ter
 @pytest.mark.parametrize("text, lang", [
     ("Turkey's first nuclear power station at Akkuyu will receive fuel in April, Erdogan said.", "en"),
     ("Europe's largest nuclear station ran on emergency diesel after shelling cut its power lines.", "en"),
+    # A missile that strikes a station is no nuclear missile stationed.
+    ("A missile struck the nuclear station's cooling pond, Energoatom said.", "en"),
+    # The IAEA's warnings of accidents at the plant are routine dangers, not the plant held as leverage.
+    ("Grossi warned that accidents can happen at the Zaporizhzhia nuclear power plant while it lacks external power.",
+     "en"),
 ])
 def test_a_nuclear_power_station_is_still_no_escalation(terms_only, text, lang):
     assert "escalation" not in themes(terms_only, text, lang)
@@ -1262,14 +1270,6 @@ def test_the_nuclear_plants_routine_news_is_still_no_escalation(terms_only, text
     assert "escalation" not in themes(terms_only, text, lang)
 
 
-def test_accidents_that_can_happen_at_the_eus_nuclear_plants_too_are_no_power_news(rules):
-    # Medvedev's veiled threat (dev29, dev38, dev41): its nuclear words are no longer vetoed as power news, so
-    # the model is held to its bar beside part of the terms, not to the raised bar of a vetoed term.
-    text = "Medvedev reminded the EU that it has nuclear power plants too, and accidents can happen there."
-    assert "escalation" in themes(rules, text, "en")
-    assert "an exclusion vetoed a term" not in rules.explain(text, lang="en").render()
-
-
 @pytest.mark.parametrize("text", [
     # dev12, dev41: questions put to the voters on an election day were vetoed as the election's turnout.
     "Both questions put to Lithuanians on presidential election day fell through: 74% backed dual nationality, "
@@ -1281,6 +1281,9 @@ def test_questions_put_to_voters_on_an_election_day_are_a_referendum(terms_only,
     assert "referendum" in themes(terms_only, text, "en")
 
 
-def test_an_elections_turnout_alone_is_still_no_referendum(terms_only):
-    text = "Turnout in the presidential election reached 62 percent, the national election commission said."
+@pytest.mark.parametrize("text", [
+    "Turnout in the presidential election reached 62 percent, the national election commission said.",
+    "Voters questioned the fairness of the presidential election, with turnout at 48%.",
+])
+def test_an_elections_turnout_alone_is_still_no_referendum(terms_only, text):
     assert "referendum" not in themes(terms_only, text, "en")

@@ -481,10 +481,20 @@ def test_a_floor_for_one_theme_moves_that_themes_bars_and_leaves_the_others_as_t
 
 
 @pytest.mark.parametrize("pair, problem", [("escalation", "expected THEME=P"), ("escalation=high", "expected THEME=P"),
-                                           ("escalation=1.5", "expected THEME=P"), ("escalaton=0.9", "names no theme")])
+                                           ("escalation=1.5", "expected THEME=P"), (" =0.9", "expected THEME=P"),
+                                           ("escalaton=0.9", "names no theme of the pack")])
 def test_rules_train_refuses_a_theme_floor_it_cannot_use_in_one_line(tmp_path, pair, problem):
     done = subprocess.run([sys.executable, "-m", "watchfloor", "rules", "train", "--out", str(tmp_path / "m.json"),
                            "--set", str(QUALITY / "dev.jsonl"), "--theme-precision", pair, "--repeats", "1"],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and problem in done.stderr and pair.split("=")[0] in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "m.json").exists()
+
+
+def test_rules_train_refuses_a_theme_given_two_floors(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "watchfloor", "rules", "train", "--out", str(tmp_path / "m.json"),
+                           "--set", str(QUALITY / "dev.jsonl"), "--theme-precision", "escalation=0.9",
+                           "--theme-precision", "escalation=0.8", "--repeats", "1"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "escalation is given twice" in done.stderr, done.stderr
+    assert not (tmp_path / "m.json").exists()
