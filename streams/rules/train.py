@@ -174,6 +174,14 @@ def median_bars(chosen: list[tuple]) -> tuple[float | None, float | None, float 
             *(None if b <= VETOED_THRESHOLD else b for b in bars))
 
 
+def check_floors(rules: CompiledRules, floors: Mapping[str, float]) -> None:
+    """ValueError naming the themes of ``floors`` (``train_model``'s ``theme_precision``) that ``rules`` lacks."""
+    known = [t.id for t in rules.pack.themes]
+    unknown = sorted(set(floors) - set(known))
+    if unknown:
+        raise ValueError(f"names no theme of the pack: {', '.join(unknown)} (its themes: {', '.join(known)})")
+
+
 def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 15, min_buckets: int = 200,
                 c: float = 8.0, folds: int = 5, repeats: int = 5, min_precision: float = 0.95,
                 theme_precision: Mapping[str, float] | None = None, trained_on: str = "",
@@ -184,9 +192,7 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
     ``theme_precision`` sets the floor of the themes it names in place of ``min_precision``, so one theme
     may trade a little precision for recall without the others' bars moving."""
     floors = dict(theme_precision or {})
-    unknown = set(floors) - {t.id for t in rules.pack.themes}
-    if unknown:
-        raise ValueError(f"theme_precision names no theme of the pack: {', '.join(sorted(unknown))}")
+    check_floors(rules, floors)
     # One analysis per passage serves both the concept features and the themes the terms assign.
     analyses = analyse_items(rules, items)
     x = feature_matrix(items, bits, min_buckets, rules, analyses) if features == WITH_CONCEPTS \

@@ -221,7 +221,7 @@ def _train(args) -> int:
     from streams.rules.evaluate import read_sets
 
     try:
-        from streams.rules.train import train_model
+        from streams.rules.train import check_floors, train_model
     except ImportError as exc:
         print(f"watchfloor rules train: needs the 'train' extra (pip install 'watchfloor[train]'): {exc}", file=sys.stderr)
         return 2
@@ -244,11 +244,10 @@ def _train(args) -> int:
         return 2
     # The thresholds are chosen against the terms alone: a model already in the pack is left out.
     rules = compile_pack(load_pack(args.path).model_copy(update={"model": None}))
-    known = [theme.id for theme in rules.pack.themes]
-    unknown = sorted(set(args.floors) - set(known))
-    if unknown:
-        print(f"watchfloor rules train: --theme-precision names no theme of the pack {pack_dir}: {', '.join(unknown)} "
-              f"(its themes: {', '.join(known)})", file=sys.stderr)
+    try:
+        check_floors(rules, args.floors)
+    except ValueError as exc:
+        print(f"watchfloor rules train: --theme-precision {exc} ({pack_dir})", file=sys.stderr)
         return 2
     if args.held_out:
         return _held_out(rules, sets, args)
