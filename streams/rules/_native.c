@@ -29,9 +29,12 @@ add_bucket(uint64_t bucket, uint8_t *seen, int64_t *count, const float *weights,
         sums[t] += (double)weights[(Py_ssize_t)bucket * themes + t];
 }
 
-/* A lemma's entry (a new reference): ``entries[lemma]``, else ``make_entry(lemma)``, which caches it.
- * Bytes in native order: the lemma's 32-bit hash, then its buckets as uint16 (a model has at most 2**16
- * buckets); small, because a document reads one entry per word from a cache of up to 200,000. */
+/* A word's entry (``CompiledModel.entry``), bytes in native order: the lemma's 32-bit hash, then the
+ * sums of its own buckets' weights per theme (float64, over its distinct buckets), then those buckets
+ * as uint16 (a model has at most 2**16 buckets). Small, because a document reads one per word, and the
+ * word scan hands them over with the lemmas (no lookup here). */
+#define ENTRY_HEAD 4
+
 static inline uint64_t
 entry_hash(PyObject *entry)
 {
@@ -40,17 +43,25 @@ entry_hash(PyObject *entry)
     return hashed;
 }
 
-static inline Py_ssize_t
-entry_size(PyObject *entry)
+static inline double
+entry_sum(PyObject *entry, Py_ssize_t t)
 {
-    return (PyBytes_GET_SIZE(entry) - 4) / 2;
+    double sum;
+    memcpy(&sum, PyBytes_AS_STRING(entry) + ENTRY_HEAD + t * sizeof(double), sizeof sum);
+    return sum;
+}
+
+static inline Py_ssize_t
+entry_size(PyObject *entry, Py_ssize_t themes)
+{
+    return (PyBytes_GET_SIZE(entry) - ENTRY_HEAD - themes * (Py_ssize_t)sizeof(double)) / 2;
 }
 
 static inline uint64_t
-entry_bucket(PyObject *entry, Py_ssize_t j)
+entry_bucket(PyObject *entry, Py_ssize_t themes, Py_ssize_t j)
 {
     uint16_t bucket;
-    memcpy(&bucket, PyBytes_AS_STRING(entry) + 4 + 2 * j, sizeof bucket);
+    memcpy(&bucket, PyBytes_AS_STRING(entry) + ENTRY_HEAD + themes * sizeof(double) + 2 * j, sizeof bucket);
     return bucket;
 }
 
@@ -74,133 +85,93 @@ get_weights(PyObject *obj, unsigned long long mask, Py_buffer *view)
     return 0;
 }
 
-static PyObject *
-get_entry(PyObject *entries, PyObject *make_entry, PyObject *lemma)
+/* Checks every item of ``entries`` (a list): None, or bytes laid out for ``themes`` themes. 0, or -1 with
+ * an exception set. Run before the walks, which then read without checks (no Python code runs in them). */
+static int
+check_entries(PyObject *entries, Py_ssize_t themes)
 {
-    PyObject *entry = PyDict_GetItemWithError(entries, lemma);  /* borrowed */
-    if (entry != NULL)
-        Py_INCREF(entry);
-    else if (PyErr_Occurred() || (entry = PyObject_CallOneArg(make_entry, lemma)) == NULL)
-        return NULL;
-    if (!PyBytes_Check(entry) || PyBytes_GET_SIZE(entry) < 4 || PyBytes_GET_SIZE(entry) % 2) {
-        Py_DECREF(entry);
-        PyErr_SetString(PyExc_TypeError, "an entry must be bytes: the hash as uint32, then the buckets as uint16");
-        return NULL;
-    }
-    return entry;
-}
-
-/* Calls ``visit(context, i, bucket)`` for every bucket word ``i`` of ``words`` (a tuple of str) brings:
- * its own buckets, then the bucket of the pair it ends. An empty word has none and breaks the chain of
- * pairs. 0, or -1 with an exception set. Inlined into both callers, so ``visit`` is a direct call. */
-typedef void (*visit_bucket)(void *context, Py_ssize_t word, uint64_t bucket);
-
-static inline int
-walk_buckets(PyObject *words, PyObject *entries, PyObject *make_entry, unsigned long long mask,
-             visit_bucket visit, void *context)
-{
-    int have_previous = 0;
-    uint64_t previous = 0;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(words); i++) {
-        PyObject *lemma = PyTuple_GET_ITEM(words, i);
-        if (!PyUnicode_Check(lemma)) {
-            PyErr_SetString(PyExc_TypeError, "lemmas must be str");
-            return -1;
-        }
-        if (PyUnicode_GET_LENGTH(lemma) == 0) {
-            have_previous = 0;
+    Py_ssize_t head = ENTRY_HEAD + themes * (Py_ssize_t)sizeof(double);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(entries); i++) {
+        PyObject *entry = PyList_GET_ITEM(entries, i);
+        if (entry == Py_None)
             continue;
-        }
-        PyObject *entry = get_entry(entries, make_entry, lemma);
-        if (entry == NULL)
+        if (!PyBytes_Check(entry) || PyBytes_GET_SIZE(entry) < head || (PyBytes_GET_SIZE(entry) - head) % 2) {
+            PyErr_SetString(PyExc_TypeError, "an entry must be None or bytes: the hash as uint32, the sums of "
+                                             "its buckets' weights as float64 per theme, then the buckets as uint16");
             return -1;
-        for (Py_ssize_t j = 0; j < entry_size(entry); j++)
-            visit(context, i, entry_bucket(entry, j) & mask);
-        uint64_t hashed = entry_hash(entry);
-        Py_DECREF(entry);
-        if (have_previous)
-            visit(context, i, ((previous * PAIR_MIX) ^ hashed) & mask);
-        previous = hashed;
-        have_previous = 1;
+        }
     }
     return 0;
 }
 
-/* ``model_sums``'s visitor: each distinct bucket's weights, added once. */
-typedef struct {
-    uint8_t *seen;
-    int64_t count;
-    const float *weights;
-    Py_ssize_t themes;
-    double *sums;
-} Sums;
-
-static inline void
-visit_sums(void *context, Py_ssize_t word, uint64_t bucket)
-{
-    Sums *s = context;
-    add_bucket(bucket, s->seen, &s->count, s->weights, s->themes, s->sums);
-}
-
-/* ``model_gains``'s visitor: every bucket's weight in one column, added to its word. */
-typedef struct {
-    double *gains;
-    const float *weights;
-    Py_ssize_t themes, column;
-} Gains;
-
-static inline void
-visit_gains(void *context, Py_ssize_t word, uint64_t bucket)
-{
-    Gains *g = context;
-    g->gains[word] += (double)g->weights[(Py_ssize_t)bucket * g->themes + g->column];
-}
-
 PyDoc_STRVAR(model_sums_doc,
-"model_sums(lemmas, entries, make_entry, extra, weights, mask) -> (count, sums)\n\n"
+"model_sums(entries, extra, weights, mask) -> (count, sums)\n\n"
 "The learned model's bucket count and per-theme weight sums over a document's distinct buckets:\n"
 "``CompiledModel.present`` followed by a gather and sum along each theme of ``weights``, in one pass.\n"
-"``entries`` maps a lemma to bytes: its 32-bit hash, then its buckets as uint16 (``get_entry``);\n"
-"``make_entry(lemma)`` makes and caches a missing one. An empty lemma has no buckets and breaks\n"
-"the chain of word pairs. ``extra``: further bucket numbers (the concepts hit). ``weights``: a\n"
-"C-contiguous float32 array of shape (mask + 1, themes): a bucket's weights side by side.\n"
-"Sums are float64.");
+"``entries``: one per word, ``CompiledModel.entry`` of its lemma, or None for an empty word (no\n"
+"buckets, and it breaks the chain of word pairs). ``extra``: further bucket numbers (the concepts\n"
+"hit). ``weights``: a C-contiguous float32 array of shape (mask + 1, themes): a bucket's weights side\n"
+"by side. Sums are float64.");
 
 static PyObject *
 model_sums(PyObject *self, PyObject *args)
 {
-    PyObject *lemmas, *entries, *make_entry, *extra, *weights_obj;
+    PyObject *entries, *extra, *weights_obj;
     unsigned long long mask;
-    if (!PyArg_ParseTuple(args, "O!O!OO!OK", &PyList_Type, &lemmas, &PyDict_Type, &entries, &make_entry,
-                          &PyList_Type, &extra, &weights_obj, &mask))
+    if (!PyArg_ParseTuple(args, "O!O!OK", &PyList_Type, &entries, &PyList_Type, &extra, &weights_obj, &mask))
         return NULL;
     Py_buffer wv;
     if (get_weights(weights_obj, mask, &wv) < 0)
         return NULL;
-    PyObject *result = NULL, *words = NULL, *marks = NULL;
+    PyObject *result = NULL;
     uint8_t *seen = NULL;
     double *sums = NULL;
     Py_ssize_t themes = wv.shape[1];
     const float *weights = (const float *)wv.buf;
+    if (check_entries(entries, themes) < 0)
+        goto done;
     seen = PyMem_Calloc(((size_t)mask + 8) / 8, 1);  /* mask < MAX_WIDTH: get_weights */
     sums = PyMem_Calloc((size_t)(themes ? themes : 1), sizeof(double));
     if (seen == NULL || sums == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    /* Snapshots that own their items: ``make_entry`` (Python) runs inside the loops and may change the lists. */
-    words = PySequence_Tuple(lemmas);
-    marks = PySequence_Tuple(extra);
-    if (words == NULL || marks == NULL)
-        goto done;
-    Sums context = {seen, 0, weights, themes, sums};
-    if (walk_buckets(words, entries, make_entry, mask, visit_sums, &context) < 0)
-        goto done;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(marks); i++) {
-        unsigned long long bucket = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(marks, i));
+    /* A word adds its own buckets' sums at once, then takes back the weights of those an earlier word
+     * already brought. Weights are float16 values, so every sum and difference is exact and the result
+     * equals the twin's sum over distinct buckets. No Python code runs until the result is built. */
+    int64_t count = 0;
+    int have_previous = 0;
+    uint64_t previous = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(entries); i++) {
+        PyObject *entry = PyList_GET_ITEM(entries, i);
+        if (entry == Py_None) {
+            have_previous = 0;
+            continue;
+        }
+        for (Py_ssize_t t = 0; t < themes; t++)
+            sums[t] += entry_sum(entry, t);
+        for (Py_ssize_t j = 0; j < entry_size(entry, themes); j++) {
+            uint64_t bucket = entry_bucket(entry, themes, j) & mask;
+            if (seen[bucket >> 3] & (1u << (bucket & 7))) {
+                for (Py_ssize_t t = 0; t < themes; t++)
+                    sums[t] -= (double)weights[(Py_ssize_t)bucket * themes + t];
+            }
+            else {
+                seen[bucket >> 3] |= (uint8_t)(1u << (bucket & 7));
+                count++;
+            }
+        }
+        uint64_t hashed = entry_hash(entry);
+        if (have_previous)
+            add_bucket(((previous * PAIR_MIX) ^ hashed) & mask, seen, &count, weights, themes, sums);
+        previous = hashed;
+        have_previous = 1;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(extra); i++) {
+        unsigned long long bucket = PyLong_AsUnsignedLongLong(PyList_GET_ITEM(extra, i));
         if (bucket == (unsigned long long)-1 && PyErr_Occurred())
             goto done;
-        add_bucket(bucket & mask, seen, &context.count, weights, themes, sums);
+        add_bucket(bucket & mask, seen, &count, weights, themes, sums);
     }
     PyObject *values = PyTuple_New(themes);
     if (values == NULL)
@@ -213,10 +184,8 @@ model_sums(PyObject *self, PyObject *args)
         }
         PyTuple_SET_ITEM(values, t, v);
     }
-    result = Py_BuildValue("(LN)", (long long)context.count, values);
+    result = Py_BuildValue("(LN)", (long long)count, values);
 done:
-    Py_XDECREF(words);
-    Py_XDECREF(marks);
     PyMem_Free(seen);
     PyMem_Free(sums);
     PyBuffer_Release(&wv);
@@ -224,24 +193,23 @@ done:
 }
 
 PyDoc_STRVAR(model_gains_doc,
-"model_gains(lemmas, entries, make_entry, weights, mask, column) -> list[float]\n\n"
+"model_gains(entries, weights, mask, column) -> list[float]\n\n"
 "What each word adds to one theme's sum (``CompiledModel.evidence``): the weights of its own buckets\n"
-"and of the pair it ends, in column ``column`` of ``weights``; ``0.0`` for an empty lemma. The\n"
+"and of the pair it ends, in column ``column`` of ``weights``; ``0.0`` for an empty word (None). The\n"
 "arguments are ``model_sums``'s.");
 
 static PyObject *
 model_gains(PyObject *self, PyObject *args)
 {
-    PyObject *lemmas, *entries, *make_entry, *weights_obj;
+    PyObject *entries, *weights_obj;
     unsigned long long mask;
     Py_ssize_t column;
-    if (!PyArg_ParseTuple(args, "O!O!OOKn", &PyList_Type, &lemmas, &PyDict_Type, &entries, &make_entry,
-                          &weights_obj, &mask, &column))
+    if (!PyArg_ParseTuple(args, "O!OKn", &PyList_Type, &entries, &weights_obj, &mask, &column))
         return NULL;
     Py_buffer wv;
     if (get_weights(weights_obj, mask, &wv) < 0)
         return NULL;
-    PyObject *result = NULL, *words = NULL;
+    PyObject *result = NULL;
     double *gains = NULL;
     Py_ssize_t themes = wv.shape[1];
     const float *weights = (const float *)wv.buf;
@@ -249,20 +217,31 @@ model_gains(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "column must be one of the weights' themes");
         goto done;
     }
-    /* A snapshot that owns its items (``make_entry`` may change the list); the gains are collected in C
-     * and turned into a list at the end, so Python never sees a half-filled one. */
-    words = PySequence_Tuple(lemmas);
-    if (words == NULL)
+    if (check_entries(entries, themes) < 0)
         goto done;
-    Py_ssize_t n = PyTuple_GET_SIZE(words);
+    /* Collected in C and turned into a list at the end: allocating the floats may run the garbage
+     * collector, and so Python code, only after the walk. */
+    Py_ssize_t n = PyList_GET_SIZE(entries);
     gains = PyMem_Calloc((size_t)(n ? n : 1), sizeof(double));
     if (gains == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    Gains context = {gains, weights, themes, column};
-    if (walk_buckets(words, entries, make_entry, mask, visit_gains, &context) < 0)
-        goto done;
+    int have_previous = 0;
+    uint64_t previous = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *entry = PyList_GET_ITEM(entries, i);
+        if (entry == Py_None) {
+            have_previous = 0;
+            continue;
+        }
+        gains[i] = entry_sum(entry, column);
+        uint64_t hashed = entry_hash(entry);
+        if (have_previous)
+            gains[i] += (double)weights[(Py_ssize_t)(((previous * PAIR_MIX) ^ hashed) & mask) * themes + column];
+        previous = hashed;
+        have_previous = 1;
+    }
     result = PyList_New(n);
     if (result == NULL)
         goto done;
@@ -275,7 +254,6 @@ model_gains(PyObject *self, PyObject *args)
         PyList_SET_ITEM(result, i, value);
     }
 done:
-    Py_XDECREF(words);
     PyMem_Free(gains);
     PyBuffer_Release(&wv);
     return result;
@@ -424,17 +402,22 @@ add_spans(PyObject *hits, PyObject *pids, Py_ssize_t start, Py_ssize_t end)
     return 0;
 }
 
-/* A word's info checked: a str (its lemma) or (lemma: str, singles: tuple, multi: tuple, lemma_multi: tuple). */
+/* A word's info checked: (lemma: str, entry: bytes | None), or those followed by (singles: tuple,
+ * multi: tuple, lemma_multi: tuple) when the word starts a key. */
 static int
 check_info(PyObject *info)
 {
-    if (PyUnicode_Check(info))
-        return 0;
-    if (PyTuple_Check(info) && PyTuple_GET_SIZE(info) == 4 && PyUnicode_Check(PyTuple_GET_ITEM(info, 0))
-        && PyTuple_Check(PyTuple_GET_ITEM(info, 1)) && PyTuple_Check(PyTuple_GET_ITEM(info, 2))
-        && PyTuple_Check(PyTuple_GET_ITEM(info, 3)) && PyTuple_GET_SIZE(PyTuple_GET_ITEM(info, 1)) % 2 == 0)
-        return 0;
-    PyErr_SetString(PyExc_TypeError, "a word's info must be its lemma or (lemma, singles, multi, lemma_multi)");
+    if (PyTuple_Check(info) && (PyTuple_GET_SIZE(info) == 2 || PyTuple_GET_SIZE(info) == 5)
+        && PyUnicode_Check(PyTuple_GET_ITEM(info, 0))
+        && (PyTuple_GET_ITEM(info, 1) == Py_None || PyBytes_Check(PyTuple_GET_ITEM(info, 1)))) {
+        if (PyTuple_GET_SIZE(info) == 2)
+            return 0;
+        if (PyTuple_Check(PyTuple_GET_ITEM(info, 2)) && PyTuple_Check(PyTuple_GET_ITEM(info, 3))
+            && PyTuple_Check(PyTuple_GET_ITEM(info, 4)) && PyTuple_GET_SIZE(PyTuple_GET_ITEM(info, 2)) % 2 == 0)
+            return 0;
+    }
+    PyErr_SetString(PyExc_TypeError,
+                    "a word's info must be (lemma, entry) or (lemma, entry, singles, multi, lemma_multi)");
     return -1;
 }
 
@@ -530,8 +513,9 @@ word_lemma_multi(PyObject *hits, PyObject *words, PyObject *lemmas, Py_ssize_t i
 }
 
 PyDoc_STRVAR(word_hits_doc,
-"word_hits(words, infos) -> (hits, lemmas)\n\n"
-"The phrase hits of a normalised text's words and each word's lemma (twin: ``words.word_hits``):\n"
+"word_hits(words, infos) -> (hits, lemmas, entries)\n\n"
+"The phrase hits of a normalised text's words, each word's lemma and its model entry (twin:\n"
+"``words.word_hits``):\n"
 "``infos[word]`` (a ``WordInfos``, which fills itself on a miss) says what each word starts.");
 
 static PyObject *
@@ -543,9 +527,9 @@ word_hits(PyObject *self, PyObject *args)
     /* Python code runs only in infos.__missing__ (pass one): every other call here is on exact str and
      * int objects, so pass two can read the lists without it changing them under it. */
     Py_ssize_t n = PyList_GET_SIZE(words);
-    PyObject *lemmas = PyList_New(n), *found = PyList_New(n), *hits = PyDict_New();
+    PyObject *lemmas = PyList_New(n), *entries = PyList_New(n), *found = PyList_New(n), *hits = PyDict_New();
     Py_ssize_t *starts = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Py_ssize_t));
-    if (lemmas == NULL || found == NULL || hits == NULL || starts == NULL) {
+    if (lemmas == NULL || entries == NULL || found == NULL || hits == NULL || starts == NULL) {
         if (starts == NULL)
             PyErr_NoMemory();
         goto fail;
@@ -578,17 +562,19 @@ word_hits(PyObject *self, PyObject *args)
         PyList_SET_ITEM(found, i, info);  /* the list holds it */
         if (check_info(info) < 0)
             goto fail;
-        PyObject *lemma = PyUnicode_Check(info) ? info : PyTuple_GET_ITEM(info, 0);
+        PyObject *lemma = PyTuple_GET_ITEM(info, 0), *entry = PyTuple_GET_ITEM(info, 1);
         Py_INCREF(lemma);
         PyList_SET_ITEM(lemmas, i, lemma);
+        Py_INCREF(entry);
+        PyList_SET_ITEM(entries, i, entry);
         starts[i] = pos;
         pos += PyUnicode_GET_LENGTH(word) + 1;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *info = PyList_GET_ITEM(found, i);
-        if (PyUnicode_Check(info))
+        if (PyTuple_GET_SIZE(info) == 2)
             continue;
-        PyObject *singles = PyTuple_GET_ITEM(info, 1);
+        PyObject *singles = PyTuple_GET_ITEM(info, 2);
         Py_ssize_t end = starts[i] + PyUnicode_GET_LENGTH(PyList_GET_ITEM(words, i));
         for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(singles); k += 2) {
             Py_ssize_t cut = PyLong_AsSsize_t(PyTuple_GET_ITEM(singles, k + 1));
@@ -597,16 +583,17 @@ word_hits(PyObject *self, PyObject *args)
             if (add_span(hits, PyTuple_GET_ITEM(singles, k), starts[i], end - cut) < 0)
                 goto fail;
         }
-        if (word_multi(hits, words, i, starts, PyTuple_GET_ITEM(info, 2)) < 0
-            || word_lemma_multi(hits, words, lemmas, i, starts, PyTuple_GET_ITEM(info, 3)) < 0)
+        if (word_multi(hits, words, i, starts, PyTuple_GET_ITEM(info, 3)) < 0
+            || word_lemma_multi(hits, words, lemmas, i, starts, PyTuple_GET_ITEM(info, 4)) < 0)
             goto fail;
     }
     PyMem_Free(starts);
     Py_DECREF(found);
-    return Py_BuildValue("(NN)", hits, lemmas);
+    return Py_BuildValue("(NNN)", hits, lemmas, entries);
 fail:
     PyMem_Free(starts);
     Py_XDECREF(lemmas);
+    Py_XDECREF(entries);
     Py_XDECREF(found);
     Py_XDECREF(hits);
     return NULL;

@@ -93,6 +93,9 @@ class Tables:
     keyword_atoms: dict[int, list[tuple[tuple, CPattern]]] = field(default_factory=lambda: defaultdict(list))
     keyword_patterns: dict[tuple, CPattern] = field(default_factory=dict)
     model: CompiledModel | None = None
+    # Phrase id → the model's bucket of each concept it reads (``concept_names``; empty for a model
+    # trained without concepts), so scoring a document turns the concepts it hit into buckets at once.
+    concept_buckets: dict[int, int] = field(default_factory=dict)
     # The steps after the word scan (concepts, terms, entities) flattened for the C loops
     # (``native_theme_plan``): (plan, the patterns by their index in it), or None where they are absent.
     theme_plan: tuple[object, list[CPattern]] | None = None
@@ -305,6 +308,8 @@ def compile_pack(pack: RulePack):
         tables.words = WordKeys.build(tables.phrases, lemma_forms, concept_of_phrase)
     if pack.model is not None:
         tables.model = CompiledModel(pack.model, {theme.id: i for i, theme in enumerate(pack.themes)})
+        if tables.model.uses_concepts:
+            tables.concept_buckets = {pid: tables.model.concept_bucket(name) for pid, name in tables.concept_names.items()}
     tables.theme_plan = native_theme_plan(tables)
     compiled = CompiledRules(pack.model_copy(update={"version": version}), tables)
     if len(_CACHE) >= _CACHE_SIZE:

@@ -104,6 +104,7 @@ class Analysis:
     present: set = field(default_factory=set)
     fired: list[int] = field(default_factory=list)
     lemmas: list[str] | None = None  # one per normalised word, when worked out
+    entries: list | None = None  # the model's ``entry`` of each lemma, when the word scan had them
     model: ModelScore | None = None  # the pack's learned model's view, when the pack has one
     passed: set[int] = field(default_factory=set)  # themes assigned, by their terms or by the model
 
@@ -146,8 +147,12 @@ class CompiledRules:
         cyrillic = cyrillic_lang(text, lang)
         infos = self._word_infos.get(cyrillic)
         if infos is None or len(infos) > WORD_CACHE:
-            infos = self._word_infos[cyrillic] = WordInfos(keys, cyrillic)
-        a.hits, a.lemmas = (native.word_hits or word_hits)(text.split(" "), infos)
+            model = self.tables.model
+            entry = model.entry if model is not None and model.native else None
+            infos = self._word_infos[cyrillic] = WordInfos(keys, cyrillic, entry)
+        a.hits, a.lemmas, entries = (native.word_hits or word_hits)(text.split(" "), infos)
+        if infos.entry is not None:
+            a.entries = entries
 
     @staticmethod
     def _chain(pattern: tuple, a: Analysis) -> list[Span]:
@@ -335,7 +340,11 @@ class CompiledRules:
                 self._entities(a)
         a.passed = {i for i, score in a.scores.items() if score >= t.themes[i].threshold}
         if t.model is not None:
-            a.model = t.model.score(self.lemmas(a, lang), self.concepts_hit(a))
+            if a.entries is not None:  # the word scan's model entries, and the concepts hit as buckets
+                buckets = t.concept_buckets
+                a.model = t.model.score_entries(a.entries, [buckets[pid] for pid in buckets.keys() & a.hits.keys()])
+            else:
+                a.model = t.model.score(self.lemmas(a, lang), self.concepts_hit(a))
             # An exclusion the pack's author wrote ("народне голосування" near "конкурс") raises the bar
             # for the model's guess on its theme rather than silencing it (``model_bar``).
             floors = t.model.floors
@@ -386,7 +395,7 @@ class CompiledRules:
         words = a.norm.text.split(" ")
         ends = list(accumulate(map(len, words)))  # without the spaces: word i ends at ends[i] + i
         return sorted((ends[i] + i - len(words[i]), ends[i] + i)
-                      for i, _ in self.tables.model.evidence(a.lemmas, a.model, theme_index))
+                      for i, _ in self.tables.model.evidence(a.lemmas, a.model, theme_index, entries=a.entries))
 
     def theme_index(self, theme_id: str) -> int:
         return next(i for i, rule in enumerate(self.tables.themes) if rule.id == theme_id)

@@ -159,9 +159,10 @@ class CompiledModel:
         self.caution = {index: spec.caution for index, spec in modelled if spec.caution is not None}
         self._arrays: dict[str, tuple[np.ndarray, int]] = {}
         # For the C loop (``native.model_sums``): a bucket's weights side by side, one row per bucket,
-        # and per lemma one bytes object, its 32-bit hash then its buckets as uint16 (bits <= 16).
+        # and per lemma one bytes object (``entry``).
         self._native = native.model_sums if use_native and self.columns else None
         self._native_gains = native.model_gains if self._native else None
+        self.native = self._native is not None  # whether ``entry`` serves the C loops
         self._by_bucket = np.ascontiguousarray(self.weights.T) if self._native else None
         self._entries: dict[str, bytes] = {}
         self._concept_buckets: dict[str, int] = {}
@@ -198,29 +199,46 @@ class CompiledModel:
         found = self._arrays[lemma] = (np.fromiter(buckets, dtype=np.intp, count=len(buckets)), hashed)
         return found
 
-    def _bytes_entry(self, lemma: str) -> bytes:
-        buckets, hashed = word_entry(lemma, self.mask, {})
-        if len(self._entries) > _WORD_CACHE_LIMIT:
-            self._entries.clear()
-        found = self._entries[lemma] = np.uint32(hashed).tobytes() + np.fromiter(buckets, np.uint16, len(buckets)).tobytes()
+    def entry(self, lemma: str) -> bytes | None:
+        """A lemma's features as the C loops read them (None for an empty word; only with those loops):
+        its 32-bit hash as uint32, the weights of its own buckets summed per theme as float64, then
+        those buckets as uint16 (bits <= 16), in native byte order. The word scan keeps each word's
+        entry beside its lemma (``words.WordInfos``), so scoring a document looks up nothing."""
+        if not lemma:
+            return None
+        found = self._entries.get(lemma)
+        if found is None:
+            buckets, hashed = word_entry(lemma, self.mask, {})
+            rows = np.fromiter(buckets, np.uint16, len(buckets))
+            sums = self._by_bucket[rows].astype(np.float64).sum(axis=0)
+            if len(self._entries) > _WORD_CACHE_LIMIT:
+                self._entries.clear()
+            found = self._entries[lemma] = np.uint32(hashed).tobytes() + sums.tobytes() + rows.tobytes()
         return found
 
-    def _concept_bucket(self, concept: str) -> int:
+    def concept_bucket(self, concept: str) -> int:
         found = self._concept_buckets.get(concept)
         if found is None:  # bounded by the pack's concepts
             found = self._concept_buckets[concept] = concept_bucket(concept, self.mask)
         return found
 
-    def score(self, lemmas: list[str], concepts=()) -> ModelScore:
+    def score(self, lemmas: list[str], concepts=(), entries: list[bytes | None] | None = None) -> ModelScore:
+        """The model's view of a document of ``lemmas`` that hit ``concepts`` (names, ``@threat_verb``);
+        ``entries``: ``entry`` of each lemma, where the caller has them (the word scan does)."""
         if not self.columns:
             return ModelScore({}, 0.0)
         if self._native is not None:
-            extra = [self._concept_bucket(c) for c in concepts] if self.uses_concepts else []
-            count, sums = self._native(lemmas, self._entries, self._bytes_entry, extra, self._by_bucket, self.mask)
-        else:
-            buckets = self.present(lemmas, concepts)
-            count = len(buckets)
-            sums = self.weights.take(buckets, axis=1).sum(axis=1, dtype=np.float64).tolist()
+            extra = [self.concept_bucket(c) for c in concepts] if self.uses_concepts else []
+            return self.score_entries(list(map(self.entry, lemmas)) if entries is None else entries, extra)
+        buckets = self.present(lemmas, concepts)
+        return self._score(len(buckets), self.weights.take(buckets, axis=1).sum(axis=1, dtype=np.float64).tolist())
+
+    def score_entries(self, entries: list[bytes | None], buckets: list[int]) -> ModelScore:
+        """``score`` from each word's ``entry`` and the buckets of the concepts hit (``concept_bucket``
+        of each, where the model reads concepts): the C loops' own path, which the engine takes."""
+        return self._score(*self._native(entries, buckets, self._by_bucket, self.mask))
+
+    def _score(self, count: int, sums: list[float]) -> ModelScore:
         if not count:
             return ModelScore({}, 0.0)
         scale = feature_scale(count, self.min_buckets)
@@ -243,12 +261,15 @@ class CompiledModel:
         lower = self.with_terms.get(theme) if partial else None
         return threshold if lower is None else min(threshold, lower)
 
-    def evidence(self, lemmas: list[str], result: ModelScore, theme: int, top: int = 3) -> list[tuple[int, float]]:
+    def evidence(self, lemmas: list[str], result: ModelScore, theme: int, top: int = 3,
+                 entries: list[bytes | None] | None = None) -> list[tuple[int, float]]:
         """The ``top`` words (indexes into ``lemmas``) whose buckets (``word_buckets``: its own, and the
-        pair it ends) added most to ``theme``'s score, best first."""
+        pair it ends) added most to ``theme``'s score, best first; ``entries`` as in ``score``."""
         row = self.columns.index(theme)
         if self._native_gains is not None:
-            gains = self._native_gains(lemmas, self._entries, self._bytes_entry, self._by_bucket, self.mask, row)
+            if entries is None:
+                entries = list(map(self.entry, lemmas))
+            gains = self._native_gains(entries, self._by_bucket, self.mask, row)
         else:
             gains = self._gains(lemmas, row)
         # The largest gains, ties to the later word (a stable sort of the indexes from the last one down);

@@ -11,24 +11,30 @@ phrase keys: each exact phrase's text and lemma forms, each prefix phrase's text
   the span covering those words whole.
 
 What one word can start depends only on the word, its lemma and the pack, so it is worked out once
-(``WordKeys.info``) and cached by word (``WordInfos``); the per-document pass (``word_hits``, in C as
-``_native.word_hits`` when built) is a lookup per word and a few comparisons per word that starts
-something. A word that starts nothing is cached as its lemma alone.
+(``WordKeys.info``) and cached by word (``WordInfos``), with the learned model's entry for its lemma
+(``CompiledModel.entry``), so scoring the document looks nothing up again; the per-document pass
+(``word_hits``, in C as ``_native.word_hits`` when built) is a lookup per word and a few comparisons
+per word that starts something.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from streams.rules.expr import MIN_PREFIX_CHARS, Phrase, is_concept
 from streams.rules.lemmas import word_lemma
 
 Span = tuple[int, int]
-# What a word starts: its lemma (a str) when nothing; else (lemma, singles, multi, lemma_multi) with
+# What a word starts (``WordKeys.info``): None when nothing; else (singles, multi, lemma_multi) with
 # singles flat pairs (phrase id, characters cut from the word's end: 2 for a possessive, else 0),
 # multi (rest of the key's words, whether its last word is a prefix, phrase ids) for keys matched as
 # written, lemma_multi (rest of the key's words, phrase ids) for keys matched by lemma.
-WordInfo = str | tuple[str, tuple[int, ...], tuple, tuple]
+Starts = tuple[tuple[int, ...], tuple, tuple] | None
+# A word as ``WordInfos`` keeps it: (lemma, entry) when it starts nothing, else (lemma, entry, singles,
+# multi, lemma_multi); entry is the model's ``entry`` of the lemma, or None (no model, or no C loops).
+WordInfo = tuple
+Entry = bytes | None
 
 POSSESSIVE = "'s"
 
@@ -93,8 +99,8 @@ class WordKeys:
         return cls(frozen(exact), frozen(prefixes), max(map(len, prefixes), default=0), frozen(multi),
                    frozen(lemma_exact), frozen(lemma_multi))
 
-    def info(self, word: str, lemma: str) -> WordInfo:
-        """What ``word`` (with ``lemma``) starts; see ``WordInfo``."""
+    def info(self, word: str, lemma: str) -> Starts:
+        """What ``word`` (with ``lemma``) starts; see ``Starts``."""
         pairs: list[tuple[int, int]] = [(pid, 0) for pid in self.exact.get(word, ())]
         if word.endswith(POSSESSIVE):
             pairs += [(pid, len(POSSESSIVE)) for pid in self.exact.get(word[:-len(POSSESSIVE)], ())]
@@ -104,28 +110,33 @@ class WordKeys:
         singles = tuple(x for pair in dict.fromkeys(pairs) for x in pair)
         multi, lemma_multi = self.multi.get(word, ()), self.lemma_multi.get(lemma, ())
         if not singles and not multi and not lemma_multi:
-            return lemma
-        return lemma, singles, multi, lemma_multi
+            return None
+        return singles, multi, lemma_multi
 
 
 class WordInfos(dict):
     """``word → WordInfo`` for one pack and one Cyrillic language (``lemmas.cyrillic_lang``), filled on
-    first sight (``__missing__``, so a lookup of a known word stays a plain dict lookup)."""
+    first sight (``__missing__``, so a lookup of a known word stays a plain dict lookup). ``entry``: the
+    pack's model's ``CompiledModel.entry`` when the C loops score it, else None."""
 
-    def __init__(self, keys: WordKeys, cyrillic: str | None):
+    def __init__(self, keys: WordKeys, cyrillic: str | None, entry: Callable[[str], Entry] | None = None):
         super().__init__()
-        self.keys, self.cyrillic = keys, cyrillic
+        self.keys, self.cyrillic, self.entry = keys, cyrillic, entry
 
     def __missing__(self, word: str) -> WordInfo:
-        info = self[word] = self.keys.info(word, word_lemma(word, self.cyrillic) if word else word)
+        lemma = word_lemma(word, self.cyrillic) if word else word
+        starts = self.keys.info(word, lemma)
+        entry = self.entry(lemma) if self.entry is not None else None
+        info = self[word] = (lemma, entry) if starts is None else (lemma, entry, *starts)
         return info
 
 
-def word_hits(words: list[str], infos: WordInfos) -> tuple[dict[int, list[Span]], list[str]]:
-    """The phrase hits (phrase id → spans in the text ``" ".join(words)``, in word order) and the
-    lemma of each word. Twin of ``_native.word_hits``."""
+def word_hits(words: list[str], infos: WordInfos) -> tuple[dict[int, list[Span]], list[str], list[Entry]]:
+    """The phrase hits (phrase id → spans in the text ``" ".join(words)``, in word order), the lemma of
+    each word and its model entry (``WordInfos``). Twin of ``_native.word_hits``."""
     found = [infos[word] for word in words]
-    lemmas = [info if info.__class__ is str else info[0] for info in found]
+    lemmas = [info[0] for info in found]
+    entries = [info[1] for info in found]
     hits: dict[int, list[Span]] = {}
 
     def add(pid: int, span: Span) -> None:
@@ -135,8 +146,8 @@ def word_hits(words: list[str], infos: WordInfos) -> tuple[dict[int, list[Span]]
 
     n, start = len(words), 0
     for i, info in enumerate(found):
-        if info.__class__ is not str:
-            _, singles, multi, lemma_multi = info
+        if len(info) > 2:
+            _, _, singles, multi, lemma_multi = info
             end = start + len(words[i])
             for k in range(0, len(singles), 2):
                 add(singles[k], (start, end - singles[k + 1]))
@@ -159,4 +170,4 @@ def word_hits(words: list[str], infos: WordInfos) -> tuple[dict[int, list[Span]]
                     for pid in pids:
                         add(pid, (start, stop))
         start += len(words[i]) + 1
-    return hits, lemmas
+    return hits, lemmas, entries

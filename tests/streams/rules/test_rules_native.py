@@ -69,15 +69,15 @@ def test_c_model_sums_and_gains_equal_the_python_bucket_sets_on_every_labelled_p
     for item in labelled():
         analysis = rules.analyse(item.text, item.lang)
         concepts = rules.concepts_hit(analysis)
-        a, b = fast.score(analysis.lemmas, concepts), slow.score(analysis.lemmas, concepts)
+        a, b = fast.score(analysis.lemmas, concepts, analysis.entries), slow.score(analysis.lemmas, concepts)
+        assert analysis.entries == list(map(fast.entry, analysis.lemmas))  # the word scan's are the model's
         assert a.scale == b.scale, item.id  # the same number of distinct buckets
         assert a.probabilities.keys() == b.probabilities.keys()
         for theme, p in a.probabilities.items():
             assert math.isclose(p, b.probabilities[theme], rel_tol=0, abs_tol=1e-9), (item.id, theme)
         for theme in [t for t, p in a.probabilities.items() if p > 0.5]:
             row = fast.columns.index(theme)
-            gains = native.model_gains(analysis.lemmas, fast._entries, fast._bytes_entry, fast._by_bucket,
-                                       fast.mask, row)
+            gains = native.model_gains(analysis.entries, fast._by_bucket, fast.mask, row)
             assert gains == pytest.approx(slow._gains(analysis.lemmas, row), abs=1e-9), item.id
             assert fast.evidence(analysis.lemmas, a, theme) == slow.evidence(analysis.lemmas, b, theme)
             checked_gains += 1
@@ -124,27 +124,36 @@ def test_c_model_loops_refuse_a_mask_the_weights_do_not_bound():
 
     for mask in (-1, 1 << 16, (1 << 64) - 1):
         with pytest.raises((ValueError, OverflowError)):
-            native.model_sums([], {}, None, [10**9], np.zeros((0, 1), np.float32), mask)
+            native.model_sums([], [10**9], np.zeros((0, 1), np.float32), mask)
         with pytest.raises((ValueError, OverflowError)):
-            native.model_gains(["a"], {}, None, np.zeros((0, 1), np.float32), mask, 0)
+            native.model_gains([None], np.zeros((0, 1), np.float32), mask, 0)
 
 
 @needs_native
-def test_c_model_loops_survive_a_callback_that_empties_the_lemma_list():
-    # make_entry is Python: whatever it does to the caller's list, the loop reads its own snapshot.
+def test_c_model_loops_take_back_a_bucket_an_earlier_word_brought():
     import numpy as np
 
-    weights = np.ones((4, 1), np.float32)
-    lemmas = ["a", "b", "c"]
+    weights = np.array([[1.0], [2.0], [4.0], [8.0]], np.float32)
+    # Hash 0; its own buckets 1 and 2 summed (6.0), then the buckets as uint16.
+    word = np.uint32(0).tobytes() + np.float64(6.0).tobytes() + np.array([1, 2], np.uint16).tobytes()
+    count, sums = native.model_sums([word, word, None, word], [3, 1], weights, 3)
+    # Buckets 1 and 2 once, the pair bucket 0 (hash 0 mixed with hash 0) once, the concept bucket 3 once;
+    # None breaks the chain, so the last word ends no pair.
+    assert (count, sums) == (4, (15.0,))
+    assert native.model_gains([word, word, None, word], weights, 3, 0) == [6.0, 7.0, 0.0, 6.0]
 
-    def make(lemma):
-        lemmas.clear()
-        return b"\0\0\0\0\1\0"  # hash 0, bucket 1
 
-    count, sums = native.model_sums(lemmas, {}, make, [], weights, 3)
-    assert (count, sums) == (2, (2.0,))  # bucket 1, and the pair bucket 0 (hash 0 mixed with hash 0)
-    lemmas[:] = ["a", "b"]
-    assert native.model_gains(lemmas, {}, make, weights, 3, 0) == [1.0, 2.0]
+@needs_native
+def test_c_model_loops_refuse_an_entry_of_the_wrong_shape_with_a_type_error():
+    import numpy as np
+
+    weights = np.ones((4, 2), np.float32)
+    one_theme = np.uint32(0).tobytes() + np.float64(1.0).tobytes() + np.uint16(1).tobytes()
+    for entries in (["a"], [b"\0\0\0"], [one_theme], [np.uint32(0).tobytes() + bytes(17)]):
+        with pytest.raises(TypeError, match="entry"):
+            native.model_sums(entries, [], weights, 3)
+        with pytest.raises(TypeError, match="entry"):
+            native.model_gains(entries, weights, 3, 0)
 
 
 def _word_texts() -> list[tuple[str, str | None]]:
@@ -158,9 +167,10 @@ def _word_texts() -> list[tuple[str, str | None]]:
 
 @needs_native
 def test_c_word_hits_finds_the_python_twins_hits_and_lemmas_on_every_labelled_passage():
-    keys = compile_pack(load_pack()).tables.words
-    fast = {lang: WordInfos(keys, lang) for lang in (None, "ru", "uk")}
-    slow = {lang: WordInfos(keys, lang) for lang in (None, "ru", "uk")}
+    tables = compile_pack(load_pack()).tables
+    keys, entry = tables.words, tables.model.entry  # the lists compared carry the model's entries too
+    fast = {lang: WordInfos(keys, lang, entry) for lang in (None, "ru", "uk")}
+    slow = {lang: WordInfos(keys, lang, entry) for lang in (None, "ru", "uk")}
     hit = 0
     for text, lang in _word_texts():
         words = normalize(text).text.split(" ")
@@ -173,11 +183,12 @@ def test_c_word_hits_finds_the_python_twins_hits_and_lemmas_on_every_labelled_pa
 
 @needs_native
 def test_c_word_hits_refuses_malformed_word_info_with_a_type_error():
-    bad_infos = [5, ("lemma",), ("lemma", (1,), (), ()), ("lemma", (1, 0), ((("x",), 1, (2,)),), ()),
-                 ("lemma", ("1", 0), (), ()), ("lemma", (), (), ((("x",), "x"),))]
+    bad_infos = [5, "lemma", ("lemma",), ("lemma", "entry"), ("lemma", None, (1,), (), ()),
+                 ("lemma", None, (1, 0), ((("x",), 1, (2,)),), ()), ("lemma", None, ("1", 0), (), ()),
+                 ("lemma", None, (), (), ((("x",), "x"),)), ("lemma", None, (), ())]
     for info in bad_infos:
         with pytest.raises(TypeError):
-            native.word_hits(["a", "x"], {"a": info, "x": "x"})
+            native.word_hits(["a", "x"], {"a": info, "x": ("x", None)})
     with pytest.raises(TypeError):
         native.word_hits([b"a"], {})
 
@@ -189,7 +200,7 @@ def test_c_word_hits_survives_a_lookup_that_empties_the_word_list():
     class Emptying(dict):
         def __missing__(self, word):
             words.clear()
-            return word
+            return word, None
 
     with pytest.raises(RuntimeError, match="changed size"):
         native.word_hits(words, Emptying())
