@@ -403,22 +403,43 @@ add_spans(PyObject *hits, PyObject *pids, Py_ssize_t start, Py_ssize_t end)
 }
 
 /* A word's info checked: (lemma: str, entry: bytes | None), or those followed by (singles: tuple,
- * multi: tuple, lemma_multi: tuple) when the word starts a key. */
+ * by_next: dict, loose: tuple, by_next_lemma: dict) when the word starts a key (``words.Starts``). */
 static int
 check_info(PyObject *info)
 {
-    if (PyTuple_Check(info) && (PyTuple_GET_SIZE(info) == 2 || PyTuple_GET_SIZE(info) == 5)
+    if (PyTuple_Check(info) && (PyTuple_GET_SIZE(info) == 2 || PyTuple_GET_SIZE(info) == 6)
         && PyUnicode_Check(PyTuple_GET_ITEM(info, 0))
         && (PyTuple_GET_ITEM(info, 1) == Py_None || PyBytes_Check(PyTuple_GET_ITEM(info, 1)))) {
         if (PyTuple_GET_SIZE(info) == 2)
             return 0;
-        if (PyTuple_Check(PyTuple_GET_ITEM(info, 2)) && PyTuple_Check(PyTuple_GET_ITEM(info, 3))
-            && PyTuple_Check(PyTuple_GET_ITEM(info, 4)) && PyTuple_GET_SIZE(PyTuple_GET_ITEM(info, 2)) % 2 == 0)
+        if (PyTuple_Check(PyTuple_GET_ITEM(info, 2)) && PyTuple_GET_SIZE(PyTuple_GET_ITEM(info, 2)) % 2 == 0
+            && PyDict_CheckExact(PyTuple_GET_ITEM(info, 3)) && PyTuple_Check(PyTuple_GET_ITEM(info, 4))
+            && PyDict_CheckExact(PyTuple_GET_ITEM(info, 5)))
             return 0;
     }
-    PyErr_SetString(PyExc_TypeError,
-                    "a word's info must be (lemma, entry) or (lemma, entry, singles, multi, lemma_multi)");
+    PyErr_SetString(PyExc_TypeError, "a word's info must be (lemma, entry) or "
+                                     "(lemma, entry, singles, by_next, loose, by_next_lemma)");
     return -1;
+}
+
+/* ``by_next[key]`` (borrowed), an empty tuple when absent; NULL with an exception set when the value is
+ * not a tuple. ``key`` is an exact str, so the lookup runs no Python code. */
+static PyObject *
+candidates_after(PyObject *by_next, PyObject *key)
+{
+    static PyObject *none = NULL;
+    if (none == NULL && (none = PyTuple_New(0)) == NULL)
+        return NULL;
+    if (PyDict_GET_SIZE(by_next) == 0)
+        return none;
+    PyObject *found = PyDict_GetItemWithError(by_next, key);
+    if (found == NULL)
+        return PyErr_Occurred() ? NULL : none;
+    if (!PyTuple_Check(found)) {
+        PyErr_SetString(PyExc_TypeError, "a word's candidates must be a tuple");
+        return NULL;
+    }
+    return found;
 }
 
 /* Whether the str items of ``seq`` (a list) from ``first`` on equal the first ``count`` items of the
@@ -583,8 +604,15 @@ word_hits(PyObject *self, PyObject *args)
             if (add_span(hits, PyTuple_GET_ITEM(singles, k), starts[i], end - cut) < 0)
                 goto fail;
         }
-        if (word_multi(hits, words, i, starts, PyTuple_GET_ITEM(info, 3)) < 0
-            || word_lemma_multi(hits, words, lemmas, i, starts, PyTuple_GET_ITEM(info, 4)) < 0)
+        if (i + 1 == n)
+            continue;
+        /* The keys the next word can continue: by it as written, those ending in a prefix, by its lemma. */
+        PyObject *by_next = candidates_after(PyTuple_GET_ITEM(info, 3), PyList_GET_ITEM(words, i + 1));
+        if (by_next == NULL || word_multi(hits, words, i, starts, by_next) < 0
+            || word_multi(hits, words, i, starts, PyTuple_GET_ITEM(info, 4)) < 0)
+            goto fail;
+        PyObject *by_lemma = candidates_after(PyTuple_GET_ITEM(info, 5), PyList_GET_ITEM(lemmas, i + 1));
+        if (by_lemma == NULL || word_lemma_multi(hits, words, lemmas, i, starts, by_lemma) < 0)
             goto fail;
     }
     PyMem_Free(starts);

@@ -86,7 +86,7 @@ class Tables:
     triggers_by_atom: dict[tuple, list[int]] = field(default_factory=lambda: defaultdict(list))
     always_candidates: list[int] = field(default_factory=list)
     theme_atoms: list[tuple] = field(default_factory=list)
-    entity_atoms: list[tuple] = field(default_factory=list)
+    entity_atoms: list[tuple] = field(default_factory=list)  # per entity, its atoms some trigger reads
     # The triggers each theme's atom, and each entity's atoms, can bring to fire.
     theme_triggers: list[frozenset[int]] = field(default_factory=list)
     entity_triggers: list[frozenset[int]] = field(default_factory=list)
@@ -199,6 +199,9 @@ def _add_triggers(tables: Tables, triggers: list[TriggerRule]) -> None:
     by_atom = tables.triggers_by_atom
     tables.theme_triggers = [frozenset(by_atom.get(atom, ())) for atom in tables.theme_atoms]
     tables.entity_triggers = [frozenset(i for atom in atoms for i in by_atom.get(atom, ())) for atoms in tables.entity_atoms]
+    # A document's entities mark only the atoms a trigger reads (most entities: none), so one naming
+    # many entities does not hash atoms no condition asks about.
+    tables.entity_atoms = [tuple(atom for atom in atoms if atom in by_atom) for atoms in tables.entity_atoms]
 
 
 def _add_concepts(tables: Tables, concepts: list[ConceptDef]) -> dict[int, list[int]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import accumulate
 from operator import itemgetter
 
 from pydantic import TypeAdapter
@@ -312,9 +311,11 @@ class CompiledRules:
         for theme_index in a.passed:
             present.add(t.theme_atoms[theme_index])
             candidates.update(t.theme_triggers[theme_index])
+        entity_atoms = t.entity_atoms
         for e in a.mentions:
-            present.update(t.entity_atoms[e])
-            candidates.update(t.entity_triggers[e])
+            if entity_atoms[e]:  # only the atoms some trigger reads
+                present.update(entity_atoms[e])
+                candidates.update(t.entity_triggers[e])
         for pid in t.keyword_atoms.keys() & a.hits.keys():  # a handful of keyword phrases: the smaller side
             for atom, pattern in t.keyword_atoms[pid]:
                 if self._chain(pattern, a):
@@ -393,9 +394,11 @@ class CompiledRules:
         if a.model is None or theme_index not in a.model.probabilities:
             return []
         words = a.norm.text.split(" ")
-        ends = list(accumulate(map(len, words)))  # without the spaces: word i ends at ends[i] + i
-        return sorted((ends[i] + i - len(words[i]), ends[i] + i)
-                      for i, _ in self.tables.model.evidence(a.lemmas, a.model, theme_index, entries=a.entries))
+        spans = []
+        for i, _ in self.tables.model.evidence(a.lemmas, a.model, theme_index, entries=a.entries):
+            start = sum(map(len, words[:i])) + i  # words are one space apart
+            spans.append((start, start + len(words[i])))
+        return sorted(spans)
 
     def theme_index(self, theme_id: str) -> int:
         return next(i for i, rule in enumerate(self.tables.themes) if rule.id == theme_id)

@@ -273,11 +273,12 @@ class CompiledModel:
         else:
             gains = self._gains(lemmas, row)
         # The largest gains, ties to the later word (a stable sort of the indexes from the last one down);
-        # an empty word gains 0.0 and is left out. heapq.nlargest over (gain, index) pairs chose the same
-        # at twice the cost: tuple comparisons.
-        scaled = list(map(result.scale.__mul__, gains))
-        best = sorted(range(len(scaled) - 1, -1, -1), key=scaled.__getitem__, reverse=True)[:top]
-        return [(i, scaled[i]) for i in best if scaled[i] > 0]
+        # an empty word gains 0.0 and is left out. The scale is positive, so the gains rank as their scaled
+        # values do, and only the words kept are scaled. heapq.nlargest over (gain, index) pairs chose the
+        # same at twice the cost: tuple comparisons.
+        best = sorted(range(len(gains) - 1, -1, -1), key=gains.__getitem__, reverse=True)[:top]
+        scale = result.scale
+        return [(i, gains[i] * scale) for i in best if gains[i] * scale > 0]
 
     def _gains(self, lemmas: list[str], row: int) -> list[float]:
         """What each word adds to theme ``row``'s sum: its own buckets' weights and its pair's."""

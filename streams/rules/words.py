@@ -26,13 +26,17 @@ from streams.rules.expr import MIN_PREFIX_CHARS, Phrase, is_concept
 from streams.rules.lemmas import word_lemma
 
 Span = tuple[int, int]
-# What a word starts (``WordKeys.info``): None when nothing; else (singles, multi, lemma_multi) with
-# singles flat pairs (phrase id, characters cut from the word's end: 2 for a possessive, else 0),
-# multi (rest of the key's words, whether its last word is a prefix, phrase ids) for keys matched as
-# written, lemma_multi (rest of the key's words, phrase ids) for keys matched by lemma.
-Starts = tuple[tuple[int, ...], tuple, tuple] | None
-# A word as ``WordInfos`` keeps it: (lemma, entry) when it starts nothing, else (lemma, entry, singles,
-# multi, lemma_multi); entry is the model's ``entry`` of the lemma, or None (no model, or no C loops).
+# What a word starts (``WordKeys.info``): None when nothing; else (singles, by_next, loose, by_next_lemma)
+# with singles flat pairs (phrase id, characters cut from the word's end: 2 for a possessive, else 0);
+# the keys of more words as candidates, (rest of the key's words, whether its last word is a prefix,
+# phrase ids) matched as written, (rest of the key's words, phrase ids) matched by lemma: ``by_next``
+# those matched as written by the next word (a one-word rest also by it with a possessive), ``loose``
+# those whose one-word rest is a prefix (any next word may start with it), ``by_next_lemma`` those
+# matched by lemma, by the next word's lemma. So a word that starts many keys ("the", "в") checks only
+# those the next word can continue.
+Starts = tuple[tuple[int, ...], dict, tuple, dict] | None
+# A word as ``WordInfos`` keeps it: (lemma, entry) when it starts nothing, else (lemma, entry, *Starts);
+# entry is the model's ``entry`` of the lemma, or None (no model, or no C loops).
 WordInfo = tuple
 Entry = bytes | None
 
@@ -46,9 +50,9 @@ class WordKeys:
     exact: dict[str, tuple[int, ...]]
     prefixes: dict[str, tuple[int, ...]]
     longest_prefix: int
-    multi: dict[str, tuple[tuple[tuple[str, ...], bool, tuple[int, ...]], ...]]
+    multi: dict[str, tuple[dict, tuple]]  # first word → (by_next, loose) (``Starts``)
     lemma_exact: dict[str, tuple[int, ...]]
-    lemma_multi: dict[str, tuple[tuple[tuple[str, ...], tuple[int, ...]], ...]]
+    lemma_multi: dict[str, dict]  # first lemma → by_next_lemma (``Starts``)
 
     @classmethod
     def build(cls, phrases: list[Phrase], lemma_forms: list[tuple[str, ...]],
@@ -96,8 +100,9 @@ class WordKeys:
         def frozen(table: dict) -> dict:
             return {k: tuple(dict.fromkeys(v)) for k, v in table.items()}
 
-        return cls(frozen(exact), frozen(prefixes), max(map(len, prefixes), default=0), frozen(multi),
-                   frozen(lemma_exact), frozen(lemma_multi))
+        return cls(frozen(exact), frozen(prefixes), max(map(len, prefixes), default=0),
+                   {first: _by_next(cands) for first, cands in frozen(multi).items()}, frozen(lemma_exact),
+                   {first: _by_next_lemma(cands) for first, cands in frozen(lemma_multi).items()})
 
     def info(self, word: str, lemma: str) -> Starts:
         """What ``word`` (with ``lemma``) starts; see ``Starts``."""
@@ -108,10 +113,38 @@ class WordKeys:
             pairs += [(pid, 0) for pid in self.prefixes.get(word[:n], ())]
         pairs += [(pid, 0) for pid in self.lemma_exact.get(lemma, ())]
         singles = tuple(x for pair in dict.fromkeys(pairs) for x in pair)
-        multi, lemma_multi = self.multi.get(word, ()), self.lemma_multi.get(lemma, ())
-        if not singles and not multi and not lemma_multi:
+        multi, lemma_multi = self.multi.get(word), self.lemma_multi.get(lemma)
+        if not singles and multi is None and lemma_multi is None:
             return None
-        return singles, multi, lemma_multi
+        by_next, loose = multi or _NO_MULTI
+        return singles, by_next, loose, _NOTHING if lemma_multi is None else lemma_multi
+
+
+_NOTHING: dict = {}  # shared, never changed
+_NO_MULTI = (_NOTHING, ())
+
+
+def _by_next(candidates: tuple) -> tuple[dict, tuple]:
+    """``Starts``'s (by_next, loose) of keys as written, each candidate in its order."""
+    by_next: dict[str, list] = {}
+    loose = []
+    for candidate in candidates:
+        rest, prefix, _ = candidate
+        if len(rest) == 1 and prefix:
+            loose.append(candidate)
+            continue
+        by_next.setdefault(rest[0], []).append(candidate)
+        if len(rest) == 1:  # the key's last word: the document's may add a possessive
+            by_next.setdefault(rest[0] + POSSESSIVE, []).append(candidate)
+    return {k: tuple(v) for k, v in by_next.items()}, tuple(loose)
+
+
+def _by_next_lemma(candidates: tuple) -> dict:
+    """``Starts``'s by_next_lemma of keys by lemma."""
+    by_next: dict[str, list] = {}
+    for candidate in candidates:
+        by_next.setdefault(candidate[0][0], []).append(candidate)
+    return {k: tuple(v) for k, v in by_next.items()}
 
 
 class WordInfos(dict):
@@ -147,11 +180,12 @@ def word_hits(words: list[str], infos: WordInfos) -> tuple[dict[int, list[Span]]
     n, start = len(words), 0
     for i, info in enumerate(found):
         if len(info) > 2:
-            _, _, singles, multi, lemma_multi = info
+            _, _, singles, by_next, loose, by_next_lemma = info
             end = start + len(words[i])
             for k in range(0, len(singles), 2):
                 add(singles[k], (start, end - singles[k + 1]))
-            for rest, prefix, pids in multi:
+            following = (*by_next.get(words[i + 1], ()), *loose) if i + 1 < n else ()
+            for rest, prefix, pids in following:
                 last = i + len(rest)
                 if last >= n or any(words[i + 1 + j] != w for j, w in enumerate(rest[:-1])):
                     continue
@@ -163,7 +197,7 @@ def word_hits(words: list[str], infos: WordInfos) -> tuple[dict[int, list[Span]]
                     stop -= len(POSSESSIVE)  # the span stops before the possessive
                 for pid in pids:
                     add(pid, (start, stop))
-            for rest, pids in lemma_multi:
+            for rest, pids in by_next_lemma.get(lemmas[i + 1], ()) if i + 1 < n else ():
                 last = i + len(rest)
                 if last < n and all(lemmas[i + 1 + j] == w for j, w in enumerate(rest)):
                     stop = start + len(" ".join(words[i:last + 1]))

@@ -183,9 +183,11 @@ def test_c_word_hits_finds_the_python_twins_hits_and_lemmas_on_every_labelled_pa
 
 @needs_native
 def test_c_word_hits_refuses_malformed_word_info_with_a_type_error():
-    bad_infos = [5, "lemma", ("lemma",), ("lemma", "entry"), ("lemma", None, (1,), (), ()),
-                 ("lemma", None, (1, 0), ((("x",), 1, (2,)),), ()), ("lemma", None, ("1", 0), (), ()),
-                 ("lemma", None, (), (), ((("x",), "x"),)), ("lemma", None, (), ())]
+    bad_infos = [5, "lemma", ("lemma",), ("lemma", "entry"), ("lemma", None, (1,), {}, (), {}),
+                 ("lemma", None, (1, 0), {"x": ((("x",), 1, (2,)),)}, (), {}),
+                 ("lemma", None, (1, 0), {}, ((("x",), 1, (2,)),), {}), ("lemma", None, ("1", 0), {}, (), {}),
+                 ("lemma", None, (), {}, (), {"x": ((("x",), "x"),)}), ("lemma", None, (), {"x": [1]}, (), {}),
+                 ("lemma", None, (), (), (), {}), ("lemma", None, (), {}, (), ())]
     for info in bad_infos:
         with pytest.raises(TypeError):
             native.word_hits(["a", "x"], {"a": info, "x": ("x", None)})
