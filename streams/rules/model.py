@@ -11,8 +11,10 @@ still share most features) and each pair of adjacent lemmas, hashed (CRC-32; a p
 words' hashes) into ``2**bits`` buckets. A document's features are present or absent, so the score is
 ``bias + sum(weights[present]) * feature_scale(len(present), min_buckets)``, that is divided by
 ``sqrt(max(len(present), min_buckets))``: the floor keeps a headline's few words ("Nuclear Summer
-tops the charts") from carrying a theme on their own. A word's features depend on the word alone and
-are cached, so a document costs one dict lookup per word plus one mix per word pair.
+tops the charts") from carrying a theme on their own. A word's features depend on the word alone: each
+lemma's buckets and their weights summed are worked out once (``CompiledModel.entry``) and kept beside
+the word in the engine's word cache, so scoring a document reads them in the word scan's order, takes
+back the weights of buckets an earlier word already brought, and mixes one hash per word pair.
 
 Features ``lemma-ngrams-concepts-v2`` (what ``rules train`` writes now) add one bucket per concept of
 the pack the document hit (``@threat_verb``, ``@sanction_word``, …, hashed by name like a word;

@@ -1287,3 +1287,36 @@ def test_questions_put_to_voters_on_an_election_day_are_a_referendum(terms_only,
 ])
 def test_an_elections_turnout_alone_is_still_no_referendum(terms_only, text):
     assert "referendum" not in themes(terms_only, text, "en")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Moscow's stock formula for a military answer (dev53: all 21 dev passages that use it are threats).
+    ("Москва примет военно-технические меры в ответ на учения альянса у своих границ.", "ru"),
+    ("Грушко пригрозив заходами військово-технічного характеру у відповідь на розширення НАТО.", "uk"),
+    ("Moscow will answer with measures of a military-technical nature, the foreign ministry said.", "en"),
+])
+def test_measures_of_a_military_technical_nature_are_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Россия и Индия обсудили военно-техническое сотрудничество на форуме в Нью-Дели.", "ru"),
+    ("Україна та Польща розширять військово-технічне співробітництво, домовилися міністри.", "uk"),
+])
+def test_military_technical_cooperation_is_no_escalation(terms_only, text, lang):
+    assert "escalation" not in themes(terms_only, text, lang)
+
+
+def test_measures_of_a_military_technical_nature_are_no_sanctions(terms_only):
+    # "American ... measures" within two words is a sanctions term; here the measures are military.
+    text = "МИД России пообещал ответить на размещение американских баз мерами военно-технического характера."
+    assert themes(terms_only, text, "ru") == {"escalation"}
+
+
+@pytest.mark.parametrize("text, lang", [
+    # dev53: "all available means" had its English form only; the Russian and Ukrainian instrumental too.
+    ("Песков: Россия будет защищать свои суда на Балтике всеми доступными средствами.", "ru"),
+    ("Кремль: Росія захищатиме свої танкери на Балтиці всіма доступними засобами.", "uk"),
+])
+def test_all_available_means_is_a_threat_word_in_russian_and_ukrainian(terms_only, text, lang):
+    assert terms_score(terms_only, text, lang, "escalation") == 1.0  # a sign, which needs company
