@@ -1320,3 +1320,32 @@ def test_measures_of_a_military_technical_nature_are_no_sanctions(terms_only):
 ])
 def test_all_available_means_is_a_threat_word_in_russian_and_ukrainian(terms_only, text, lang):
     assert terms_score(terms_only, text, lang, "escalation") == 1.0  # a sign, which needs company
+
+
+@pytest.mark.parametrize("text, lang, theme", [
+    # dev54: Ukraine's own war with Russia read as a widening of it (a direct clash of NATO and Russia).
+    ("Туск запевнив, що Варшава й надалі допомагатиме Україні у війні з Росією, але не коштом фермерів.", "uk",
+     "escalation"),
+    # The EU's autonomous trade measures let Ukraine's goods in duty-free; ending them is trade policy.
+    ("Польща більше не застосовуватиме автономних торговельних заходів ЄС, що дозволяли ввозити українські товари "
+     "без мит.", "uk", "sanctions"),
+    # A neighbour's embargo on Ukraine's products protects its farmers.
+    ("Польща зберігатиме власне ембарго на українську продукцію, попри рішення Єврокомісії.", "uk", "sanctions"),
+    # A bailiff freezing a debtor's funds in enforcement proceedings.
+    ("Виконавець арештовує кошти боржника на рахунку у виконавчому провадженні, і вони заморожуються автоматично.",
+     "uk", "sanctions"),
+    # The West's restrictions on strikes with its weapons are about the war, not sanctions.
+    ("Вашингтон ослабил ограничения на удары американским оружием по территории России, заявил Песков.", "ru",
+     "sanctions"),
+])
+def test_dev54_look_alikes_carry_no_theme_on_the_terms(terms_only, text, lang, theme):
+    assert theme not in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang, theme", [
+    ("Медведев: передача Taurus Києву означатиме війну з Росією для Німеччини.", "uk", "escalation"),
+    ("ЄС заморозив активи Центробанку Росії на 210 мільярдів євро.", "uk", "sanctions"),
+    ("Россия ввела запрет на ввоз украинской продукции в ответ на санкции ЕС.", "ru", "sanctions"),
+])
+def test_war_with_russia_frozen_assets_and_counter_bans_still_carry_their_theme(terms_only, text, lang, theme):
+    assert theme in themes(terms_only, text, lang)
