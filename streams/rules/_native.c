@@ -403,12 +403,13 @@ add_spans(PyObject *hits, PyObject *pids, Py_ssize_t start, Py_ssize_t end)
 }
 
 /* A word's info checked: (lemma: str, entry: bytes | None), or those followed by (singles: tuple,
- * by_next: dict, loose: tuple, by_next_lemma: dict) when the word starts a key (``words.Starts``). */
+ * by_next: dict, loose: tuple, by_next_lemma: dict) when the word starts a key (``words.Starts``). The lemma
+ * is an exact str: looking it up in ``by_next_lemma`` must run no Python code. */
 static int
 check_info(PyObject *info)
 {
     if (PyTuple_Check(info) && (PyTuple_GET_SIZE(info) == 2 || PyTuple_GET_SIZE(info) == 6)
-        && PyUnicode_Check(PyTuple_GET_ITEM(info, 0))
+        && PyUnicode_CheckExact(PyTuple_GET_ITEM(info, 0))
         && (PyTuple_GET_ITEM(info, 1) == Py_None || PyBytes_Check(PyTuple_GET_ITEM(info, 1)))) {
         if (PyTuple_GET_SIZE(info) == 2)
             return 0;
@@ -545,12 +546,15 @@ word_hits(PyObject *self, PyObject *args)
     PyObject *words, *infos;
     if (!PyArg_ParseTuple(args, "O!O!:word_hits", &PyList_Type, &words, &PyDict_Type, &infos))
         return NULL;
-    /* Python code runs only in infos.__missing__ (pass one): every other call here is on exact str and
-     * int objects, so pass two can read the lists without it changing them under it. */
+    /* Python code runs only in infos.__missing__ (pass one), and it may change ``words``: pass one keeps
+     * its own list of the words it looked up (exact str, whose hashing and comparing run no Python code),
+     * and pass two reads only that list and the others it built, filled by appending (no empty slots for
+     * code that reaches them through the garbage collector). */
     Py_ssize_t n = PyList_GET_SIZE(words);
-    PyObject *lemmas = PyList_New(n), *entries = PyList_New(n), *found = PyList_New(n), *hits = PyDict_New();
+    PyObject *own = PyList_New(0), *lemmas = PyList_New(0), *entries = PyList_New(0), *found = PyList_New(0);
+    PyObject *hits = PyDict_New();
     Py_ssize_t *starts = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Py_ssize_t));
-    if (lemmas == NULL || entries == NULL || found == NULL || hits == NULL || starts == NULL) {
+    if (own == NULL || lemmas == NULL || entries == NULL || found == NULL || hits == NULL || starts == NULL) {
         if (starts == NULL)
             PyErr_NoMemory();
         goto fail;
@@ -558,39 +562,32 @@ word_hits(PyObject *self, PyObject *args)
     /* First every word's info and lemma (a key by lemma reads the lemmas of the words after it). */
     Py_ssize_t pos = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
+        if (PyList_GET_SIZE(words) != n) {
+            PyErr_SetString(PyExc_RuntimeError, "words changed size during word_hits");
+            goto fail;
+        }
         PyObject *word = PyList_GET_ITEM(words, i);
-        if (!PyUnicode_Check(word)) {
+        if (!PyUnicode_CheckExact(word)) {
             PyErr_SetString(PyExc_TypeError, "words must be str");
             goto fail;
         }
+        Py_INCREF(word);  /* __missing__ runs Python code, which could drop the list's reference */
         PyObject *info = PyDict_GetItemWithError(infos, word);  /* borrowed */
         if (info != NULL)
             Py_INCREF(info);
-        else {
-            if (PyErr_Occurred())
-                goto fail;
-            Py_INCREF(word);  /* __missing__ runs Python code, which could drop the list's reference */
+        else if (!PyErr_Occurred())
             info = PyObject_GetItem(infos, word);
-            Py_DECREF(word);
-            if (info == NULL)
-                goto fail;
-            if (PyList_GET_SIZE(words) != n) {
-                Py_DECREF(info);
-                PyErr_SetString(PyExc_RuntimeError, "words changed size during word_hits");
-                goto fail;
-            }
-        }
-        PyList_SET_ITEM(found, i, info);  /* the list holds it */
-        if (check_info(info) < 0)
-            goto fail;
-        PyObject *lemma = PyTuple_GET_ITEM(info, 0), *entry = PyTuple_GET_ITEM(info, 1);
-        Py_INCREF(lemma);
-        PyList_SET_ITEM(lemmas, i, lemma);
-        Py_INCREF(entry);
-        PyList_SET_ITEM(entries, i, entry);
+        int bad = info == NULL || PyList_Append(own, word) < 0 || PyList_Append(found, info) < 0
+                  || check_info(info) < 0 || PyList_Append(lemmas, PyTuple_GET_ITEM(info, 0)) < 0
+                  || PyList_Append(entries, PyTuple_GET_ITEM(info, 1)) < 0;
         starts[i] = pos;
         pos += PyUnicode_GET_LENGTH(word) + 1;
+        Py_XDECREF(info);
+        Py_DECREF(word);
+        if (bad)
+            goto fail;
     }
+    words = own;  /* pass two: the words as looked up */
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *info = PyList_GET_ITEM(found, i);
         if (PyTuple_GET_SIZE(info) == 2)
@@ -617,9 +614,11 @@ word_hits(PyObject *self, PyObject *args)
     }
     PyMem_Free(starts);
     Py_DECREF(found);
+    Py_DECREF(own);
     return Py_BuildValue("(NNN)", hits, lemmas, entries);
 fail:
     PyMem_Free(starts);
+    Py_XDECREF(own);
     Py_XDECREF(lemmas);
     Py_XDECREF(entries);
     Py_XDECREF(found);

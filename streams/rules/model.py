@@ -119,14 +119,22 @@ def feature_scale(present: int, min_buckets: int) -> float:
 
 
 def encode_weights(weights: np.ndarray) -> str:
-    return base64.b64encode(np.asarray(weights, dtype="<f2").tobytes()).decode("ascii")
+    """Weights as base64 of float16. Every weight must be finite there (|w| <= 65504): scoring adds a word's
+    weights and takes back those an earlier word brought, exact for finite values only (inf - inf is NaN)."""
+    half = np.asarray(weights, dtype="<f2")
+    if not np.isfinite(half).all():
+        raise ValueError("a weight is not finite as float16 (NaN, or beyond ±65504)")
+    return base64.b64encode(half.tobytes()).decode("ascii")
 
 
 def decode_weights(text: str, bits: int) -> np.ndarray:
     raw = base64.b64decode(text.encode("ascii"), validate=True)
     if len(raw) != 2 << bits:
         raise ValueError(f"weights hold {len(raw) // 2} buckets; 2**{bits} = {1 << bits} expected")
-    return np.frombuffer(raw, dtype="<f2").astype(np.float32)
+    half = np.frombuffer(raw, dtype="<f2")
+    if not np.isfinite(half).all():
+        raise ValueError(f"{np.count_nonzero(~np.isfinite(half))} weights are not finite (inf or NaN)")
+    return half.astype(np.float32)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ broken model is refused with the file named."""
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import subprocess
@@ -92,6 +93,16 @@ def test_weights_round_trip_and_a_wrong_size_is_refused():
     assert np.allclose(decode_weights(encode_weights(weights), 10), weights, atol=2e-3)
     with pytest.raises(ValueError, match="buckets"):
         decode_weights(encode_weights(weights), 11)
+
+
+def test_weights_that_are_not_finite_are_refused_both_ways():
+    # Scoring takes back weights a word brought twice: exact for finite weights only (inf - inf is NaN).
+    with pytest.raises(ValueError, match="not finite"):
+        encode_weights(np.array([0.5, 1e6]))
+    broken = np.zeros(1 << 4, dtype="<f2")
+    broken[3] = np.inf
+    with pytest.raises(ValueError, match="1 weights are not finite"):
+        decode_weights(base64.b64encode(broken.tobytes()).decode("ascii"), 4)
 
 
 def test_a_pack_with_a_broken_model_is_refused_naming_the_file(tmp_path):

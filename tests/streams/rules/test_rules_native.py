@@ -345,3 +345,29 @@ def test_c_result_dicts_survive_python_code_that_changes_their_input_midway():
 
     with pytest.raises(ValueError, match="theme_fields: a term's matches went missing"):
         native.theme_fields(normalize("Sanctions on Russia"), {Rehashing(0): [[(0, 9)]]}, {0}, ((0, "x"),), {})
+
+
+@needs_native
+def test_c_word_hits_takes_exact_str_words_and_lemmas_only():
+    # A str subclass's __hash__ or __eq__ is Python code, which could empty the lists mid-loop (a crash on
+    # the freed list): the lookups may only ever see exact str.
+    words = ["a", "b", "c"]
+
+    class Sly(str):
+        def __hash__(self):
+            words.clear()
+            return str.__hash__(self)
+
+    with pytest.raises(TypeError, match="words must be str"):
+        native.word_hits(["a", Sly("b"), "c"], {"a": ("a", None)})
+    with pytest.raises(TypeError, match="info"):
+        native.word_hits(["a", "b"], {"a": (Sly("a"), None, (), {"b": ((("b",), False, (1,)),)}, (), {}),
+                                      "b": ("b", None)})
+
+    class Swapping(dict):
+        def __missing__(self, word):
+            words[2] = Sly("c")  # same size, a later word swapped for a subclass
+            return word, None
+
+    with pytest.raises(TypeError, match="words must be str"):
+        native.word_hits(words, Swapping())
