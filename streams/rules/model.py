@@ -121,10 +121,10 @@ def feature_scale(present: int, min_buckets: int) -> float:
 def encode_weights(weights: np.ndarray) -> str:
     """Weights as base64 of float16. Every weight must be finite there (|w| <= 65504): scoring adds a word's
     weights and takes back those an earlier word brought, exact for finite values only (inf - inf is NaN)."""
-    half = np.asarray(weights, dtype="<f2")
-    if not np.isfinite(half).all():
+    full = np.asarray(weights, dtype=np.float64)
+    if not (np.abs(full) <= np.finfo(np.float16).max).all():  # False for NaN too
         raise ValueError("a weight is not finite as float16 (NaN, or beyond ±65504)")
-    return base64.b64encode(half.tobytes()).decode("ascii")
+    return base64.b64encode(full.astype("<f2").tobytes()).decode("ascii")
 
 
 def decode_weights(text: str, bits: int) -> np.ndarray:

@@ -1349,3 +1349,28 @@ def test_dev54_look_alikes_carry_no_theme_on_the_terms(terms_only, text, lang, t
 ])
 def test_war_with_russia_frozen_assets_and_counter_bans_still_carry_their_theme(terms_only, text, lang, theme):
     assert theme in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang, theme", [
+    # dev55: NATO's own nuclear exercise, named, read as a threat (nuclear beside deterrence and exercise).
+    ("NATO opens Steadfast Noon, its nuclear deterrence exercise, next week with 60 aircraft from 13 allies.", "en",
+     "escalation"),
+    # dev55: carworkers ratifying their labour agreement, voting yes, read as a referendum.
+    ("UAW members ratified the tentative agreement with Ford, with 64% voting yes.", "en", "referendum"),
+])
+def test_dev55_look_alikes_carry_no_theme_on_the_terms(terms_only, text, lang, theme):
+    assert theme not in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang, theme", [
+    ("Russia warned NATO it would respond to the alliance's nuclear drills near its borders.", "en", "escalation"),
+    ("Voters in Ohio approved Issue 1 by voting yes on the ballot measure.", "en", "referendum"),
+])
+def test_threats_about_drills_and_ballot_measures_still_carry_their_theme(terms_only, text, lang, theme):
+    assert theme in themes(terms_only, text, lang)
+
+
+def test_nuclear_tests_are_a_sign_of_escalation(terms_only):
+    # dev55: "Putin ordered the government to prepare full-scale nuclear tests" reached 1.5 of 2 on its terms.
+    text = "Путін доручив уряду готуватися до повноцінних ядерних випробувань."
+    assert "escalation" in themes(terms_only, text, "uk")
