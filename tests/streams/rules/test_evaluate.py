@@ -124,7 +124,9 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 # took Russian escalation to 0.91 / 0.90 (1,072 of 1,194) and Ukrainian escalation recall to 0.95: the
 # floors follow (0.88 / 0.87, 0.92). A model retrained on them was measured and not kept (docs/quality.md).
 # dev53-dev55 (Russian and Ukrainian threats, Ukrainian sanctions and look-alikes, English referendums without
-# the word) left every cell above its floor.
+# the word) left every cell above its floor. dev56 (the same Russian speakers sharp without threatening, whose
+# names the model reads as threats: fresh Russian escalation precision 0.47) took English and Russian escalation
+# precision to 0.90 and 0.89, at their floors' edge; the set is harder, the pack no worse (docs/quality.md).
 FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.92
 FLOOR = {  # (theme, lang): (precision, recall)
     ("referendum", "en"): (0.92, 0.93), ("referendum", "ru"): (0.95, 0.92), ("referendum", "uk"): (0.92, 0.91),
@@ -139,7 +141,8 @@ DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl
               "dev33.jsonl", "dev34.jsonl", "dev35.jsonl",
               "dev36.jsonl", "dev37.jsonl", "dev38.jsonl", "dev39.jsonl", "dev40.jsonl", "dev41.jsonl", "dev42.jsonl", "dev43.jsonl",
               "dev44.jsonl", "dev45.jsonl", "dev46.jsonl", "dev47.jsonl",
-              "dev48.jsonl", "dev49.jsonl", "dev50.jsonl", "dev51.jsonl", "dev52.jsonl", "dev53.jsonl", "dev54.jsonl", "dev55.jsonl")
+              "dev48.jsonl", "dev49.jsonl", "dev50.jsonl", "dev51.jsonl", "dev52.jsonl", "dev53.jsonl", "dev54.jsonl", "dev55.jsonl",
+              "dev56.jsonl")
 
 
 def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():

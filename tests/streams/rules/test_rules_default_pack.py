@@ -1374,3 +1374,12 @@ def test_nuclear_tests_are_a_sign_of_escalation(terms_only):
     # dev55: "Putin ordered the government to prepare full-scale nuclear tests" reached 1.5 of 2 on its terms.
     text = "Путін доручив уряду готуватися до повноцінних ядерних випробувань."
     assert "escalation" in themes(terms_only, text, "uk")
+
+
+def test_a_law_restoring_ukraines_sovereignty_over_donbas_is_no_referendum(terms_only):
+    # dev56: "bill ... sovereignty" read as an annexation treaty.
+    text = ("The Rada passed the bill on restoring Ukraine's sovereignty over the occupied parts of Donetsk and "
+            "Luhansk regions.")
+    assert "referendum" not in themes(terms_only, text, "en")
+    annexed = "After the so-called votes Russia annexed Donetsk and claimed sovereignty over the region."
+    assert "referendum" in themes(terms_only, annexed, "en")
