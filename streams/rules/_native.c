@@ -15,18 +15,32 @@
  * that, which bounds the bitmap and every read of the weights. */
 #define MAX_WIDTH 65536
 
-/* Mark one bucket (already masked below the weights' width); on its first mark add its weight in every
- * theme. The sums are float64 in first-seen order; the weights come from float16, so each sum is exact
- * and equals the twin's numpy sum in any order. */
-static inline void
-add_bucket(uint64_t bucket, uint8_t *seen, int64_t *count, const float *weights, Py_ssize_t themes, double *sums)
+/* Mark one bucket (already masked below the weights' width) in the bitmap ``seen``: 1, counted, when it
+ * is its first mark, else 0. */
+static inline int
+mark_bucket(uint64_t bucket, uint8_t *seen, int64_t *count)
 {
     if (seen[bucket >> 3] & (1u << (bucket & 7)))
-        return;
+        return 0;
     seen[bucket >> 3] |= (uint8_t)(1u << (bucket & 7));
     (*count)++;
+    return 1;
+}
+
+/* Add (sign 1) or take back (sign -1) one bucket's weight in every theme. The sums are float64; the
+ * weights come from float16, so each sum is exact and equals the twin's numpy sum in any order. */
+static inline void
+add_weights(uint64_t bucket, double sign, const float *weights, Py_ssize_t themes, double *sums)
+{
     for (Py_ssize_t t = 0; t < themes; t++)
-        sums[t] += (double)weights[(Py_ssize_t)bucket * themes + t];
+        sums[t] += sign * (double)weights[(Py_ssize_t)bucket * themes + t];
+}
+
+/* The bucket of the word pair whose left word hashes to ``left`` (twin: ``model.pair_bucket``). */
+static inline uint64_t
+pair_bucket(uint64_t left, uint64_t right, unsigned long long mask)
+{
+    return ((left * PAIR_MIX) ^ right) & mask;
 }
 
 /* A word's entry (``CompiledModel.entry``), bytes in native order: the lemma's 32-bit hash, then the
@@ -152,18 +166,13 @@ model_sums(PyObject *self, PyObject *args)
             sums[t] += entry_sum(entry, t);
         for (Py_ssize_t j = 0; j < entry_size(entry, themes); j++) {
             uint64_t bucket = entry_bucket(entry, themes, j) & mask;
-            if (seen[bucket >> 3] & (1u << (bucket & 7))) {
-                for (Py_ssize_t t = 0; t < themes; t++)
-                    sums[t] -= (double)weights[(Py_ssize_t)bucket * themes + t];
-            }
-            else {
-                seen[bucket >> 3] |= (uint8_t)(1u << (bucket & 7));
-                count++;
-            }
+            if (!mark_bucket(bucket, seen, &count))
+                add_weights(bucket, -1.0, weights, themes, sums);
         }
         uint64_t hashed = entry_hash(entry);
-        if (have_previous)
-            add_bucket(((previous * PAIR_MIX) ^ hashed) & mask, seen, &count, weights, themes, sums);
+        uint64_t pair = pair_bucket(previous, hashed, mask);
+        if (have_previous && mark_bucket(pair, seen, &count))
+            add_weights(pair, 1.0, weights, themes, sums);
         previous = hashed;
         have_previous = 1;
     }
@@ -171,7 +180,8 @@ model_sums(PyObject *self, PyObject *args)
         unsigned long long bucket = PyLong_AsUnsignedLongLong(PyList_GET_ITEM(extra, i));
         if (bucket == (unsigned long long)-1 && PyErr_Occurred())
             goto done;
-        add_bucket(bucket & mask, seen, &count, weights, themes, sums);
+        if (mark_bucket(bucket & mask, seen, &count))
+            add_weights(bucket & mask, 1.0, weights, themes, sums);
     }
     PyObject *values = PyTuple_New(themes);
     if (values == NULL)
@@ -238,7 +248,7 @@ model_gains(PyObject *self, PyObject *args)
         gains[i] = entry_sum(entry, column);
         uint64_t hashed = entry_hash(entry);
         if (have_previous)
-            gains[i] += (double)weights[(Py_ssize_t)(((previous * PAIR_MIX) ^ hashed) & mask) * themes + column];
+            gains[i] += (double)weights[(Py_ssize_t)pair_bucket(previous, hashed, mask) * themes + column];
         previous = hashed;
         have_previous = 1;
     }

@@ -172,7 +172,6 @@ class CompiledModel:
         # and per lemma one bytes object (``entry``).
         self._native = native.model_sums if use_native and self.columns else None
         self._native_gains = native.model_gains if self._native else None
-        self.native = self._native is not None  # whether ``entry`` serves the C loops
         self._by_bucket = np.ascontiguousarray(self.weights.T) if self._native else None
         self._entries: dict[str, bytes] = {}
         self._concept_buckets: dict[str, int] = {}
@@ -209,6 +208,11 @@ class CompiledModel:
         found = self._arrays[lemma] = (np.fromiter(buckets, dtype=np.intp, count=len(buckets)), hashed)
         return found
 
+    @property
+    def native(self) -> bool:
+        """Whether the C loops score this model (and ``entry`` serves them)."""
+        return self._native is not None
+
     def entry(self, lemma: str) -> bytes | None:
         """A lemma's features as the C loops read them (None for an empty word; only with those loops):
         its 32-bit hash as uint32, the weights of its own buckets summed per theme as float64, then
@@ -232,14 +236,13 @@ class CompiledModel:
             found = self._concept_buckets[concept] = concept_bucket(concept, self.mask)
         return found
 
-    def score(self, lemmas: list[str], concepts=(), entries: list[bytes | None] | None = None) -> ModelScore:
-        """The model's view of a document of ``lemmas`` that hit ``concepts`` (names, ``@threat_verb``);
-        ``entries``: ``entry`` of each lemma, where the caller has them (the word scan does)."""
+    def score(self, lemmas: list[str], concepts=()) -> ModelScore:
+        """The model's view of a document of ``lemmas`` that hit ``concepts`` (names, ``@threat_verb``)."""
         if not self.columns:
             return ModelScore({}, 0.0)
         if self._native is not None:
             extra = [self.concept_bucket(c) for c in concepts] if self.uses_concepts else []
-            return self.score_entries(list(map(self.entry, lemmas)) if entries is None else entries, extra)
+            return self.score_entries(list(map(self.entry, lemmas)), extra)
         buckets = self.present(lemmas, concepts)
         return self._score(len(buckets), self.weights.take(buckets, axis=1).sum(axis=1, dtype=np.float64).tolist())
 
@@ -274,7 +277,8 @@ class CompiledModel:
     def evidence(self, lemmas: list[str], result: ModelScore, theme: int, top: int = 3,
                  entries: list[bytes | None] | None = None) -> list[tuple[int, float]]:
         """The ``top`` words (indexes into ``lemmas``) whose buckets (``word_buckets``: its own, and the
-        pair it ends) added most to ``theme``'s score, best first; ``entries`` as in ``score``."""
+        pair it ends) added most to ``theme``'s score, best first; ``entries``: ``entry`` of each lemma,
+        where the caller has them (the word scan does)."""
         row = self.columns.index(theme)
         if self._native_gains is not None:
             if entries is None:

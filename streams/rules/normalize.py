@@ -148,7 +148,7 @@ def _fold_chars(text: str) -> tuple[str, list[int] | None, list[int] | None] | N
         piece = _piece(ch)
         if piece is None:
             return None
-        if len(piece) == 1 and piece == ch.casefold():
+        if _is_plain(ch):
             _PLAIN.add(ch)
         else:
             odd[ch] = piece

@@ -69,8 +69,10 @@ def test_c_model_sums_and_gains_equal_the_python_bucket_sets_on_every_labelled_p
     for item in labelled():
         analysis = rules.analyse(item.text, item.lang)
         concepts = rules.concepts_hit(analysis)
-        a, b = fast.score(analysis.lemmas, concepts, analysis.entries), slow.score(analysis.lemmas, concepts)
+        a, b = fast.score(analysis.lemmas, concepts), slow.score(analysis.lemmas, concepts)
         assert analysis.entries == list(map(fast.entry, analysis.lemmas))  # the word scan's are the model's
+        # The engine's own path: the scan's entries and the pack's concept buckets.
+        assert analysis.model == fast.score_entries(analysis.entries, [fast.concept_bucket(c) for c in concepts])
         assert a.scale == b.scale, item.id  # the same number of distinct buckets
         assert a.probabilities.keys() == b.probabilities.keys()
         for theme, p in a.probabilities.items():
