@@ -1383,3 +1383,71 @@ def test_a_law_restoring_ukraines_sovereignty_over_donbas_is_no_referendum(terms
     assert "referendum" not in themes(terms_only, text, "en")
     annexed = "After the so-called votes Russia annexed Donetsk and claimed sovereignty over the region."
     assert "referendum" in themes(terms_only, annexed, "en")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Round 28: a propagandist's call to tear the bridges down (dev48, dev50).
+    ("Военкор Сладков опять за своё: мосты через Днепр надо валить, все до одного.", "ru"),
+    ("Депутат Луговой призвал снести переправы через Днепр.", "ru"),
+    ("Журавльов закликав знести Офіс президента та будівлю Генштабу в Києві.", "uk"),
+    # The Soviet automatic retaliation system invoked.
+    ("Медведев напомнил Трампу о «Мёртвой руке».", "ru"),
+])
+def test_calls_to_raze_and_the_dead_hand_are_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+def test_a_drone_destroyed_over_a_region_is_no_call_to_raze(terms_only):
+    # "над" shares "надо"'s lemma: air defence destroying drones "над областью" is a strike report.
+    text = "Дежурные средства ПВО уничтожили беспилотник над Белгородской областью, сообщило Минобороны."
+    assert "escalation" not in themes(terms_only, text, "ru")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Round 28: the biathlon union barring Russia's athletes is a sport body's decision.
+    ("Міжнародний союз біатлоністів задовольнив вимоги щодо обмежень для Росії та Білорусі.", "uk"),
+    # The cut-off oil price of Russia's own budget rule is no price cap.
+    ("Російський уряд думає опустити граничну ціну нафти в бюджетному правилі до 50 доларів.", "uk"),
+    # Limits on how far donated weapons may strike, lifted.
+    ("Мерц заявил о снятии ограничений на дальность поставляемого Киеву оружия.", "ru"),
+])
+def test_round_28_look_alikes_are_no_sanctions(terms_only, text, lang):
+    assert "sanctions" not in themes(terms_only, text, lang)
+
+
+def test_the_oil_price_cap_and_sanctions_on_athletes_by_the_nsdc_are_still_sanctions(terms_only):
+    assert "sanctions" in themes(terms_only, "Країни G7 знизили стелю цін на російську нафту до 47,6 долара.", "uk")
+    assert "sanctions" in themes(terms_only, "РНБО запровадила санкції проти десяти російських спортсменів.", "uk")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Round 28: the navy set against the seizure of Russia's tankers, and pirates to be destroyed.
+    ("Патрушев предупредил, что Москва может задействовать ВМФ, чтобы не дать Европе захватывать суда.", "ru"),
+    ("Путин о задержании танкеров: что с пиратами делают? Уничтожают.", "ru"),
+])
+def test_the_navy_set_against_ship_seizures_is_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+def test_the_black_sea_fleet_in_a_strike_report_is_no_escalation(terms_only):
+    text = "Черноморский флот провёл плановые учения по борьбе с безэкипажными катерами у берегов Крыма."
+    assert "escalation" not in themes(terms_only, text, "ru")
+
+
+def test_russian_nuclear_arms_placed_against_unfriendly_countries_are_no_sanctions(terms_only):
+    # Round 28: the nuclear words a sentence before the "answer" (ru58u-034).
+    text = ("Шойгу и Хренин подписали документы о хранении российского ядерного оружия в Беларуси. Хренин назвал "
+            "размещение действенным ответом на политику недружественных стран.")
+    assert "sanctions" not in themes(terms_only, text, "ru")
+
+
+@pytest.mark.parametrize("text", [
+    # Round 28: a central bank easing its currency controls; gas storage filling before winter.
+    "Нацбанк пом'якшив частину валютних обмежень для компаній.",
+    "Сховища газу в Євросоюзі заповнені на 90%, що дозволить відмовитися від російського газу.",
+])
+def test_currency_controls_and_gas_storage_raise_the_models_bar_for_sanctions(rules, text):
+    a = rules.analyse(text, "uk")
+    index = rules.theme_index("sanctions")
+    assert index in a.cautioned
+    assert "sanctions" not in themes(rules, text, "uk")
