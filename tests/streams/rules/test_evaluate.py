@@ -127,6 +127,8 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 # the word) left every cell above its floor. dev56 (the same Russian speakers sharp without threatening, whose
 # names the model reads as threats: fresh Russian escalation precision 0.47) took English and Russian escalation
 # precision to 0.90 and 0.89, at their floors' edge; the set is harder, the pack no worse (docs/quality.md).
+# dev57-dev58 (Russian threats told sideways, Ukrainian sanctions look-alikes; fresh Russian escalation P 0.84-0.86)
+# left every cell above its floor after round twenty-eight's fixes.
 FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.92
 FLOOR = {  # (theme, lang): (precision, recall)
     ("referendum", "en"): (0.92, 0.93), ("referendum", "ru"): (0.95, 0.92), ("referendum", "uk"): (0.92, 0.91),
