@@ -1451,3 +1451,17 @@ def test_currency_controls_and_gas_storage_raise_the_models_bar_for_sanctions(ru
     index = rules.theme_index("sanctions")
     assert index in a.cautioned
     assert "sanctions" not in themes(rules, text, "uk")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Round 28: Russia's own petrol export ban, extended to hold home prices (dev59; seventeen dev passages).
+    ("Ограничение на вывоз бензина из России сохранится до конца октября, сообщили в Минэнерго.", "ru"),
+    ("Уряд РФ продовжив до 31 грудня заборону вивозити бензин з Росії.", "uk"),
+])
+def test_russias_own_petrol_export_ban_is_no_sanctions(terms_only, text, lang):
+    assert "sanctions" not in themes(terms_only, text, lang)
+
+
+def test_an_embargo_on_russian_oil_products_is_still_sanctions(terms_only):
+    text = "ЕС ввёл эмбарго на импорт российских нефтепродуктов, включая бензин и дизельное топливо."
+    assert "sanctions" in themes(terms_only, text, "ru")
