@@ -1465,3 +1465,18 @@ def test_russias_own_petrol_export_ban_is_no_sanctions(terms_only, text, lang):
 def test_an_embargo_on_russian_oil_products_is_still_sanctions(terms_only):
     text = "ЕС ввёл эмбарго на импорт российских нефтепродуктов, включая бензин и дизельное топливо."
     assert "sanctions" in themes(terms_only, text, "ru")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Round 28: Russia withdrawing its ratification of the test-ban treaty (dev60; eleven dev passages).
+    ("Госдума приступила к отзыву ратификации ДВЗЯИ, заявил Вячеслав Володин.", "ru"),
+    ("Держдума відкликала ратифікацію ДВЗЯВ, заявив Володін.", "uk"),
+])
+def test_withdrawing_the_test_ban_ratification_is_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+def test_a_call_to_cut_russia_off_swift_is_sanctions_and_a_ban_on_russian_performers_is_not(terms_only):
+    assert "sanctions" in themes(terms_only, "Кулеба закликав негайно відрізати Росію від SWIFT.", "uk")
+    banned = "Депутати заборонили звучання творів російських виконавців у медіа та громадських місцях."
+    assert "sanctions" not in themes(terms_only, banned, "uk")
