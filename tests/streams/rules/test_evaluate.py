@@ -146,7 +146,7 @@ DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl
               "dev36.jsonl", "dev37.jsonl", "dev38.jsonl", "dev39.jsonl", "dev40.jsonl", "dev41.jsonl", "dev42.jsonl", "dev43.jsonl",
               "dev44.jsonl", "dev45.jsonl", "dev46.jsonl", "dev47.jsonl",
               "dev48.jsonl", "dev49.jsonl", "dev50.jsonl", "dev51.jsonl", "dev52.jsonl", "dev53.jsonl", "dev54.jsonl", "dev55.jsonl",
-              "dev56.jsonl", "dev57.jsonl", "dev58.jsonl", "dev59.jsonl", "dev60.jsonl")
+              "dev56.jsonl", "dev57.jsonl", "dev58.jsonl", "dev59.jsonl", "dev60.jsonl", "dev61.jsonl")
 
 
 def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():

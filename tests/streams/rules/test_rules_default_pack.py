@@ -1480,3 +1480,19 @@ def test_a_call_to_cut_russia_off_swift_is_sanctions_and_a_ban_on_russian_perfor
     assert "sanctions" in themes(terms_only, "Кулеба закликав негайно відрізати Росію від SWIFT.", "uk")
     banned = "Депутати заборонили звучання творів російських виконавців у медіа та громадських місцях."
     assert "sanctions" not in themes(terms_only, banned, "uk")
+
+
+@pytest.mark.parametrize("text", [
+    # Round 28 (dev61): a traffic bill's penalties; Russia's regulator blocking a platform at home, got round by
+    # VPN; the European Peace Facility's money held up by Hungary.
+    "Нові санкції для порушників ПДР: законопроєкт пропонує штраф за повторний проїзд на червоне.",
+    "Роскомнагляд оголосив про блокування Instagram, а користувачі обходять обмеження через VPN.",
+    "Угорщина досі тримає замороженими кошти Європейського фонду миру для України.",
+])
+def test_round_28_ukrainian_look_alikes_are_no_sanctions(terms_only, text):
+    assert "sanctions" not in themes(terms_only, text, "uk")
+
+
+def test_frozen_russian_assets_and_sanctions_on_russian_platforms_are_still_sanctions(terms_only):
+    assert "sanctions" in themes(terms_only, "ЄС заморозив активи російського Центробанку на 210 млрд євро.", "uk")
+    assert "sanctions" in themes(terms_only, "РНБО запровадила санкції проти ВКонтакте та Яндекса.", "uk")
