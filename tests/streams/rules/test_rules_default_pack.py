@@ -1496,3 +1496,9 @@ def test_round_28_ukrainian_look_alikes_are_no_sanctions(terms_only, text):
 def test_frozen_russian_assets_and_sanctions_on_russian_platforms_are_still_sanctions(terms_only):
     assert "sanctions" in themes(terms_only, "ЄС заморозив активи російського Центробанку на 210 млрд євро.", "uk")
     assert "sanctions" in themes(terms_only, "РНБО запровадила санкції проти ВКонтакте та Яндекса.", "uk")
+
+
+def test_limits_a_state_sets_itself_on_deploying_missiles_are_no_sanctions(terms_only):
+    # Round 28 (ru58u-032): Moscow no longer bound by its own moratorium on deploying intermediate-range missiles.
+    text = "МИД России объявил, что Москва больше не связана ограничениями на развёртывание ракет средней дальности."
+    assert "sanctions" not in themes(terms_only, text, "ru")
