@@ -50,6 +50,12 @@ class ThemeRule(ConfigDocument):
         "revenue): they veto no term, but wherever one matches in a document the learned model needs "
         "the theme's caution bar (``ModelTheme.caution``) to assign the theme alone.",
     )
+    silence: list[str] = Field(
+        default_factory=list,
+        description="Context expressions of stances that say the opposite of the theme in its own words (an "
+        "attack plan called nonsense): wherever one matches, the learned model cannot assign the theme alone, "
+        "at any probability; the terms still can.",
+    )
 
 
 class EntityDef(ConfigDocument):

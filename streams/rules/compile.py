@@ -77,6 +77,10 @@ class Tables:
     # text each was written as.
     cautions: list[dict[int, tuple[CPattern, ...]]] = field(default_factory=list)
     caution_sources: list[dict[CPattern, str]] = field(default_factory=list)
+    # Per theme, its silence contexts (``ThemeRule.silence``) likewise. Only a theme the model alone would
+    # assign looks them up, in Python, on the hits the steps after the word scan left.
+    silences: list[dict[int, tuple[CPattern, ...]]] = field(default_factory=list)
+    silence_sources: list[dict[CPattern, str]] = field(default_factory=list)
     entities: list[EntityDef] = field(default_factory=list)
     entity_fields: tuple[tuple[str, str, str], ...] = ()  # (id, name, type) of each entity, for its hits
     # (entity, pattern, the exact spelling a case-sensitive variant requires, or None)
@@ -152,6 +156,9 @@ def _add_themes(tables: Tables, themes: list[ThemeRule]) -> None:
         cautions = {_exclusion(tables, context): context for context in theme.caution}
         tables.caution_sources.append(cautions)
         tables.cautions.append(_filed(cautions))
+        silences = {_exclusion(tables, context): context for context in theme.silence}
+        tables.silence_sources.append(silences)
+        tables.silences.append(_filed(silences))
         for source, weight in theme.terms.items():
             term = parse_term(source)
             pattern = tables.pattern(term.pattern)

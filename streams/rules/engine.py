@@ -98,6 +98,8 @@ class Analysis:
     term_vetoed: dict[int, list[list[Span]]] = field(default_factory=dict)
     term_redundant: set[int] = field(default_factory=set)
     cautioned: dict[int, str] = field(default_factory=dict)  # theme → a caution context of it that matched
+    # theme → the silence context that kept the model from assigning it alone (looked up only then)
+    silenced: dict[int, str] = field(default_factory=dict)
     scores: dict[int, float] = field(default_factory=dict)
     mentions: dict[int, list[Span]] = field(default_factory=dict)
     present: set = field(default_factory=set)
@@ -349,9 +351,21 @@ class CompiledRules:
             # An exclusion the pack's author wrote ("народне голосування" near "конкурс") raises the bar
             # for the model's guess on its theme rather than silencing it (``model_bar``).
             floors = t.model.floors
-            a.passed.update(i for i, p in a.model.probabilities.items() if p >= floors[i] and p >= self.model_bar(a, i))
+            alone = [i for i, p in a.model.probabilities.items()
+                     if i not in a.passed and p >= floors[i] and p >= self.model_bar(a, i)]
+            a.passed.update(i for i in alone if not (t.silences[i] and self._silenced(a, i)))
         self._triggers(a)
         return a
+
+    def _silenced(self, a: Analysis, theme: int) -> bool:
+        """Whether one of the theme's silence contexts matches (recorded in ``a.silenced``). The steps after the
+        word scan, in C or in Python, left the concepts' hits in ``a.hits``, which the contexts read."""
+        t, cache = self.tables, {}
+        met = next((c for c in self._possible(t.silences[theme], a, cache) if self._spans(c, a, cache)), None)
+        if met is None:
+            return False
+        a.silenced[theme] = t.silence_sources[theme][met]
+        return True
 
     @staticmethod
     def lemmas(a: Analysis, lang: str | None) -> list[str]:

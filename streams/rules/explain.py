@@ -127,8 +127,12 @@ def explain(rules, document: str, lang: str | None = None) -> Explanation:
                 missing.append(term.source)
         probability = rules.model_probability(a, index)
         bar = None if probability is None else rules.model_bar(a, index)
+        why = _bar_why(bar, t.model, index, *rules.model_bar_why(a, index), a.cautioned.get(index))
+        if index in a.silenced:
+            why = "; ".join(filter(None, (why, f"silenced: context {a.silenced[index]} matched, so the model "
+                                              "cannot assign this theme alone")))
         model = None if probability is None else ModelReport(
-            probability, bar, _bar_why(bar, t.model, index, *rules.model_bar_why(a, index), a.cautioned.get(index)),
+            probability, bar, why,
             [f"{m.text!r} [{m.start}:{m.end}]" for span in rules.model_evidence(a, index)
              for m in (rules.match(a, span, None),)])
         themes.append(ThemeReport(theme.id, a.scores.get(index, 0.0), theme.threshold, reports, missing, model,

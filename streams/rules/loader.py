@@ -102,7 +102,7 @@ def check_pack(pack: RulePack) -> list[tuple[tuple, str]]:
         for term in theme.terms:
             parsed = _check(problems, ("themes", i, "terms", term), parse_term, term)
             _check_refs(problems, ("themes", i, "terms", term), parsed, concepts)
-        for field in ("exclude", "caution"):
+        for field in ("exclude", "caution", "silence"):
             for j, context in enumerate(getattr(theme, field)):
                 parsed = _check(problems, ("themes", i, field, j), parse_term, context)
                 _check_refs(problems, ("themes", i, field, j), parsed, concepts)
@@ -238,8 +238,8 @@ def self_vetoes(pack: RulePack) -> list[tuple[tuple, str]]:
             return form.startswith(phrase.text) and " " not in form[len(phrase.text):]
         return form in forms(phrase)
 
-    def contexts(theme):  # (location, pattern) of each exclusion, caution and term's NOT context
-        for field in ("exclude", "caution"):
+    def contexts(theme):  # (location, pattern) of each exclusion, caution, silence and term's NOT context
+        for field in ("exclude", "caution", "silence"):
             for j, context in enumerate(getattr(theme, field)):
                 try:
                     yield (field, j), parse_term(context).pattern
@@ -260,8 +260,9 @@ def self_vetoes(pack: RulePack) -> list[tuple[tuple, str]]:
                        for f in sorted(forms(p)) for other, q in two if reads(q, f)]
             if clashes:
                 _, written, form, other = min(clashes)  # a lemma reading first: the one a writer did not see
-                effect = "caution and raise the model's bar" if where[0] == "caution" \
-                    else "exclusion and veto the theme's terms"
+                effect = {"caution": "caution and raise the model's bar",
+                          "silence": "silence and keep the model from assigning the theme alone"}.get(
+                    where[0], "exclusion and veto the theme's terms")
                 found.append((("themes", i, *where),
                               f"{written!r} reads as {form!r}, which {other!r} on the other side matches too: "
                               f"two such words alone trip this {effect}"))

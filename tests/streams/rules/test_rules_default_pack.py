@@ -1502,3 +1502,14 @@ def test_limits_a_state_sets_itself_on_deploying_missiles_are_no_sanctions(terms
     # Round 28 (ru58u-032): Moscow no longer bound by its own moratorium on deploying intermediate-range missiles.
     text = "МИД России объявил, что Москва больше не связана ограничениями на развёртывание ракет средней дальности."
     assert "sanctions" not in themes(terms_only, text, "ru")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Round 29 (dev63): an attack on NATO or Europe called nonsense or a lie; the model alone read the speaker
+    # and the threat's own words at 0.85-0.97. Twelve dev passages, none lost.
+    ("На Валдае Владимир Путин назвал «чушью» разговоры о том, что Россия собирается напасть на НАТО.", "ru"),
+    ("Россия ни на кого не нападала и меньше всех хочет слова «война», заявил Дмитрий Песков.", "ru"),
+    ("Kremlin spokesman Dmitry Peskov said talk of Russia preparing to attack NATO was complete nonsense.", "en"),
+])
+def test_an_attack_called_nonsense_keeps_the_model_from_reading_a_threat(rules, text, lang):
+    assert "escalation" not in themes(rules, text, lang)

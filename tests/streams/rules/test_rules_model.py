@@ -321,6 +321,31 @@ def test_a_caution_context_raises_the_models_bar_where_it_meets_but_vetoes_no_te
     assert "/ threshold 0.95 (raised: caution context \"tariff*\" NEAR/4 \"steel\" matched)" in shown
 
 
+def test_a_silence_context_keeps_the_model_from_assigning_its_theme_alone_but_not_the_terms():
+    base = RulePack.model_validate({"name": "t", "themes": [
+        {"id": "sanctions", "threshold": 2, "terms": {"legitimate targets": 2},
+         "silence": ['"nonsense" NEAR/8 "attack*" NOT "nonsense" NEAR/2 "but"']}]})
+    rules = compile_pack(pack_with(_always(0.99), base))
+    denial = "Peskov called talk of Russia preparing to attack NATO complete nonsense."
+    assert rules.classify(denial).themes == []  # the model's 0.99 alone no longer carries it
+    shown = rules.explain(denial).render()
+    assert 'silenced: context "nonsense" NEAR/8 "attack*" NOT "nonsense" NEAR/2 "but" matched' in shown
+    # The terms still carry the theme beside the denial, with their matches.
+    [hit] = rules.classify(denial + " Western instructors are legitimate targets, he added.").themes
+    assert (hit.theme, hit.score, [m.text for m in hit.matches]) == ("sanctions", 2.0, ["legitimate targets"])
+    # A dismissal turned round by "but", and a text without the context: the model assigns as before.
+    turned = "He called talk of an attack nonsense, but moved more troops west."
+    assert [h.theme for h in rules.classify(turned).themes] == ["sanctions"]
+    assert [h.theme for h in rules.classify("Troops moved west in March.").themes] == ["sanctions"]
+
+
+def test_a_silence_context_naming_an_unknown_concept_is_refused():
+    pack = RulePack.model_validate({"name": "t", "themes": [
+        {"id": "escalation", "threshold": 1, "terms": {"threat": 1}, "silence": ['"@denials" NEAR/4 "attack"']}]})
+    problems = check_pack(pack)
+    assert any(loc[:3] == ("themes", 0, "silence") and "denials" in message for loc, message in problems)
+
+
 def test_a_caution_context_naming_an_unknown_concept_is_refused():
     pack = RulePack.model_validate({"name": "t", "themes": [
         {"id": "sanctions", "threshold": 1, "terms": {"sanctions": 1}, "caution": ['"@tariffs"']}]})
