@@ -1513,3 +1513,19 @@ def test_limits_a_state_sets_itself_on_deploying_missiles_are_no_sanctions(terms
 ])
 def test_an_attack_called_nonsense_keeps_the_model_from_reading_a_threat(rules, text, lang):
     assert "escalation" not in themes(rules, text, lang)
+
+
+def test_a_denial_turned_by_a_but_into_a_warning_is_still_escalation(rules):
+    # Round 29 (dev65): the silence spares a denial that "при этом", "but" or "while" turns within fifteen words.
+    text = ("Лавров заявил, что Россия не планирует нападать на страны НАТО. При этом он предупредил, что любая "
+            "агрессия получит решительный отпор.")
+    assert "escalation" in themes(rules, text, "ru")
+
+
+@pytest.mark.parametrize("text", [
+    # Round 29 (dev65): charges called groundless, and "we have not gone mad", beside nuclear words.
+    "Песков назвал беспочвенными утверждения, будто Россия способна развязать ядерную войну.",
+    "Путин заверил, что Россия «не сошла с ума» и понимает, что такое ядерное оружие.",
+])
+def test_nuclear_war_called_groundless_or_ruled_out_is_no_escalation(rules, text):
+    assert "escalation" not in themes(rules, text, "ru")
