@@ -1529,3 +1529,17 @@ def test_a_denial_turned_by_a_but_into_a_warning_is_still_escalation(rules):
 ])
 def test_nuclear_war_called_groundless_or_ruled_out_is_no_escalation(rules, text):
     assert "escalation" not in themes(rules, text, "ru")
+
+
+def test_a_threat_a_ukrainian_channel_calls_a_scare_story_is_not_silenced(rules):
+    # Round 29 (dev66): "лякалки" is the channel's frame round a threat still told, not the speaker's denial; the
+    # silence reads only the speaker's own ("@own_denial"), so the model still carries the threat.
+    text = ("Медведєв натякнув, що в разі вступу Швеції та Фінляндії до НАТО Росія розмістить ядерну зброю в "
+            "Балтійському регіоні. Лякалки від головного «тостувальника» Радбезу, версія північна.")
+    assert "escalation" in themes(rules, text, "uk")
+
+
+def test_the_ban_on_striking_russia_with_donated_weapons_is_no_sanctions(terms_only):
+    # Round 29 (dev66): the partners' ban on striking Russia's territory with their weapons, easing.
+    text = "Заборона бити західною зброєю по території Росії, яку партнери ставили умовою постачань, слабне."
+    assert "sanctions" not in themes(terms_only, text, "uk")
