@@ -1543,3 +1543,14 @@ def test_the_ban_on_striking_russia_with_donated_weapons_is_no_sanctions(terms_o
     # Round 29 (dev66): the partners' ban on striking Russia's territory with their weapons, easing.
     text = "Заборона бити західною зброєю по території Росії, яку партнери ставили умовою постачань, слабне."
     assert "sanctions" not in themes(terms_only, text, "uk")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Round 29 (dev67): an arms-control treaty suspended or its ratification withdrawn, the moratorium on
+    # intermediate-range missiles ended; the arms-control exclusion spares a treaty left.
+    ("Путін оголосив, що Росія призупиняє участь у договорі про стратегічні наступальні озброєння.", "uk"),
+    ("Путін допустив, що Росія відкличе ратифікацію договору про заборону ядерних випробувань.", "uk"),
+    ("Пєсков прокоментував відмову Росії від мораторію на ракети середньої та меншої дальності.", "uk"),
+])
+def test_leaving_an_arms_control_treaty_is_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
