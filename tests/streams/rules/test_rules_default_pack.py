@@ -1554,3 +1554,19 @@ def test_the_ban_on_striking_russia_with_donated_weapons_is_no_sanctions(terms_o
 ])
 def test_leaving_an_arms_control_treaty_is_escalation(terms_only, text, lang):
     assert "escalation" in themes(terms_only, text, lang)
+
+
+def test_a_company_leaving_russia_told_without_sanctions_needs_the_models_caution_bar(rules):
+    # Round 29 (dev68, uk68x-023): a bank that cannot sell its Russian arm, which the model alone read as sanctions
+    # at 0.72; companies leaving or staying in Russia are a caution context now.
+    text = ("Австрійський Raiffeisen Bank International так і не зміг продати свою російську «доньку»: за даними ЗМІ, "
+            "угоду зірвала позиція Кремля. Москві банк потрібен для переказів у Європу, зокрема для розрахунків за газ, "
+            "що йде «Турецьким потоком», а близько 7 млрд євро його прибутку в Росії фактично застрягли там.")
+    assert "sanctions" not in themes(rules, text, "uk")
+
+
+def test_bank_accounts_blocked_for_draft_dodgers_are_no_sanctions(terms_only):
+    # Round 29 (dev68, uk68v-053): penalties under Ukraine's mobilisation law.
+    text = ("Ухилянтів б'ють по кишені й по кермі: станом на весну 2025-го в Україні заблоковано понад 26 тисяч "
+            "банківських рахунків тих, хто порушив правила мобілізації та військового обліку.")
+    assert "sanctions" not in themes(terms_only, text, "uk")
