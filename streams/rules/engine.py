@@ -353,14 +353,17 @@ class CompiledRules:
             floors = t.model.floors
             alone = [i for i, p in a.model.probabilities.items()
                      if i not in a.passed and p >= floors[i] and p >= self.model_bar(a, i)]
-            a.passed.update(i for i in alone if not (t.silences[i] and self._silenced(a, i)))
+            a.passed.update(i for i in alone if not self.silence_matches(a, i))
         self._triggers(a)
         return a
 
-    def _silenced(self, a: Analysis, theme: int) -> bool:
-        """Whether one of the theme's silence contexts matches (recorded in ``a.silenced``). The steps after the
-        word scan, in C or in Python, left the concepts' hits in ``a.hits``, which the contexts read."""
+    def silence_matches(self, a: Analysis, theme: int) -> bool:
+        """Whether one of the theme's silence contexts matches the analysed document (recorded in ``a.silenced``),
+        so the model alone may not assign the theme there. The steps after the word scan, in C or in Python,
+        left the concepts' hits in ``a.hits``, which the contexts read."""
         t, cache = self.tables, {}
+        if not t.silences[theme]:
+            return False
         met = next((c for c in self._possible(t.silences[theme], a, cache) if self._spans(c, a, cache)), None)
         if met is None:
             return False

@@ -6,8 +6,9 @@ passages: the probability (0.5 or more) at which "terms OR model" has the best F
 folds while its precision stays at or above ``min_precision`` (or the terms' own precision on those
 passages, where that is lower), together with a lower probability
 (``with_terms``, 0.30 or more) that is enough where the terms found part of the theme, and raised
-bars where an exclusion vetoed a term or a caution context matched; a theme whose model cannot
-reach that precision gets no model entry, so the terms alone decide it.
+bars where an exclusion vetoed a term or a caution context matched; passages where a silence context
+matches count as the model's at no probability, as they run; a theme whose model cannot reach that
+precision gets no model entry, so the terms alone decide it.
 
 The cross-validation is repeated (``repeats``, five by default) and each bar is the median of the
 repeats' choices. Pooling the repeats and choosing once, as before, let the raised bars jump between 0.80
@@ -208,6 +209,10 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
                    for a, why in zip(analyses, why_all)]
     vetoed_all = [{rule_themes[i].id for i, (vetoed, _, _) in enumerate(why) if vetoed} for why in why_all]
     cautioned_all = [{rule_themes[i].id for i, (_, _, cautioned) in enumerate(why) if cautioned} for why in why_all]
+    # Where a silence context of the theme matches, the model alone may not assign it at any probability: the bars
+    # are chosen on what runs, so those passages count as the model's hits or false alarms at none.
+    silenced_all = [{rule_themes[i].id for i in range(len(rule_themes)) if rules.silence_matches(a, i)}
+                    for a in analyses]
     themes: dict[str, ModelTheme] = {}
     for theme in (t.id for t in rules.pack.themes):
         y = np.array([theme in i.themes for i in items])
@@ -217,6 +222,7 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
         partial = np.array([theme in found for found in partial_all]) & ~by_terms
         vetoed = np.array([theme in found for found in vetoed_all]) & ~by_terms
         cautioned = np.array([theme in found for found in cautioned_all]) & ~by_terms
+        silenced = np.array([theme in found for found in silenced_all]) & ~by_terms
         # The model may not make the theme less precise than its terms alone are, nor than its floor (the
         # theme's own in theme_precision, else min_precision):
         # where the terms already assign passages the labels reject at a higher rate than the floor allows
@@ -229,6 +235,7 @@ def train_model(rules: CompiledRules, items: list[LabelledItem], *, bits: int = 
             held_out = np.zeros(len(items))
             for train, test in hash_folds(items, folds, r, y):
                 held_out[test] = _fit(x[train], y[train], c).predict_proba(x[test])[:, 1]
+            held_out[silenced] = 0.0
             chosen.append(_thresholds(held_out, by_terms, partial, y, floor, vetoed, cautioned=cautioned)[:4])
         threshold, with_terms, vetoed_bar, caution_bar = median_bars(chosen)
         if threshold is None:

@@ -200,6 +200,16 @@ def test_rules_check_warns_of_a_caution_that_two_words_of_one_side_trip(tmp_path
         "matches too: two such words alone trip this caution and raise the model's bar")
 
 
+def test_rules_check_warns_of_a_silence_that_two_words_of_one_side_trip(tmp_path, capsys):
+    # In a silence the clash would keep the model from assigning the theme alone beside any ballot.
+    pack = SELF_VETO.format(union="balloted").replace("    exclude: ['", "    silence: ['")
+    (tmp_path / "a.yaml").write_text(pack, encoding="utf-8")
+    assert main(["rules", "check", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith(
+        "(themes[0].silence[0]): warning: 'balloted' reads as 'ballot', which 'ballot*' on the other side "
+        "matches too: two such words alone trip this silence and keep the model from assigning the theme alone")
+
+
 def test_rules_check_warns_of_a_not_context_that_two_words_of_one_side_trip(tmp_path, capsys):
     pack = SELF_VETO.format(union="balloted").replace(
         """terms: {'"@vote_word"': 1}""", """terms: {'"@vote_word" NOT "@vote_word" NEAR/10 "@company_vote"': 1}""")

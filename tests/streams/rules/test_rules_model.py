@@ -339,6 +339,22 @@ def test_a_silence_context_keeps_the_model_from_assigning_its_theme_alone_but_no
     assert [h.theme for h in rules.classify("Troops moved west in March.").themes] == ["sanctions"]
 
 
+def test_training_chooses_the_bars_on_what_runs_where_a_silence_context_keeps_the_model_quiet():
+    # dev31, dev32 and dev65: officials' denials, which the escalation model reads high beside vetoed terms. The
+    # silence contexts keep it from assigning them alone, so training must not count them as its false alarms:
+    # with the silences it needs no bar as high as without them.
+    items = read_sets([QUALITY / "dev31.jsonl", QUALITY / "dev32.jsonl", QUALITY / "dev65.jsonl"])
+    quiet = TERMS_ONLY.model_copy(update={"themes": [t.model_copy(update={"silence": []}) for t in TERMS_ONLY.themes]})
+    aware = train_model(compile_pack(TERMS_ONLY), items, repeats=1).themes["escalation"]
+    unaware = train_model(compile_pack(quiet), items, repeats=1).themes["escalation"]
+
+    def bars(theme: ModelTheme) -> list[float]:
+        return [theme.threshold, theme.with_terms or theme.threshold, theme.vetoed or VETOED_THRESHOLD,
+                theme.caution or VETOED_THRESHOLD]
+
+    assert all(a <= b for a, b in zip(bars(aware), bars(unaware))) and bars(aware) != bars(unaware)
+
+
 def test_a_silence_context_naming_an_unknown_concept_is_refused():
     pack = RulePack.model_validate({"name": "t", "themes": [
         {"id": "escalation", "threshold": 1, "terms": {"threat": 1}, "silence": ['"@denials" NEAR/4 "attack"']}]})
