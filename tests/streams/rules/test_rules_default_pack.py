@@ -1570,3 +1570,13 @@ def test_bank_accounts_blocked_for_draft_dodgers_are_no_sanctions(terms_only):
     text = ("Ухилянтів б'ють по кишені й по кермі: станом на весну 2025-го в Україні заблоковано понад 26 тисяч "
             "банківських рахунків тих, хто порушив правила мобілізації та військового обліку.")
     assert "sanctions" not in themes(terms_only, text, "uk")
+
+
+@pytest.mark.parametrize("text", [
+    # Round 29 (dev64, dev69): the Ministry of Justice's suits at the anti-corruption court for sanctioned owners'
+    # assets, by the bodies' short or full names.
+    "ВАКС задовольнив позов Мін'юсту і передав у дохід держави залізорудну продукцію групи Усманова.",
+    "До Вищого антикорупційного суду надійшов позов Міністерства юстиції про стягнення в дохід держави активів Дерипаски.",
+])
+def test_the_justice_ministrys_suit_at_the_anticorruption_court_is_sanctions(terms_only, text):
+    assert "sanctions" in themes(terms_only, text, "uk")
