@@ -211,6 +211,12 @@ class CompiledRules:
                                      if all(p in hits for p in needed_phrases(c))]
         return possible
 
+    def _first_met(self, contexts: dict, a: Analysis, cache: dict):
+        """The first of ``contexts`` (filed as ``_possible`` reads them) that matches the document, or None."""
+        if not contexts:
+            return None
+        return next((c for c in self._possible(contexts, a, cache) if self._spans(c, a, cache)), None)
+
     def _vetoed(self, parts: list[Span], contexts: dict, a: Analysis, cache: dict) -> bool:
         """Whether a match meets a match of one of ``contexts`` (``_meets_any``)."""
         key = ("extents", id(contexts))
@@ -266,10 +272,9 @@ class CompiledRules:
                     found = kept
                 a.term_matches[ti] = found
         for theme, contexts in enumerate(t.cautions):
-            if contexts:
-                met = next((c for c in self._possible(contexts, a, cache) if self._spans(c, a, cache)), None)
-                if met is not None:
-                    a.cautioned[theme] = t.caution_sources[theme][met]
+            met = self._first_met(contexts, a, cache)
+            if met is not None:
+                a.cautioned[theme] = t.caution_sources[theme][met]
         self._score(a)
 
     def _score(self, a: Analysis) -> None:
@@ -361,10 +366,8 @@ class CompiledRules:
         """Whether one of the theme's silence contexts matches the analysed document (recorded in ``a.silenced``),
         so the model alone may not assign the theme there. The steps after the word scan, in C or in Python,
         left the concepts' hits in ``a.hits``, which the contexts read."""
-        t, cache = self.tables, {}
-        if not t.silences[theme]:
-            return False
-        met = next((c for c in self._possible(t.silences[theme], a, cache) if self._spans(c, a, cache)), None)
+        t = self.tables
+        met = self._first_met(t.silences[theme], a, {})
         if met is None:
             return False
         a.silenced[theme] = t.silence_sources[theme][met]

@@ -8,6 +8,8 @@ import json
 import re
 import sys
 
+import pytest
+
 from streams.rules import compile_pack, load_pack
 from watchfloor.cli import main
 
@@ -190,24 +192,19 @@ def test_rules_check_warns_of_an_exclusion_that_two_words_of_one_side_trip(tmp_p
     assert rules.classify("The union balloted its members, and the referendum on pay failed.").themes == []
 
 
-def test_rules_check_warns_of_a_caution_that_two_words_of_one_side_trip(tmp_path, capsys):
-    # The same clash in a caution vetoes nothing, but it would raise the model's bar beside any ballot.
-    pack = SELF_VETO.format(union="balloted").replace("    exclude: ['", "    caution: ['")
+@pytest.mark.parametrize("field, effect", [
+    # The same clash in a caution vetoes nothing, but it would raise the model's bar beside any ballot; in a
+    # silence it would keep the model from assigning the theme alone beside any ballot.
+    ("caution", "caution and raise the model's bar"),
+    ("silence", "silence and keep the model from assigning the theme alone"),
+])
+def test_rules_check_warns_of_a_caution_or_silence_that_two_words_of_one_side_trip(tmp_path, capsys, field, effect):
+    pack = SELF_VETO.format(union="balloted").replace("    exclude: ['", f"    {field}: ['")
     (tmp_path / "a.yaml").write_text(pack, encoding="utf-8")
     assert main(["rules", "check", str(tmp_path)]) == 0
     assert capsys.readouterr().out.splitlines()[0].endswith(
-        "(themes[0].caution[0]): warning: 'balloted' reads as 'ballot', which 'ballot*' on the other side "
-        "matches too: two such words alone trip this caution and raise the model's bar")
-
-
-def test_rules_check_warns_of_a_silence_that_two_words_of_one_side_trip(tmp_path, capsys):
-    # In a silence the clash would keep the model from assigning the theme alone beside any ballot.
-    pack = SELF_VETO.format(union="balloted").replace("    exclude: ['", "    silence: ['")
-    (tmp_path / "a.yaml").write_text(pack, encoding="utf-8")
-    assert main(["rules", "check", str(tmp_path)]) == 0
-    assert capsys.readouterr().out.splitlines()[0].endswith(
-        "(themes[0].silence[0]): warning: 'balloted' reads as 'ballot', which 'ballot*' on the other side "
-        "matches too: two such words alone trip this silence and keep the model from assigning the theme alone")
+        f"(themes[0].{field}[0]): warning: 'balloted' reads as 'ballot', which 'ballot*' on the other side "
+        f"matches too: two such words alone trip this {effect}")
 
 
 def test_rules_check_warns_of_a_not_context_that_two_words_of_one_side_trip(tmp_path, capsys):
