@@ -1580,3 +1580,29 @@ def test_bank_accounts_blocked_for_draft_dodgers_are_no_sanctions(terms_only):
 ])
 def test_the_justice_ministrys_suit_at_the_anticorruption_court_is_sanctions(terms_only, text):
     assert "sanctions" in themes(terms_only, text, "uk")
+
+
+def test_mobilisation_extended_in_the_other_ukrainian_word_is_no_escalation(terms_only):
+    # Round 30 (dev70, uk70x-003): "продовжено" is Ukrainian's other "extended"; ten dev passages, all the Rada's vote.
+    text = ("Парламент затвердив укази про продовження воєнного стану ще на 90 днів. Разом із ним продовжено й "
+            "загальну мобілізацію.")
+    assert "escalation" not in themes(terms_only, text, "uk")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Round 30 (dev70, dev57): forecasts of an attack on NATO called false or groundless by the speaker; the model
+    # alone read them at 0.82-0.89.
+    ("Дмитро Пєсков назвав хибними й позбавленими логіки західні прогнози, ніби Росія може напасти на країни НАТО.",
+     "uk"),
+    ("Шойгу заявил, что Россию безосновательно упрекают в планах нападения на страны альянса.", "ru"),
+])
+def test_an_attack_plan_called_false_keeps_the_model_from_reading_a_threat(rules, text, lang):
+    assert "escalation" not in themes(rules, text, lang)
+
+
+def test_an_attack_under_a_false_flag_is_no_denial(rules):
+    # The "called false" words are phrases ("назвав хибними"), not a bare "хибн*": an attack "під хибним прапором"
+    # is told, not denied, so no silence context matches it.
+    text = "Міноборони Росії заявило, що Київ готує напад під хибним прапором на Запорізьку АЕС."
+    a = rules.analyse(text, "uk")
+    assert not rules.silence_matches(a, rules.theme_index("escalation"))
