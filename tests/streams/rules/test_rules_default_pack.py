@@ -1606,3 +1606,13 @@ def test_an_attack_under_a_false_flag_is_no_denial(rules):
     text = "Міноборони Росії заявило, що Київ готує напад під хибним прапором на Запорізьку АЕС."
     a = rules.analyse(text, "uk")
     assert not rules.silence_matches(a, rules.theme_index("escalation"))
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Round 30: the martial-law and mobilisation exclusions read Ukraine's routine vote; Russia declaring them (or
+    # called on to) is the escalatory step the definition names.
+    ("Путін може оголосити воєнний стан і загальну мобілізацію вже після виборів, попереджають у ГУР.", "uk"),
+    ("Депутат Госдумы призвал Кремль ввести военное положение и всеобщую мобилизацию.", "ru"),
+])
+def test_russia_declaring_martial_law_and_general_mobilisation_is_escalation(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
