@@ -1616,3 +1616,32 @@ def test_an_attack_under_a_false_flag_is_no_denial(rules):
 ])
 def test_russia_declaring_martial_law_and_general_mobilisation_is_escalation(terms_only, text, lang):
     assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Round 30 (dev71): measures promised over nuclear tests or nuclear arms placed nearby are a military answer.
+    ("Герасимов предупредил, что если США возобновят ядерные испытания, Россия примет «соответствующие меры».", "ru"),
+    ("У Кремлі пригрозили Гельсінкі «відповідними заходами» через намір дозволити ввезення ядерної зброї.", "uk"),
+])
+def test_measures_promised_over_nuclear_arms_are_no_sanctions(terms_only, text, lang):
+    assert "sanctions" not in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text", [
+    # Round 30 (dev71): the UN's snapback of Iran's restrictions, getting round restrictions, an entry ban told as
+    # "закрила в'їзд" (31 dev passages, all sanctions).
+    "Snapback спрацював: обмеження ООН проти Ірану повертаються.",
+    "Без мікроелектроніки РФ ракет не зробить, тож тиснути треба на тих, хто дістає деталі в обхід обмежень.",
+    "Литва закрила в'їзд для 11 представників грузинської влади.",
+])
+def test_snapback_evasion_and_entry_bans_are_sanctions(terms_only, text):
+    assert "sanctions" in themes(terms_only, text, "uk")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Round 30 (dev71): "Russia has something to answer with" (seven dev passages, all threats).
+    ("Шойгу заявив, що Росії є чим відповісти на постачання снарядів зі збідненим ураном.", "uk"),
+    ("Хренин заявил, что Минску есть чем ответить на милитаризацию соседей.", "ru"),
+])
+def test_having_something_to_answer_with_is_a_threat(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
