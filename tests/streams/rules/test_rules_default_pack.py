@@ -1645,3 +1645,10 @@ def test_snapback_evasion_and_entry_bans_are_sanctions(terms_only, text):
 ])
 def test_having_something_to_answer_with_is_a_threat(terms_only, text, lang):
     assert "escalation" in themes(terms_only, text, lang)
+
+
+def test_restrictive_measures_on_a_nuclear_industry_are_still_sanctions(terms_only):
+    # Round 30: the exclusion above reads only the answering measures ("соответствующие", "appropriate"); measures
+    # the EU puts on Russia's nuclear industry keep their theme without the word "sanctions".
+    text = "The EU adopted restrictive measures on Rosatom, Russia's nuclear fuel supplier, and its subsidiaries."
+    assert "sanctions" in themes(terms_only, text, "en")
