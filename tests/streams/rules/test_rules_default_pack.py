@@ -1652,3 +1652,9 @@ def test_restrictive_measures_on_a_nuclear_industry_are_still_sanctions(terms_on
     # the EU puts on Russia's nuclear industry keep their theme without the word "sanctions".
     text = "The EU adopted restrictive measures on Rosatom, Russia's nuclear fuel supplier, and its subsidiaries."
     assert "sanctions" in themes(terms_only, text, "en")
+
+
+def test_the_avangard_plant_on_a_sanctions_list_is_no_escalation(terms_only):
+    # Round 30 (dev72): the Avangard machine-building plant whose assets Japan froze, not the glide vehicle.
+    text = "Японія заморозить активи корпорації «Іркут» і МЗС «Авангард» та розширить свій чорний список."
+    assert "escalation" not in themes(terms_only, text, "uk")
