@@ -1658,3 +1658,9 @@ def test_the_avangard_plant_on_a_sanctions_list_is_no_escalation(terms_only):
     # Round 30 (dev72): the Avangard machine-building plant whose assets Japan froze, not the glide vehicle.
     text = "Японія заморозить активи корпорації «Іркут» і МЗС «Авангард» та розширить свій чорний список."
     assert "escalation" not in themes(terms_only, text, "uk")
+
+
+def test_nato_rehearsing_a_blockade_of_kaliningrad_is_escalation(terms_only):
+    # Round 30 (dev70, dev71): "blocking" Kaliningrad in a Russian diplomat's warning, not only "блокада".
+    text = "Грушко заявил, что альянс на учениях НАТО отрабатывает блокирование Калининградской области."
+    assert "escalation" in themes(terms_only, text, "ru")
