@@ -1664,3 +1664,9 @@ def test_nato_rehearsing_a_blockade_of_kaliningrad_is_escalation(terms_only):
     # Round 30 (dev70, dev71): "blocking" Kaliningrad in a Russian diplomat's warning, not only "блокада".
     text = "Грушко заявил, что альянс на учениях НАТО отрабатывает блокирование Калининградской области."
     assert "escalation" in themes(terms_only, text, "ru")
+
+
+def test_the_ban_on_striking_russia_said_in_russian_is_no_sanctions(terms_only):
+    # Round 30 (dev73): "снять запрет на удары западным оружием вглубь РФ", the Russian of round 29's Ukrainian case.
+    text = "Посол заявил, что Копенгаген призывал союзников снять запрет на удары западным оружием вглубь РФ."
+    assert "sanctions" not in themes(terms_only, text, "ru")
