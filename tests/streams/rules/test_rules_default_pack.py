@@ -1670,3 +1670,24 @@ def test_the_ban_on_striking_russia_said_in_russian_is_no_sanctions(terms_only):
     # Round 30 (dev73): "снять запрет на удары западным оружием вглубь РФ", the Russian of round 29's Ukrainian case.
     text = "Посол заявил, что Копенгаген призывал союзников снять запрет на удары западным оружием вглубь РФ."
     assert "sanctions" not in themes(terms_only, text, "ru")
+
+
+def test_a_wrecked_tanker_needs_the_models_caution_bar_for_sanctions(rules):
+    # Round 30 (dev74, dev75): the Volgoneft tankers broken by a storm in the Kerch Strait, which the model alone
+    # read as sanctions at 0.70-0.94; a tanker wrecked or spilling oil is a caution context now.
+    text = ("Після катастрофи танкерів «Волгонефть» 15 грудня 2024 року в Чорне море витекло близько 40% із 9,2 тис. т "
+            "мазуту, що був на борту. МНС Росії повідомило, що з пляжів Краснодарського краю вже зібрали 3,3 тис. т "
+            "забрудненого ґрунту, а нафтопродукти вкрили приблизно 50 км узбережжя.")
+    assert "sanctions" not in themes(rules, text, "uk")
+
+
+def test_limits_on_donated_weapons_eased_are_no_sanctions(terms_only):
+    # Round 30 (dev75): "послаблення обмежень на західну зброю" is the use of donated weapons, not a sanction.
+    text = "Володін написав, що послаблення обмежень на західну зброю для України обернеться війною."
+    assert "sanctions" not in themes(terms_only, text, "uk")
+
+
+def test_a_direct_clash_the_speaker_wants_to_avoid_is_no_threat_on_the_terms(terms_only):
+    # Round 30 (dev75): avoiding a direct military clash is the opposite of threatening one.
+    text = "Лавров погодився з відповідальним підходом США, які прагнуть уникнути прямого військового зіткнення з Росією."
+    assert "escalation" not in themes(terms_only, text, "uk")
