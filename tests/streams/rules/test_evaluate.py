@@ -145,11 +145,16 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 # style, its negatives the same Russian and Belarusian speakers accusing without threatening; fresh Ukrainian
 # escalation precision 0.77-0.88, nearly all the model alone reading the speaker) took Ukrainian escalation
 # precision to 0.898 (1,190 of 1,325): its floor follows (0.89).
-FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.94, 0.92
+# Round thirty then retrained the shipped model on every dev split (dev..dev75, escalation's floor 0.90), chosen on
+# two held-out checks (trained without dev63-dev69, and without dev70-dev75, each scored on the splits it never saw:
+# macro F1 +0.009 and escalation precision +0.03 on both; docs/quality.md). The model now knows the regression set,
+# so the figures rose (macro F1 0.976) and every floor moves to about three points under its measure, or stays
+# where it was where that is higher.
+FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.94
 FLOOR = {  # (theme, lang): (precision, recall)
-    ("referendum", "en"): (0.92, 0.93), ("referendum", "ru"): (0.95, 0.92), ("referendum", "uk"): (0.92, 0.91),
-    ("escalation", "en"): (0.88, 0.95), ("escalation", "ru"): (0.88, 0.87), ("escalation", "uk"): (0.89, 0.92),
-    ("sanctions", "en"): (0.92, 0.96), ("sanctions", "ru"): (0.93, 0.96), ("sanctions", "uk"): (0.95, 0.96),
+    ("referendum", "en"): (0.94, 0.95), ("referendum", "ru"): (0.95, 0.95), ("referendum", "uk"): (0.92, 0.93),
+    ("escalation", "en"): (0.91, 0.95), ("escalation", "ru"): (0.92, 0.95), ("escalation", "uk"): (0.92, 0.94),
+    ("sanctions", "en"): (0.95, 0.96), ("sanctions", "ru"): (0.95, 0.96), ("sanctions", "uk"): (0.95, 0.96),
 }
 DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl", "dev6.jsonl", "dev7.jsonl",
               "dev8.jsonl", "dev9.jsonl", "dev10.jsonl", "dev11.jsonl", "dev12.jsonl", "dev13.jsonl", "dev14.jsonl",

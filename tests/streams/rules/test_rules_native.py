@@ -236,7 +236,9 @@ def test_c_concepts_terms_and_entities_leave_the_python_twins_analysis_on_every_
     # The silence contexts read the concepts' hits either path left, so both assign the same themes.
     verdicts = [[(sorted(a.passed), a.silenced) for a in side] for side in (fast_analyses, slow_analyses)]
     assert verdicts[0] == verdicts[1]
-    assert sum(bool(silenced) for _, silenced in verdicts[0]) >= 10
+    # ... and the silences act on some of them (five with the model trained on dev..dev75, which reads most of the
+    # denials itself; forty with the model trained on dev..dev29).
+    assert sum(bool(silenced) for _, silenced in verdicts[0]) >= 3
     # The comparison met every branch: NEAR matches, vetoes, redundant terms, cautions, entities.
     assert sum(any(len(parts) == 2 for _, found in m for parts in found) for _, m, *_ in fast) > 500
     assert sum(bool(v) for _, _, v, *_ in fast) > 100
