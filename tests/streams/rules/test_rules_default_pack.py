@@ -1691,3 +1691,29 @@ def test_a_direct_clash_the_speaker_wants_to_avoid_is_no_threat_on_the_terms(ter
     # Round 30 (dev75): avoiding a direct military clash is the opposite of threatening one.
     text = "Лавров погодився з відповідальним підходом США, які прагнуть уникнути прямого військового зіткнення з Росією."
     assert "escalation" not in themes(terms_only, text, "uk")
+
+
+def test_military_technical_countermeasures_in_any_order_are_escalation_not_sanctions(terms_only):
+    # Round 31 (dev76): the "military-technical" formula with any word for measures and in any order.
+    text = "The ambassador said Moscow would decide on the military-technical countermeasures it needs."
+    assert themes(terms_only, text, "en") == {"escalation"}
+    text = "Посол сказал, что Москва ответит мерами военно-технического свойства."
+    assert themes(terms_only, text, "ru") == {"escalation"}
+
+
+def test_measures_answering_joint_naval_drills_are_escalation_not_sanctions(terms_only):
+    # Round 31 (dev76): "ответные меры" promised over another state's exercises are a military answer.
+    text = "МИД предупредил Токио, что Москва примет ответные меры, если Япония расширит совместные учения с США."
+    assert themes(terms_only, text, "ru") == {"escalation"}
+
+
+def test_an_advertised_weapon_near_a_name_alone_is_no_threat_on_the_terms(terms_only):
+    # Round 31 (dev77): a missile shown at a parade in Moscow, or a test gone wrong, with no threat said.
+    text = "Историк допустил, что на параде в Москве могут провезти и ракету «Орешник»."
+    assert "escalation" not in themes(terms_only, text, "ru")
+
+
+def test_mobilisation_near_a_name_alone_is_no_threat_on_the_terms(terms_only):
+    # Round 31 (dev76): an analyst's estimate or a denial of a new wave, not a threat.
+    text = "Stoltenberg said Moscow could mobilise upwards of 200,000 more personnel."
+    assert "escalation" not in themes(terms_only, text, "en")
