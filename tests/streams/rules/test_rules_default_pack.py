@@ -1717,3 +1717,12 @@ def test_mobilisation_near_a_name_alone_is_no_threat_on_the_terms(terms_only):
     # Round 31 (dev76): an analyst's estimate or a denial of a new wave, not a threat.
     text = "Stoltenberg said Moscow could mobilise upwards of 200,000 more personnel."
     assert "escalation" not in themes(terms_only, text, "en")
+
+
+def test_retaliatory_measures_answering_western_missiles_are_escalation_not_sanctions(terms_only):
+    # Round 32 (dev78): measures promised after ATACMS strikes are a military answer; retaliation for sanctions
+    # stays out of escalation.
+    text = "The Defence Ministry promised retaliatory measures after Ukraine fired ATACMS missiles at the region."
+    assert themes(terms_only, text, "en") == {"escalation"}
+    text = "Moscow promised retaliatory measures against the new EU sanctions on its banks."
+    assert "escalation" not in themes(terms_only, text, "en")
