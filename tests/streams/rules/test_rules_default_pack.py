@@ -1726,3 +1726,17 @@ def test_retaliatory_measures_answering_western_missiles_are_escalation_not_sanc
     assert themes(terms_only, text, "en") == {"escalation"}
     text = "Moscow promised retaliatory measures against the new EU sanctions on its banks."
     assert "escalation" not in themes(terms_only, text, "en")
+
+
+def test_the_intermediate_range_missile_moratorium_ended_is_escalation_not_sanctions(terms_only):
+    # Round 33 (dev79, dev81): Moscow no longer bound by its self-restraint on deploying intermediate-range missiles.
+    text = "МЗС РФ оголосило, що Москва більше не вважає себе зв'язаною самообмеженнями щодо розгортання ракет середньої дальності."
+    assert themes(terms_only, text, "uk") == {"escalation"}
+    text = "МИД заявил, что условий для сохранения моратория на развёртывание ракет средней дальности больше нет."
+    assert themes(terms_only, text, "ru") == {"escalation"}
+
+
+def test_ukraines_own_limits_on_exporting_timber_and_scrap_are_no_sanctions(terms_only):
+    # Round 33 (dev80): the government extended its restrictions on exporting timber and scrap metal.
+    text = "Уряд продовжив до кінця року обмеження на вивезення лісу та металобрухту."
+    assert "sanctions" not in themes(terms_only, text, "uk")
