@@ -1740,3 +1740,9 @@ def test_ukraines_own_limits_on_exporting_timber_and_scrap_are_no_sanctions(term
     # Round 33 (dev80): the government extended its restrictions on exporting timber and scrap metal.
     text = "Уряд продовжив до кінця року обмеження на вивезення лісу та металобрухту."
     assert "sanctions" not in themes(terms_only, text, "uk")
+
+
+def test_a_vote_for_putin_in_an_occupied_region_is_no_referendum_on_the_terms(terms_only):
+    # Round 34 (dev82): Russia's presidential election carried into occupied Luhansk is an election of a person.
+    text = "На окупованій Луганщині за Путіна голосуватимуть три тижні: дострокове голосування почнеться 25 лютого."
+    assert "referendum" not in themes(terms_only, text, "uk")
