@@ -1746,3 +1746,20 @@ def test_a_vote_for_putin_in_an_occupied_region_is_no_referendum_on_the_terms(te
     # Round 34 (dev82): Russia's presidential election carried into occupied Luhansk is an election of a person.
     text = "На окупованій Луганщині за Путіна голосуватимуть три тижні: дострокове голосування почнеться 25 лютого."
     assert "referendum" not in themes(terms_only, text, "uk")
+
+
+def test_compensating_measures_answering_natos_growth_are_escalation(terms_only):
+    # Round 35 (dev83, dev84): Moscow's stock phrase for a military answer to Finland and Sweden joining NATO.
+    text = "Рябков предупредил, что Москве придётся принять так называемые компенсирующие меры."
+    assert themes(terms_only, text, "ru") == {"escalation"}
+    text = "Ryabkov said NATO's new forces on the eastern flank would bring compensatory measures from Moscow."
+    assert themes(terms_only, text, "en") == {"escalation"}
+    text = "The EU approved compensatory measures for farmers hit by cheap grain imports."
+    assert "escalation" not in themes(terms_only, text, "en")
+
+
+def test_unauthorised_is_no_sanctions_for_the_model(rules):
+    # Round 35 (dev84): "несанкционированный" (unauthorised) shares its letters with sanctions; a ship stopped for
+    # it is no sanctions item (the model read this at 0.82 before the caution).
+    text = "Пограничники задержали судно под либерийским флагом за несанкционированный заход в территориальные воды России."
+    assert "sanctions" not in themes(rules, text, "ru")
