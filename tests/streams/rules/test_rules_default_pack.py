@@ -1763,3 +1763,14 @@ def test_unauthorised_is_no_sanctions_for_the_model(rules):
     # it is no sanctions item (the model read this at 0.82 before the caution).
     text = "Пограничники задержали судно под либерийским флагом за несанкционированный заход в территориальные воды России."
     assert "sanctions" not in themes(rules, text, "ru")
+
+
+def test_a_leader_denying_his_army_will_enter_the_war_is_no_threat_for_the_model(rules):
+    # Round 35 (dev86): the model read Lukashenko, the army and the war as a threat; he said the opposite.
+    text = ("Александр Лукашенко заявил, что белорусская армия не принимает участия в боевых действиях в Украине "
+            "и вводить армию туда не станет: необходимости в этом нет.")
+    assert "escalation" not in themes(rules, text, "ru")
+    # A denial turned by a "but" into a threat keeps the model's reading.
+    text = ("Лукашенко заявил, что вводить армию в Украину не станет, но если на Беларусь нападут, ответ будет "
+            "немедленным и всеми средствами, включая ядерное оружие.")
+    assert "escalation" in themes(rules, text, "ru")
