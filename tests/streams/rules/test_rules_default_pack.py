@@ -1774,3 +1774,25 @@ def test_a_leader_denying_his_army_will_enter_the_war_is_no_threat_for_the_model
     text = ("Лукашенко заявил, что вводить армию в Украину не станет, но если на Беларусь нападут, ответ будет "
             "немедленным и всеми средствами, включая ядерное оружие.")
     assert "escalation" in themes(rules, text, "ru")
+
+
+def test_a_plant_readied_for_blowing_up_is_half_a_threats_terms(terms_only):
+    # Round 36 (dev88): mining or blowing up the Zaporizhzhia plant, within eight words of its name, is half of
+    # escalation's terms, so the model's lower bar decides (three dev passages better, none worse). Shelling that
+    # endangers the plant is no such sign.
+    text = "Буданов заявил, что российские войска завершили подготовку к подрыву Запорожской АЭС."
+    assert terms_score(terms_only, text, "ru", "escalation") == 1
+    text = "МАГАТЭ сообщило, что обстрел повредил линию электропередачи Запорожской АЭС."
+    assert terms_score(terms_only, text, "ru", "escalation") == 0
+
+
+def test_a_world_war_weighed_by_a_survey_or_experts_is_no_threat_on_the_terms(terms_only):
+    # Round 36 (dev87): a survey's fear of World War III, or experts asked whether one is coming, is no state's
+    # threat.
+    text = "Three in four people questioned for a global survey said they fear the world is edging closer to World War III."
+    assert "escalation" not in themes(terms_only, text, "en")
+    text = "Эксперты, опрошенные изданием, не верят, что конфликт перерастёт в третью мировую войну."
+    assert "escalation" not in themes(terms_only, text, "ru")
+    # A speaker's own warning of one still counts.
+    text = "Medvedev warned that the West's plans were pushing the world towards a third world war."
+    assert "escalation" in themes(terms_only, text, "en")
