@@ -1796,3 +1796,11 @@ def test_a_world_war_weighed_by_a_survey_or_experts_is_no_threat_on_the_terms(te
     # A speaker's own warning of one still counts.
     text = "Medvedev warned that the West's plans were pushing the world towards a third world war."
     assert "escalation" in themes(terms_only, text, "en")
+
+
+def test_authorising_a_round_of_escalation_is_no_sanctions(terms_only):
+    # Round 37 (dev90): "санкционировали эскалацию" is authorising a step of war, not a restrictive measure.
+    text = "Герасимов заявил, что США и их союзники по НАТО санкционировали очередной виток эскалации."
+    assert "sanctions" not in themes(terms_only, text, "ru")
+    text = "США санкционировали новые ограничения против российских банков."
+    assert "sanctions" in themes(terms_only, text, "ru")
