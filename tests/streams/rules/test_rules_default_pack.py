@@ -1804,3 +1804,38 @@ def test_authorising_a_round_of_escalation_is_no_sanctions(terms_only):
     assert "sanctions" not in themes(terms_only, text, "ru")
     text = "США санкционировали новые ограничения против российских банков."
     assert "sanctions" in themes(terms_only, text, "ru")
+
+
+def test_revoking_the_test_ban_treatys_ratification_is_escalation(terms_only):
+    # Round 38 (dev91): the treaty by its initials, and "revoke" or "undo" for withdrawing a ratification.
+    text = "The State Duma passed the bill withdrawing Russia's ratification of the CTBT in its third reading."
+    assert "escalation" in themes(terms_only, text, "en")
+    text = "Volodin said the Duma would take up revoking the ratification of the CTBT next week."
+    assert "escalation" in themes(terms_only, text, "en")
+
+
+def test_a_sport_bodys_ban_on_russian_teams_is_no_sanctions(terms_only):
+    # Round 38 (dev92): kept or lifted, a sport body's ban is no state's measure.
+    text = ("Спортивный арбитражный суд оставил в силе запрет для российских клубов выступать в турнирах УЕФА, "
+            "а ответа на ходатайство о снятии обеспечительных мер ждут до конца недели.")
+    assert "sanctions" not in themes(terms_only, text, "ru")
+
+
+def test_restrictions_on_striking_with_long_range_weapons_are_no_sanctions(terms_only):
+    # Round 38 (dev92): the restrictions Washington and London weighed lifting were on Kyiv's strikes.
+    text = ("Путин предупредил, что удары западным дальнобойным оружием по России будут означать войну с НАТО; "
+            "заявление прозвучало на фоне переговоров Вашингтона и Лондона о снятии ограничений.")
+    assert "sanctions" not in themes(terms_only, text, "ru")
+
+
+def test_mobilisation_told_as_a_cause_of_labour_shortages_is_no_threat(terms_only):
+    # Round 38 (dev91): economic news naming partial mobilisation as a drain on the workforce.
+    text = "Unemployment fell to a record low as partial mobilisation deepened labour shortages, the central bank said."
+    assert "escalation" not in themes(terms_only, text, "en")
+
+
+def test_soviet_nuclear_tests_recalled_beside_a_vote_on_a_power_plant_are_no_threat(terms_only):
+    # Round 38 (dev91): Kazakhstan's referendum on a nuclear power plant, with the Soviet tests as history.
+    text = ("Kazakhstan will hold a referendum on building a nuclear power plant, though the legacy of Soviet "
+            "nuclear testing still looms over the debate.")
+    assert themes(terms_only, text, "en") == {"referendum"}
