@@ -1839,3 +1839,25 @@ def test_soviet_nuclear_tests_recalled_beside_a_vote_on_a_power_plant_are_no_thr
     text = ("Kazakhstan will hold a referendum on building a nuclear power plant, though the legacy of Soviet "
             "nuclear testing still looms over the debate.")
     assert themes(terms_only, text, "en") == {"referendum"}
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Round 39 (dev93, dev94): other states' threats, told in their own words.
+    ("The PLA opened two days of exercises around Taiwan, calling them a powerful punishment for separatists.", "en"),
+    ("Китай начал учения вокруг Тайваня и назвал их суровым наказанием сторонникам независимости.", "ru"),
+    ("Trump said further threats from Pyongyang would be met with fire and fury.", "en"),
+    ("Rodong Sinmun warned that a super-mighty preemptive strike would leave US forces in ashes.", "en"),
+    ("Газета пообещала, что в случае превентивного удара от американских войск ничего не останется.", "ru"),
+])
+def test_other_states_threats_in_their_own_words_carry_escalation_on_the_terms(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+def test_a_vow_of_revenge_or_combat_readiness_is_half_a_threat(terms_only):
+    # Round 39 (dev93, dev94): half-terms; the model's lower bar decides. Ukrainian "відплата" is left out: it is a
+    # trade war's retaliation too.
+    assert terms_score(terms_only, "Zarif told state TV that Tehran will take its revenge.", "en", "escalation") == 1
+    text = "Вучич приказал привести армию в наивысшую боевую готовность."
+    assert terms_score(terms_only, text, "ru", "escalation") == 1
+    text = "Трамп заявив, що як відплату розглядає мита на китайську олію."
+    assert terms_score(terms_only, text, "uk", "escalation") == 0
