@@ -164,10 +164,14 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 # figure over its floor. dev93-dev94 (round thirty-nine: other states' threats, Iran, Israel, North Korea, China,
 # Turkey, Serbia; fresh escalation recall 0.33-0.36, 0.45 and 0.38 after the round) are the pack's known gap, and
 # took all dev Russian escalation recall to 0.947 (2,482 of 2,622): its floor follows (0.93), as English did.
+# dev95-dev96 (round forty: a desk's day with other states' threats in it) decided, by a rule written before their
+# labels were read, to ship the model retrained on dev..dev94 (docs/quality.md, round forty). The model now knows
+# the regression set again (all dev macro F1 0.977; English and Russian escalation recall 0.985 and 0.980), so those
+# two floors go back to 0.95, three points under.
 FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.94
 FLOOR = {  # (theme, lang): (precision, recall)
     ("referendum", "en"): (0.94, 0.95), ("referendum", "ru"): (0.95, 0.95), ("referendum", "uk"): (0.92, 0.93),
-    ("escalation", "en"): (0.91, 0.93), ("escalation", "ru"): (0.92, 0.93), ("escalation", "uk"): (0.92, 0.94),
+    ("escalation", "en"): (0.91, 0.95), ("escalation", "ru"): (0.92, 0.95), ("escalation", "uk"): (0.92, 0.94),
     ("sanctions", "en"): (0.95, 0.96), ("sanctions", "ru"): (0.95, 0.96), ("sanctions", "uk"): (0.95, 0.96),
 }
 DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl", "dev6.jsonl", "dev7.jsonl",
@@ -186,7 +190,8 @@ DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl
               "dev78.jsonl", "dev79.jsonl", "dev80.jsonl", "dev81.jsonl", "dev82.jsonl",
               "dev83.jsonl", "dev84.jsonl", "dev85.jsonl", "dev86.jsonl",
               "dev87.jsonl", "dev88.jsonl", "dev89.jsonl", "dev90.jsonl",
-              "dev91.jsonl", "dev92.jsonl", "dev93.jsonl", "dev94.jsonl")
+              "dev91.jsonl", "dev92.jsonl", "dev93.jsonl", "dev94.jsonl",
+              "dev95.jsonl", "dev96.jsonl")
 
 
 def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():
