@@ -1861,3 +1861,50 @@ def test_a_vow_of_revenge_or_combat_readiness_is_half_a_threat(terms_only):
     assert terms_score(terms_only, text, "ru", "escalation") == 1
     text = "Трамп заявив, що як відплату розглядає мита на китайську олію."
     assert terms_score(terms_only, text, "uk", "escalation") == 0
+
+
+@pytest.mark.parametrize("text", [
+    # Round 41 (dev97): a parliament's vote of confidence, whose "voted no" and next ballot are no popular vote, and
+    # a party's members' ballot on a coalition, with its "No campaign".
+    "The chancellor lost the confidence vote in the Bundestag on Monday: 394 deputies voted no, and a snap ballot "
+    "is now expected in February.",
+    "Party members who cast a ballot approved the coalition agreement by 66 per cent, a defeat for the No campaign "
+    "led by the youth wing.",
+    # ... a midterm billed as a plebiscite on a presidency, and Russia's presidential vote in the occupied regions.
+    "Billed as a make-or-break plebiscite on Milei's presidency, the midterm gave his party 41 per cent.",
+    "Early voting in Russia's presidential election began today in the occupied parts of Ukraine, and the "
+    "Kremlin-installed head of occupied Zaporizhzhia posted a photo of soldiers at a makeshift polling station.",
+    "In occupied villages near Kherson, pensioners were made to vote for Russia's president at ballot boxes carried "
+    "from house to house.",
+])
+def test_votes_of_confidence_party_ballots_and_elections_of_people_are_no_referendum(terms_only, text):
+    assert "referendum" not in themes(terms_only, text, "en")
+
+
+@pytest.mark.parametrize("text", [
+    "The occupation authorities opened polling stations in Zaporizhzhia for the so-called referendum on joining "
+    "Russia, weeks before Russia's presidential election.",
+    "Voters backed the plebiscite on a new constitution by a wide margin.",
+    # Round 41 (dev97): Moldova's "constitutional ballot" on Europe, beside the presidential first round.
+    "Moldova narrowly said yes to Europe in its constitutional ballot, while the president faces a run-off.",
+])
+def test_popular_votes_beside_elections_of_people_stay_referendums(terms_only, text):
+    assert "referendum" in themes(terms_only, text, "en")
+
+
+def test_a_census_of_crimeas_residents_is_no_referendum_for_the_model(rules):
+    # Round 41 (dev97): the model read a census's counts of Crimea's residents as the 2014 vote (0.86-0.91).
+    text = ("About 68% of Crimean residents who gave an ethnicity in the October 2014 census called themselves Russian, "
+            "15.7% Ukrainian and 10.6% Crimean Tatar; Russians made up 81% in Sevastopol, Rosstat said.")
+    assert "referendum" not in themes(rules, text, "en")
+
+
+@pytest.mark.parametrize("text", [
+    # Round 41 (dev98): a named power plant's company ("Akkuyu Nuclear") launching a unit, and a new mobilisation wave
+    # answered "there is no such data".
+    "The first unit will be launched in the near future, says Akkuyu Nuclear's chief executive.",
+    "Asked whether a new mobilisation wave is coming, Peskov said there is no such data; the embassy still expects "
+    "a fresh call-up.",
+])
+def test_a_named_power_plant_and_a_denied_mobilisation_are_no_threat(terms_only, text):
+    assert "escalation" not in themes(terms_only, text, "en")
