@@ -1908,3 +1908,20 @@ def test_a_census_of_crimeas_residents_is_no_referendum_for_the_model(rules):
 ])
 def test_a_named_power_plant_and_a_denied_mobilisation_are_no_threat(terms_only, text):
     assert "escalation" not in themes(terms_only, text, "en")
+
+
+@pytest.mark.parametrize("text, lang, theme", [
+    # Round 41 (dev99, dev100), after the retrain was decided: a denial said of a whole country, reports of a general
+    # mobilisation called "бред", a sport body's round of sanctions on a football association, and the votes for
+    # legislatures and councils in the occupied regions.
+    ("Peskov said nobody in Russia is thinking about using nuclear weapons, whatever the speculation in the West.",
+     "en", "escalation"),
+    ("Песков назвал «бредом» сообщения западных СМИ о том, что 9 мая Путин объявит всеобщую мобилизацию.",
+     "ru", "escalation"),
+    ("In the same round of sanctions, the national football association was fined and ordered to close part of its "
+     "stadium.", "en", "sanctions"),
+    ("Voting for regional legislatures and local councils is under way in occupied Donetsk and Kherson, with ballots "
+     "carried from house to house.", "en", "referendum"),
+])
+def test_denials_sport_bodies_and_council_votes_are_not_the_theme_they_resemble(terms_only, text, lang, theme):
+    assert theme not in themes(terms_only, text, lang)
