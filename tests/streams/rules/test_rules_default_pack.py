@@ -1925,3 +1925,33 @@ def test_a_named_power_plant_and_a_denied_mobilisation_are_no_threat(terms_only,
 ])
 def test_denials_sport_bodies_and_council_votes_are_not_the_theme_they_resemble(terms_only, text, lang, theme):
     assert theme not in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text", [
+    # Round 42 (dev102): other states' threats in their own idiom.
+    "Xi told Biden that whoever plays with fire will perish by it.",
+    "Khamenei promised severe revenge on the United States.",
+    "Xi warned that any foreign force trying to bully China would have its head smashed against a great wall of steel.",
+])
+def test_other_states_threats_in_chinese_and_iranian_idiom_carry_escalation_on_the_terms(terms_only, text):
+    assert "escalation" in themes(terms_only, text, "en")
+
+
+@pytest.mark.parametrize("text, theme", [
+    # Round 42 (dev101, dev102): two states pledging never to threaten force, retaliatory tariffs, an entry ban
+    # answered "in kind", a state's "nuclear and missile activity" as the cause of sanctions, and Moscow's
+    # "countermeasures" to NATO's enlargement read as sanctions.
+    ("Venezuela and Guyana pledged never to threaten or use force against each other, and promised not to escalate "
+     "in word or deed.", "escalation"),
+    ("The two presidents signed a declaration that neither country will threaten or use force against the other.",
+     "escalation"),
+    ("China slapped retaliatory tariffs on US exports, and farm states will be hit hardest.", "escalation"),
+    ("Moscow added EU officials to its entry blacklist, recalling that it had reserved the right to respond in kind.",
+     "escalation"),
+    ("Tokyo froze the assets of nine individuals after the latest missile launch, citing rising nuclear and missile "
+     "activity.", "escalation"),
+    ("Defence Minister Shoigu said Russia is taking adequate countermeasures to NATO's bids in the north-west, as "
+     "Western pressure mounts.", "sanctions"),
+])
+def test_pledges_tariffs_tit_for_tat_and_nato_countermeasures_are_not_the_theme_they_resemble(terms_only, text, theme):
+    assert theme not in themes(terms_only, text, "en")
