@@ -1955,3 +1955,26 @@ def test_other_states_threats_in_chinese_and_iranian_idiom_carry_escalation_on_t
 ])
 def test_pledges_tariffs_tit_for_tat_and_nato_countermeasures_are_not_the_theme_they_resemble(terms_only, text, theme):
     assert theme not in themes(terms_only, text, "en")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Round 43 (dev103, dev104): other states' threats in Russian and Ukrainian (and the same in English): an army at
+    # its highest combat readiness, the Strait of Hormuz to be closed, a country returned to the stone age, and
+    # whoever plays with fire burned.
+    ("Serbian President Vucic has put the army on the highest level of combat readiness over Kosovo.", "en"),
+    ("Вучич привёл сербскую армию в полную боевую готовность.", "ru"),
+    ("Вучич наказав підняти збройні сили до найвищого ступеня бойової готовності.", "uk"),
+    ("Іранський депутат пригрозив закрити Ормузьку протоку для танкерів.", "uk"),
+    ("Иран вновь заговорил о возможном закрытии Ормузского пролива.", "ru"),
+    ("Галант: «Ми можемо повернути Ліван у кам'яний вік».", "uk"),
+    ("Си Цзиньпин — Байдену: «кто играет с огнём, непременно обожжётся».", "ru"),
+])
+def test_other_states_threats_in_russian_and_ukrainian_carry_escalation_on_the_terms(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+def test_an_oil_price_forecast_on_a_closed_strait_is_no_threat(terms_only):
+    # Round 43: the one dev look-alike of the Hormuz closure, an analysts' price forecast.
+    text = ("Министр энергетики США не согласился с прогнозами, будто при перекрытии Ормузского пролива баррель может "
+            "подскочить до 200 долларов.")
+    assert "escalation" not in themes(terms_only, text, "ru")
