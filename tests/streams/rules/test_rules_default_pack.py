@@ -1978,3 +1978,30 @@ def test_an_oil_price_forecast_on_a_closed_strait_is_no_threat(terms_only):
     text = ("Министр энергетики США не согласился с прогнозами, будто при перекрытии Ормузского пролива баррель может "
             "подскочить до 200 долларов.")
     assert "escalation" not in themes(terms_only, text, "ru")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Round 44 (dev105, dev106): the army at "maximum" or the "highest level" of readiness.
+    ("Serbia's armed forces were raised to their top alert level on the president's order for maximum combat "
+     "readiness.", "en"),
+    ("Вучич ночью поднял армию Сербии до высшего уровня боеготовности.", "ru"),
+])
+def test_an_army_raised_to_maximum_readiness_carries_escalation_on_the_terms(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang, theme", [
+    # Round 44 (dev105, dev106): a poll on ending the war with Russia, an official worried that nuclear weapons might
+    # be used, an election that went beyond "a simple referendum on" a choice, a government joining a bloc's package.
+    ("52% українців не приймають жодних територіальних поступок заради закінчення війни з Росією, показало опитування.",
+     "uk", "escalation"),
+    ("52% граждан Украины не приемлют территориальных уступок ради окончания войны с Россией, показал опрос КМИС.",
+     "ru", "escalation"),
+    ("The chief cabinet secretary said Japan was deeply worried that nuclear weapons might be used in the invasion.",
+     "en", "escalation"),
+    ("The result went well beyond a simple referendum on Brussels versus Moscow.", "en", "referendum"),
+    ("The Swiss Federal Council decided to join the EU's 15th package of restrictions on Russia.", "en", "referendum"),
+])
+def test_polls_on_ending_the_war_worries_and_figures_of_speech_are_not_the_theme_they_resemble(terms_only, text, lang,
+                                                                                               theme):
+    assert theme not in themes(terms_only, text, lang)
