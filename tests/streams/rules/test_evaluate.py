@@ -176,7 +176,9 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 # diplomatic look-alikes; other states' threats in English, fresh escalation recall 0.70) and dev103-dev104 (round
 # forty-three: other states' threats in Russian and Ukrainian, fresh 0.74 and 0.55) leave every figure over its floor.
 # dev105-dev106 (round forty-four: a desk's day with other states' threats, in all three languages) decided, by a rule
-# written before they were labelled, not to ship the model retrained on dev..dev104 (docs/quality.md).
+# written before they were labelled, not to ship the model retrained on dev..dev104 (docs/quality.md). dev107-dev108
+# (round forty-five: a desk's day in all three languages) decided, the same way, to ship the model retrained on
+# dev..dev106.
 FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.94
 FLOOR = {  # (theme, lang): (precision, recall)
     ("referendum", "en"): (0.94, 0.95), ("referendum", "ru"): (0.95, 0.95), ("referendum", "uk"): (0.92, 0.93),
@@ -202,7 +204,8 @@ DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl
               "dev91.jsonl", "dev92.jsonl", "dev93.jsonl", "dev94.jsonl",
               "dev95.jsonl", "dev96.jsonl", "dev97.jsonl", "dev98.jsonl",
               "dev99.jsonl", "dev100.jsonl", "dev101.jsonl", "dev102.jsonl",
-              "dev103.jsonl", "dev104.jsonl", "dev105.jsonl", "dev106.jsonl")
+              "dev103.jsonl", "dev104.jsonl", "dev105.jsonl", "dev106.jsonl",
+              "dev107.jsonl", "dev108.jsonl")
 
 
 def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():
