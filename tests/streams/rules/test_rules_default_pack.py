@@ -2005,3 +2005,13 @@ def test_an_army_raised_to_maximum_readiness_carries_escalation_on_the_terms(ter
 def test_polls_on_ending_the_war_worries_and_figures_of_speech_are_not_the_theme_they_resemble(terms_only, text, lang,
                                                                                                theme):
     assert theme not in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Round 45 (dev107, dev108): Erdoğan's warning to Greece that Turkey "may come suddenly one night".
+    ("Erdogan told Greece: \"We can arrive suddenly one night.\"", "en"),
+    ("Ердоган знову пригрозив Греції: «Ми можемо раптом прийти однієї ночі».", "uk"),
+    ("Эрдоган напомнил Афинам: «однажды ночью мы можем нагрянуть внезапно».", "ru"),
+])
+def test_a_warning_that_an_army_may_come_suddenly_one_night_carries_escalation_on_the_terms(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
