@@ -2015,3 +2015,10 @@ def test_polls_on_ending_the_war_worries_and_figures_of_speech_are_not_the_theme
 ])
 def test_a_warning_that_an_army_may_come_suddenly_one_night_carries_escalation_on_the_terms(terms_only, text, lang):
     assert "escalation" in themes(terms_only, text, lang)
+
+
+def test_an_official_who_sees_no_nuclear_escalation_and_no_winners_is_no_threat(terms_only):
+    # Round 46 (dev109): "sees no" escalation, and "победителей быть не может" in the order the Kremlin says it.
+    text = ("В Кремле заявили, что не видят ядерной эскалации в отношениях Москвы и Вашингтона, и напомнили, что в "
+            "ядерной войне победителей быть не может.")
+    assert "escalation" not in themes(terms_only, text, "ru")
