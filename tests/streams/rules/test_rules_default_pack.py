@@ -1848,6 +1848,29 @@ def test_soviet_nuclear_tests_recalled_beside_a_vote_on_a_power_plant_are_no_thr
     ("Trump said further threats from Pyongyang would be met with fire and fury.", "en"),
     ("Rodong Sinmun warned that a super-mighty preemptive strike would leave US forces in ashes.", "en"),
     ("Газета пообещала, что в случае превентивного удара от американских войск ничего не останется.", "ru"),
+    # Round 42 (dev102): other states' threats in their own idiom.
+    ("Xi told Biden that whoever plays with fire will perish by it.", "en"),
+    ("Khamenei promised severe revenge on the United States.", "en"),
+    ("Xi warned that any foreign force trying to bully China would have its head smashed against a great wall of "
+     "steel.", "en"),
+    # Round 43 (dev103, dev104): other states' threats in Russian and Ukrainian (and the same in English): an army at
+    # its highest combat readiness, the Strait of Hormuz to be closed, a country returned to the stone age, and
+    # whoever plays with fire burned.
+    ("Serbian President Vucic has put the army on the highest level of combat readiness over Kosovo.", "en"),
+    ("Вучич привёл сербскую армию в полную боевую готовность.", "ru"),
+    ("Вучич наказав підняти збройні сили до найвищого ступеня бойової готовності.", "uk"),
+    ("Іранський депутат пригрозив закрити Ормузьку протоку для танкерів.", "uk"),
+    ("Иран вновь заговорил о возможном закрытии Ормузского пролива.", "ru"),
+    ("Галант: «Ми можемо повернути Ліван у кам'яний вік».", "uk"),
+    ("Си Цзиньпин — Байдену: «кто играет с огнём, непременно обожжётся».", "ru"),
+    # Round 44 (dev105, dev106): the army at "maximum" or the "highest level" of readiness.
+    ("Serbia's armed forces were raised to their top alert level on the president's order for maximum combat "
+     "readiness.", "en"),
+    ("Вучич ночью поднял армию Сербии до высшего уровня боеготовности.", "ru"),
+    # Round 45 (dev107, dev108): Erdoğan's warning to Greece that Turkey "may come suddenly one night".
+    ("Erdogan told Greece: \"We can arrive suddenly one night.\"", "en"),
+    ("Ердоган знову пригрозив Греції: «Ми можемо раптом прийти однієї ночі».", "uk"),
+    ("Эрдоган напомнил Афинам: «однажды ночью мы можем нагрянуть внезапно».", "ru"),
 ])
 def test_other_states_threats_in_their_own_words_carry_escalation_on_the_terms(terms_only, text, lang):
     assert "escalation" in themes(terms_only, text, lang)
@@ -1899,18 +1922,12 @@ def test_a_census_of_crimeas_residents_is_no_referendum_for_the_model(rules):
     assert "referendum" not in themes(rules, text, "en")
 
 
-@pytest.mark.parametrize("text", [
+@pytest.mark.parametrize("text, lang, theme", [
     # Round 41 (dev98): a named power plant's company ("Akkuyu Nuclear") launching a unit, and a new mobilisation wave
     # answered "there is no such data".
-    "The first unit will be launched in the near future, says Akkuyu Nuclear's chief executive.",
-    "Asked whether a new mobilisation wave is coming, Peskov said there is no such data; the embassy still expects "
-    "a fresh call-up.",
-])
-def test_a_named_power_plant_and_a_denied_mobilisation_are_no_threat(terms_only, text):
-    assert "escalation" not in themes(terms_only, text, "en")
-
-
-@pytest.mark.parametrize("text, lang, theme", [
+    ("The first unit will be launched in the near future, says Akkuyu Nuclear's chief executive.", "en", "escalation"),
+    ("Asked whether a new mobilisation wave is coming, Peskov said there is no such data; the embassy still expects "
+     "a fresh call-up.", "en", "escalation"),
     # Round 41 (dev99, dev100), after the retrain was decided: a denial said of a whole country, reports of a general
     # mobilisation called "бред", a sport body's round of sanctions on a football association, and the votes for
     # legislatures and councils in the occupied regions.
@@ -1922,75 +1939,20 @@ def test_a_named_power_plant_and_a_denied_mobilisation_are_no_threat(terms_only,
      "stadium.", "en", "sanctions"),
     ("Voting for regional legislatures and local councils is under way in occupied Donetsk and Kherson, with ballots "
      "carried from house to house.", "en", "referendum"),
-])
-def test_denials_sport_bodies_and_council_votes_are_not_the_theme_they_resemble(terms_only, text, lang, theme):
-    assert theme not in themes(terms_only, text, lang)
-
-
-@pytest.mark.parametrize("text", [
-    # Round 42 (dev102): other states' threats in their own idiom.
-    "Xi told Biden that whoever plays with fire will perish by it.",
-    "Khamenei promised severe revenge on the United States.",
-    "Xi warned that any foreign force trying to bully China would have its head smashed against a great wall of steel.",
-])
-def test_other_states_threats_in_chinese_and_iranian_idiom_carry_escalation_on_the_terms(terms_only, text):
-    assert "escalation" in themes(terms_only, text, "en")
-
-
-@pytest.mark.parametrize("text, theme", [
     # Round 42 (dev101, dev102): two states pledging never to threaten force, retaliatory tariffs, an entry ban
     # answered "in kind", a state's "nuclear and missile activity" as the cause of sanctions, and Moscow's
     # "countermeasures" to NATO's enlargement read as sanctions.
     ("Venezuela and Guyana pledged never to threaten or use force against each other, and promised not to escalate "
-     "in word or deed.", "escalation"),
+     "in word or deed.", "en", "escalation"),
     ("The two presidents signed a declaration that neither country will threaten or use force against the other.",
-     "escalation"),
-    ("China slapped retaliatory tariffs on US exports, and farm states will be hit hardest.", "escalation"),
+     "en", "escalation"),
+    ("China slapped retaliatory tariffs on US exports, and farm states will be hit hardest.", "en", "escalation"),
     ("Moscow added EU officials to its entry blacklist, recalling that it had reserved the right to respond in kind.",
-     "escalation"),
+     "en", "escalation"),
     ("Tokyo froze the assets of nine individuals after the latest missile launch, citing rising nuclear and missile "
-     "activity.", "escalation"),
+     "activity.", "en", "escalation"),
     ("Defence Minister Shoigu said Russia is taking adequate countermeasures to NATO's bids in the north-west, as "
-     "Western pressure mounts.", "sanctions"),
-])
-def test_pledges_tariffs_tit_for_tat_and_nato_countermeasures_are_not_the_theme_they_resemble(terms_only, text, theme):
-    assert theme not in themes(terms_only, text, "en")
-
-
-@pytest.mark.parametrize("text, lang", [
-    # Round 43 (dev103, dev104): other states' threats in Russian and Ukrainian (and the same in English): an army at
-    # its highest combat readiness, the Strait of Hormuz to be closed, a country returned to the stone age, and
-    # whoever plays with fire burned.
-    ("Serbian President Vucic has put the army on the highest level of combat readiness over Kosovo.", "en"),
-    ("Вучич привёл сербскую армию в полную боевую готовность.", "ru"),
-    ("Вучич наказав підняти збройні сили до найвищого ступеня бойової готовності.", "uk"),
-    ("Іранський депутат пригрозив закрити Ормузьку протоку для танкерів.", "uk"),
-    ("Иран вновь заговорил о возможном закрытии Ормузского пролива.", "ru"),
-    ("Галант: «Ми можемо повернути Ліван у кам'яний вік».", "uk"),
-    ("Си Цзиньпин — Байдену: «кто играет с огнём, непременно обожжётся».", "ru"),
-])
-def test_other_states_threats_in_russian_and_ukrainian_carry_escalation_on_the_terms(terms_only, text, lang):
-    assert "escalation" in themes(terms_only, text, lang)
-
-
-def test_an_oil_price_forecast_on_a_closed_strait_is_no_threat(terms_only):
-    # Round 43: the one dev look-alike of the Hormuz closure, an analysts' price forecast.
-    text = ("Министр энергетики США не согласился с прогнозами, будто при перекрытии Ормузского пролива баррель может "
-            "подскочить до 200 долларов.")
-    assert "escalation" not in themes(terms_only, text, "ru")
-
-
-@pytest.mark.parametrize("text, lang", [
-    # Round 44 (dev105, dev106): the army at "maximum" or the "highest level" of readiness.
-    ("Serbia's armed forces were raised to their top alert level on the president's order for maximum combat "
-     "readiness.", "en"),
-    ("Вучич ночью поднял армию Сербии до высшего уровня боеготовности.", "ru"),
-])
-def test_an_army_raised_to_maximum_readiness_carries_escalation_on_the_terms(terms_only, text, lang):
-    assert "escalation" in themes(terms_only, text, lang)
-
-
-@pytest.mark.parametrize("text, lang, theme", [
+     "Western pressure mounts.", "en", "sanctions"),
     # Round 44 (dev105, dev106): a poll on ending the war with Russia, an official worried that nuclear weapons might
     # be used, an election that went beyond "a simple referendum on" a choice, a government joining a bloc's package.
     ("52% українців не приймають жодних територіальних поступок заради закінчення війни з Росією, показало опитування.",
@@ -2002,19 +1964,15 @@ def test_an_army_raised_to_maximum_readiness_carries_escalation_on_the_terms(ter
     ("The result went well beyond a simple referendum on Brussels versus Moscow.", "en", "referendum"),
     ("The Swiss Federal Council decided to join the EU's 15th package of restrictions on Russia.", "en", "referendum"),
 ])
-def test_polls_on_ending_the_war_worries_and_figures_of_speech_are_not_the_theme_they_resemble(terms_only, text, lang,
-                                                                                               theme):
+def test_fresh_text_look_alikes_are_not_the_theme_they_resemble_on_the_terms(terms_only, text, lang, theme):
     assert theme not in themes(terms_only, text, lang)
 
 
-@pytest.mark.parametrize("text, lang", [
-    # Round 45 (dev107, dev108): Erdoğan's warning to Greece that Turkey "may come suddenly one night".
-    ("Erdogan told Greece: \"We can arrive suddenly one night.\"", "en"),
-    ("Ердоган знову пригрозив Греції: «Ми можемо раптом прийти однієї ночі».", "uk"),
-    ("Эрдоган напомнил Афинам: «однажды ночью мы можем нагрянуть внезапно».", "ru"),
-])
-def test_a_warning_that_an_army_may_come_suddenly_one_night_carries_escalation_on_the_terms(terms_only, text, lang):
-    assert "escalation" in themes(terms_only, text, lang)
+def test_an_oil_price_forecast_on_a_closed_strait_is_no_threat(terms_only):
+    # Round 43: the one dev look-alike of the Hormuz closure, an analysts' price forecast.
+    text = ("Министр энергетики США не согласился с прогнозами, будто при перекрытии Ормузского пролива баррель может "
+            "подскочить до 200 долларов.")
+    assert "escalation" not in themes(terms_only, text, "ru")
 
 
 def test_an_official_who_sees_no_nuclear_escalation_and_no_winners_is_no_threat(terms_only):
