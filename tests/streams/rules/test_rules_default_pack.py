@@ -1812,6 +1812,11 @@ def test_revoking_the_test_ban_treatys_ratification_is_escalation(terms_only):
     assert "escalation" in themes(terms_only, text, "en")
     text = "Volodin said the Duma would take up revoking the ratification of the CTBT next week."
     assert "escalation" in themes(terms_only, text, "en")
+    # Round 47 (dev110): the treaty's full name between the two, which the arms-control exclusion used to read as
+    # talk of a treaty rather than a withdrawal from it.
+    text = ("The Duma voted to revoke the country's ratification of the Comprehensive Nuclear-Test-Ban Treaty (CTBT), "
+            "the global ban on nuclear weapons tests.")
+    assert "escalation" in themes(terms_only, text, "en")
 
 
 def test_a_sport_bodys_ban_on_russian_teams_is_no_sanctions(terms_only):
@@ -1910,6 +1915,8 @@ def test_votes_of_confidence_party_ballots_and_elections_of_people_are_no_refere
     "Voters backed the plebiscite on a new constitution by a wide margin.",
     # Round 41 (dev97): Moldova's "constitutional ballot" on Europe, beside the presidential first round.
     "Moldova narrowly said yes to Europe in its constitutional ballot, while the president faces a run-off.",
+    # Round 47 (dev110): the result told by its camp, without a word for the vote's kind.
+    "Moldova's EU vote passes by a hair: YES wins by just 744 votes on a turnout of about 50%.",
 ])
 def test_popular_votes_beside_elections_of_people_stay_referendums(terms_only, text):
     assert "referendum" in themes(terms_only, text, "en")
@@ -1980,3 +1987,26 @@ def test_an_official_who_sees_no_nuclear_escalation_and_no_winners_is_no_threat(
     text = ("В Кремле заявили, что не видят ядерной эскалации в отношениях Москвы и Вашингтона, и напомнили, что в "
             "ядерной войне победителей быть не может.")
     assert "escalation" not in themes(terms_only, text, "ru")
+
+
+def test_aggression_that_will_entail_a_harsh_response_is_a_threat(terms_only):
+    # Round 47 (dev111): "повлекут жёсткий ответ", the consequence said through the verb that it follows from.
+    text = "Захарова предупредила, что любые агрессивные действия против Крыма повлекут жёсткий ответ России."
+    assert "escalation" in themes(terms_only, text, "ru")
+
+
+def test_a_reply_that_will_not_be_purely_diplomatic_is_half_a_threat(terms_only):
+    # Round 47 (dev110): the practical part is left unsaid, so the words alone carry half the theme.
+    text = "Zakharova said Moscow's reply would not be purely diplomatic."
+    assert terms_score(terms_only, text, "en", "escalation") == 1
+    text = "Zakharova said Moscow's reply would be purely diplomatic."
+    assert terms_score(terms_only, text, "en", "escalation") == 0
+
+
+def test_local_and_regional_elections_in_occupied_regions_are_no_referendum_for_the_model(rules):
+    # Round 47 (dev110): the model read the four regions and their vote share as the 2022 votes (0.94); the elections
+    # of people now hold it to its caution bar. (Said "the occupied regions of", the model reads 0.97, above that bar.)
+    text = ("Kremlin-backed candidates took more than 70% of the vote in Sunday's local and regional elections in the "
+            "war-ravaged Ukrainian regions of Donetsk, Luhansk, Zaporizhzhia and Kherson, according to official Russian "
+            "figures.")
+    assert "referendum" not in themes(rules, text, "en")
