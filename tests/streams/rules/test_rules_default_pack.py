@@ -94,6 +94,13 @@ def test_gazetteer_resolves_inflections_and_transliterations(rules, text, entity
     ("Latvians said no to Russian as a second language.", "latvia"), ("Lithuanians voted on dual citizenship.", "lithuania"),
     ("Only 40% of Poles took the ballot.", "poland"), ("New boss Gagloyev scrapped the decree.", "gagloev"),
     ("Officials in Trans-Dniester counted the votes.", "transnistria"),
+    # Round 48 (dev112): the names a careful retelling puts in place of the name.
+    ("The Atlantic alliance has entered a proxy war, Moscow's top diplomat said.", "nato"),
+    ("Russia's lower house voted without a single abstention.", "state_duma"),
+    ("Moscow's foreign ministry barred 63 Japanese from entry.", "russian_mfa"),
+    ("The UN nuclear watchdog's chief reached the plant late.", "iaea"),
+    ("Grossi reached the Zaporizhzhia power station.", "znpp"),
+    ("Russia would have to hit first, the Security Council's deputy head said.", "russian_security_council"),
 ])
 def test_gazetteer_knows_the_short_and_older_names_reporting_uses(rules, text, entity):
     assert entity in [e.id for e in rules.classify(text).entities]
@@ -2010,3 +2017,23 @@ def test_local_and_regional_elections_in_occupied_regions_are_no_referendum_for_
             "war-ravaged Ukrainian regions of Donetsk, Luhansk, Zaporizhzhia and Kherson, according to official Russian "
             "figures.")
     assert "referendum" not in themes(rules, text, "en")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Round 48 (dev112): the nuclear option named without the word: "absolutely any weapon", "its most terrible
+    # weapon", low-yield munitions.
+    ("Seizing Crimea would give Moscow grounds to use absolutely any weapon against Kyiv, Medvedev said.", "en"),
+    ("Suppose Russia is driven to reach for its most terrible weapon against Kyiv, the ex-president wrote.", "en"),
+    ("Kadyrov wrote that it was time to reach for low-yield munitions.", "en"),
+    ("Медведев заявил, что попытка захватить Крым даст Москве право применить любое оружие.", "ru"),
+    ("Медведєв заявив, що спроба захопити Крим дасть Москві право застосувати будь-яку зброю.", "uk"),
+])
+def test_the_nuclear_option_named_without_the_word_is_a_threat(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+def test_for_good_measure_is_no_measure_against_russia(terms_only):
+    # Round 48 (dev112): the idiom's "measure" beside Russia read as a restrictive measure.
+    text = ("Putin warned that Moscow would use every means to shield Russia, adding, for good measure, that he was not "
+            "bluffing.")
+    assert "sanctions" not in themes(terms_only, text, "en")
