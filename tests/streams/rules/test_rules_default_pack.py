@@ -2037,3 +2037,33 @@ def test_for_good_measure_is_no_measure_against_russia(terms_only):
     text = ("Putin warned that Moscow would use every means to shield Russia, adding, for good measure, that he was not "
             "bluffing.")
     assert "sanctions" not in themes(terms_only, text, "en")
+
+
+def test_staged_ballots_told_to_the_un_security_council_stay_a_referendum(terms_only):
+    # Round 49 (dev114): the UN exclusion (a resolution's vote) spares the sham votes it hears about.
+    text = ("Zelensky told the UN Security Council that if Moscow treats the staged ballots in the four occupied regions "
+            "as normal, there is nothing left to discuss.")
+    assert "referendum" in themes(terms_only, text, "en")
+    text = "The UN Security Council voted on the draft resolution on humanitarian access."
+    assert "referendum" not in themes(terms_only, text, "en")
+
+
+@pytest.mark.parametrize("text", [
+    # Round 49 (dev114): the Kremlin's "nobody is considering" it, a labour strike mediation failed to stop, and a
+    # tariff dispute's retaliation.
+    "\"Nobody in Russia is considering the idea of using nuclear weapons,\" the Kremlin's spokesman told PBS.",
+    "Escalation on Monday: the state-sector strike by two unions jumps to 3,529 members after mediation failed.",
+    "Trump said EU goods would face 30% duties from August 1 and warned that any European retaliation would be added "
+    "on top.",
+])
+def test_denials_labour_strikes_and_tariff_retaliation_are_no_threats(rules, text):
+    assert "escalation" not in themes(rules, text, "en")
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Round 49 (dev114): the nuclear button boasted of.
+    ("Trump told Kim that he has a nuclear button too, much bigger and more powerful, and it works.", "en"),
+    ("Кім заявив, що ядерна кнопка завжди на його столі.", "uk"),
+])
+def test_a_nuclear_button_boasted_of_is_a_threat(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
