@@ -185,6 +185,8 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 # to ship the model retrained on dev..dev111 (two escalation false alarms more, the rule allows one).
 # dev114-dev115 (round forty-nine: a desk's day in all three languages, half told in other words) decided the same
 # way not to ship the model retrained on dev..dev113 (macro F1 0.965 against 0.972).
+# dev116-dev118 (round fifty: desk's days threats first, in English and Russian) decided the same way not to ship
+# the model retrained on dev..dev115 (0.941 against 0.954).
 FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.94
 FLOOR = {  # (theme, lang): (precision, recall)
     ("referendum", "en"): (0.94, 0.95), ("referendum", "ru"): (0.95, 0.95), ("referendum", "uk"): (0.92, 0.93),
@@ -212,7 +214,8 @@ DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl
               "dev99.jsonl", "dev100.jsonl", "dev101.jsonl", "dev102.jsonl",
               "dev103.jsonl", "dev104.jsonl", "dev105.jsonl", "dev106.jsonl",
               "dev107.jsonl", "dev108.jsonl", "dev109.jsonl", "dev110.jsonl", "dev111.jsonl",
-              "dev112.jsonl", "dev113.jsonl", "dev114.jsonl", "dev115.jsonl")
+              "dev112.jsonl", "dev113.jsonl", "dev114.jsonl", "dev115.jsonl",
+              "dev116.jsonl", "dev117.jsonl", "dev118.jsonl")
 
 
 def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():
