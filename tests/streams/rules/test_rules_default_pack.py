@@ -2055,6 +2055,10 @@ def test_staged_ballots_told_to_the_un_security_council_stay_a_referendum(terms_
     "Escalation on Monday: the state-sector strike by two unions jumps to 3,529 members after mediation failed.",
     "Trump said EU goods would face 30% duties from August 1 and warned that any European retaliation would be added "
     "on top.",
+    # Round 50 (dev116-dev118): "nobody is even contemplating" it, and the tariff named far from the retaliation.
+    "The Kremlin's spokesman told PBS that nobody in Russia is even contemplating the idea of using nuclear weapons.",
+    "Trump announced a 25 percent tariff on Japanese imports from 1 August, calling the relationship unfortunately not "
+    "reciprocal, and warned that any Japanese retaliation would be added on top.",
 ])
 def test_denials_labour_strikes_and_tariff_retaliation_are_no_threats(rules, text):
     assert "escalation" not in themes(rules, text, "en")
@@ -2067,3 +2071,20 @@ def test_denials_labour_strikes_and_tariff_retaliation_are_no_threats(rules, tex
 ])
 def test_a_nuclear_button_boasted_of_is_a_threat(terms_only, text, lang):
     assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Round 50 (dev116): a country told it may find itself within reach of the speaker's missiles.
+    ("Putin told Romanians that by hosting the American missile shield they may find themselves within reach of "
+     "Russian rockets.", "en"),
+    ("Путин предупредил, что страны, где разместят американские ракеты, окажутся в зоне досягаемости российского "
+     "оружия.", "ru"),
+])
+def test_a_country_told_it_is_within_reach_of_the_missiles_is_threatened(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+def test_nobody_even_thinking_of_it_in_russian_is_a_denial(terms_only):
+    # Round 50 (dev118): "никто даже не думает" about nuclear use, said by the Kremlin.
+    text = "Песков заверил, что в Москве «никто даже не думает» о применении ядерного оружия."
+    assert "escalation" not in themes(terms_only, text, "ru")
