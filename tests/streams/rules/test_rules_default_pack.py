@@ -2059,6 +2059,11 @@ def test_staged_ballots_told_to_the_un_security_council_stay_a_referendum(terms_
     "The Kremlin's spokesman told PBS that nobody in Russia is even contemplating the idea of using nuclear weapons.",
     "Trump announced a 25 percent tariff on Japanese imports from 1 August, calling the relationship unfortunately not "
     "reciprocal, and warned that any Japanese retaliation would be added on top.",
+    # Round 51 (dev119): a global war that "would defy common sense", and the IAEA as the "UN atomic agency".
+    "Putin said Moscow has no interest in Latvia, and that drifting into some kind of global war would defy common "
+    "sense.",
+    "All four of Ukraine's nuclear plants are back on the grid, the UN atomic agency confirmed, after its team stationed "
+    "at Zaporizhzhia reported the line restored.",
 ])
 def test_denials_labour_strikes_and_tariff_retaliation_are_no_threats(rules, text):
     assert "escalation" not in themes(rules, text, "en")
@@ -2081,6 +2086,15 @@ def test_a_nuclear_button_boasted_of_is_a_threat(terms_only, text, lang):
      "оружия.", "ru"),
 ])
 def test_a_country_told_it_is_within_reach_of_the_missiles_is_threatened(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    # Round 51 (dev121): a state that "reserves the right" to retaliate.
+    ("Росія «залишає за собою право» на відплату там і тоді, де вважатиме за потрібне.", "uk"),
+    ("Moscow reserves the right to retaliate at a time of its choosing, the ministry said.", "en"),
+])
+def test_a_state_that_reserves_the_right_to_retaliate_is_threatening(terms_only, text, lang):
     assert "escalation" in themes(terms_only, text, lang)
 
 
