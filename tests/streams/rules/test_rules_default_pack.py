@@ -2039,43 +2039,30 @@ def test_for_good_measure_is_no_measure_against_russia(terms_only):
     assert "sanctions" not in themes(terms_only, text, "en")
 
 
-def test_staged_ballots_told_to_the_un_security_council_stay_a_referendum(terms_only):
-    # Round 49 (dev114): the UN exclusion (a resolution's vote) spares the sham votes it hears about.
-    text = ("Zelensky told the UN Security Council that if Moscow treats the staged ballots in the four occupied regions "
-            "as normal, there is nothing left to discuss.")
-    assert "referendum" in themes(terms_only, text, "en")
-    text = "The UN Security Council voted on the draft resolution on humanitarian access."
-    assert "referendum" not in themes(terms_only, text, "en")
-
-
 @pytest.mark.parametrize("text", [
-    # Round 49 (dev114): the Kremlin's "nobody is considering" it, a labour strike mediation failed to stop, and a
-    # tariff dispute's retaliation.
+    # Round 49 (dev114): the Kremlin's "nobody is considering" it, and a tariff dispute's retaliation.
     "\"Nobody in Russia is considering the idea of using nuclear weapons,\" the Kremlin's spokesman told PBS.",
-    "Escalation on Monday: the state-sector strike by two unions jumps to 3,529 members after mediation failed.",
     "Trump said EU goods would face 30% duties from August 1 and warned that any European retaliation would be added "
     "on top.",
     # Round 50 (dev116-dev118): "nobody is even contemplating" it, and the tariff named far from the retaliation.
     "The Kremlin's spokesman told PBS that nobody in Russia is even contemplating the idea of using nuclear weapons.",
-    "Trump announced a 25 percent tariff on Japanese imports from 1 August, calling the relationship unfortunately not "
-    "reciprocal, and warned that any Japanese retaliation would be added on top.",
     # Round 51 (dev119): a global war that "would defy common sense", and the IAEA as the "UN atomic agency".
     "Putin said Moscow has no interest in Latvia, and that drifting into some kind of global war would defy common "
     "sense.",
     "All four of Ukraine's nuclear plants are back on the grid, the UN atomic agency confirmed, after its team stationed "
     "at Zaporizhzhia reported the line restored.",
 ])
-def test_denials_labour_strikes_and_tariff_retaliation_are_no_threats(rules, text):
+def test_denials_and_tariff_retaliation_are_no_threats(rules, text):
     assert "escalation" not in themes(rules, text, "en")
 
 
 @pytest.mark.parametrize("text, lang", [
-    # Round 49 (dev114): the nuclear button boasted of.
+    # Round 49 (dev114): the nuclear button boasted of; half a threat, since a documentary asks who has a finger on it.
     ("Trump told Kim that he has a nuclear button too, much bigger and more powerful, and it works.", "en"),
     ("Кім заявив, що ядерна кнопка завжди на його столі.", "uk"),
 ])
-def test_a_nuclear_button_boasted_of_is_a_threat(terms_only, text, lang):
-    assert "escalation" in themes(terms_only, text, lang)
+def test_a_nuclear_button_is_half_a_threat(terms_only, text, lang):
+    assert 1 <= terms_score(terms_only, text, lang, "escalation") < 2
 
 
 @pytest.mark.parametrize("text, lang", [
@@ -2102,3 +2089,46 @@ def test_nobody_even_thinking_of_it_in_russian_is_a_denial(terms_only):
     # Round 50 (dev118): "никто даже не думает" about nuclear use, said by the Kremlin.
     text = "Песков заверил, что в Москве «никто даже не думает» о применении ядерного оружия."
     assert "escalation" not in themes(terms_only, text, "ru")
+
+
+# A review of rounds 47-51's terms against ordinary news (2026-12-06): each broad term or exclusion narrowed, with
+# the sentence that showed it. Five dev passages those rounds had won went back to how they were read before.
+@pytest.mark.parametrize("text, lang, theme", [
+    ("Нарушение новых правил парковки повлечет административную ответственность.", "ru", "escalation"),
+    ("Авария на трассе М-4, повлекшая тяжкие последствия, произошла ночью.", "ru", "escalation"),
+    ("Police said the suspect was not carrying any weapons when he was arrested.", "en", "escalation"),
+    ("Кулеба заявил, что Украина примет любое оружие, которое партнеры готовы передать.", "ru", "escalation"),
+    ("В зоне досягаемости мобильной связи теперь все сёла района.", "ru", "escalation"),
+    ("Papua New Guinea completed ratification of the CTBT this week.", "en", "escalation"),
+    ("The HIMARS launcher has become Ukraine's most powerful weapon on the southern front.", "en", "escalation"),
+    ("Aid workers said there was no camp for the displaced families.", "en", "referendum"),
+    ("Nebenzia called the General Assembly vote on the Gaza ceasefire resolution illegitimate, saying the sham voting "
+     "ignored the Security Council.", "en", "referendum"),
+])
+def test_ordinary_news_in_the_words_of_the_reviewed_terms_is_not_the_theme(terms_only, text, lang, theme):
+    assert theme not in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Пусть никто не думает, что мы блефуем: Россия применит ядерное оружие для защиты своей территории, заявил "
+     "Медведев.", "ru"),
+    ("Medvedev warned that Russia would strike the European Union's capitals if Brussels sent troops.", "en"),
+])
+def test_threats_in_the_words_of_the_reviewed_exclusions_stay_threats(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text", [
+    # Vetoed before the review, which left the threat to the model alone under its raised bar.
+    "Sending Western troops to Ukraine would be total insanity, Lavrov said, because Moscow's answer would be nuclear.",
+    "The ambassador said the mediation talks were over and that a retaliatory strike on the missile sites was now a "
+    "legitimate option.",
+])
+def test_threats_beside_the_reviewed_denial_and_strike_words_keep_their_terms(terms_only, text):
+    assert terms_score(terms_only, text, "en", "escalation") >= 1
+
+
+def test_a_deputy_ambassador_at_the_un_security_council_is_not_russias_security_council(rules):
+    text = ("Speaking at the Security Council, deputy ambassador Robert Wood warned that any Russian use of nuclear "
+            "weapons would bring a devastating US response.")
+    assert "russian_security_council" not in [e.id for e in rules.classify(text).entities]
