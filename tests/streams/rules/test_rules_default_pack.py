@@ -2132,3 +2132,30 @@ def test_a_deputy_ambassador_at_the_un_security_council_is_not_russias_security_
     text = ("Speaking at the Security Council, deputy ambassador Robert Wood warned that any Russian use of nuclear "
             "weapons would bring a devastating US response.")
     assert "russian_security_council" not in [e.id for e in rules.classify(text).entities]
+
+
+# Round 53 (dev123): a blind split of ordinary news (crime, traffic, weather, business, sport, health, local politics).
+@pytest.mark.parametrize("text", [
+    "France's eight main unions have threatened a strike that would bring the country to a standstill next week.",
+    "Unions threatened strikes that would paralyse the country's ports.",
+])
+def test_unions_threatening_a_strike_is_not_escalation(terms_only, text):
+    assert "escalation" not in themes(terms_only, text)
+
+
+def test_a_threat_to_strike_the_european_union_is_not_taken_for_the_unions_exclusion(rules):
+    assert "escalation" in themes(rules, "Medvedev threatened a strike on European Union capitals.")
+
+
+@pytest.mark.parametrize("text", ["У Слов'янську переобрали мера.", "У Слов’янську переобрали мера.",
+                                  "У Словʼянську переобрали мера.", "Автобус до Слов’янська скасували."])
+def test_sloviansk_in_its_cases_and_with_each_apostrophe_is_found(rules, text):
+    assert "Sloviansk" in entity_names(rules, text, "uk")
+
+
+def test_the_adjective_slavic_is_not_sloviansk(rules):
+    assert "Sloviansk" not in entity_names(rules, "Фестиваль присвятили слов'янським мовам і слов'янську культуру.", "uk")
+
+
+def test_dubai_in_the_ukrainian_locative_is_found(rules):
+    assert "United Arab Emirates" in entity_names(rules, "Світоліна виграла турнір у Дубаї.", "uk")
