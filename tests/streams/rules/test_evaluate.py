@@ -193,6 +193,8 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 # escalation recall 1.00 and precision 0.83 fresh, and leaves every figure over its floor.
 # dev123 (round fifty-three: ordinary news off the themes, 300 passages, one referendum among them) reads one false
 # alarm fresh, unions threatening a strike, fixed before it was added.
+# dev124 (the same, half in Telegram style, written before that fix and scored after it) reads one false alarm fresh:
+# a council's budget vote, read as a referendum by the model alone.
 FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.94
 FLOOR = {  # (theme, lang): (precision, recall)
     ("referendum", "en"): (0.94, 0.95), ("referendum", "ru"): (0.95, 0.95), ("referendum", "uk"): (0.92, 0.93),
@@ -222,7 +224,8 @@ DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl
               "dev107.jsonl", "dev108.jsonl", "dev109.jsonl", "dev110.jsonl", "dev111.jsonl",
               "dev112.jsonl", "dev113.jsonl", "dev114.jsonl", "dev115.jsonl",
               "dev116.jsonl", "dev117.jsonl", "dev118.jsonl", "dev119.jsonl", "dev120.jsonl", "dev121.jsonl",
-              "dev122.jsonl", "dev123.jsonl")
+              "dev122.jsonl", "dev123.jsonl",
+              "dev124.jsonl")
 
 
 def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():
