@@ -2159,3 +2159,32 @@ def test_the_adjective_slavic_is_not_sloviansk(rules):
 
 def test_dubai_in_the_ukrainian_locative_is_found(rules):
     assert "United Arab Emirates" in entity_names(rules, "Світоліна виграла турнір у Дубаї.", "uk")
+
+
+# Round 53 (dev124, a second split of ordinary news): a council's budget put to its vote.
+@pytest.mark.parametrize("text", [
+    "📋 Crawley cabinet backs 2019/20 budget. Council tax to go up 2.49%, says the Leader; budget leans on income "
+    "generation to plug falling govt grants. Next stop: Full Council vote.",
+    "Full council will vote on the budget proposals on Thursday; residents were consulted in the autumn.",
+])
+def test_a_councils_budget_vote_is_not_a_referendum(rules, text):
+    assert "referendum" not in themes(rules, text)
+
+
+def test_a_council_tax_referendum_is_still_a_referendum(rules):
+    assert "referendum" in themes(rules, "Residents will vote in a council tax referendum after the council proposed a "
+                                         "15% rise.")
+
+
+@pytest.mark.parametrize("text, name", [
+    ("У Кременчуці поліція затримала шістьох підозрюваних.", "Kremenchuk"),
+    ("Суми — чинний мер переміг у другому турі.", "Sumy"),
+    ("Франківськ, ніч: двох чоловіків затримали патрульні. #ІваноФранківськ", "Ivano-Frankivsk"),
+])
+def test_ukrainian_city_names_as_ordinary_news_writes_them_are_found(rules, text, name):
+    assert name in entity_names(rules, text, "uk")
+
+
+def test_sums_of_money_and_lvivs_frankivskyi_district_are_not_cities(rules):
+    names = entity_names(rules, "У Франківському районі Львова суми компенсацій зросли.", "uk")
+    assert not names & {"Sumy", "Ivano-Frankivsk"}
