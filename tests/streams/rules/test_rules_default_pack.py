@@ -2188,3 +2188,36 @@ def test_ukrainian_city_names_as_ordinary_news_writes_them_are_found(rules, text
 def test_sums_of_money_and_lvivs_frankivskyi_district_are_not_cities(rules):
     names = entity_names(rules, "У Франківському районі Львова суми компенсацій зросли.", "uk")
     assert not names & {"Sumy", "Ivano-Frankivsk"}
+
+
+# Round 54 (dev125-dev126): a nuclear war that surveys' respondents fear, and one that books and cinemas tell.
+@pytest.mark.parametrize("text, lang", [
+    ("More than half of Germans fear that nuclear weapons could be used in a war, according to a December 2024 survey: "
+     "58% named a nuclear strike.", "en"),
+    ("По данным ВЦИОМ, ядерного удара опасаются 52% россиян, чаще женщины и люди старше 60 лет.", "ru"),
+    ("📚 BOOK TIP of the week: 'Nuclear War – A Scenario' by Annie Jacobsen, from the first launch to a world on the "
+     "brink in 72 minutes.", "en"),
+    ("New Scientist рецензирует книгу Энни Джейкобсен «Ядерная война: сценарий» — пугающую реконструкцию первых минут.",
+     "ru"),
+])
+def test_a_nuclear_war_feared_in_a_survey_or_told_in_a_book_is_not_escalation(rules, text, lang):
+    assert "escalation" not in themes(rules, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Medvedev threatened to use nuclear weapons; a Levada survey shows most Russians fear a nuclear war.", "en"),
+    ("Медведев пригрозил применить ядерное оружие, а опрос ВЦИОМ показал, что россияне боятся ядерной войны.", "ru"),
+    ("In a new documentary, Putin warned that Russia would use nuclear weapons if its sovereignty were threatened.",
+     "en"),
+    ("Писатель Захар Прилепин призвал нанести ядерный удар по Лондону.", "ru"),
+])
+def test_a_threat_beside_a_survey_a_documentary_or_a_writer_stays_a_threat(rules, text, lang):
+    assert "escalation" in themes(rules, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Medvedev threatened to use nuclear weapons; a Levada survey shows most Russians fear a nuclear war.", "en"),
+    ("Медведев пригрозил применить ядерное оружие, а опрос ВЦИОМ показал, что россияне боятся ядерной войны.", "ru"),
+])
+def test_a_threat_beside_a_survey_keeps_its_nuclear_terms(terms_only, text, lang):
+    assert terms_score(terms_only, text, lang, "escalation") >= 4
