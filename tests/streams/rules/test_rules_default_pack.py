@@ -2221,3 +2221,25 @@ def test_a_threat_beside_a_survey_a_documentary_or_a_writer_stays_a_threat(rules
 ])
 def test_a_threat_beside_a_survey_keeps_its_nuclear_terms(terms_only, text, lang):
     assert terms_score(terms_only, text, lang, "escalation") >= 4
+
+
+# Round 54: North Korea's "sea of fire", and missiles "not for display" kept for a named enemy.
+@pytest.mark.parametrize("text, lang", [
+    ("Пхеньян пригрозил превратить Сеул в «море огня».", "ru"),
+    ("Пхеньян через свой комитет мира пообещал устроить Америке «море пламени», если Вашингтон не отступит.", "ru"),
+    ("'Our nuclear missiles are not for decoration – they were made for India,' Pakistan's railways minister said.",
+     "en"),
+])
+def test_a_sea_of_fire_and_missiles_not_for_display_are_threats_on_the_terms(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Firefighters battled through the night as the hillside turned into a sea of fire.", "en"),
+    ("Болельщики зажгли фаеры, и трибуна превратилась в море огня.", "ru"),
+    ("После удара дронов НПЗ превратился в море огня, сообщил губернатор.", "ru"),
+    ("Fireworks turned the night sky over the harbour into a sea of fire.", "en"),
+    ("The museum says the items are not for display until the new wing opens.", "en"),
+])
+def test_a_blaze_called_a_sea_of_fire_and_exhibits_not_for_display_are_not_escalation(rules, text, lang):
+    assert "escalation" not in themes(rules, text, lang)
