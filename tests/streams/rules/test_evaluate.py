@@ -197,6 +197,8 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 # a council's budget vote, read as a referendum by the model alone.
 # dev125-dev126 (round fifty-four: threats told by role and metaphor, in English and Russian, beside polls, books,
 # films, anniversaries, denials and drills in the same words) read escalation precision 0.79 and recall 0.91 fresh.
+# dev127 (round fifty-five: a desk's day in all three languages, 240 passages) decided, by the rule written before
+# it, not to ship the model retrained on dev..dev126 (macro F1 0.968 against 0.965, under the 0.005 the rule asks).
 FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.94
 FLOOR = {  # (theme, lang): (precision, recall)
     ("referendum", "en"): (0.94, 0.95), ("referendum", "ru"): (0.95, 0.95), ("referendum", "uk"): (0.92, 0.93),
@@ -227,7 +229,8 @@ DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl
               "dev112.jsonl", "dev113.jsonl", "dev114.jsonl", "dev115.jsonl",
               "dev116.jsonl", "dev117.jsonl", "dev118.jsonl", "dev119.jsonl", "dev120.jsonl", "dev121.jsonl",
               "dev122.jsonl", "dev123.jsonl",
-              "dev124.jsonl", "dev125.jsonl", "dev126.jsonl")
+              "dev124.jsonl", "dev125.jsonl", "dev126.jsonl",
+              "dev127.jsonl")
 
 
 def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():
