@@ -2243,3 +2243,18 @@ def test_a_sea_of_fire_and_missiles_not_for_display_are_threats_on_the_terms(ter
 ])
 def test_a_blaze_called_a_sea_of_fire_and_exhibits_not_for_display_are_not_escalation(rules, text, lang):
     assert "escalation" not in themes(rules, text, lang)
+
+
+# Round 55 (dev127): treaties of friendship with the "republics" Moscow had just recognised took in no territory.
+@pytest.mark.parametrize("text, lang", [
+    ("Госдума ратифицировала договоры о дружбе, сотрудничестве и взаимопомощи с Донецкой и Луганской народными "
+     "республиками.", "ru"),
+    ("The Duma ratified friendship treaties with the two breakaway republics a day after Putin recognised them.", "en"),
+])
+def test_friendship_treaties_with_the_recognised_republics_are_not_an_annexation(rules, text, lang):
+    assert "referendum" not in themes(rules, text, lang)
+
+
+def test_the_accession_treaties_ratified_are_still_an_annexation(rules):
+    text = "Госдума ратифицировала договоры о принятии ДНР, ЛНР, Запорожской и Херсонской областей в состав России."
+    assert "referendum" in themes(rules, text, "ru")
