@@ -272,8 +272,9 @@ done:
 static inline int
 is_word(Py_UCS4 c)
 {
-    /* What ``\\w`` matches in a ``re`` str pattern. */
-    return c == '_' || Py_UNICODE_ISALNUM(c);
+    /* What ``[^\\W_]`` matches in a ``re`` str pattern: a letter or a digit, not the underscore, which
+     * separates the words of a hashtag. */
+    return Py_UNICODE_ISALNUM(c);
 }
 
 PyDoc_STRVAR(spaces_doc,

@@ -6,9 +6,9 @@ call the same word:
 1. Unicode NFKC (full-width letters, ligatures, composed accents), then case folding;
 2. one spelling for apostrophes (Ukrainian ʼ ’ ' and friends), quotes and dashes; ё → е;
 3. soft hyphens, zero-width characters and Russian stress marks (U+0301) removed;
-4. every character that is not part of a word becomes a space, and each run of them one space. An
-   apostrophe counts as part of a word only between two word characters (``об'єкт``, ``Putin's``),
-   not when it quotes one.
+4. every character that is not part of a word (a letter or a digit) becomes a space, the underscore of
+   a hashtag too, and each run of them one space. An apostrophe counts as part of a word only between
+   two word characters (``об'єкт``, ``Putin's``), not when it quotes one.
 
 Steps 1–3 keep the length for almost all real text (Latin and Cyrillic news), so the common case is
 a few C-level string calls plus one entry per collapsed separator run. Text that NFKC or case folding
@@ -39,10 +39,12 @@ _REPLACE_RE = re.compile(f"[{''.join(_REPLACE)}]")
 _DROP = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u0300\u0301"
 _DROP_RE = re.compile(f"[{_DROP}]")
 _SPECIAL_RE = re.compile(f"[{_DROP}{''.join(_REPLACE)}Ё]")
-# Not part of a word: anything but \w and apostrophe, plus an apostrophe not between word characters.
-# Plain spaces already are what they become, so the pattern skips them (most separators are spaces).
-_SEPARATOR_RE = re.compile(r"[^\w ']")
-_LOOSE_APOSTROPHE_RE = re.compile(r"(?<!\w)'|'(?!\w)")
+# Not part of a word: anything but a letter, a digit and an apostrophe, plus an apostrophe not between word
+# characters. The underscore (a \w character) separates words: Telegram writes multi-word hashtags with it
+# ("#ядерний_шантаж", "#Кривий_Ріг"). Plain spaces already are what they become, so the pattern skips them (most
+# separators are spaces).
+_SEPARATOR_RE = re.compile(r"[^\w ']|_")
+_LOOSE_APOSTROPHE_RE = re.compile(r"(?<![^\W_])'|'(?![^\W_])")
 _SPACES_RE = re.compile(r" {2,}")
 
 

@@ -2258,3 +2258,10 @@ def test_friendship_treaties_with_the_recognised_republics_are_not_an_annexation
 def test_the_accession_treaties_ratified_are_still_an_annexation(rules):
     text = "Госдума ратифицировала договоры о принятии ДНР, ЛНР, Запорожской и Херсонской областей в состав России."
     assert "referendum" in themes(rules, text, "ru")
+
+
+# Telegram writes multi-word hashtags with underscores: their words match as the words of the text do.
+def test_a_place_and_a_threat_written_as_underscore_hashtags_are_found(rules):
+    result = rules.classify("🔴 Обстріл #Кривий_Ріг: Медведєв знову погрожує, #ядерний_шантаж", lang="uk")
+    assert "Kryvyi Rih" in {e.name for e in result.entities}
+    assert "escalation" in {h.theme for h in result.themes}

@@ -37,6 +37,13 @@ def test_separators_become_single_spaces_and_quoting_apostrophes_are_separators(
     assert normalize("«U.S.»  sanctions —\n\n'new' package; Putin's").text == " u s sanctions new package putin's"
 
 
+def test_the_underscores_of_a_hashtag_separate_its_words_and_map_back():
+    norm = normalize("#Кривий_Ріг #ядерний_шантаж x_'y")
+    assert norm.text == " кривий ріг ядерний шантаж x y"
+    start = norm.text.index("ріг")
+    assert norm.original[slice(*norm.span(start, start + 3))] == "Ріг"
+
+
 @pytest.mark.parametrize("text", [
     "Запоро\u0301жье — «референдум» в Запоріжжі, Putin's STRAẞE ﬁne",
     "  U.S.  sanctions,\n\nновые  санкції  ",
