@@ -272,9 +272,8 @@ done:
 static inline int
 is_word(Py_UCS4 c)
 {
-    /* What ``[^\\W_]`` matches in a ``re`` str pattern: a letter or a digit, not the underscore, which
-     * separates the words of a hashtag. */
-    return Py_UNICODE_ISALNUM(c);
+    /* What ``\\w`` matches in a ``re`` str pattern. */
+    return c == '_' || Py_UNICODE_ISALNUM(c);
 }
 
 PyDoc_STRVAR(spaces_doc,
@@ -306,14 +305,22 @@ spaces(PyObject *self, PyObject *arg)
     }
     Py_ssize_t written = 0, run = 0, shift = 0;
     int before = 0;  /* whether the previous input character is a word character */
+    int handle = 0;  /* inside an @handle, whose underscores stay part of it (``@\\w+``) */
     /* i == n ends the last run of spaces like a word character would, and writes nothing. */
     for (Py_ssize_t i = 0; i <= n; i++) {
         Py_UCS4 kept = 0;
         if (i < n) {
             Py_UCS4 c = PyUnicode_READ(kind, data, i);
-            int word = is_word(c);
+            /* An underscore outside an @handle separates words (a hashtag's: "#ядерний_шантаж"). */
+            int word = c == '_' ? handle : is_word(c);
+            if (c == '@')
+                handle = i + 1 < n && is_word(PyUnicode_READ(kind, data, i + 1));
+            else if (!is_word(c))
+                handle = 0;
             kept = ' ';
-            if (word || (c == '\'' && before && i + 1 < n && is_word(PyUnicode_READ(kind, data, i + 1))))
+            /* After an apostrophe no handle goes on, so an underscore there is a separator. */
+            if (word || (c == '\'' && before && i + 1 < n && PyUnicode_READ(kind, data, i + 1) != '_'
+                         && is_word(PyUnicode_READ(kind, data, i + 1))))
                 kept = c;
             before = word;
             if (kept == ' ') {

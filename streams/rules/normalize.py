@@ -6,9 +6,9 @@ call the same word:
 1. Unicode NFKC (full-width letters, ligatures, composed accents), then case folding;
 2. one spelling for apostrophes (Ukrainian ʼ ’ ' and friends), quotes and dashes; ё → е;
 3. soft hyphens, zero-width characters and Russian stress marks (U+0301) removed;
-4. every character that is not part of a word (a letter or a digit) becomes a space, the underscore of
-   a hashtag too, and each run of them one space. An apostrophe counts as part of a word only between
-   two word characters (``об'єкт``, ``Putin's``), not when it quotes one.
+4. every character that is not part of a word (a letter or a digit) becomes a space, an underscore too
+   except inside an @handle, and each run of them one space. An apostrophe counts as part of a word
+   only between two word characters (``об'єкт``, ``Putin's``), not when it quotes one.
 
 Steps 1–3 keep the length for almost all real text (Latin and Cyrillic news), so the common case is
 a few C-level string calls plus one entry per collapsed separator run. Text that NFKC or case folding
@@ -39,12 +39,13 @@ _REPLACE_RE = re.compile(f"[{''.join(_REPLACE)}]")
 _DROP = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u0300\u0301"
 _DROP_RE = re.compile(f"[{_DROP}]")
 _SPECIAL_RE = re.compile(f"[{_DROP}{''.join(_REPLACE)}Ё]")
-# Not part of a word: anything but a letter, a digit and an apostrophe, plus an apostrophe not between word
-# characters. The underscore (a \w character) separates words: Telegram writes multi-word hashtags with it
-# ("#ядерний_шантаж", "#Кривий_Ріг"). Plain spaces already are what they become, so the pattern skips them (most
-# separators are spaces).
-_SEPARATOR_RE = re.compile(r"[^\w ']|_")
-_LOOSE_APOSTROPHE_RE = re.compile(r"(?<![^\W_])'|'(?![^\W_])")
+# Not part of a word: anything but \w and apostrophe, plus an apostrophe not between word characters.
+# Plain spaces already are what they become, so the pattern skips them (most separators are spaces).
+_SEPARATOR_RE = re.compile(r"[^\w ']")
+_LOOSE_APOSTROPHE_RE = re.compile(r"(?<!\w)'|'(?!\w)")
+# An underscore separates words too (Telegram writes multi-word hashtags with it: "#ядерний_шантаж",
+# "#Кривий_Ріг"), except inside an @handle: a channel's "@moscow_live" under every post names no place.
+_UNDERSCORE_RE = re.compile(r"@\w+|_")
 _SPACES_RE = re.compile(r" {2,}")
 
 
@@ -221,12 +222,18 @@ def normalize(text: str) -> NormalizedText:
 def _spaces(folded: str) -> tuple[str, list[int], list[int]]:
     """Every character that is not part of a word a space, each run of spaces one space; with the
     ``breaks`` and ``shifts`` of ``NormalizedText``. (``native.spaces`` does the same in C.)"""
+    if "_" in folded:
+        folded = _UNDERSCORE_RE.sub(_outside_handles, folded)
     spaced = _SEPARATOR_RE.sub(" ", folded)
     # One class without lookarounds is several times faster; apostrophes are rarer, so test first.
     if "'" in spaced:
         spaced = _LOOSE_APOSTROPHE_RE.sub(" ", spaced)
     # Collapse separator runs ("U.S. sanctions", ", ", "\n\n") so phrases match across them.
     return _collapse(spaced)
+
+
+def _outside_handles(match: re.Match) -> str:
+    return " " if match.group() == "_" else match.group()
 
 
 def _collapse(spaced: str) -> tuple[str, list[int], list[int]]:

@@ -44,9 +44,10 @@ def test_the_install_built_the_c_loops_where_a_compiler_and_headers_are():
 
 def _hard_strings(count: int) -> list[str]:
     rng = random.Random(20261204)
-    alphabet = [*"ab Z_1'’ .,\n\t-—ʼ", "''", "  ", "é", "ї", "я", "٣", "𝔘", "😀", "\u0301", "²", "Ⅻ",
+    alphabet = [*"ab Z_1'’ .,\n\t-—ʼ@", "''", "  ", "é", "ї", "я", "٣", "𝔘", "😀", "\u0301", "²", "Ⅻ",
                 "\u00a0", "\u200b"]
-    return ["", " ", "  ", "'", "a'b", "a''b", " 'a' ", "a  b  ", "  a", "a' b", "_'_", "'a", "a'"] + [
+    return ["", " ", "  ", "'", "a'b", "a''b", " 'a' ", "a  b  ", "  a", "a' b", "_'_", "'a", "a'", "@a_b", "x_y@m_r",
+            "@_a", "@@a_b", "@a_'x", "@a'_b", "_@_", "a@"] + [
         "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(count)]
 
 

@@ -44,6 +44,10 @@ def test_the_underscores_of_a_hashtag_separate_its_words_and_map_back():
     assert norm.original[slice(*norm.span(start, start + 3))] == "Ріг"
 
 
+def test_an_at_handle_keeps_its_underscores_so_a_channels_signature_names_no_place():
+    assert normalize("Подписаться: @moscow_live, #новости_дня").text == "подписаться moscow_live новости дня"
+
+
 @pytest.mark.parametrize("text", [
     "Запоро\u0301жье — «референдум» в Запоріжжі, Putin's STRAẞE ﬁne",
     "  U.S.  sanctions,\n\nновые  санкції  ",
