@@ -199,6 +199,8 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 # films, anniversaries, denials and drills in the same words) read escalation precision 0.79 and recall 0.91 fresh.
 # dev127 (round fifty-five: a desk's day in all three languages, 240 passages) decided, by the rule written before
 # it, not to ship the model retrained on dev..dev126 (macro F1 0.968 against 0.965, under the 0.005 the rule asks).
+# dev128 (round fifty-six: ordinary city and regional channels, every post in Telegram style with hashtags and
+# handles, 213 passages: the search budget ran out) reads no false alarm fresh.
 FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.94
 FLOOR = {  # (theme, lang): (precision, recall)
     ("referendum", "en"): (0.94, 0.95), ("referendum", "ru"): (0.95, 0.95), ("referendum", "uk"): (0.92, 0.93),
@@ -230,7 +232,7 @@ DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl
               "dev116.jsonl", "dev117.jsonl", "dev118.jsonl", "dev119.jsonl", "dev120.jsonl", "dev121.jsonl",
               "dev122.jsonl", "dev123.jsonl",
               "dev124.jsonl", "dev125.jsonl", "dev126.jsonl",
-              "dev127.jsonl")
+              "dev127.jsonl", "dev128.jsonl")
 
 
 def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():
