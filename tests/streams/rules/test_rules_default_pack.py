@@ -2283,3 +2283,15 @@ def test_a_place_and_a_threat_written_as_underscore_hashtags_are_found(rules):
     result = rules.classify("🔴 Обстріл #Кривий_Ріг: Медведєв знову погрожує, #ядерний_шантаж", lang="uk")
     assert "Kryvyi Rih" in {e.name for e in result.entities}
     assert "escalation" in {h.theme for h in result.themes}
+
+
+# Round 56 (dev128): Rivne by its Ukrainian name, whose lemma is the adjective "рівний" (even, flat).
+@pytest.mark.parametrize("text", ["Вода стояла в Рівному, Звягелі й Шаргороді.", "Рівне прийняло півфінал кубка.",
+                                  "Індустріальний парк на Рівненщині дасть 1400 робочих місць."])
+def test_rivne_in_its_cases_and_its_region_is_found(rules, text):
+    assert "Rivne" in entity_names(rules, text, "uk")
+
+
+def test_an_even_road_and_a_flat_field_are_not_rivne(rules):
+    text = "Дорога має рівне покриття, а поле за нею рівне й сухе; на рівному місці впав велосипедист."
+    assert "Rivne" not in entity_names(rules, text, "uk")
