@@ -279,8 +279,9 @@ is_word(Py_UCS4 c)
 PyDoc_STRVAR(spaces_doc,
 "spaces(folded) -> (text, breaks, shifts)\n\n"
 "``normalize``'s last step (twin: ``normalize._spaces``): every character that is not a word\n"
-"character becomes a space, an apostrophe too unless a word character stands on each side, and\n"
-"each run of spaces one space; ``breaks``/``shifts`` as ``NormalizedText`` keeps them.");
+"character becomes a space, an underscore too outside an @handle, an apostrophe too unless a word\n"
+"character stands on each side, and each run of spaces one space; ``breaks``/``shifts`` as\n"
+"``NormalizedText`` keeps them.");
 
 static PyObject *
 spaces(PyObject *self, PyObject *arg)

@@ -2235,6 +2235,15 @@ def test_a_threat_beside_a_survey_keeps_its_nuclear_terms(terms_only, text, lang
     assert terms_score(terms_only, text, lang, "escalation") >= 2
 
 
+@pytest.mark.parametrize("text, lang", [
+    ("Medvedev threatened a third world war, while Levada found most Russians calm.", "en"),
+    ("Медведев пригрозил третьей мировой войной, а ВЦИОМ выяснил, что россияне спокойны.", "ru"),
+    ("Medvedev threatened in a new book that nuclear weapons would be used against Kyiv.", "en"),
+])
+def test_a_threat_beside_a_named_pollster_or_a_book_keeps_its_terms(terms_only, text, lang):
+    assert terms_score(terms_only, text, lang, "escalation") >= 4
+
+
 # Round 54: North Korea's "sea of fire", and missiles "not for display" kept for a named enemy.
 @pytest.mark.parametrize("text, lang", [
     ("Пхеньян пригрозил превратить Сеул в «море огня».", "ru"),
