@@ -201,6 +201,8 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 # it, not to ship the model retrained on dev..dev126 (macro F1 0.968 against 0.965, under the 0.005 the rule asks).
 # dev128 (round fifty-six: ordinary city and regional channels, every post in Telegram style with hashtags and
 # handles, 213 passages: the search budget ran out) reads no false alarm fresh.
+# dev129 (round fifty-seven: the news of 2025-2026, threats beside arms-control look-alikes, en and ru, 300 passages)
+# reads escalation precision 0.87 and recall 0.92 fresh (arms control told as history and counts, fixed after).
 FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.94
 FLOOR = {  # (theme, lang): (precision, recall)
     ("referendum", "en"): (0.94, 0.95), ("referendum", "ru"): (0.95, 0.95), ("referendum", "uk"): (0.92, 0.93),
@@ -232,7 +234,7 @@ DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl
               "dev116.jsonl", "dev117.jsonl", "dev118.jsonl", "dev119.jsonl", "dev120.jsonl", "dev121.jsonl",
               "dev122.jsonl", "dev123.jsonl",
               "dev124.jsonl", "dev125.jsonl", "dev126.jsonl",
-              "dev127.jsonl", "dev128.jsonl")
+              "dev127.jsonl", "dev128.jsonl", "dev129.jsonl")
 
 
 def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():
