@@ -2304,3 +2304,36 @@ def test_rivne_in_its_cases_and_its_region_is_found(rules, text):
 def test_an_even_road_and_a_flat_field_are_not_rivne(rules):
     text = "Дорога має рівне покриття, а поле за нею рівне й сухе; на рівному місці впав велосипедист."
     assert "Rivne" not in entity_names(rules, text, "uk")
+
+
+# Round 57 (dev129, the news of 2025-2026): arms control told as history and counts, a leader who wants no
+# escalation, and a day against nuclear tests are no threat; arms limitation is no sanction.
+@pytest.mark.parametrize("text, lang", [
+    ("Signed in Prague in 2010 by Obama and Medvedev, New START came into force the next year and capped each side "
+     "at 1,550 deployed strategic warheads, with inspections to check the numbers.", "en"),
+    ("Путин предложил ещё год после 5 февраля добровольно соблюдать количественные лимиты ДСНВ, чтобы не "
+     "подстёгивать гонку стратегических вооружений. Договор, подписанный в Праге в 2010 году, — последнее "
+     "соглашение, которое ещё ограничивает ядерные арсеналы России и США.", "ru"),
+    ("В ООН напомнили, что 29 августа — Международный день действий против ядерных испытаний.", "ru"),
+    ("Лукашенко сказал, что его задача — не допустить эскалации, а учения с соседними странами Минск и так "
+     "перенёс вглубь страны.", "ru"),
+])
+def test_arms_control_history_and_a_wish_to_avoid_escalation_are_not_escalation(rules, text, lang):
+    assert "escalation" not in themes(rules, text, lang)
+
+
+def test_a_treaty_limiting_nuclear_arms_is_not_a_sanction(rules):
+    text = "Истекает ДСНВ — договор об ограничении ядерных вооружений между Россией и США."
+    assert "sanctions" not in themes(rules, text, "ru")
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("После истечения ДСНВ Медведев пригрозил, что Россия нарастит ядерные арсеналы у границ Европы.", "ru"),
+    ("Now that New START has lapsed, Medvedev threatened to deploy more nuclear warheads against Europe.", "en"),
+])
+def test_a_threat_told_beside_the_treaty_and_military_technical_countermeasures_stay_escalation(rules, text, lang):
+    assert "escalation" in themes(rules, text, lang)
+
+
+def test_military_technical_countermeasures_are_a_threat_on_the_terms(terms_only):
+    assert "escalation" in themes(terms_only, "В МИД России пообещали решительные военно-технические контрмеры.", "ru")
