@@ -71,6 +71,12 @@ class EntityDef(ConfigDocument):
         default_factory=list,
         description="Groups a trigger can name with entity_tag:TAG, e.g. 'official', 'occupied_region'.",
     )
+    hides: list[str] = Field(
+        default_factory=list,
+        description="Ids of entities whose spellings, found inside a longer mention of this entity, are part of "
+        "its name and no mention of their own: 'un' inside 'Kim Jong Un', 'belgorod' inside "
+        "'Bilhorod-Dnistrovskyi'.",
+    )
 
 
 class TriggerRule(ConfigDocument):

@@ -86,6 +86,8 @@ class Tables:
     # (entity, pattern, the exact spelling a case-sensitive variant requires, or None)
     entities_by_phrase: dict[int, list[tuple[int, CPattern, str | None]]] = field(
         default_factory=lambda: defaultdict(list))
+    # Entity → the entities whose mentions inside one of its own are part of its name (``EntityDef.hides``).
+    entity_hides: dict[int, tuple[int, ...]] = field(default_factory=dict)
     triggers: list[tuple[TriggerRule, Condition]] = field(default_factory=list)
     triggers_by_atom: dict[tuple, list[int]] = field(default_factory=lambda: defaultdict(list))
     always_candidates: list[int] = field(default_factory=list)
@@ -189,6 +191,8 @@ def _add_entities(tables: Tables, entities: list[EntityDef]) -> None:
                     for v in (entity.name, *entity.variants)}
         for pattern, case in sorted(patterns, key=lambda p: (p[0], p[1] or "")):
             tables.entities_by_phrase[first_phrase(pattern)].append((e, pattern, case))
+    index = {entity.id: e for e, entity in enumerate(entities)}
+    tables.entity_hides = {e: tuple(index[h] for h in entity.hides) for e, entity in enumerate(entities) if entity.hides}
 
 
 def _add_triggers(tables: Tables, triggers: list[TriggerRule]) -> None:

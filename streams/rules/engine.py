@@ -102,6 +102,7 @@ class Analysis:
     silenced: dict[int, str] = field(default_factory=dict)
     scores: dict[int, float] = field(default_factory=dict)
     mentions: dict[int, list[Span]] = field(default_factory=dict)
+    hidden: dict[int, list[tuple[Span, int]]] = field(default_factory=dict)  # entity → (span, the entity hiding it)
     present: set = field(default_factory=set)
     fired: list[int] = field(default_factory=list)
     lemmas: list[str] | None = None  # one per normalised word, when worked out
@@ -307,6 +308,27 @@ class CompiledRules:
             if len(spans) > 1:
                 a.mentions[e] = _outermost(spans)
 
+    def _hide(self, a: Analysis) -> None:
+        """Drop the mentions that lie inside a longer mention of an entity hiding them (``EntityDef.hides``): "Un"
+        in "Kim Jong Un" is part of his name, no mention of the UN. Judged against the mentions as found, so
+        the order of the entities does not matter; what was dropped is kept in ``a.hidden`` for ``explain``."""
+        mentions = a.mentions
+        dropped: dict[int, list[tuple[Span, int]]] = {}
+        for outer, hidden in self.tables.entity_hides.items():
+            for o_start, o_end in mentions.get(outer, ()):
+                for h in hidden:
+                    for span in mentions.get(h, ()):
+                        if o_start <= span[0] and span[1] <= o_end and span != (o_start, o_end):
+                            dropped.setdefault(h, []).append((span, outer))
+        for h, spans in dropped.items():
+            gone = {span for span, _ in spans}
+            kept = [span for span in mentions[h] if span not in gone]
+            if kept:
+                mentions[h] = kept
+            else:
+                del mentions[h]
+            a.hidden[h] = spans
+
     def _triggers(self, a: Analysis) -> None:
         t = self.tables
         if not t.triggers:
@@ -346,6 +368,8 @@ class CompiledRules:
             if a.hits:
                 self._themes(a)
                 self._entities(a)
+        if t.entity_hides and len(a.mentions) > 1:
+            self._hide(a)
         a.passed = {i for i, score in a.scores.items() if score >= t.themes[i].threshold}
         if t.model is not None:
             if a.entries is not None:  # the word scan's model entries, and the concepts hit as buckets

@@ -54,6 +54,8 @@ class Explanation:
     themes: list[ThemeReport]
     entities: list[tuple[str, str, list[str]]]
     triggers: list[TriggerReport]
+    # (entity id, name, "'text' [start:end] inside <id of the entity whose name holds it>" each)
+    hidden: list[tuple[str, str, list[str]]] = field(default_factory=list)
 
     def render(self, missing_limit: int = 12) -> str:
         lines = [f"rule pack version {self.version}; document of {len(self.document)} characters", ""]
@@ -80,6 +82,8 @@ class Explanation:
             lines.append(f"entity {entity_id} ({name}): {', '.join(mentions)}")
         if not self.entities:
             lines.append("entities: none")
+        for entity_id, name, spans in self.hidden:
+            lines.append(f"entity {entity_id} ({name}): not mentioned; part of a longer name: {', '.join(spans)}")
         lines.append("")
         for tg in self.triggers:
             atoms = ", ".join(f"{atom}={'yes' if value else 'no'}" for atom, value in tg.atoms)
@@ -139,12 +143,15 @@ def explain(rules, document: str, lang: str | None = None) -> Explanation:
                                   index in a.passed))
     entities = [(t.entities[e].id, t.entities[e].name, show([[s] for s in spans]))
                 for e, spans in sorted(a.mentions.items(), key=lambda item: item[1][0])]
+    hidden = [(t.entities[e].id, t.entities[e].name,
+               [f"{show([[span]])[0]} inside {t.entities[outer].id}" for span, outer in spans])
+              for e, spans in sorted(a.hidden.items(), key=lambda item: item[1][0])]
     fired = set(a.fired)
     triggers = [TriggerReport(trigger.id, trigger.severity, trigger.when,
                               [(_atom_name(atom), atom in a.present) for atom in sorted(cond.atoms, key=str)],
                               i in fired)
                 for i, (trigger, cond) in enumerate(t.triggers)]
-    return Explanation(rules.version, document, themes, entities, triggers)
+    return Explanation(rules.version, document, themes, entities, triggers, hidden)
 
 
 def _bar_why(bar: float | None, model, index: int, vetoed: bool, partial: bool, cautioned: bool,

@@ -106,10 +106,15 @@ def check_pack(pack: RulePack) -> list[tuple[tuple, str]]:
             for j, context in enumerate(getattr(theme, field)):
                 parsed = _check(problems, ("themes", i, field, j), parse_term, context)
                 _check_refs(problems, ("themes", i, field, j), parsed, concepts)
+    entity_ids = {e.id for e in pack.entities}
     for i, entity in enumerate(pack.entities):
         _check(problems, ("entities", i, "name"), parse_phrase, entity.name)
         for j, variant in enumerate(entity.variants):
             _check(problems, ("entities", i, "variants", j), parse_phrase, variant)
+        for j, hidden in enumerate(entity.hides):
+            if hidden not in entity_ids or hidden == entity.id:
+                what = "itself" if hidden == entity.id else f"unknown entity {hidden!r}"
+                problems.append((("entities", i, "hides", j), f"an entity hides other entities' mentions, not {what}"))
     known = {"theme": {t.id for t in pack.themes}, "entity": {e.id for e in pack.entities},
              "entity_type": set(ENTITY_TYPES), "entity_tag": {tag for e in pack.entities for tag in e.tags}}
     for i, trigger in enumerate(pack.triggers):

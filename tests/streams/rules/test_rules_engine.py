@@ -180,6 +180,35 @@ def test_a_variant_inside_a_longer_variant_of_the_same_entity_is_one_mention():
     assert mentions == {"znpp": ["Zaporizhzhia nuclear plant", "ZNPP"], "zap": ["Zaporizhzhia"]}
 
 
+UN = {"id": "un", "name": "United Nations", "type": "organisation", "tags": ["intl"], "variants": ["UN", "ООН"]}
+KIM = {"id": "kim", "name": "Kim Jong Un", "type": "person", "hides": ["un"]}
+
+
+def test_a_mention_inside_a_longer_name_that_hides_its_entity_is_no_mention_of_it():
+    rules = compile_pack(make_pack(entities=[UN, KIM], triggers=[
+        {"id": "intl", "severity": "info", "when": "entity_tag:intl"}]))
+    result = rules.classify("Kim Jong Un spoke; the UN answered.")
+    assert {e.id: [m.text for m in e.mentions] for e in result.entities} == {"kim": ["Kim Jong Un"], "un": ["UN"]}
+    result = rules.classify("Kim Jong Un inspected a missile.")
+    assert [e.id for e in result.entities] == ["kim"] and result.triggers == []
+    lines = rules.explain("Kim Jong Un inspected a missile.").render().splitlines()
+    assert "entity un (United Nations): not mentioned; part of a longer name: 'Un' [9:11] inside kim" in lines
+
+
+def test_only_the_entities_named_are_hidden_and_never_by_a_mention_of_the_same_span():
+    other = {"id": "un2", "name": "UN Two", "type": "organisation", "variants": ["UN"], "hides": ["un"]}
+    rules = compile_pack(make_pack(entities=[UN, KIM, other]))
+    assert sorted(e.id for e in rules.classify("The UN met.").entities) == ["un", "un2"]
+    assert sorted(e.id for e in rules.classify("Kim Jong Un").entities) == ["kim", "un2"]
+
+
+@pytest.mark.parametrize("hides, message", [(["nobody"], "unknown entity 'nobody'"), (["kim"], "not itself")])
+def test_an_entity_hiding_an_unknown_entity_or_itself_is_refused(hides, message):
+    with pytest.raises(RulePackError) as err:
+        compile_pack(make_pack(entities=[UN, {**KIM, "hides": hides}]))
+    assert "entities[1].hides[0]" in str(err.value) and message in str(err.value)
+
+
 def test_triggers_combine_themes_entities_tags_and_keywords():
     pack = make_pack(
         [theme({"referendum*": 2}, threshold=2, id="referendum")], [ZAPORIZHZHIA],
