@@ -2337,3 +2337,21 @@ def test_a_threat_told_beside_the_treaty_and_military_technical_countermeasures_
 
 def test_military_technical_countermeasures_are_a_threat_on_the_terms(terms_only):
     assert "escalation" in themes(terms_only, "В МИД России пообещали решительные военно-технические контрмеры.", "ru")
+
+
+# An entity whose name holds another's (EntityDef.hides): the shorter name inside it is no mention of its own.
+@pytest.mark.parametrize("text, lang, present, absent", [
+    ("Kim Jong Un oversaw another missile launch.", "en", "Kim Jong Un", "United Nations"),
+    ("Зеленський звернувся до Радбезу ООН.", "uk", "UN Security Council", "Security Council of Russia"),
+    ("Росія знову вдарила по Білгороду-Дністровському.", "uk", "Bilhorod-Dnistrovskyi", "Belgorod"),
+    ("Окупанти обстріляли Нову Каховку.", "uk", "Nova Kakhovka", "Kakhovka"),
+])
+def test_a_name_inside_a_longer_name_is_not_mentioned_on_its_own(rules, text, lang, present, absent):
+    names = entity_names(rules, text, lang)
+    assert present in names and absent not in names
+
+
+def test_the_shorter_names_are_still_found_on_their_own(rules):
+    names = entity_names(rules, "Бєлгород і Каховка під обстрілом; ООН закликала до стриманості; "
+                                "зампред Радбезу Медведєв погрожує.", "uk")
+    assert {"Belgorod", "Kakhovka", "United Nations", "Security Council of Russia"} <= names
