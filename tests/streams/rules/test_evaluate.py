@@ -203,6 +203,8 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 # handles, 213 passages: the search budget ran out) reads no false alarm fresh.
 # dev129 (round fifty-seven: the news of 2025-2026, threats beside arms-control look-alikes, en and ru, 300 passages)
 # reads escalation precision 0.87 and recall 0.92 fresh (arms control told as history and counts, fixed after).
+# dev130 (round fifty-eight: threats said without saying them, beside look-alikes in their words, all three languages,
+# 300 passages) reads escalation precision 0.86 and recall 0.90 fresh (1.00 / 0.97 in English).
 FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.94
 FLOOR = {  # (theme, lang): (precision, recall)
     ("referendum", "en"): (0.94, 0.95), ("referendum", "ru"): (0.95, 0.95), ("referendum", "uk"): (0.92, 0.93),
@@ -234,7 +236,8 @@ DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl
               "dev116.jsonl", "dev117.jsonl", "dev118.jsonl", "dev119.jsonl", "dev120.jsonl", "dev121.jsonl",
               "dev122.jsonl", "dev123.jsonl",
               "dev124.jsonl", "dev125.jsonl", "dev126.jsonl",
-              "dev127.jsonl", "dev128.jsonl", "dev129.jsonl")
+              "dev127.jsonl", "dev128.jsonl", "dev129.jsonl",
+              "dev130.jsonl")
 
 
 def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():
