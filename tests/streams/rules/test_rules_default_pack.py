@@ -2355,3 +2355,69 @@ def test_the_shorter_names_are_still_found_on_their_own(rules):
     names = entity_names(rules, "Бєлгород і Каховка під обстрілом; ООН закликала до стриманості; "
                                 "зампред Радбезу Медведєв погрожує.", "uk")
     assert {"Belgorod", "Kakhovka", "United Nations", "Security Council of Russia"} <= names
+
+
+# A review of round 57's changes: each narrowed so that these threats and sanctions keep their own terms.
+@pytest.mark.parametrize("text, lang", [
+    ("The NPT review conference in New York closed without a final text, and the Russian delegation said Moscow "
+     "would station nuclear weapons in Belarus, close to the Polish border, before the summer.", "en"),
+    ("There is no ceiling on Russia's nuclear options in Belarus, the Belarusian defence minister said.", "en"),
+    ("Накануне МИД России предупредил, что Москва всегда готова к военно-техническим контрмерам против "
+     "потенциальных угроз своей безопасности.", "ru"),
+])
+def test_threats_beside_the_words_of_round_57s_exclusions_keep_their_terms(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("With no cap on nuclear warheads any more, the general said, Russia would put them on the Finnish border.", "en"),
+    ("Russia will no longer avoid escalation if NATO jets keep crossing into its airspace, Peskov said.", "en"),
+    ("Песков: Россия не будет избегать эскалации, если НАТО продолжит полёты у её границ.", "ru"),
+])
+def test_threats_of_no_cap_and_no_more_avoiding_escalation_stay_escalation(rules, text, lang):
+    assert "escalation" in themes(rules, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Украинские инженеры разработали военно-технические контрмеры против «Шахедов»: мобильные группы РЭБ.", "ru"),
+    ("Українські інженери розробили військово-технічні контрзаходи проти «Шахедів».", "uk"),
+])
+def test_countermeasures_engineers_build_against_drones_are_not_a_threat(terms_only, text, lang):
+    assert "escalation" not in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text", [
+    "Минфин США ввёл ограничения против поставщиков компонентов для стратегических вооружений России.",
+    "В ответ на выход России из ДСНВ Вашингтон ввёл ограничения против её оборонных предприятий.",
+])
+def test_sanctions_beside_strategic_arms_and_the_treaty_keep_their_terms(terms_only, text):
+    assert "sanctions" in themes(terms_only, text, "ru")
+
+
+def test_russias_seat_on_the_security_council_is_the_uns_council(rules):
+    text = "Russia's Security Council veto blocked the resolution on a Gaza ceasefire for the third time."
+    assert "UN Security Council" in entity_names(rules, text, "en")
+
+
+# Round 58 (dev130): nuclear safety in the Ukrainian locative ("безпеці"), Ukraine's strikes on the "legitimate targets
+# of the aggressor state", and a club's ultras warning of "new sanctions" are no threat and no sanction.
+@pytest.mark.parametrize("text, lang, theme", [
+    ("Окупація ЗАЕС — серйозна загроза ядерній безпеці, заявив глава МЗС Нової Зеландії.", "uk", "escalation"),
+    ("У СБУ заявили, що операції ведуться лише проти законних цілей держави-агресора.", "uk", "escalation"),
+    ("В СБУ заверили, что операции ведутся только против законных целей государства-агрессора.", "ru", "escalation"),
+    ("Ультрас клубу попередили керівництво, що без діалогу ситуація може обернутися новими санкціями для команди.",
+     "uk", "sanctions"),
+])
+def test_nuclear_safety_strikes_on_the_aggressor_and_ultras_sanctions_are_not_themes(terms_only, text, lang, theme):
+    assert theme not in themes(terms_only, text, lang)
+
+
+def test_legitimate_targets_named_by_russia_stay_a_threat(terms_only):
+    text = "Russia called Western instructors legitimate targets, accusing the aggressor bloc of NATO."
+    assert "escalation" in themes(terms_only, text, "en")
+
+
+@pytest.mark.parametrize("text, name", [("Вибухи пролунали в Каховці.", "Kakhovka"),
+                                        ("У Новій Каховці знеструмлено підстанцію.", "Nova Kakhovka")])
+def test_kakhovka_and_nova_kakhovka_in_the_ukrainian_locative_are_found(rules, text, name):
+    assert name in entity_names(rules, text, "uk")
