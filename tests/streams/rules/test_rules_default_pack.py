@@ -2421,3 +2421,14 @@ def test_legitimate_targets_named_by_russia_stay_a_threat(terms_only):
                                         ("У Новій Каховці знеструмлено підстанцію.", "Nova Kakhovka")])
 def test_kakhovka_and_nova_kakhovka_in_the_ukrainian_locative_are_found(rules, text, name):
     assert name in entity_names(rules, text, "uk")
+
+
+# Round 59 (dev131): "no plans to attack" in Russian and Ukrainian is the speaker's own denial, which beside NATO keeps
+# the model from assigning escalation alone (the model read Grushko's denial at 0.80).
+@pytest.mark.parametrize("text, lang", [
+    ("Постпред России при НАТО Грушко заверил, что у Москвы нет планов нападения на Польшу.", "ru"),
+    ("Грушко запевнив, що в Москви немає планів нападу на країни НАТО.", "uk"),
+])
+def test_no_plans_to_attack_silences_the_model_alone(rules, text, lang):
+    analysis = rules.analyse(text, lang)
+    assert rules.silence_matches(analysis, rules.theme_index("escalation"))
