@@ -2423,12 +2423,35 @@ def test_kakhovka_and_nova_kakhovka_in_the_ukrainian_locative_are_found(rules, t
     assert name in entity_names(rules, text, "uk")
 
 
-# Round 59 (dev131): "no plans to attack" in Russian and Ukrainian is the speaker's own denial, which beside NATO keeps
-# the model from assigning escalation alone (the model read Grushko's denial at 0.80).
-@pytest.mark.parametrize("text, lang", [
-    ("Постпред России при НАТО Грушко заверил, что у Москвы нет планов нападения на Польшу.", "ru"),
-    ("Грушко запевнив, що в Москви немає планів нападу на країни НАТО.", "uk"),
+# Round 59: the places, people and organisations the labellers named most that the gazetteer lacked.
+@pytest.mark.parametrize("text, lang, name", [
+    ("Тайвань сообщил о 30 самолётах НОАК у острова.", "ru", "Taiwan"),
+    ("Пашинян і Алієв зустрілися в Абу-Дабі; Вірменія та Азербайджан парафували мирну угоду.", "uk", "Armenia"),
+    ("Переговоры прошли в Баку.", "ru", "Azerbaijan"),
+    ("Chileans turned down the new constitution in Sunday's plebiscite.", "en", "Chile"),
+    ("Израиль нанёс удары по югу Ливана.", "ru", "Lebanon"),
+    ("Росія пригрозила «новою Кубою», якщо США передадуть Tomahawk.", "uk", "Cuba"),
+    ("Грушко: Россия ответит на усиление НАТО на Балтике.", "ru", "Baltic Sea"),
+    ("Grushko said the Baltic states were turning the region into a frontline.", "en", "Baltic states"),
+    ("Кім Йо Чжон пригрозила «жорсткими контрзаходами».", "uk", "Kim Yo Jong"),
+    ("Эксперты ISW отметили рост активности у границ Финляндии.", "ru", "Institute for the Study of War"),
+    ("КСИР пригрозил закрыть Ормузский пролив.", "ru", "Islamic Revolutionary Guard Corps"),
+    ("Лукашенко предложил Казахстану вступить в Союзное государство.", "ru", "Union State"),
+    ("Путин выступил на Валдайском форуме.", "ru", "Valdai Discussion Club"),
+    ("Fighting continued across Kherson Oblast overnight.", "en", "Kherson"),
+    ("The Russian Ministry of Defence claimed the capture of two villages.", "en", "Russian Defence Ministry"),
 ])
-def test_no_plans_to_attack_silences_the_model_alone(rules, text, lang):
-    analysis = rules.analyse(text, lang)
-    assert rules.silence_matches(analysis, rules.theme_index("escalation"))
+def test_the_entities_added_in_round_59_are_found(rules, text, lang, name):
+    assert name in entity_names(rules, text, lang)
+
+
+@pytest.mark.parametrize("text, lang, name", [
+    ("Сміттєві баки на вулиці знову переповнені; бак для пального вкрали.", "uk", "Azerbaijan"),
+    ("Тренер Ливанов назвал состав сборной на сезон.", "ru", "Lebanon"),
+    ("Детям дали кубы и пирамидки; перец чили добавьте в конце.", "ru", "Cuba"),
+    ("Детям дали кубы и пирамидки; перец чили добавьте в конце.", "ru", "Chile"),
+    ("Лидеры союзные государства обсудили поставки оружия Киеву.", "ru", "Union State"),
+    ("Депутаты говорили о единстве России и её регионов.", "ru", "United Russia"),
+])
+def test_the_words_the_round_59_entities_resemble_are_not_them(rules, text, lang, name):
+    assert name not in entity_names(rules, text, lang)
