@@ -2455,3 +2455,26 @@ def test_the_entities_added_in_round_59_are_found(rules, text, lang, name):
 ])
 def test_the_words_the_round_59_entities_resemble_are_not_them(rules, text, lang, name):
     assert name not in entity_names(rules, text, lang)
+
+
+@pytest.mark.parametrize("text, lang, name", [
+    ("НАБУ повідомило про підозру заступнику міністра.", "uk", "National Anti-Corruption Bureau of Ukraine"),
+    ("Кабмін ухвалив постанову про бронювання.", "uk", "Cabinet of Ministers of Ukraine"),
+    ("Картаполов, глава комитета Госдумы по обороне, пригрозил Литве.", "ru", "State Duma Defence Committee"),
+    ("Генассамблея ООН приняла резолюцию.", "ru", "UN General Assembly"),
+    ("Хуситы пообещали атаковать суда в Красном море.", "ru", "Houthis"),
+    ("Маневри у Фінській затоці тривали три дні.", "uk", "Gulf of Finland"),
+    ("The New York Times reported the strike.", "en", "The New York Times"),
+    ("Илон Маск отключил Starlink над Крымом.", "ru", "Elon Musk"),
+])
+def test_the_second_batch_of_round_59_entities_is_found(rules, text, lang, name):
+    assert name in entity_names(rules, text, lang)
+
+
+@pytest.mark.parametrize("text, lang, name", [
+    ("Нові правила набули чинності 1 січня.", "uk", "National Anti-Corruption Bureau of Ukraine"),
+    ("В аптеках снова появились медицинские маски; маскировка не помогла.", "ru", "Elon Musk"),
+    ("The New York Times reported the strike.", "en", "New York"),
+])
+def test_words_like_the_second_batch_of_round_59_entities_are_not_them(rules, text, lang, name):
+    assert name not in entity_names(rules, text, lang)
