@@ -115,7 +115,7 @@ def check_pack(pack: RulePack) -> list[tuple[tuple, str]]:
             if hidden not in entity_ids or hidden == entity.id:
                 what = "itself" if hidden == entity.id else f"unknown entity {hidden!r}"
                 problems.append((("entities", i, "hides", j), f"an entity hides other entities' mentions, not {what}"))
-    known = {"theme": {t.id for t in pack.themes}, "entity": {e.id for e in pack.entities},
+    known = {"theme": {t.id for t in pack.themes}, "entity": entity_ids,
              "entity_type": set(ENTITY_TYPES), "entity_tag": {tag for e in pack.entities for tag in e.tags}}
     for i, trigger in enumerate(pack.triggers):
         condition = _check(problems, ("triggers", i, "when"), parse_condition, trigger.when)
