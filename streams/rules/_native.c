@@ -276,9 +276,33 @@ is_word(Py_UCS4 c)
     return c == '_' || Py_UNICODE_ISALNUM(c);
 }
 
+/* One spelling for apostrophes, quotes and dashes, and ё as е (twin: ``normalize._REPLACE``, which names the
+ * same characters). */
+static inline Py_UCS4
+one_spelling(Py_UCS4 c)
+{
+    if (c < 0x60)
+        return c;
+    switch (c) {
+    case 0x02bc: case 0x2019: case 0x2018: case 0x201b: case 0x0060: case 0x00b4: case 0x2032: case 0xff07:
+        return '\'';
+    case 0x201c: case 0x201d: case 0x201e: case 0x201f: case 0x00ab: case 0x00bb: case 0x2033: case 0x2039:
+    case 0x203a:
+        return '"';
+    case 0x2010: case 0x2011: case 0x2012: case 0x2013: case 0x2014: case 0x2015: case 0x2212: case 0xfe58:
+    case 0xfe63: case 0xff0d:
+        return '-';
+    case 0x0451:
+        return 0x0435;
+    default:
+        return c;
+    }
+}
+
 PyDoc_STRVAR(spaces_doc,
 "spaces(folded) -> (text, breaks, shifts)\n\n"
-"``normalize``'s last step (twin: ``normalize._spaces``): every character that is not a word\n"
+"``normalize``'s last step (twin: ``normalize._spaces``): apostrophes, quotes and dashes spelled one way\n"
+"and ё as е (``normalize._REPLACE``), then every character that is not a word\n"
 "character becomes a space, an underscore too outside an @handle, an apostrophe too unless a word\n"
 "character stands on each side, and each run of spaces one space; ``breaks``/``shifts`` as\n"
 "``NormalizedText`` keeps them.");
@@ -311,17 +335,17 @@ spaces(PyObject *self, PyObject *arg)
     for (Py_ssize_t i = 0; i <= n; i++) {
         Py_UCS4 kept = 0;
         if (i < n) {
-            Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            Py_UCS4 c = one_spelling(PyUnicode_READ(kind, data, i));
+            Py_UCS4 next = i + 1 < n ? one_spelling(PyUnicode_READ(kind, data, i + 1)) : 0;
             /* An underscore outside an @handle separates words (a hashtag's: "#ядерний_шантаж"). */
             int word = c == '_' ? handle : is_word(c);
             if (c == '@')
-                handle = i + 1 < n && is_word(PyUnicode_READ(kind, data, i + 1));
+                handle = i + 1 < n && is_word(next);
             else if (!is_word(c))
                 handle = 0;
             kept = ' ';
             /* After an apostrophe no handle goes on, so an underscore there is a separator. */
-            if (word || (c == '\'' && before && i + 1 < n && PyUnicode_READ(kind, data, i + 1) != '_'
-                         && is_word(PyUnicode_READ(kind, data, i + 1))))
+            if (word || (c == '\'' && before && i + 1 < n && next != '_' && is_word(next)))
                 kept = c;
             before = word;
             if (kept == ' ') {

@@ -38,7 +38,6 @@ _REPLACE_RE = re.compile(f"[{''.join(_REPLACE)}]")
 # (Russian and Ukrainian texts mark stress with them: "Запоро́жье").
 _DROP = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u0300\u0301"
 _DROP_RE = re.compile(f"[{_DROP}]")
-_SPECIAL_RE = re.compile(f"[{_DROP}{''.join(_REPLACE)}Ё]")
 # Not part of a word: anything but \w and apostrophe, plus an apostrophe not between word characters.
 # Plain spaces already are what they become, so the pattern skips them (most separators are spaces).
 _SEPARATOR_RE = re.compile(r"[^\w ']")
@@ -84,19 +83,15 @@ class NormalizedText:
 
 
 def _fold_fast(text: str) -> str | None:
-    """The folded text when folding keeps every character in place, else ``None``."""
-    if text.isascii():
-        special = "`" in text
-    else:
-        # One scan tells whether anything needs dropping or replacing (usually nothing does).
-        special = _SPECIAL_RE.search(text) is not None
-        if not unicodedata.is_normalized("NFKC", text) or (special and _DROP_RE.search(text)):
-            return None
+    """The folded text when folding keeps every character in place, else ``None``. Apostrophes, quotes,
+    dashes and ё are left as they are: the last step (``spaces``) spells them one way as it reads them."""
+    if not text.isascii() and (not unicodedata.is_normalized("NFKC", text) or _DROP_RE.search(text)):
+        return None
     folded = text.casefold()
     # Case folding never deletes a character, so equal total length means one char per char.
     if len(folded) != len(text):
         return None
-    return _replace(folded) if special else folded
+    return folded
 
 
 def _replace(text: str) -> str:
@@ -221,7 +216,9 @@ def normalize(text: str) -> NormalizedText:
 
 def _spaces(folded: str) -> tuple[str, list[int], list[int]]:
     """Every character that is not part of a word a space, each run of spaces one space; with the
-    ``breaks`` and ``shifts`` of ``NormalizedText``. (``native.spaces`` does the same in C.)"""
+    ``breaks`` and ``shifts`` of ``NormalizedText``; apostrophes, quotes, dashes and ё first spelled one way
+    (``_REPLACE``). (``native.spaces`` does the same in C.)"""
+    folded = _replace(folded)
     if "_" in folded:
         folded = _UNDERSCORE_RE.sub(_outside_handles, folded)
     spaced = _SEPARATOR_RE.sub(" ", folded)

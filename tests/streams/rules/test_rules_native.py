@@ -45,7 +45,7 @@ def test_the_install_built_the_c_loops_where_a_compiler_and_headers_are():
 def _hard_strings(count: int) -> list[str]:
     rng = random.Random(20261204)
     alphabet = [*"ab Z_1'’ .,\n\t-—ʼ@", "''", "  ", "é", "ї", "я", "٣", "𝔘", "😀", "\u0301", "²", "Ⅻ",
-                "\u00a0", "\u200b"]
+                "\u00a0", "\u200b", "ё", "«", "`", "‘", "\u2212"]
     return ["", " ", "  ", "'", "a'b", "a''b", " 'a' ", "a  b  ", "  a", "a' b", "_'_", "'a", "a'", "@a_b", "x_y@m_r",
             "@_a", "@@a_b", "@a_'x", "@a'_b", "_@_", "a@"] + [
         "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(count)]
@@ -57,6 +57,14 @@ def test_c_spaces_turns_separators_and_space_runs_exactly_as_the_python_twin():
     texts += [p.read_text(encoding="utf-8", errors="replace") for p in sorted(FEEDPARSER.rglob("*.xml"))[:1500]]
     differ = [t for t in texts if native.spaces(t) != normalize_module._spaces(t)]
     assert not differ, f"{len(differ)} of {len(texts)} differ, first: {differ[0]!r}"
+
+
+@needs_native
+def test_c_spaces_spells_every_apostrophe_quote_dash_and_yo_one_way_as_the_python_twin_does():
+    # The C loop holds its own table of them: each one alone, between letters and beside an @handle.
+    texts = [form.format(ch) for ch in normalize_module._REPLACE for form in ("{0}", "a{0}b", "об{0}єкт", "@a{0}_b", "{0}{0}")]
+    assert [native.spaces(t) for t in texts] == [normalize_module._spaces(t) for t in texts]
+    assert normalize("Ёлка «Об’єкт» — `x` y").text == "елка об'єкт x y"
 
 
 @needs_native
