@@ -2499,3 +2499,94 @@ def test_words_like_the_second_batch_of_round_59_entities_are_not_them(rules, te
 ])
 def test_words_the_new_entities_resemble_are_not_them(rules, text, lang, name):
     assert name not in entity_names(rules, text, lang)
+
+
+# Round 60 (dev132), narrowed after a review of ~220 sentences. A nuclear arsenal counted, kept or given up is half a
+# term: alone it is no threat.
+@pytest.mark.parametrize("text, lang", [
+    ("China's nuclear arsenal is expected to exceed 1,000 warheads by 2030, according to a Pentagon report.", "en"),
+    ("Франция тратит на содержание ядерного арсенала около пяти миллиардов евро в год.", "ru"),
+    ("Україна відмовилася від третього за величиною ядерного арсеналу у світі в 1994 році.", "uk"),
+])
+def test_a_nuclear_arsenal_counted_or_kept_is_no_threat_alone(terms_only, text, lang):
+    assert "escalation" not in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Stationing NATO troops in Ukraine will mean war, the Russian ambassador told Danish television.", "en"),
+    ("Beijing warned again that Taiwan independence means war.", "en"),
+    ("Это будет война, и виноват будет Лондон, заявил Медведев о конфискации активов.", "ru"),
+    ("Китай попередив, що незалежність Тайваню означає війну.", "uk"),
+])
+def test_a_step_a_state_says_means_war_is_a_threat(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Walmart's new price cut means war with Amazon, retail analysts say.", "en"),
+    ("In 1962, Kennedy believed a Soviet missile base in Cuba would mean war.", "en"),
+    ("Для ритейла это будет война цен, предупреждают аналитики.", "ru"),
+    ("Це буде війна нервів, каже політолог.", "uk"),
+    ("Експерт вважає, що навряд чи постачання F-16 означатиме війну.", "uk"),
+    ("Під час саміту лідери заявили, що на Корейському півострові більше не буде війни.", "uk"),
+])
+def test_a_price_war_a_war_of_nerves_history_and_doubts_are_no_threat(terms_only, text, lang):
+    assert "escalation" not in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    ('"If Europe wants to start a war, we are ready right now," Putin told reporters.', "en"),
+    ("Путин: если Европа захочет воевать, мы готовы прямо сейчас.", "ru"),
+    ("Кім Чен Ин: якщо США розв'яжуть війну, КНДР готова до всього.", "uk"),
+])
+def test_a_side_ready_for_the_war_another_would_start_threatens(terms_only, text, lang):
+    assert "escalation" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Никто не хочет войны, мы готовы к переговорам, заявил Эрдоган.", "ru"),
+    ("Опитування: більшість європейців не готові воювати, якщо Росія почне війну.", "uk"),
+    ("Ukraine does not want war, it is ready for a ceasefire, Zelensky said.", "en"),
+    ("Amazon is ready to start a war on prices with Temu, analysts say.", "en"),
+])
+def test_nobody_wanting_war_not_being_ready_and_price_wars_are_no_threat(terms_only, text, lang):
+    assert "escalation" not in themes(terms_only, text, lang)
+
+
+def test_a_unions_warning_strike_is_a_labour_dispute(terms_only):
+    text = "Germany's train drivers' union GDL called a 20-hour warning strike and threatened to escalate the pay dispute."
+    assert "escalation" not in themes(terms_only, text, "en")
+
+
+def test_a_military_warning_strike_stays_a_threat(rules):
+    text = "Russian military bloggers demanded a warning strike on Rzeszow airport, NATO's hub for Ukraine aid."
+    assert "escalation" in themes(rules, text, "en")
+
+
+def test_beijings_warning_to_taiwan_independence_is_no_referendum(terms_only):
+    text = "China launched drills around Taiwan as a strict warning against Taiwanese independence."
+    assert "referendum" not in themes(terms_only, text, "en")
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Beijing warned that any ballot on Taiwanese independence would be treated as secession.", "en"),
+    ("Пекин заявил, что любое голосование о независимости Тайваня будет незаконным.", "ru"),
+])
+def test_a_vote_on_taiwan_independence_stays_a_referendum(terms_only, text, lang):
+    assert "referendum" in themes(terms_only, text, lang)
+
+
+@pytest.mark.parametrize("text", [
+    "Россия заморозила переговоры с Японией по мирному договору.",
+    "Россия готова ещё год соблюдать центральные ограничения договора, если США ответят тем же.",
+])
+def test_talks_frozen_and_a_treatys_own_limits_are_no_sanctions(terms_only, text):
+    assert "sanctions" not in themes(terms_only, text, "ru")
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("EU leaders resumed talks on using frozen Russian assets to fund a reparations loan for Ukraine.", "en"),
+    ("Экспортные ограничения договорились расширить на российские алюминий и никель.", "ru"),
+])
+def test_talks_on_frozen_assets_and_restrictions_agreed_stay_sanctions(terms_only, text, lang):
+    assert "sanctions" in themes(terms_only, text, lang)
