@@ -476,6 +476,8 @@ class CompiledRules:
     # and per hit cost ~1 µs more each, ~10 matches a passage).
 
     def _theme_hits(self, a: Analysis) -> list[ThemeHit]:
+        if not a.passed:  # most documents: nothing to build
+            return []
         t = self.tables
         # The model's verdict (a theme its terms did not carry): show the words that counted for it.
         evidence = {i: self.model_evidence(a, i) for i in a.passed if a.scores.get(i, 0.0) < t.themes[i].threshold}
@@ -488,9 +490,13 @@ class CompiledRules:
         return sorted(_new_theme_hits(hits), key=lambda h: (-h.score, h.theme))
 
     def _entity_hits(self, a: Analysis) -> list[EntityHit]:
+        if not a.mentions:
+            return []
         return _new_entity_hits((native.entity_fields or entity_fields)(a.norm, a.mentions, self.tables.entity_fields))
 
     def _trigger_hits(self, a: Analysis) -> list[TriggerHit]:
+        if not a.fired:
+            return []
         t = self.tables
         hits = []
         for i in a.fired:

@@ -286,11 +286,12 @@ class CompiledModel:
             gains = self._native_gains(entries, self._by_bucket, self.mask, row)
         else:
             gains = self._gains(lemmas, row)
-        # The largest gains, ties to the later word (a stable sort of the indexes from the last one down);
-        # an empty word gains 0.0 and is left out. The scale is positive, so the gains rank as their scaled
-        # values do, and only the words kept are scaled. heapq.nlargest over (gain, index) pairs chose the
-        # same at twice the cost: tuple comparisons.
-        best = sorted(range(len(gains) - 1, -1, -1), key=gains.__getitem__, reverse=True)[:top]
+        # The largest gains, ties to the later word (a stable sort of the indexes from the last one down); only
+        # the words that gained are sorted (an empty word gains 0.0 and is left out). The scale is positive, so
+        # the gains rank as their scaled values do, and only the words kept are scaled. heapq.nlargest over
+        # (gain, index) pairs chose the same at twice the cost: tuple comparisons.
+        gained = [i for i in range(len(gains) - 1, -1, -1) if gains[i] > 0]
+        best = sorted(gained, key=gains.__getitem__, reverse=True)[:top]
         scale = result.scale
         return [(i, gains[i] * scale) for i in best if gains[i] * scale > 0]
 
