@@ -2590,3 +2590,24 @@ def test_talks_frozen_and_a_treatys_own_limits_are_no_sanctions(terms_only, text
 ])
 def test_talks_on_frozen_assets_and_restrictions_agreed_stay_sanctions(terms_only, text, lang):
     assert "sanctions" in themes(terms_only, text, lang)
+
+
+# Round 61 (dev133): a strait said not to have been closed is no threat (not ruling a closure out stays one), and New
+# START's own limits named right before the treaty are no sanctions.
+@pytest.mark.parametrize("text, lang", [
+    ("Иран не закрывал Ормузский пролив и регулирует проход судов, заверил Хейдари.", "ru"),
+    ("Іран не закривав Ормузьку протоку, заявив командувач.", "uk"),
+    ("Iran did not close the Strait of Hormuz, the navy said, and ships pass under international rules.", "en"),
+])
+def test_a_strait_said_not_to_have_been_closed_is_no_threat(terms_only, text, lang):
+    assert "escalation" not in themes(terms_only, text, lang)
+
+
+def test_not_ruling_out_closing_hormuz_stays_a_threat(terms_only):
+    text = "Иран не исключил закрытия Ормузского пролива в случае удара по своим объектам."
+    assert "escalation" in themes(terms_only, text, "ru")
+
+
+def test_new_starts_own_limits_are_no_sanctions(terms_only):
+    text = "Рябков: Москва готова ещё год соблюдать ограничения ДСНВ, если Вашингтон ответит тем же."
+    assert "sanctions" not in themes(terms_only, text, "ru")
