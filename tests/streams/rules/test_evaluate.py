@@ -211,6 +211,8 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 # 300 passages) reads macro F1 0.934 fresh; escalation precision / recall 0.89 / 0.89 in English, 0.86 / 1.00 in Russian.
 # dev133 (round sixty-one: the voices of escalation, TV hosts to ambassadors, and the same voices on other things, en and
 # ru, 300 passages) reads macro F1 0.957 fresh; escalation 0.95 / 0.93 in English, 0.81 / 0.93 in Russian.
+# dev134 (round sixty-two: a desk's day in all three languages, 270 passages) decided, by the rule written with dev133,
+# to ship the model retrained on dev..dev133 (macro F1 0.972 against 0.964, no more false alarms in any theme).
 FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.94
 FLOOR = {  # (theme, lang): (precision, recall)
     ("referendum", "en"): (0.94, 0.95), ("referendum", "ru"): (0.95, 0.95), ("referendum", "uk"): (0.92, 0.93),
@@ -244,7 +246,7 @@ DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl
               "dev124.jsonl", "dev125.jsonl", "dev126.jsonl",
               "dev127.jsonl", "dev128.jsonl", "dev129.jsonl",
               "dev130.jsonl", "dev131.jsonl", "dev132.jsonl",
-              "dev133.jsonl")
+              "dev133.jsonl", "dev134.jsonl")
 
 
 def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():
