@@ -213,6 +213,9 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 # ru, 300 passages) reads macro F1 0.957 fresh; escalation 0.95 / 0.93 in English, 0.81 / 0.93 in Russian.
 # dev134 (round sixty-two: a desk's day in all three languages, 270 passages) decided, by the rule written with dev133,
 # to ship the model retrained on dev..dev133 (macro F1 0.972 against 0.964, no more false alarms in any theme).
+# dev135 (round sixty-three: popular votes and the votes that are not, all three languages, 148 passages: the search
+# budget ran out) reads macro F1 0.977 fresh; referendum recall 0.83 in Russian (US state propositions, which earlier
+# labellers had read as no referendum).
 FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.94
 FLOOR = {  # (theme, lang): (precision, recall)
     ("referendum", "en"): (0.94, 0.95), ("referendum", "ru"): (0.95, 0.95), ("referendum", "uk"): (0.92, 0.93),
@@ -246,7 +249,7 @@ DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl
               "dev124.jsonl", "dev125.jsonl", "dev126.jsonl",
               "dev127.jsonl", "dev128.jsonl", "dev129.jsonl",
               "dev130.jsonl", "dev131.jsonl", "dev132.jsonl",
-              "dev133.jsonl", "dev134.jsonl")
+              "dev133.jsonl", "dev134.jsonl", "dev135.jsonl")
 
 
 def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():
