@@ -2622,3 +2622,11 @@ def test_not_ruling_out_closing_hormuz_stays_a_threat(terms_only):
 def test_new_starts_own_limits_are_no_sanctions(terms_only):
     text = "Рябков: Москва готова ещё год соблюдать ограничения ДСНВ, если Вашингтон ответит тем же."
     assert "sanctions" not in themes(terms_only, text, "ru")
+
+
+# Round 63 (dev135): a party's members' ballot whose camps are told far from the coalition it decides is no referendum.
+def test_a_party_members_ballot_told_at_length_is_no_referendum(terms_only):
+    text = ("Some 463,723 SPD members were eligible to vote on rejoining a grand coalition with the CDU and CSU, and the "
+            "party's treasurer announced on Sunday morning that 66.02% said yes. The acting party leader thanked members, "
+            "while the Young Socialists' chief, who led the no campaign, admitted his disappointment.")
+    assert "referendum" not in themes(terms_only, text, "en")
