@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import combinations
 
 from schemas.rules import ConceptDef, EntityDef, RulePack, ThemeRule, TriggerRule
 from streams.rules import native
@@ -91,6 +92,9 @@ class Tables:
     triggers: list[tuple[TriggerRule, Condition]] = field(default_factory=list)
     triggers_by_atom: dict[tuple, list[int]] = field(default_factory=lambda: defaultdict(list))
     always_candidates: list[int] = field(default_factory=list)
+    # Whether no trigger can fire in a document without a theme (each condition is false whatever else is present
+    # when no theme atom is), so a document that passes no theme skips the triggers (``CompiledRules._triggers``).
+    triggers_need_theme: bool = False
     theme_atoms: list[tuple] = field(default_factory=list)
     entity_atoms: list[tuple] = field(default_factory=list)  # per entity, its atoms some trigger reads
     # The triggers each theme's atom, and each entity's atoms, can bring to fire.
@@ -207,12 +211,24 @@ def _add_triggers(tables: Tables, triggers: list[TriggerRule]) -> None:
         # A condition true with nothing present (NOT-only) must be evaluated on every document.
         if condition.test(set()):
             tables.always_candidates.append(i)
+    tables.triggers_need_theme = bool(tables.triggers) and all(
+        _needs_theme(condition, set(tables.theme_atoms)) for _, condition in tables.triggers)
     by_atom = tables.triggers_by_atom
     tables.theme_triggers = [frozenset(by_atom.get(atom, ())) for atom in tables.theme_atoms]
     tables.entity_triggers = [frozenset(i for atom in atoms for i in by_atom.get(atom, ())) for atoms in tables.entity_atoms]
     # A document's entities mark only the atoms a trigger reads (most entities: none), so one naming
     # many entities does not hash atoms no condition asks about.
     tables.entity_atoms = [tuple(atom for atom in atoms if atom in by_atom) for atoms in tables.entity_atoms]
+
+
+def _needs_theme(condition: Condition, theme_atoms: set, most: int = 12) -> bool:
+    """Whether ``condition`` is false whatever atoms but theme atoms are present: tried on every set of the
+    others it reads (at most ``most`` of them; with more, it is taken to need none)."""
+    others = [atom for atom in condition.atoms if atom not in theme_atoms]
+    if len(others) > most:
+        return False
+    return not any(condition.test(set(chosen)) for size in range(len(others) + 1)
+                   for chosen in combinations(others, size))
 
 
 def _add_concepts(tables: Tables, concepts: list[ConceptDef]) -> dict[int, list[int]]:

@@ -333,9 +333,19 @@ class CompiledRules:
         t = self.tables
         if not t.triggers:
             return
+        if not a.passed and t.triggers_need_theme:  # most documents: no trigger can fire without a theme
+            return
+        candidates = self._present(a)
         present = a.present
-        # The triggers that can fire: those reading an atom present (theme, entity and keyword atoms each
-        # carry their triggers, worked out once per pack), and those a NOT-only condition fires anyway.
+        a.fired = sorted(i for i in candidates if t.triggers[i][1].test(present))
+
+    def _present(self, a: Analysis) -> set[int]:
+        """Fill ``a.present`` with the atoms present in the analysed document (the passed themes', the entities' and
+        the keywords' some trigger reads), and return the triggers that can fire: those reading an atom present (theme,
+        entity and keyword atoms each carry their triggers, worked out once per pack), and those a NOT-only condition
+        fires anyway."""
+        t = self.tables
+        present = a.present
         candidates = set(t.always_candidates)
         for theme_index in a.passed:
             present.add(t.theme_atoms[theme_index])
@@ -350,7 +360,15 @@ class CompiledRules:
                 if self._chain(pattern, a):
                     present.add(atom)
                     candidates.update(t.triggers_by_atom[atom])
-        a.fired = sorted(i for i in candidates if t.triggers[i][1].test(present))
+        return candidates
+
+    def atoms_present(self, a: Analysis) -> set:
+        """The trigger atoms present in the analysed document (``explain`` shows them), worked out now where
+        ``analyse`` skipped them: a document without a theme, when every trigger needs one."""
+        t = self.tables
+        if t.triggers and not a.passed and t.triggers_need_theme:
+            self._present(a)
+        return a.present
 
     def analyse(self, document: str, lang: str | None = None) -> Analysis:
         a = Analysis(normalize(document), {})
@@ -373,8 +391,8 @@ class CompiledRules:
         a.passed = {i for i, score in a.scores.items() if score >= t.themes[i].threshold}
         if t.model is not None:
             if a.entries is not None:  # the word scan's model entries, and the concepts hit as buckets
-                buckets = t.concept_buckets
-                a.model = t.model.score_entries(a.entries, [buckets[pid] for pid in buckets.keys() & a.hits.keys()])
+                buckets = t.concept_buckets  # (a set of buckets: their order does not change the sums)
+                a.model = t.model.score_entries(a.entries, [buckets[pid] for pid in a.hits if pid in buckets])
             else:
                 a.model = t.model.score(self.lemmas(a, lang), self.concepts_hit(a))
             # An exclusion the pack's author wrote ("народне голосування" near "конкурс") raises the bar

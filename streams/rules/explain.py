@@ -147,8 +147,9 @@ def explain(rules, document: str, lang: str | None = None) -> Explanation:
                [f"{show([[span]])[0]} inside {t.entities[outer].id}" for span, outer in spans])
               for e, spans in sorted(a.hidden.items(), key=lambda item: item[1][0])]
     fired = set(a.fired)
+    present = rules.atoms_present(a)
     triggers = [TriggerReport(trigger.id, trigger.severity, trigger.when,
-                              [(_atom_name(atom), atom in a.present) for atom in sorted(cond.atoms, key=str)],
+                              [(_atom_name(atom), atom in present) for atom in sorted(cond.atoms, key=str)],
                               i in fired)
                 for i, (trigger, cond) in enumerate(t.triggers)]
     return Explanation(rules.version, document, themes, entities, triggers, hidden)

@@ -223,6 +223,23 @@ def test_triggers_combine_themes_entities_tags_and_keywords():
         ("quiet", "warning", []), ("kw", "info", ["sham"])]
 
 
+def test_a_document_without_a_theme_skips_the_triggers_only_where_every_trigger_needs_one():
+    needs = [{"id": "occupied_vote", "severity": "high", "when": "theme:referendum AND entity_tag:occupied"},
+             {"id": "either", "severity": "info", "when": "(theme:referendum OR theme:other) AND NOT entity:zap"}]
+    themes = [theme({"referendum*": 2}, threshold=2, id="referendum"), theme({"other": 1}, id="other")]
+    rules = compile_pack(make_pack(themes, [ZAPORIZHZHIA], needs))
+    assert rules.tables.triggers_need_theme
+    assert rules.classify("A sham vote in Zaporozhye").triggers == []
+    # explain still shows the atoms present where the triggers were skipped
+    report = rules.explain("A sham vote in Zaporozhye")
+    assert ("entity_tag:occupied", True) in next(t for t in report.triggers if t.trigger == "occupied_vote").atoms
+    # One trigger that can fire without a theme turns the skip off for the pack.
+    alone = {"id": "named", "severity": "info", "when": "entity:zap AND NOT theme:referendum"}
+    rules = compile_pack(make_pack(themes, [ZAPORIZHZHIA], [*needs, alone]))
+    assert not rules.tables.triggers_need_theme
+    assert [t.id for t in rules.classify("A sham vote in Zaporozhye").triggers] == ["named"]
+
+
 def test_offsets_index_title_newline_text_when_a_title_is_given():
     rules = compile_pack(make_pack([theme({"референдум*": 1})]))
     result = rules.classify("Итоги референдума", title="Референдум")
