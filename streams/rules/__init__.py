@@ -23,6 +23,9 @@ Public API (stable; the stream worker and the CLI call only these)::
     CompiledRules.analyse(document: str, lang: str | None = None) -> Analysis
     CompiledRules.classification(a: Analysis) -> Classification
         ``classify`` in two steps, for callers that also read the analysis (``watchfloor eval``).
+    CompiledRules.atoms_present(a: Analysis) -> set
+        The trigger atoms present in an analysed document (``Analysis.present`` is left empty where a
+        document without a theme skipped the triggers).
     CompiledRules.explain(text: str, title: str | None = None, lang: str | None = None) -> Explanation
         What matched, what was vetoed and what was missing for each theme and trigger;
         ``Explanation.render()`` is the text ``watchfloor rules explain`` prints.

@@ -103,6 +103,8 @@ class Analysis:
     scores: dict[int, float] = field(default_factory=dict)
     mentions: dict[int, list[Span]] = field(default_factory=dict)
     hidden: dict[int, list[tuple[Span, int]]] = field(default_factory=dict)  # entity → (span, the entity hiding it)
+    # The trigger atoms present; left empty where the triggers were skipped (no theme passed and every trigger needs
+    # one): ``CompiledRules.atoms_present`` works them out either way.
     present: set = field(default_factory=set)
     fired: list[int] = field(default_factory=list)
     lemmas: list[str] | None = None  # one per normalised word, when worked out
