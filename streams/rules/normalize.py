@@ -4,8 +4,9 @@ Rule terms and documents go through the same steps, so a term matches every spel
 call the same word:
 
 1. Unicode NFKC (full-width letters, ligatures, composed accents), then case folding;
-2. one spelling for apostrophes (Ukrainian ʼ ’ ' and friends), quotes and dashes; ё → е;
-3. soft hyphens, zero-width characters and Russian stress marks (U+0301) removed;
+2. soft hyphens, zero-width characters and Russian stress marks (U+0301) removed;
+3. one spelling for apostrophes (Ukrainian ʼ ’ ' and friends), quotes and dashes; ё → е (in the same pass as
+   step 4, which reads every character anyway);
 4. every character that is not part of a word (a letter or a digit) becomes a space, an underscore too
    except inside an @handle, and each run of them one space. An apostrophe counts as part of a word
    only between two word characters (``об'єкт``, ``Putin's``), not when it quotes one.
@@ -111,7 +112,7 @@ def _piece(ch: str) -> str | None:
             found = None
         else:
             folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", ch).casefold())
-            found = _replace(_DROP_RE.sub("", folded))
+            found = _DROP_RE.sub("", folded)
         _PIECES[ch] = found
     return found
 
@@ -195,7 +196,7 @@ def _fold_slow(text: str) -> tuple[str, list[int], list[int]]:
         while j < n and unicodedata.combining(text[j]):
             j += 1
         piece = unicodedata.normalize("NFKC", text[i:j]).casefold()
-        piece = _replace(_DROP_RE.sub("", unicodedata.normalize("NFKC", piece)))
+        piece = _DROP_RE.sub("", unicodedata.normalize("NFKC", piece))
         for ch in piece:
             out.append(ch)
             starts.append(i)
