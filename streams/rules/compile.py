@@ -211,8 +211,9 @@ def _add_triggers(tables: Tables, triggers: list[TriggerRule]) -> None:
         # A condition true with nothing present (NOT-only) must be evaluated on every document.
         if condition.test(set()):
             tables.always_candidates.append(i)
+    theme_atoms = set(tables.theme_atoms)
     tables.triggers_need_theme = bool(tables.triggers) and all(
-        _needs_theme(condition, set(tables.theme_atoms)) for _, condition in tables.triggers)
+        _needs_theme(condition, theme_atoms) for _, condition in tables.triggers)
     by_atom = tables.triggers_by_atom
     tables.theme_triggers = [frozenset(by_atom.get(atom, ())) for atom in tables.theme_atoms]
     tables.entity_triggers = [frozenset(i for atom in atoms for i in by_atom.get(atom, ())) for atoms in tables.entity_atoms]

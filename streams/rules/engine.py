@@ -335,7 +335,7 @@ class CompiledRules:
         t = self.tables
         if not t.triggers:
             return
-        if not a.passed and t.triggers_need_theme:  # most documents: no trigger can fire without a theme
+        if self._triggers_skipped(a):
             return
         candidates = self._present(a)
         present = a.present
@@ -364,11 +364,16 @@ class CompiledRules:
                     candidates.update(t.triggers_by_atom[atom])
         return candidates
 
+    def _triggers_skipped(self, a: Analysis) -> bool:
+        """Whether ``analyse`` skips the triggers: most documents pass no theme, and no trigger can fire without one
+        where every trigger needs one."""
+        t = self.tables
+        return bool(t.triggers) and not a.passed and t.triggers_need_theme
+
     def atoms_present(self, a: Analysis) -> set:
         """The trigger atoms present in the analysed document (``explain`` shows them), worked out now where
-        ``analyse`` skipped them: a document without a theme, when every trigger needs one."""
-        t = self.tables
-        if t.triggers and not a.passed and t.triggers_need_theme:
+        ``analyse`` skipped them."""
+        if self._triggers_skipped(a):
             self._present(a)
         return a.present
 
