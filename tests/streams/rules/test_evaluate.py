@@ -216,6 +216,9 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 # dev135 (round sixty-three: popular votes and the votes that are not, all three languages, 148 passages: the search
 # budget ran out) reads macro F1 0.977 fresh; referendum recall 0.83 in Russian (US state propositions, which earlier
 # labellers had read as no referendum).
+# dev136 (round sixty-four: referendums told in English and threats told in Russian, beside look-alikes, 300 passages)
+# reads macro F1 0.933 fresh; referendum precision 0.88 in English (recall votes, polls before a runoff, an AGM called
+# a 'plebiscite'), escalation 0.87 / 0.95 in Russian.
 FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.94
 FLOOR = {  # (theme, lang): (precision, recall)
     ("referendum", "en"): (0.94, 0.95), ("referendum", "ru"): (0.95, 0.95), ("referendum", "uk"): (0.92, 0.93),
@@ -249,7 +252,8 @@ DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl
               "dev124.jsonl", "dev125.jsonl", "dev126.jsonl",
               "dev127.jsonl", "dev128.jsonl", "dev129.jsonl",
               "dev130.jsonl", "dev131.jsonl", "dev132.jsonl",
-              "dev133.jsonl", "dev134.jsonl", "dev135.jsonl")
+              "dev133.jsonl", "dev134.jsonl", "dev135.jsonl",
+              "dev136.jsonl")
 
 
 def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():
