@@ -2630,3 +2630,49 @@ def test_a_party_members_ballot_told_at_length_is_no_referendum(terms_only):
             "party's treasurer announced on Sunday morning that 66.02% said yes. The acting party leader thanked members, "
             "while the Young Socialists' chief, who led the no campaign, admitted his disappointment.")
     assert "referendum" not in themes(terms_only, text, "en")
+
+
+# Round 64 (dev136, dev137): a sanctioning state's designations, an election called a referendum on the president, a
+# parliament ratifying a statute signed long before, the army's "forces and means"; and what a review kept out.
+def test_a_sanctioning_states_designations_aimed_at_russia_are_sanctions(terms_only):
+    text = ("The UK announced 92 new designations aimed at Russian state banks and at the organisers of the votes "
+            "in occupied Ukraine.")
+    assert "sanctions" in themes(terms_only, text, "en")
+
+
+@pytest.mark.parametrize("text", [
+    "Ireland's national parks service welcomed the UK designations of two new marine reserves.",
+    "The wine won protected designations of origin in the EU and in the UK last year.",
+])
+def test_designations_of_parks_and_wines_are_no_sanctions(terms_only, text):
+    assert "sanctions" not in themes(terms_only, text, "en")
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Промежуточные выборы в США принято считать референдумом по президенту: его имени в бюллетене нет.", "ru"),
+    ("Місцеві вибори в США назвали референдумом щодо Трампа, і республіканці їх програли.", "uk"),
+])
+def test_an_election_called_a_referendum_on_the_president_is_no_referendum(rules, text, lang):
+    assert "referendum" not in themes(rules, text, lang)
+
+
+def test_a_referendum_on_a_presidential_form_of_government_stays_one(rules):
+    text = "В Киргизии прошёл референдум по президентской форме правления: за высказались 81% избирателей."
+    assert "referendum" in themes(rules, text, "ru")
+
+
+def test_a_parliament_ratifying_a_statute_signed_long_before_is_no_referendum(terms_only):
+    text = ("Armenia's National Assembly voted 60 to 22 to ratify the Rome Statute of the International Criminal "
+            "Court, which the country had signed in 1999 but never ratified; two opposition factions voted no.")
+    assert "referendum" not in themes(terms_only, text, "en")
+
+
+def test_accession_treaties_ratified_against_the_un_charter_stay_a_referendum(terms_only):
+    text = "The Duma ratified the accession treaties of the four regions, in violation of the UN Charter, Kyiv said."
+    assert "referendum" in themes(terms_only, text, "en")
+
+
+def test_forces_and_means_of_an_exercise_are_no_frozen_funds(terms_only):
+    text = ("Грушко: на учениях НАТО отрабатываются сценарии блокирования Калининградской области, а регион "
+            "накачивают силами и средствами альянса.")
+    assert "sanctions" not in themes(terms_only, text, "ru")
