@@ -2676,3 +2676,42 @@ def test_forces_and_means_of_an_exercise_are_no_frozen_funds(terms_only):
     text = ("Грушко: на учениях НАТО отрабатываются сценарии блокирования Калининградской области, а регион "
             "накачивают силами и средствами альянса.")
     assert "sanctions" not in themes(terms_only, text, "ru")
+
+
+# Round 66 (dev138): a planned vote on joining Russia that Kyiv calls "elections" in quotes, an election turned into a
+# referendum on a leader, a union's so-called strike ballot; and what a review kept out.
+def test_a_vote_on_joining_russia_called_elections_by_kyiv_stays_a_referendum(terms_only):
+    text = ("Стремоусов сообщил, что задуманное голосование о присоединении к России откладывается из соображений "
+            "безопасности: мост стал непроезжим, на юге началось контрнаступление. Вице-премьер Украины призвала "
+            "жителей уезжать и предупредила, что участникам таких «выборов» грозит уголовное преследование.")
+    assert "referendum" in themes(terms_only, text, "ru")
+
+
+def test_an_election_near_independence_square_is_no_referendum(terms_only):
+    text = ("Long queues formed at polling stations on Independence Square as Ukrainians voted in the presidential "
+            "election, officials said.")
+    assert "referendum" not in themes(terms_only, text, "en")
+
+
+@pytest.mark.parametrize("text", [
+    "Trump has turned the midterms into a referendum on himself, and the polls suggest he may lose the House.",
+    "Netanyahu has turned every election since 2019 into a plebiscite on himself, analysts say.",
+])
+def test_an_election_turned_into_a_referendum_on_a_leader_is_no_referendum(rules, text):
+    assert "referendum" not in themes(rules, text, "en")
+
+
+def test_a_real_referendum_turned_into_a_vote_on_its_leader_stays_one(rules):
+    text = "Renzi turned the 2016 constitutional referendum into a referendum on himself and resigned after losing it."
+    assert "referendum" in themes(rules, text, "en")
+
+
+def test_a_unions_so_called_strike_ballot_is_no_referendum(terms_only):
+    text = ("Before an all-out strike, the chemical workers' union polls its members in a so-called strike ballot, and "
+            "75% must say yes.")
+    assert "referendum" not in themes(terms_only, text, "en")
+
+
+def test_a_so_called_annexation_beside_investors_stays_a_referendum(terms_only):
+    text = "The illegal annexation left investors in Crimean resorts with nothing, Kyiv said."
+    assert "referendum" in themes(terms_only, text, "en")
