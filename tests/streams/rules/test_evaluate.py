@@ -224,6 +224,8 @@ def test_eval_command_prints_a_table_and_one_json_object_on_the_last_line():
 # dev138 (round sixty-six: the annexation votes and their aftermath told in English with the fewest obvious words, and
 # threats told by Russian channels and talk shows, 300 passages) reads macro F1 0.937 fresh; referendum recall 0.89 in
 # English (accession ceremonies, Crimea's anniversaries, sanctions "over the annexation").
+# dev139 (round sixty-seven: a desk's day in all three languages, 106 passages: the search budget ran out) decided, by
+# the rule written with dev138, to ship the model retrained on dev..dev138 (macro F1 0.977 against 0.962).
 FLOOR_MACRO_F1, FLOOR_ENTITY_RECALL = 0.95, 0.94
 FLOOR = {  # (theme, lang): (precision, recall)
     ("referendum", "en"): (0.94, 0.95), ("referendum", "ru"): (0.95, 0.95), ("referendum", "uk"): (0.92, 0.93),
@@ -258,7 +260,7 @@ DEV_SPLITS = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "dev4.jsonl", "dev5.jsonl
               "dev127.jsonl", "dev128.jsonl", "dev129.jsonl",
               "dev130.jsonl", "dev131.jsonl", "dev132.jsonl",
               "dev133.jsonl", "dev134.jsonl", "dev135.jsonl",
-              "dev136.jsonl", "dev137.jsonl", "dev138.jsonl")
+              "dev136.jsonl", "dev137.jsonl", "dev138.jsonl", "dev139.jsonl")
 
 
 def test_the_shipped_pack_keeps_its_measured_quality_on_the_dev_splits():
