@@ -669,11 +669,115 @@ fail:
     return NULL;
 }
 
+PyDoc_STRVAR(models_doc,
+"models(cls, fields, items, nested) -> list\n\n"
+"Each dict of ``items`` (fresh dicts, one per instance, that hold every field of the pydantic model ``cls``\n"
+"in field order, each value already of its field's type) as a ``cls`` instance, set up as pydantic's own\n"
+"validator sets one up (``cls.__new__``; the dict as ``__dict__``; a new set of ``fields`` as the fields set;\n"
+"no extra, no private attributes) without checking the values again. ``nested``: None, or (key, cls, fields):\n"
+"each item's list of dicts under ``key`` is built first, the same way. The caller vouches for the values;\n"
+"twin: ``cls``'s validator on each dict (``engine.models``).");
+
+static PyObject *s_fields_set, *s_extra, *s_private, *no_args;
+
+static PyObject *
+build_model(PyTypeObject *cls, PyObject *fields, PyObject *item)
+{
+    if (!PyDict_CheckExact(item)) {
+        PyErr_SetString(PyExc_TypeError, "models: every item must be a dict");
+        return NULL;
+    }
+    PyObject *obj = cls->tp_new(cls, no_args, NULL);
+    if (obj == NULL)
+        return NULL;
+    PyObject *set = PySet_New(fields);
+    if (set == NULL || PyObject_GenericSetDict(obj, item, NULL) < 0
+        || PyObject_GenericSetAttr(obj, s_extra, Py_None) < 0 || PyObject_GenericSetAttr(obj, s_private, Py_None) < 0
+        || PyObject_GenericSetAttr(obj, s_fields_set, set) < 0) {
+        Py_XDECREF(set);
+        Py_DECREF(obj);
+        return NULL;
+    }
+    Py_DECREF(set);
+    return obj;
+}
+
+static PyObject *
+build_models(PyObject *cls, PyObject *fields, PyObject *items, PyObject *nested)
+{
+    if (!PyType_Check(cls) || !PyFrozenSet_CheckExact(fields) || !PyList_Check(items)) {
+        PyErr_SetString(PyExc_TypeError, "models: expected a class, a frozenset of field names and a list");
+        return NULL;
+    }
+    PyObject *key = NULL, *sub_cls = NULL, *sub_fields = NULL;
+    if (nested != Py_None) {
+        if (!PyTuple_Check(nested) || PyTuple_GET_SIZE(nested) != 3) {
+            PyErr_SetString(PyExc_TypeError, "models: nested must be None or (key, cls, fields)");
+            return NULL;
+        }
+        key = PyTuple_GET_ITEM(nested, 0);
+        sub_cls = PyTuple_GET_ITEM(nested, 1);
+        sub_fields = PyTuple_GET_ITEM(nested, 2);
+    }
+    /* A snapshot: allocating may run a finalizer that changes the caller's list. */
+    PyObject *snapshot = PySequence_Tuple(items);
+    if (snapshot == NULL)
+        return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(snapshot);
+    PyObject *out = PyList_New(n);
+    if (out == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyTuple_GET_ITEM(snapshot, i);
+        if (key != NULL) {
+            if (!PyDict_CheckExact(item)) {
+                PyErr_SetString(PyExc_TypeError, "models: every item must be a dict");
+                goto fail;
+            }
+            PyObject *inner = PyDict_GetItemWithError(item, key); /* borrowed */
+            if (inner == NULL) {
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_KeyError, "models: an item lacks its nested list");
+                goto fail;
+            }
+            Py_INCREF(inner);
+            PyObject *built = build_models(sub_cls, sub_fields, inner, Py_None);
+            Py_DECREF(inner);
+            if (built == NULL)
+                goto fail;
+            int bad = PyDict_SetItem(item, key, built);
+            Py_DECREF(built);
+            if (bad < 0)
+                goto fail;
+        }
+        PyObject *obj = build_model((PyTypeObject *)cls, fields, item);
+        if (obj == NULL)
+            goto fail;
+        PyList_SET_ITEM(out, i, obj);
+    }
+    Py_DECREF(snapshot);
+    return out;
+fail:
+    Py_XDECREF(out);
+    Py_DECREF(snapshot);
+    return NULL;
+}
+
+static PyObject *
+models(PyObject *self, PyObject *args)
+{
+    PyObject *cls, *fields, *items, *nested;
+    if (!PyArg_ParseTuple(args, "OOOO:models", &cls, &fields, &items, &nested))
+        return NULL;
+    return build_models(cls, fields, items, nested);
+}
+
 static PyMethodDef methods[] = {
     {"spaces", spaces, METH_O, spaces_doc},
     {"model_sums", model_sums, METH_VARARGS, model_sums_doc},
     {"model_gains", model_gains, METH_VARARGS, model_gains_doc},
     {"word_hits", word_hits, METH_VARARGS, word_hits_doc},
+    {"models", models, METH_VARARGS, models_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -685,5 +789,11 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__native(void)
 {
+    s_fields_set = PyUnicode_InternFromString("__pydantic_fields_set__");
+    s_extra = PyUnicode_InternFromString("__pydantic_extra__");
+    s_private = PyUnicode_InternFromString("__pydantic_private__");
+    no_args = PyTuple_New(0);
+    if (s_fields_set == NULL || s_extra == NULL || s_private == NULL || no_args == NULL)
+        return NULL;
     return PyModule_Create(&module);
 }

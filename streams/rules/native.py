@@ -32,6 +32,9 @@ model_gains = _native.model_gains if ENABLED else None
 spaces = _native.spaces if ENABLED else None
 # A document's phrase hits and lemmas, word by word (twin: ``words.word_hits``).
 word_hits = _native.word_hits if ENABLED else None
+# The result objects from the dicts the engine built, without validating them again (twin: each model's
+# validator, which is what ``engine.models`` calls).
+models = _native.models if ENABLED else None
 # A pack's concepts, terms and entities flattened for ``analyse`` (built by ``compile.native_theme_plan``).
 theme_plan = _terms.theme_plan if TERMS else None
 # The steps after the word scan on a document's phrase hits (twins: ``CompiledRules._concepts``,

@@ -111,7 +111,7 @@ def test_every_classification_is_the_same_with_and_without_the_c_loops(monkeypat
     monkeypatch.setattr(native, "model_gains", None)
     monkeypatch.setattr(native, "word_hits", None)
     monkeypatch.setattr(native, "theme_plan", None)
-    for name in ("match_fields", "entity_fields", "theme_fields"):  # the results' dicts
+    for name in ("match_fields", "entity_fields", "theme_fields", "models"):  # the results' dicts and objects
         monkeypatch.setattr(native, name, None)
     monkeypatch.setattr(compile_module, "_CACHE", {})  # compile afresh, without the C loops
     python = compile_pack(load_pack())
@@ -390,3 +390,47 @@ def test_c_word_hits_takes_exact_str_words_and_lemmas_only():
 
     with pytest.raises(TypeError, match="words must be str"):
         native.word_hits(words, Swapping())
+
+
+def _exactly(obj) -> tuple:
+    """A result object as a consumer can tell it apart: its class, its JSON, its fields' types, its fields set
+    and pydantic's own slots, its nested models likewise."""
+    nested = tuple(_exactly(item) for value in obj.__dict__.values() if isinstance(value, list) for item in value)
+    return (type(obj), obj.to_bytes(), tuple((k, type(v)) for k, v in obj.__dict__.items()),
+            obj.__pydantic_fields_set__, obj.__pydantic_extra__, obj.__pydantic_private__, nested)
+
+
+@needs_native
+def test_c_result_objects_are_the_validated_ones_on_every_labelled_passage(monkeypatch):
+    # The C builder skips validation of the dicts the engine built; what comes out must be the object validation
+    # would have made, down to the fields set and the type of every value (an int score would write "2", not "2.0").
+    rules = compile_pack(load_pack())
+    analyses = [rules.analyse(item.text, item.lang) for item in labelled()]
+    built = [rules.classification(a) for a in analyses]
+    monkeypatch.setattr(native, "models", None)
+    validated = [rules.classification(a) for a in analyses]
+    count = 0
+    for b, v in zip(built, validated):
+        for kind in ("themes", "entities", "triggers"):
+            mine, theirs = getattr(b, kind), getattr(v, kind)
+            assert [_exactly(h) for h in mine] == [_exactly(h) for h in theirs]
+            assert mine == theirs
+            count += len(mine)
+    assert count > 50_000
+
+
+@needs_native
+def test_c_result_objects_refuse_malformed_input_with_a_type_error():
+    from schemas.classified import EntityHit, Match
+    fields = frozenset(Match.model_fields)
+    match = {"text": "US", "start": 0, "end": 2, "term": None}
+    with pytest.raises(TypeError, match="models"):
+        native.models(Match, fields, [("not", "a dict")], None)
+    with pytest.raises(TypeError, match="models"):
+        native.models(Match, set(fields), [match], None)
+    with pytest.raises(TypeError, match="models"):
+        native.models(EntityHit, frozenset(EntityHit.model_fields), [{"id": "us"}], ("mentions", Match))
+    with pytest.raises(KeyError, match="nested list"):
+        native.models(EntityHit, frozenset(EntityHit.model_fields), [{"id": "us"}], ("mentions", Match, fields))
+    with pytest.raises(TypeError, match="models"):
+        native.models(EntityHit, frozenset(EntityHit.model_fields), [{"mentions": ["x"]}], ("mentions", Match, fields))
