@@ -672,11 +672,13 @@ fail:
 PyDoc_STRVAR(models_doc,
 "models(cls, fields, items, nested) -> list\n\n"
 "Each dict of ``items`` (fresh dicts, one per instance, that hold every field of the pydantic model ``cls``\n"
-"in field order, each value already of its field's type) as a ``cls`` instance, set up as pydantic's own\n"
-"validator sets one up (``cls.__new__``; the dict as ``__dict__``; a new set of ``fields`` as the fields set;\n"
-"no extra, no private attributes) without checking the values again. ``nested``: None, or (key, cls, fields):\n"
-"each item's list of dicts under ``key`` is built first, the same way. The caller vouches for the values;\n"
-"twin: ``cls``'s validator on each dict (``engine.models``).");
+"and nothing else, in field order, each value already of its field's type) as a ``cls`` instance, set up as\n"
+"pydantic's own validator sets one up (the type's ``tp_new`` with no arguments; the dict as ``__dict__``; a\n"
+"new set of ``fields`` as the fields set; no extra, no private attributes) without checking the values again.\n"
+"``nested``: None, or (key, cls, fields): each item's list of dicts under ``key`` is built first, the same way.\n"
+"The dicts are consumed: each becomes its instance's ``__dict__`` and its nested list is replaced by the\n"
+"instances, also when a later item fails. A dict whose size is not the number of fields is refused. The caller\n"
+"vouches for the values; twin: the models' validators (``engine.theme_hit_models`` and its siblings).");
 
 static PyObject *s_fields_set, *s_extra, *s_private, *no_args;
 
@@ -685,6 +687,11 @@ build_model(PyTypeObject *cls, PyObject *fields, PyObject *item)
 {
     if (!PyDict_CheckExact(item)) {
         PyErr_SetString(PyExc_TypeError, "models: every item must be a dict");
+        return NULL;
+    }
+    if (PyDict_GET_SIZE(item) != PySet_GET_SIZE(fields)) {
+        PyErr_Format(PyExc_TypeError, "models: an item holds %zd keys for %zd fields", PyDict_GET_SIZE(item),
+                     PySet_GET_SIZE(fields));
         return NULL;
     }
     PyObject *obj = cls->tp_new(cls, no_args, NULL);
@@ -707,6 +714,10 @@ build_models(PyObject *cls, PyObject *fields, PyObject *items, PyObject *nested)
 {
     if (!PyType_Check(cls) || !PyFrozenSet_CheckExact(fields) || !PyList_Check(items)) {
         PyErr_SetString(PyExc_TypeError, "models: expected a class, a frozenset of field names and a list");
+        return NULL;
+    }
+    if (((PyTypeObject *)cls)->tp_new == NULL) {
+        PyErr_SetString(PyExc_TypeError, "models: the class cannot be instantiated (no tp_new)");
         return NULL;
     }
     PyObject *key = NULL, *sub_cls = NULL, *sub_fields = NULL;

@@ -403,7 +403,8 @@ def _exactly(obj) -> tuple:
 @needs_native
 def test_c_result_objects_are_the_validated_ones_on_every_labelled_passage(monkeypatch):
     # The C builder skips validation of the dicts the engine built; what comes out must be the object validation
-    # would have made, down to the fields set and the type of every value (an int score would write "2", not "2.0").
+    # would have made, down to the fields set and the type of every value (an int score would read "score=2" in
+    # repr and model_dump where validation makes it 2.0).
     rules = compile_pack(load_pack())
     analyses = [rules.analyse(item.text, item.lang) for item in labelled()]
     built = [rules.classification(a) for a in analyses]
@@ -434,3 +435,36 @@ def test_c_result_objects_refuse_malformed_input_with_a_type_error():
         native.models(EntityHit, frozenset(EntityHit.model_fields), [{"id": "us"}], ("mentions", Match, fields))
     with pytest.raises(TypeError, match="models"):
         native.models(EntityHit, frozenset(EntityHit.model_fields), [{"mentions": ["x"]}], ("mentions", Match, fields))
+    with pytest.raises(TypeError, match="3 keys for 4 fields"):
+        native.models(Match, fields, [{"text": "US", "start": 0, "end": 2}], None)
+    with pytest.raises(TypeError, match="no tp_new"):
+        native.models(type(iter([])), frozenset(), [{}], None)
+
+
+def test_the_result_models_are_ones_validation_sets_up_as_the_c_builder_does():
+    from typing import Annotated
+
+    from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+
+    from schemas.classified import EntityHit, Match, ThemeHit, TriggerHit
+    from streams.rules.engine import _built_as_validated
+    assert all(map(_built_as_validated, (Match, ThemeHit, EntityHit, TriggerHit)))
+
+    class Checked(BaseModel):
+        model_config = ConfigDict(extra="ignore")
+        x: str
+
+        @field_validator("x")
+        @classmethod
+        def upper(cls, value):
+            return value.upper()
+
+    class Annotation(BaseModel):
+        model_config = ConfigDict(extra="ignore")
+        x: Annotated[str, AfterValidator(str.upper)]
+
+    class Forbidding(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        x: str
+
+    assert not any(map(_built_as_validated, (Checked, Annotation, Forbidding)))
