@@ -678,7 +678,7 @@ PyDoc_STRVAR(models_doc,
 "``nested``: None, or (key, cls, fields): each item's list of dicts under ``key`` is built first, the same way.\n"
 "The dicts are consumed: each becomes its instance's ``__dict__`` and its nested list is replaced by the\n"
 "instances, also when a later item fails. A dict whose size is not the number of fields is refused. The caller\n"
-"vouches for the values; twin: the models' validators (``engine.theme_hit_models`` and its siblings).");
+"vouches for the values; twin: the models' validators (``engine.hit_models`` without the C loops).");
 
 static PyObject *s_fields_set, *s_extra, *s_private, *no_args;
 

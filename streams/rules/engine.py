@@ -31,11 +31,11 @@ WORD_CACHE = 200_000
 # A match from a dict through the model's validator: no keyword-argument __init__ and no
 # model_validate wrapper (1.2 µs a match against 1.8; ~10 matches a passage).
 _new_match = Match.__pydantic_validator__.validate_python
-# Without the C loops, a document's theme and entity hits are validated as one list each (one call, not one per
-# hit).
-_new_theme_hits = TypeAdapter(list[ThemeHit]).validator.validate_python
-_new_entity_hits = TypeAdapter(list[EntityHit]).validator.validate_python
-_new_trigger_hit = TriggerHit.__pydantic_validator__.validate_python
+# Without the C loops, a document's theme, entity and trigger hits are validated as one list each (one call, not one
+# per hit).
+_HIT_LISTS = {cls: TypeAdapter(list[cls]).validator.validate_python for cls in (ThemeHit, EntityHit, TriggerHit)}
+# Each hit's field that holds its matches.
+_HIT_MATCHES = {ThemeHit: "matches", EntityHit: "mentions", TriggerHit: "keywords"}
 # The engine builds every result dict itself, each value already of its field's type, so where the C loops are
 # built the hits are set up from them as pydantic's validator sets an instance up, without the checks
 # (``native.models``: ~0.2 µs an object against ~0.6). Only for models that validation would set up the same way:
@@ -57,30 +57,16 @@ def _built_as_validated(cls) -> bool:
             and not functions(cls.__pydantic_core_schema__))
 
 
-_BUILT = all(map(_built_as_validated, (Match, ThemeHit, EntityHit, TriggerHit)))
-_MATCH_FIELDS, _THEME_FIELDS = frozenset(Match.model_fields), frozenset(ThemeHit.model_fields)
-_ENTITY_FIELDS, _TRIGGER_FIELDS = frozenset(EntityHit.model_fields), frozenset(TriggerHit.model_fields)
+_BUILT = all(map(_built_as_validated, (Match, *_HIT_MATCHES)))
+_FIELDS = {cls: frozenset(cls.model_fields) for cls in (Match, *_HIT_MATCHES)}
 
 
-def theme_hit_models(hits: list[dict]) -> list[ThemeHit]:
-    """``ThemeHit``s from fresh dicts holding every field, ``matches`` a list of ``Match`` dicts."""
+def hit_models(cls: type, hits: list[dict]) -> list:
+    """``cls`` hits (``ThemeHit``, ``EntityHit`` or ``TriggerHit``) from fresh dicts holding every field, their
+    matches as ``Match`` dicts: built by ``native.models`` where it can, else validated."""
     if native.models is None or not _BUILT:
-        return _new_theme_hits(hits)
-    return native.models(ThemeHit, _THEME_FIELDS, hits, ("matches", Match, _MATCH_FIELDS))
-
-
-def entity_hit_models(hits: list[dict]) -> list[EntityHit]:
-    """``EntityHit``s from fresh dicts holding every field, ``mentions`` a list of ``Match`` dicts."""
-    if native.models is None or not _BUILT:
-        return _new_entity_hits(hits)
-    return native.models(EntityHit, _ENTITY_FIELDS, hits, ("mentions", Match, _MATCH_FIELDS))
-
-
-def trigger_hit_models(hits: list[dict]) -> list[TriggerHit]:
-    """``TriggerHit``s from fresh dicts holding every field, ``keywords`` a list of ``Match`` dicts."""
-    if native.models is None or not _BUILT:
-        return [_new_trigger_hit(hit) for hit in hits]
-    return native.models(TriggerHit, _TRIGGER_FIELDS, hits, ("keywords", Match, _MATCH_FIELDS))
+        return _HIT_LISTS[cls](hits)
+    return native.models(cls, _FIELDS[cls], hits, (_HIT_MATCHES[cls], Match, _FIELDS[Match]))
 
 
 _by_offsets = itemgetter("start", "end")
@@ -560,12 +546,12 @@ class CompiledRules:
             probability = self.model_probability(a, i)
             hits.append({"theme": t.themes[i].id, "score": round(a.scores.get(i, 0.0), 6), "matches": ms,
                          "model": None if probability is None else round(probability, 4)})
-        return sorted(theme_hit_models(hits), key=lambda h: (-h.score, h.theme))
+        return sorted(hit_models(ThemeHit, hits), key=lambda h: (-h.score, h.theme))
 
     def _entity_hits(self, a: Analysis) -> list[EntityHit]:
         if not a.mentions:
             return []
-        return entity_hit_models((native.entity_fields or entity_fields)(a.norm, a.mentions, self.tables.entity_fields))
+        return hit_models(EntityHit, (native.entity_fields or entity_fields)(a.norm, a.mentions, self.tables.entity_fields))
 
     def _trigger_hits(self, a: Analysis) -> list[TriggerHit]:
         if not a.fired:
@@ -578,7 +564,7 @@ class CompiledRules:
                                for span in self._chain(t.keyword_patterns[atom], a)})
             hits.append({"id": trigger.id, "severity": trigger.severity, "description": trigger.description,
                          "keywords": _fields(a.norm, keywords, None)})
-        return sorted(trigger_hit_models(hits), key=lambda h: -SEVERITY_ORDER[h.severity])
+        return sorted(hit_models(TriggerHit, hits), key=lambda h: -SEVERITY_ORDER[h.severity])
 
     def explain(self, text: str, title: str | None = None, lang: str | None = None):
         """An ``Explanation`` of what matched and what was missing for every theme and trigger;

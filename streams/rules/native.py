@@ -33,7 +33,7 @@ spaces = _native.spaces if ENABLED else None
 # A document's phrase hits and lemmas, word by word (twin: ``words.word_hits``).
 word_hits = _native.word_hits if ENABLED else None
 # The result objects from the dicts the engine built, without validating them again (twin: each model's
-# validator, which ``engine.theme_hit_models`` and its siblings call without it).
+# validator, which ``engine.hit_models`` calls without it).
 models = _native.models if ENABLED else None
 # A pack's concepts, terms and entities flattened for ``analyse`` (built by ``compile.native_theme_plan``).
 theme_plan = _terms.theme_plan if TERMS else None
