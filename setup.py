@@ -1,9 +1,9 @@
-"""The one thing pyproject.toml cannot say: the rule engine's optional C loops
-(``streams/rules/_native.c``). ``optional=True``: without a C compiler the package installs without
-them and the engine runs its pure-Python twins (``streams/rules/native.py``)."""
+"""The one thing pyproject.toml cannot say: the optional C loops of the rule engine
+(``streams/rules/_native.c``, ``_terms.c``) and of every message's timestamps (``schemas/_utc.c``).
+``optional=True``: without a C compiler the package installs without them and their pure-Python twins
+run (``streams/rules/native.py``, ``schemas/base.py``)."""
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension(f"streams.rules.{name}", [f"streams/rules/{name}.c"], optional=True,
-                             extra_compile_args=["-O2"])
-                   for name in ("_native", "_terms")])
+setup(ext_modules=[Extension(module, [module.replace(".", "/") + ".c"], optional=True, extra_compile_args=["-O2"])
+                   for module in ("streams.rules._native", "streams.rules._terms", "schemas._utc")])

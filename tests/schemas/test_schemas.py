@@ -4,7 +4,7 @@ round trip through Kafka with CloudEvents headers."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import jsonschema
@@ -129,20 +129,53 @@ def test_config_documents_reject_unknown_fields_with_the_field_named():
     assert "pol_interval_secs" in str(info.value)
 
 
-def test_iso_utc_writes_every_timestamp_as_isoformat_does_in_utc_with_six_digits_and_z():
-    from datetime import timedelta
-
-    from schemas.base import iso_utc
-
+def _timestamp_samples() -> list[datetime]:
     plus_three = timezone(timedelta(hours=3))
     samples = [datetime(1, 1, 1, tzinfo=timezone.utc), datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
                datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc), datetime(2026, 11, 28, 12, 0, 0, 5, tzinfo=plus_three),
-               datetime(2024, 2, 29, 23, 30, 1, 120000, tzinfo=timezone(timedelta(hours=-5, minutes=-30)))]
-    samples += [datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=s * 7919.123457) for s in range(2000)]
-    for value in samples:
-        expected = value.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
-        assert iso_utc(value) == expected
-        assert iso_utc(value) == expected  # the second call comes from the kept last value
-    # The kept value is the object itself, not an equal one in another zone.
-    assert iso_utc(samples[3]) == "2026-11-28T09:00:00.000005Z"
-    assert iso_utc(samples[3].astimezone(timezone.utc)) == "2026-11-28T09:00:00.000005Z"
+               datetime(2024, 2, 29, 23, 30, 1, 120000, tzinfo=timezone(timedelta(hours=-5, minutes=-30))),
+               datetime(2026, 11, 28, 12, 0), datetime(1, 1, 1, tzinfo=plus_three), datetime(1, 1, 1, 0, 30)]
+    return samples + [datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=s * 7919.123457)
+                      for s in range(2000)]
+
+
+@pytest.mark.parametrize("name", ["iso_utc", "py_iso_utc"])
+def test_iso_utc_writes_every_timestamp_as_isoformat_does_in_utc_with_six_digits_and_z(name):
+    import schemas.base
+
+    iso_utc = getattr(schemas.base, name)
+    for value in _timestamp_samples():
+        if value.tzinfo is not None and value.year > 1:
+            expected = value.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+            assert iso_utc(value) == expected
+    assert iso_utc(datetime(2026, 11, 28, 12, 0, 0, 5, tzinfo=timezone(timedelta(hours=3)))) == \
+        "2026-11-28T09:00:00.000005Z"
+
+
+def test_the_c_timestamp_functions_answer_as_their_python_twins_on_every_sample():
+    """``schemas/_utc.c`` (built by setup.py, as CI does) against the Python it replaces: the same value,
+    type and zone, or the same error, for naive, UTC, other zones and the ends of the calendar."""
+    import shutil
+    import sysconfig
+    from pathlib import Path
+
+    from schemas import base
+    from schemas.base import py_iso_utc, py_to_utc
+
+    if base._utc is None:
+        if shutil.which("cc") is None or not Path(sysconfig.get_paths()["include"], "Python.h").exists():
+            pytest.skip("no C compiler or Python headers: the pure-Python twins run")
+        pytest.fail("pip install -e . should have compiled schemas/_utc.c")
+    _utc = base._utc
+
+    def answer(function, value):
+        try:
+            result = function(value)
+        except Exception as exc:
+            return type(exc), str(exc)
+        return result, type(result), getattr(result, "tzinfo", None)
+
+    for value in _timestamp_samples():
+        assert answer(_utc.to_utc, value) == answer(py_to_utc, value), value
+        assert answer(_utc.iso_utc, value) == answer(py_iso_utc, value), value
+    assert answer(_utc.to_utc, datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=3))))[0] is ValueError
