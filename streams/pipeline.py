@@ -30,7 +30,7 @@ from streams.classify import ClassifyStage
 from streams.follower import TopicFollower
 from streams.rules import compile_pack, load_pack
 from streams.rules.runtime import RulesHolder
-from streams.stage import deliver_until_acknowledged
+from streams.stage import Handoff, deliver_until_acknowledged
 from streams.stories.assign import INDEX_FETCH_WAIT_MS, StoryAssigner
 from streams.stories.replica import StoryReplica
 
@@ -80,13 +80,18 @@ class Pipeline(Service):
         if self.story_replica is None:
             steps, stages = (self.alerter,), []
         else:
+            # The storied items of a batch, for the alert stage of this process; a batch's worth is plenty
+            # (it reads them back within a fetch or two), and past it the oldest go (another worker's).
+            handoff = Handoff(max_entries=ClassifyStage.max_batch)
             self.stories = StoryAssigner(self.story_replica, index_topic=self.names["story_index"],
-                                         stories_topic=self.names["items_stories"], writer=self.ledger.owner)
+                                         stories_topic=self.names["items_stories"], writer=self.ledger.owner,
+                                         handoff=handoff)
             self.stories.following = await self._follow(self.names["story_index"], self.stories.apply_record,
                                                         fetch_max_wait_ms=INDEX_FETCH_WAIT_MS)
             steps = (self.stories,)
             stages = [
                 AlertStage(self.settings, alerter=self.alerter, source_topic=self.names["items_stories"],
+                           handoff=handoff,
                            mentions_topic=self.names["mentions"] if self.settings.surge.enabled else None,
                            group_id=worker_group(self.settings, "alert"), **common),
             ]

@@ -70,6 +70,37 @@ RoutedOutput = Output
 """An output for an explicit partition or with an explicit record time: the name says which is meant."""
 
 
+class Handoff:
+    """Objects whose records this process has just written, for a stage of the same process that reads
+    those records back: it takes the object instead of decoding the bytes again (with story grouping the
+    alert stage reads every storied record the classify stage wrote; decoding one cost ~37 µs).
+
+    Keyed by the record's exact value, so a record that differs by a byte, or that another worker wrote,
+    or that is read again after a restart, is decoded as usual: the hand-off changes no result, only
+    skips work. ``make`` turns what was put into the object (called once, by the stage that takes it).
+    At most ``max_entries`` wait, oldest dropped first: entries for partitions another worker reads are
+    never taken."""
+
+    def __init__(self, max_entries: int):
+        self.max_entries = max_entries
+        self.entries: dict[bytes, tuple] = {}  # insertion order: the oldest first
+        self.taken = 0
+
+    def put(self, value: bytes, make, *args) -> None:
+        self.entries[value] = (make, args)
+        if len(self.entries) > self.max_entries:
+            del self.entries[next(iter(self.entries))]
+
+    def take(self, value: bytes | None):
+        """The object for ``value``, once; None when this process did not write it (decode it)."""
+        entry = self.entries.pop(value, None) if value is not None else None
+        if entry is None:
+            return None
+        self.taken += 1
+        make, args = entry
+        return make(*args)
+
+
 class _CountRebalances(ConsumerRebalanceListener):
     def __init__(self, stage: "BatchStage"):
         self.stage = stage

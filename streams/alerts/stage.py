@@ -20,7 +20,7 @@ from streams.alerts.build import build_alert, cooldown_key
 from streams.alerts.ledger import AlertLedger, wall_clock
 from streams.alerts.storybook import StoryBook
 from streams.alerts.surge import mention_outputs
-from streams.stage import BatchStage, Output
+from streams.stage import BatchStage, Handoff, Output
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +87,10 @@ class AlertStage(BatchStage):
     """Consumes ``items.stories``; produces alerts keyed by alert_id, ledger and story-book records,
     and (with ``mentions_topic``) the surge detector's mentions of each storied item."""
 
-    def __init__(self, settings, *, alerter: Alerter, mentions_topic: str | None = None, **kwargs):
+    def __init__(self, settings, *, alerter: Alerter, mentions_topic: str | None = None,
+                 handoff: Handoff | None = None, **kwargs):
         self.alerter = alerter
+        self.handoff = handoff  # the storied items this process wrote (``StoryAssigner``): not decoded again
         self.mentions_topic = mentions_topic
         super().__init__(settings, **kwargs)
         self.window_secs = self.settings.surge.window_secs
@@ -96,8 +98,10 @@ class AlertStage(BatchStage):
     def process(self, records: list) -> list[Output]:
         out: list[Output] = []
         storied: list[ClassifiedItem] = []
+        handoff = self.handoff
         for record in records:
-            classified = self.decode(record, ClassifiedItem)
+            classified = (handoff.take(record.value) if handoff is not None else None) \
+                or self.decode(record, ClassifiedItem)
             if isinstance(classified, Output):
                 out.append(classified)
                 continue

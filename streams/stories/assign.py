@@ -35,7 +35,7 @@ from pydantic_core import to_json
 from core.kafka import cloudevent_headers
 from schemas import ClassifiedItem, utcnow
 from streams.classify import CE_CLASSIFIED
-from streams.stage import Output
+from streams.stage import Handoff, Output
 from streams.stories.grouping import band_buckets, shingles, signature, story_id_for, text_for_grouping
 from streams.stories.replica import Match, StoryReplica, claim
 
@@ -56,9 +56,9 @@ def with_story_id(value: bytes, story_id: str) -> bytes:
     return ClassifiedItem.model_validate_json(value).model_copy(update={"story_id": story_id}).to_bytes()
 
 
-def storied_output(topic: str, value: bytes, item_id: str, revision: int, story_id: str) -> Output:
-    headers = cloudevent_headers(CE_CLASSIFIED, event_id=f"{item_id}#{revision}", time=utcnow())
-    return Output(topic, story_id.encode(), with_story_id(value, story_id), headers)
+def with_story(classified: ClassifiedItem, story_id: str) -> ClassifiedItem:
+    """What decoding ``with_story_id(classified.to_bytes(), story_id)`` gives, without the bytes."""
+    return classified.model_copy(update={"story_id": story_id})
 
 
 @dataclass(slots=True)
@@ -66,6 +66,7 @@ class Claimed:
     item_id: str
     revision: int
     value: bytes  # the classified record as written
+    classified: ClassifiedItem
     buckets: list[str]
     sig: list[int]
     at: float
@@ -77,8 +78,10 @@ class StoryAssigner:
 
     name = "story-assign"
 
-    def __init__(self, replica: StoryReplica, *, index_topic: str, stories_topic: str, writer: str):
+    def __init__(self, replica: StoryReplica, *, index_topic: str, stories_topic: str, writer: str,
+                 handoff: Handoff | None = None):
         self.replica = replica
+        self.handoff = handoff  # the alert stage of this process takes the storied items from it
         self.index_topic = index_topic
         self.stories_topic = stories_topic
         self.writer = writer  # this worker's mark on its records: it tombstones what they release
@@ -93,8 +96,7 @@ class StoryAssigner:
         item = classified.item
         grams = shingles(text_for_grouping(item.title, item.text))
         if not grams:
-            out.append(storied_output(self.stories_topic, value, item.item_id, item.revision,
-                                      story_id_for(item.item_id)))
+            out.append(self._storied(classified, value, story_id_for(item.item_id)))
             return
         sig = signature(grams)
         buckets = band_buckets(sig)
@@ -106,11 +108,20 @@ class StoryAssigner:
             if self.replica.stale(buckets, found, at):
                 out.append(self._record(*claim(item.item_id, buckets, sig, at, found, open_=False,
                                                writer=self.writer)))
-            out.append(storied_output(self.stories_topic, value, item.item_id, item.revision, found.story_id))
+            out.append(self._storied(classified, value, found.story_id))
             return
         key, record = claim(item.item_id, buckets, sig, at, Match(own, at), open_=True, writer=self.writer)
         out.append(self._record(key, record))
-        self.claimed[key] = Claimed(item.item_id, item.revision, value, buckets, sig, at)
+        self.claimed[key] = Claimed(item.item_id, item.revision, value, classified, buckets, sig, at)
+
+    def _storied(self, classified: ClassifiedItem, value: bytes, story_id: str) -> Output:
+        """The item's record on ``items.stories``: the classified record with its story, keyed by story."""
+        item = classified.item
+        headers = cloudevent_headers(CE_CLASSIFIED, event_id=f"{item.item_id}#{item.revision}", time=utcnow())
+        storied = with_story_id(value, story_id)
+        if self.handoff is not None:
+            self.handoff.put(storied, with_story, classified, story_id)
+        return Output(self.stories_topic, story_id.encode(), storied, headers)
 
     def _record(self, key: str, value: dict | None) -> Output:
         return Output(self.index_topic, key.encode(), to_json(value) if value is not None else None)
@@ -149,7 +160,7 @@ class StoryAssigner:
         out = []
         for key, c in self.claimed.items():
             story = self.decided[key]
-            out.append(storied_output(self.stories_topic, c.value, c.item_id, c.revision, story.story_id))
+            out.append(self._storied(c.classified, c.value, story.story_id))
             if story.story_id != story_id_for(c.item_id):  # lost: written again as the join it became
                 out.append(self._record(*claim(c.item_id, c.buckets, c.sig, c.at, story, open_=False,
                                                writer=self.writer)))

@@ -14,9 +14,13 @@ from prometheus_client import CollectorRegistry
 from core.metrics import WorkerMetrics
 from core.settings import Settings
 from schemas import ClassifiedItem
+from streams.alerts.ledger import AlertLedger
+from streams.alerts.stage import Alerter, AlertStage
+from streams.alerts.storybook import StoryBook
 from streams.classify import ClassifyStage
 from streams.rules import compile_pack
 from streams.rules.runtime import RulesHolder
+from streams.stage import Handoff
 from streams.stories.assign import StoryAssigner, with_story_id
 from streams.stories.grouping import story_id_for
 from streams.stories.replica import StoryReplica
@@ -141,3 +145,69 @@ async def test_a_batch_that_fails_and_is_processed_again_record_by_record_waits_
     assert calls == [2, 1, 1]
     assert sorted(o.topic for o in out if o.topic in ("stories", "dl")) == ["dl", "stories"]
     assert len([o for o in out if o.topic == "index"]) == 1, "the thrown-away attempt's claim was never written"
+
+
+def alert_stage(handoff: Handoff | None) -> AlertStage:
+    metrics = WorkerMetrics(CollectorRegistry())
+    ledger = AlertLedger("ledger", 0, owner="w1")
+    book = StoryBook("book", window_secs=3600, milestones=[2, 3])
+    alerter = Alerter(ledger=ledger, alerts_topic="alerts", metrics=metrics, story_book=book, clock=lambda: 1.8e9)
+    return AlertStage(Settings(), alerter=alerter, source_topic="stories", group_id="g", producer=None,
+                      deadletter_topic="dl", metrics=metrics, handoff=handoff)
+
+
+async def test_the_alert_stage_takes_the_storied_items_this_process_wrote_and_raises_what_decoding_them_raises():
+    texts = [THEMED.format(n=n) for n in range(6)] + [
+        "Kremlin officials threatened a nuclear strike on Monday if the sanctions package was signed, {n}.".format(n=n)
+        for n in range(6)] + ["EU sanctions package."]
+    stage = classify_stage()
+    handoff = stage.steps[0].handoff = Handoff(max_entries=100)
+    out = await run_batch(stage, IndexLog(stage), [raw(n, text) for n, text in enumerate(texts)])
+    storied = [Record("stories", 0, n, o.key, o.value, o.headers) for n, o in enumerate(o for o in out
+                                                                                      if o.topic == "stories")]
+    assert len(storied) == len(texts) and len(handoff.entries) == len(texts)
+    for record in storied:  # what is handed over is what decoding gives, field for field and byte for byte
+        decoded = ClassifiedItem.model_validate_json(record.value)
+        make, args = handoff.entries[record.value]
+        assert make(*args) == decoded and make(*args).to_bytes() == record.value
+
+    decoding = alert_stage(None)
+    decode_calls = []
+    handed = alert_stage(handoff)
+    handed.decode = lambda record, model: decode_calls.append(record.offset) or AlertStage.decode(handed, record,
+                                                                                                    model)
+    # The last record was not written by this process (another worker's, or read again after a restart).
+    other = storied[-1]._replace(value=storied[-1].value.replace(b'"revision":0', b'"revision": 0'))
+    expected = decoding.process(storied[:-1] + [other])
+    got = handed.process(storied[:-1] + [other])
+    assert [(o.topic, o.key, o.value) for o in got] == [(o.topic, o.key, o.value) for o in expected]
+    assert any(o.topic == "alerts" for o in got)
+    assert decode_calls == [other.offset] and handoff.taken == len(storied) - 1
+    assert handed.process(storied[:1]) and decode_calls == [other.offset, 0], "an item is handed over once"
+
+
+def test_the_handoff_keeps_at_most_its_cap_dropping_the_oldest_first():
+    handoff = Handoff(max_entries=3)
+    for n in range(5):
+        handoff.put(b"value %d" % n, str, n)
+    assert list(handoff.entries) == [b"value 2", b"value 3", b"value 4"]
+    assert handoff.take(b"value 1") is None and handoff.take(None) is None
+    assert handoff.take(b"value 3") == "3" and handoff.take(b"value 3") is None and handoff.taken == 1
+
+
+def test_a_handed_over_item_equals_its_decoded_record_for_every_relevant_bench_item_under_the_shipped_pack():
+    """The hand-off is exact only if a classified item survives its own record unchanged: checked on the
+    bench's corpus (three languages, every trigger of the shipped pack)."""
+    from streams.classify import classify_item
+    from streams.rules import load_pack
+    from streams.stories.assign import with_story
+    from watchfloor.bench.corpus import make_items
+
+    rules = compile_pack(load_pack(None))
+    relevant = [c for c in (classify_item(item, rules) for item in make_items(1500)) if c.themes or c.triggers]
+    assert len(relevant) > 400
+    for classified in relevant:
+        story_id = story_id_for(classified.item.item_id)
+        record = with_story_id(classified.to_bytes(), story_id)
+        assert with_story(classified, story_id) == ClassifiedItem.model_validate_json(record)
+        assert with_story(classified, story_id).to_bytes() == record

@@ -14,7 +14,7 @@ MILESTONES = [2, 3, 5, 10, 20]
 async def test_twenty_syndicated_copies_raise_one_alert_then_one_update_per_source_milestone(
     settings, topics, run_pipeline
 ):
-    await run_pipeline(story_grouping=True)
+    pipeline = await run_pipeline(story_grouping=True)
     items = [copy_item(i, text, f"outlet-{i}") for i, text in enumerate(syndicated_copies(20))]
     await produce_items(settings, topics["items_raw"], items)
 
@@ -33,6 +33,7 @@ async def test_twenty_syndicated_copies_raise_one_alert_then_one_update_per_sour
     assert all(u.story_id == story_id and u.trigger_id == "nuclear-threat" for u in updates)
     assert "now 20 sources; first seen at 2026-11-28 12:00 UTC on outlet-0" in updates[-1].description
     assert len(alerts) == 1 + len(MILESTONES)
+    assert pipeline.stories.handoff.taken > 0, "the alert stage decoded every storied item this worker wrote"
 
 
 async def test_two_stories_sharing_stock_phrases_stay_apart_from_each_other_and_the_wire(
