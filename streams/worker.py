@@ -14,10 +14,12 @@ from streams.pipeline import Pipeline
 # Garbage collection: a worker allocates several short-lived objects per record (pydantic models,
 # match lists, Kafka records) and keeps a large, stable heap (rule tables, the story index, the
 # ledger). With CPython's default (700, 10, 10) the young generation is collected every 700
-# allocations; measured on a 20,000-item drain, collecting it every 50,000 and freezing what start-up
-# built (it is never garbage) gave +10–25% items/s without story grouping and +5–10% with it, and no
-# change in latency at 1,000 items/s (docs/benchmarks.md).
-GC_THRESHOLDS = (50_000, 20, 20)
+# allocations. Measured on drains of bench items (docs/benchmarks.md): collecting it every 50,000 and
+# freezing what start-up built (it is never garbage) gave +10–25% items/s without story grouping and
+# +5–10% with it; every 200,000 instead of 50,000 another +4–9% with grouping (where a batch's live
+# records, storied items and index buckets were traversed by each of ~200 young collections of a
+# 30,000-item drain) and no change without it.
+GC_THRESHOLDS = (200_000, 20, 20)
 
 
 def run_worker(settings: Settings) -> int:
