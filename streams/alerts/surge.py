@@ -114,21 +114,35 @@ def judge(window: dict, history: list[int], previous: int, state: dict, now: flo
     return Verdict(cooled, True, ratio, baseline, severity)
 
 
-def add_mention(window: dict, mention: MentionEvent) -> dict:
-    """The window's value with one more mention. ``count`` counts distinct stories: twenty outlets
-    carrying one wire story are one story alert, not a surge; a re-delivered mention counts once."""
-    stories = window.get("stories", [])
-    story = mention.story_id or mention.item_id
-    sources = window.get("sources", [])
-    if story in stories and mention.source_id in sources:
+def add_mentions(window: dict, mentions: list[MentionEvent]) -> dict:
+    """The window's value with ``mentions`` added, in order. ``count`` counts distinct stories: twenty
+    outlets carrying one wire story are one story alert, not a surge; a re-delivered mention counts once.
+    The window keeps its last ``MAX_TRACKED_STORIES`` stories and ``MAX_LISTED_ITEMS`` items. One pass
+    with sets beside the lists: adding them one by one scanned and copied the 500 stories at each."""
+    stories, sources = window.get("stories", []), window.get("sources", [])
+    known, seen = set(stories), set(sources)
+    count, items, changed = window.get("count", 0), window.get("items", []), False
+    for mention in mentions:
+        story = mention.story_id or mention.item_id
+        if story in known and mention.source_id in seen:
+            continue
+        if not changed:  # copy on the first change: an unchanged window is returned as it was
+            stories, sources, items, changed = list(stories), list(sources), list(items), True
+        if story not in known:
+            count += 1
+            stories.append(story)
+            known.add(story)
+            if len(stories) > MAX_TRACKED_STORIES:
+                known.discard(stories.pop(0))
+        if mention.source_id not in seen:
+            sources.append(mention.source_id)
+            seen.add(mention.source_id)
+        items.append([mention.item_id, mention.source_id, mention.title])
+        if len(items) > MAX_LISTED_ITEMS:
+            del items[0]
+    if not changed:
         return window
-    fresh = story not in stories
-    return {
-        "count": window.get("count", 0) + fresh,
-        "stories": [*stories, story][-MAX_TRACKED_STORIES:] if fresh else stories,
-        "sources": sources if mention.source_id in sources else [*sources, mention.source_id],
-        "items": [*window.get("items", []), [mention.item_id, mention.source_id, mention.title]][-MAX_LISTED_ITEMS:],
-    }
+    return {"count": count, "stories": stories, "sources": sources, "items": items}
 
 
 def surge_alert(mention: MentionEvent, window: dict, window_start: float, verdict: Verdict,
@@ -183,9 +197,7 @@ def attach_surge(app, settings, metrics=None) -> None:
             # One key and one window per record (mention_outputs): count them all, judge once.
             mention = max(batch, key=lambda m: m.at)
             key = f"{mention.theme}|{mention.entity_id}"
-            window = counts[key].current()
-            for m in batch:
-                window = add_mention(window, m)
+            window = add_mentions(counts[key].current(), batch)
             counts[key] = window
             history = [counts[key].delta(span * k).get("count", 0) for k in range(1, limits.baseline_windows + 1)]
             theme_limits = limits.for_theme(mention.theme)

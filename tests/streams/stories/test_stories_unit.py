@@ -8,7 +8,7 @@ from array import array
 import pytest
 
 from schemas.story import MentionEvent, SurgeThresholds
-from streams.alerts.surge import add_mention, judge
+from streams.alerts.surge import MAX_LISTED_ITEMS, MAX_TRACKED_STORIES, add_mentions, judge
 from streams.stories.grouping import band_buckets, shingles, signature, similarity, story_id_for
 from streams.stories.replica import Match, StoryReplica, claim
 from tests.streams.stories.corpus import APART_A, APART_B, WIRE, syndicated_copies
@@ -165,10 +165,36 @@ def mention(n: int, source: str, story: str | None = None) -> MentionEvent:
 
 
 def window_of(mentions) -> dict:
-    window: dict = {}
-    for m in mentions:
-        window = add_mention(window, m)
-    return window
+    return add_mentions({}, list(mentions))
+
+
+def one_by_one(window: dict, m: MentionEvent) -> dict:
+    """The window's definition, a mention at a time: what ``add_mentions`` must give."""
+    stories, sources, story = window.get("stories", []), window.get("sources", []), m.story_id or m.item_id
+    if story in stories and m.source_id in sources:
+        return window
+    return {"count": window.get("count", 0) + (story not in stories),
+            "stories": stories if story in stories else [*stories, story][-MAX_TRACKED_STORIES:],
+            "sources": sources if m.source_id in sources else [*sources, m.source_id],
+            "items": [*window.get("items", []), [m.item_id, m.source_id, m.title]][-MAX_LISTED_ITEMS:]}
+
+
+def test_mentions_added_in_one_pass_make_the_window_that_adding_them_one_by_one_makes():
+    import random
+
+    rng = random.Random(7)
+    for trial in range(60):
+        # few stories and sources (repeats and re-deliveries), or many (past the tracked stories' cap)
+        spread = rng.choice([3, 40, 2 * MAX_TRACKED_STORIES])
+        mentions = [mention(n, f"src{rng.randrange(spread // 2 + 1)}", rng.choice([None, f"s{rng.randrange(spread)}"]))
+                    for n in range(rng.randrange(1, 3 * MAX_TRACKED_STORIES if spread > 100 else 80))]
+        expected: dict = {}
+        for m in mentions:
+            expected = one_by_one(expected, m)
+        cut = rng.randrange(len(mentions) + 1)  # a window carried over from an earlier record
+        assert add_mentions(add_mentions({}, mentions[:cut]), mentions[cut:]) == expected, trial
+    window = window_of([mention(1, "a", "s1")])
+    assert add_mentions(window, [mention(1, "a", "s1")]) is window, "a re-delivered mention changes nothing"
 
 
 def test_a_window_counts_stories_once_and_every_source():
