@@ -80,8 +80,8 @@ class Pipeline(Service):
         if self.story_replica is None:
             steps, stages = (self.alerter,), []
         else:
-            # The storied items of a batch, for the alert stage of this process; a batch's worth is plenty
-            # (it reads them back within a fetch or two), and past it the oldest go (another worker's).
+            # The storied items this process's alert stage reads back (its partitions of items.stories); a
+            # batch's worth is plenty: it reads them within a fetch or two.
             handoff = Handoff(max_entries=ClassifyStage.max_batch)
             self.stories = StoryAssigner(self.story_replica, index_topic=self.names["story_index"],
                                          stories_topic=self.names["items_stories"], writer=self.ledger.owner,
@@ -95,6 +95,7 @@ class Pipeline(Service):
                            mentions_topic=self.names["mentions"] if self.settings.surge.enabled else None,
                            group_id=worker_group(self.settings, "alert"), **common),
             ]
+            handoff.wanted = stages[0].reads
         stages.insert(0, ClassifyStage(self.settings, rules=self.rules, classified_topic=self.names["items_classified"],
                                        steps=steps, source_topic=self.names["items_raw"],
                                        group_id=worker_group(self.settings, "classify"), **common))

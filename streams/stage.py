@@ -25,7 +25,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from mode import Service
 from pydantic import ValidationError
 
-from core.kafka import StarvedFetches, make_consumer, records_behind, send_all
+from core.kafka import StarvedFetches, key_partition, make_consumer, records_behind, send_all
 from core.metrics import WorkerMetrics
 from core.settings import Settings
 from streams.deadletter import DeadLetter, dead_letter_for, describe_validation_error
@@ -78,15 +78,18 @@ class Handoff:
     Keyed by the record's exact value, so a record that differs by a byte, or that another worker wrote,
     or that is read again after a restart, is decoded as usual: the hand-off changes no result, only
     skips work. ``make`` turns what was put into the object (called once, by the stage that takes it).
-    At most ``max_entries`` wait, oldest dropped first: entries for partitions another worker reads are
-    never taken."""
+    Only records whose key ``wanted`` accepts are kept (the reading stage's partitions: the rest go to
+    another worker), and at most ``max_entries``, oldest dropped first."""
 
-    def __init__(self, max_entries: int):
+    def __init__(self, max_entries: int, wanted=None):
         self.max_entries = max_entries
+        self.wanted = wanted  # key → whether this process reads the record back; None: every key
         self.entries: dict[bytes, tuple] = {}  # insertion order: the oldest first
         self.taken = 0
 
-    def put(self, value: bytes, make, *args) -> None:
+    def put(self, key: bytes, value: bytes, make, *args) -> None:
+        if self.wanted is not None and not self.wanted(key):
+            return
         self.entries[value] = (make, args)
         if len(self.entries) > self.max_entries:
             del self.entries[next(iter(self.entries))]
@@ -111,6 +114,7 @@ class _CountRebalances(ConsumerRebalanceListener):
     async def on_partitions_assigned(self, assigned):
         self.stage.metrics.rebalances.inc()
         self.stage.assigned = set(assigned)
+        self.stage.partition_count = len(self.stage.consumer.partitions_for_topic(self.stage.source_topic) or ())
         log.info("%s: assigned %d partitions of %s.", self.stage.label, len(assigned), self.stage.source_topic)
 
 
@@ -143,11 +147,18 @@ class BatchStage(Service):
         self.deadletter_topic = deadletter_topic
         self.metrics = metrics
         self.assigned: set[TopicPartition] = set()
+        self.partition_count = 0  # of the source topic, as of the last assignment
         self.consumer = None
         super().__init__(**kwargs)
 
     def process(self, records: list) -> list[Output]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def reads(self, key: bytes) -> bool:
+        """Whether a record with ``key`` lands on a partition of the source topic this stage is assigned
+        (partitioned as ``core.kafka.send_all`` does)."""
+        return self.partition_count > 0 and \
+            TopicPartition(self.source_topic, key_partition(key, self.partition_count)) in self.assigned
 
     def decode(self, record, model):
         """The record's value as ``model``, or the dead-letter ``Output`` that replaces it."""

@@ -118,10 +118,10 @@ class StoryAssigner:
         """The item's record on ``items.stories``: the classified record with its story, keyed by story."""
         item = classified.item
         headers = cloudevent_headers(CE_CLASSIFIED, event_id=f"{item.item_id}#{item.revision}", time=utcnow())
-        storied = with_story_id(value, story_id)
+        key, storied = story_id.encode(), with_story_id(value, story_id)
         if self.handoff is not None:
-            self.handoff.put(storied, with_story, classified, story_id)
-        return Output(self.stories_topic, story_id.encode(), storied, headers)
+            self.handoff.put(key, storied, with_story, classified, story_id)
+        return Output(self.stories_topic, key, storied, headers)
 
     def _record(self, key: str, value: dict | None) -> Output:
         return Output(self.index_topic, key.encode(), to_json(value) if value is not None else None)

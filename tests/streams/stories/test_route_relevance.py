@@ -9,8 +9,10 @@ import asyncio
 import json
 from collections import namedtuple
 
+from aiokafka import TopicPartition
 from prometheus_client import CollectorRegistry
 
+from core.kafka import key_partition
 from core.metrics import WorkerMetrics
 from core.settings import Settings
 from schemas import ClassifiedItem
@@ -189,7 +191,7 @@ async def test_the_alert_stage_takes_the_storied_items_this_process_wrote_and_ra
 def test_the_handoff_keeps_at_most_its_cap_dropping_the_oldest_first():
     handoff = Handoff(max_entries=3)
     for n in range(5):
-        handoff.put(b"value %d" % n, str, n)
+        handoff.put(b"k", b"value %d" % n, str, n)
     assert list(handoff.entries) == [b"value 2", b"value 3", b"value 4"]
     assert handoff.take(b"value 1") is None and handoff.take(None) is None
     assert handoff.take(b"value 3") == "3" and handoff.take(b"value 3") is None and handoff.taken == 1
@@ -211,3 +213,18 @@ def test_a_handed_over_item_equals_its_decoded_record_for_every_relevant_bench_i
         record = with_story_id(classified.to_bytes(), story_id)
         assert with_story(classified, story_id) == ClassifiedItem.model_validate_json(record)
         assert with_story(classified, story_id).to_bytes() == record
+
+
+def test_the_handoff_keeps_only_records_on_the_partitions_its_alert_stage_reads():
+    stage = alert_stage(None)
+    handoff = Handoff(max_entries=100, wanted=stage.reads)
+    keys = [story_id_for(f"rss:feed-a:{n}").encode() for n in range(40)]
+    for key in keys:  # before any assignment: nothing is read here
+        handoff.put(key, key + b" value", bytes, key)
+    assert not handoff.entries
+    stage.partition_count = 4
+    stage.assigned = {TopicPartition("stories", 1), TopicPartition("stories", 3)}
+    for key in keys:
+        handoff.put(key, key + b" value", bytes, key)
+    ours = [key for key in keys if key_partition(key, 4) in (1, 3)]
+    assert 0 < len(ours) < len(keys) and list(handoff.entries) == [key + b" value" for key in ours]
