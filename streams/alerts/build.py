@@ -98,7 +98,12 @@ def build_alert(classified: ClassifiedItem, trigger: TriggerHit, now: datetime, 
     )
 
 
-def cooldown_key(classified: ClassifiedItem, trigger: TriggerHit) -> str:
-    """Alerts of one trigger about one entity share a cooldown."""
+def cooldown_subject(classified: ClassifiedItem) -> str:
+    """What an item's alerts are about, for their cooldown: its primary entity, or "-"."""
     entity = primary_entity(classified.entities)
-    return f"{trigger.id}|{entity.id if entity else '-'}"
+    return entity.id if entity else "-"
+
+
+def cooldown_key(trigger_id: str, subject: str) -> str:
+    """Alerts of one trigger about one entity (``cooldown_subject``) share a cooldown."""
+    return f"{trigger_id}|{subject}"

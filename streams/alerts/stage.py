@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from core.kafka import ce_type_for, cloudevent_headers
 from core.metrics import WorkerMetrics
 from schemas import Alert, ClassifiedItem
-from streams.alerts.build import build_alert, cooldown_key
+from streams.alerts.build import build_alert, cooldown_key, cooldown_subject
 from streams.alerts.ledger import AlertLedger, wall_clock
 from streams.alerts.storybook import StoryBook
 from streams.alerts.surge import mention_outputs
@@ -63,11 +63,12 @@ class Alerter:
         now = self.clock()
         stamp = datetime.fromtimestamp(now, tz=timezone.utc)
         story = self.story_book.observe(classified, now, out) if self.story_book else None
+        subject = cooldown_subject(classified) if classified.triggers else "-"  # once, for every trigger
         for trigger in classified.triggers:
             alert = build_alert(classified, trigger, stamp)
             if story is not None:
                 alert = self.story_book.story_alert(alert, story[0])
-            decision = self.ledger.decide(alert, cooldown_key(classified, trigger), now, out)
+            decision = self.ledger.decide(alert, cooldown_key(trigger.id, subject), now, out)
             if decision.emit:
                 out.append(self.alert_output(alert))
             else:

@@ -93,14 +93,17 @@ class StoryReplica:
         """The oldest story other than ``own`` that holds one of ``buckets`` with a signature
         similar to ``sig``; None if there is none (a shared bucket alone may be a chance collision)."""
         best: Match | None = None
+        unlike: set[str] = set()  # stories whose signature was compared and is not similar
         for key in buckets:
             bucket = self.buckets.get(key)
-            if bucket is None or bucket.story_id == own:
+            if bucket is None or bucket.story_id == own or bucket.story_id in unlike:
                 continue
             if best is not None and (best.story_seen_at, best.story_id) <= (bucket.story_seen_at, bucket.story_id):
                 continue
             if similarity(sig, self.signatures.get(bucket.story_id, ())) >= self.min_similarity:
                 best = Match(bucket.story_id, bucket.story_seen_at)
+            else:
+                unlike.add(bucket.story_id)
         return best
 
     def stale(self, buckets: list[str], story: Match, at: float) -> bool:
