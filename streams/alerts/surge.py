@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from pydantic import TypeAdapter, ValidationError
-from pydantic_core import to_json
 
 from core.kafka import ce_type_for, cloudevent_headers
 from schemas import Alert, ClassifiedItem, EntityHit, ThemeHit
@@ -70,7 +69,7 @@ def mention_outputs(topic: str | None, storied: list[ClassifiedItem], window_sec
     for classified in storied:
         for m in mentions_of(classified):
             groups.setdefault((f"{m.theme}|{m.entity_id}", int(m.at // window_secs)), []).append(m)
-    return [RoutedOutput(topic, key.encode(), to_json([m.model_dump(mode="json") for m in group]),
+    return [RoutedOutput(topic, key.encode(), _MENTION_LIST.dump_json(group),
                         timestamp_ms=int(group[0].at * 1000))
             for (key, _), group in groups.items()]
 
