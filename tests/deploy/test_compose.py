@@ -121,6 +121,16 @@ def test_dockerfile_installs_the_package_on_python_311_slim_and_runs_as_non_root
     assert entry == ['["watchfloor"]']
 
 
+def test_the_image_compiles_the_c_loops_with_a_compiler_it_removes_afterwards():
+    steps = dockerfile_instructions()
+    copied = {source for op, arg in steps if op == "COPY" for source in arg.split()[:-1]}
+    assert "setup.py" in copied, "without setup.py pip builds no extension and the image runs the Python twins"
+    build = next(arg for op, arg in steps if op == "RUN" and "pip install ." in arg)
+    install, pip, purge = build.index("apt-get install"), build.index("pip install ."), build.index("apt-get purge")
+    assert install < pip < purge and "gcc" in build[install:pip] and "gcc" in build[purge:]
+    assert "rm -rf /var/lib/apt/lists/*" in build
+
+
 def test_every_file_the_dockerfile_copies_exists():
     copies = [arg.split()[:-1] for op, arg in dockerfile_instructions() if op == "COPY"]
     sources = [source for sources in copies for source in sources if not source.startswith("--")]
