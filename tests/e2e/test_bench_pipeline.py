@@ -14,7 +14,7 @@ REQUIRED = [
     "pipeline_items_per_s", "pipeline_two_workers_items_per_s", "ratio_vs_peer", "ratio_vs_limit",
     "latency_p50_seconds", "latency_p99_seconds",
     "pipeline_stories_items_per_s", "pipeline_stories_two_workers_items_per_s", "ratio_stories_vs_peer",
-    "latency_stories_p50_seconds", "latency_stories_p99_seconds",
+    "latency_stories_p50_seconds", "latency_stories_p99_seconds", "two_workers_ratio", "stories_two_workers_ratio",
 ]
 
 
@@ -37,8 +37,17 @@ def test_bench_pipeline_json_ends_with_every_figure_measured(tmp_path):
     # One round: the medians are that round's figures.
     assert figures["latency_stories_p99_rounds_seconds"] == [figures["latency_stories_p99_seconds"]]
     assert figures["latency_p99_rounds_seconds"] == [figures["latency_p99_seconds"]]
-    assert math.isclose(figures["ratio_vs_peer"], figures["pipeline_items_per_s"] / figures["peer_items_per_s"],
-                        rel_tol=0.01)  # one round: the median ratio is that round's ratio
+    # One round: each median ratio is that round's ratio, between the phases it names.
+    for ratio, numerator, denominator in [
+        ("ratio_vs_peer", "pipeline_items_per_s", "peer_items_per_s"),
+        ("ratio_stories_vs_peer", "pipeline_stories_items_per_s", "peer_items_per_s"),
+        ("two_workers_ratio", "pipeline_two_workers_items_per_s", "pipeline_items_per_s"),
+        ("stories_two_workers_ratio", "pipeline_stories_two_workers_items_per_s", "pipeline_stories_items_per_s"),
+    ]:
+        assert math.isclose(figures[ratio], figures[numerator] / figures[denominator], rel_tol=0.01, abs_tol=5e-4), ratio
+        assert figures[f"{ratio}_rounds"] == [figures[ratio]]
+    assert figures["pipeline_stories_rounds_items_per_s"] == [figures["pipeline_stories_items_per_s"]]
     # The human-readable lines come first, one per phase.
     assert any(line.startswith("(b) plain Faust agent, round 1") for line in lines)
-    assert any(line.startswith("(cs) with story grouping") for line in lines)
+    assert any(line.startswith("(cs) with story grouping") and "round 1" in line for line in lines)
+    assert any(line.startswith("(cs) two workers with story grouping, round 1") for line in lines)

@@ -4,10 +4,10 @@ Phases (each on its own topic prefix): (a) the limits — raw aiokafka produce (
 consume rates, the rule engine alone in-process; (b) the peer, a plain per-message Faust agent doing
 the same classification; (c) our worker doing what the peer does plus alerting (raw → classified →
 alerts, default rule pack, story grouping off); (cs) the same with story grouping on, the default
-of ``watchfloor run`` (three more steps, two more hops); (d) the end-to-end latency of both at a
-fixed offered load; then (c) and (cs) with two worker processes. (b) and (c) alternate for
-``rounds`` rounds and the median ratio is reported: the machine's load drifts between phases. The JSON's unprefixed figures are
-(c), the issue's definition; ``*_stories_*`` are (cs).
+of ``watchfloor run`` (three more steps, two more hops); (c) and (cs) with two worker processes; (d) the
+end-to-end latency of both at a fixed offered load. (b), (c), (cs) and the two-worker phases alternate for
+``rounds`` rounds and each ratio is the median of its rounds, taken within a round: the machine's load drifts
+between phases. The JSON's unprefixed figures are (c), the issue's definition; ``*_stories_*`` are (cs).
 """
 
 from __future__ import annotations
@@ -54,17 +54,31 @@ async def run_all(bootstrap: str, workdir: Path, *, items: int, rate: float, lat
         return await measure_drain(phase_settings(bootstrap, workdir, story_grouping=stories), pairs, WORKER_ARGV,
                                    processes=processes, expected_alerts=limits.expected_alerts)
 
-    # The peer and our pipeline alternate for ``rounds`` rounds: the machine is shared and its load
-    # drifts over minutes, so each ratio is taken between neighbouring phases, and the median kept.
-    peers, ours_all, ratios = [], [], []
+    # The drains alternate for ``rounds`` rounds: the machine is shared and its load drifts over minutes,
+    # so each ratio is taken between neighbouring phases of one round, and the median of the rounds kept.
+    # A round: the peer; one worker without and with grouping; two workers without and with it.
+    peers, ours_all, storied_all, two_all, two_storied_all = [], [], [], [], []
+    ratios, story_ratios, two_ratios, two_story_ratios = [], [], [], []
     for n in range(rounds):
         peers.append(await measure_drain(phase_settings(bootstrap, workdir), pairs, PEER_ARGV))
         say(f"(b) plain Faust agent, round {n + 1}: {peers[-1]:,.0f} items/s")
         ours_all.append(await drain(False))
-        say(f"(c) our pipeline, one worker, raw → classified → alerts, round {n + 1}: {ours_all[-1]:,.0f} items/s "
-            f"({limits.expected_alerts} alerts); ratio {ours_all[-1] / peers[-1]:.2f}")
         ratios.append(ours_all[-1] / peers[-1])
+        say(f"(c) our pipeline, one worker, raw → classified → alerts, round {n + 1}: {ours_all[-1]:,.0f} items/s "
+            f"({limits.expected_alerts} alerts); ratio {ratios[-1]:.2f}")
+        storied_all.append(await drain(True))
+        story_ratios.append(storied_all[-1] / peers[-1])
+        say(f"(cs) with story grouping (the default of `watchfloor run`), raw → classified → stories → alerts, "
+            f"round {n + 1}: {storied_all[-1]:,.0f} items/s; ratio {story_ratios[-1]:.2f}")
+        two_all.append(await drain(False, processes=2))
+        two_ratios.append(two_all[-1] / ours_all[-1])
+        say(f"(c) two workers, round {n + 1}: {two_all[-1]:,.0f} items/s; {two_ratios[-1]:.2f}× one")
+        two_storied_all.append(await drain(True, processes=2))
+        two_story_ratios.append(two_storied_all[-1] / storied_all[-1])
+        say(f"(cs) two workers with story grouping, round {n + 1}: {two_storied_all[-1]:,.0f} items/s; "
+            f"{two_story_ratios[-1]:.2f}× one")
     peer, ours, ratio = median(peers), median(ours_all), median(ratios)
+    storied, two, two_storied = median(storied_all), median(two_all), median(two_storied_all)
 
     async def latency(stories: bool, n: int):
         figures = await measure_latency(phase_settings(bootstrap, workdir, story_grouping=stories), rate=rate,
@@ -75,9 +89,6 @@ async def run_all(bootstrap: str, workdir: Path, *, items: int, rate: float, lat
             f"classified p50 {figures.classified_p50 * 1000:.0f} ms, p99 {figures.classified_p99 * 1000:.0f} ms")
         return figures
 
-    storied = await drain(True)
-    say(f"(cs) with story grouping (the default of `watchfloor run`), raw → classified → stories → alerts: "
-        f"{storied:,.0f} items/s")
     # Latency alternates too, with and without grouping, and each figure is the median of its rounds:
     # one 10-second phase's p99 rests on its slowest ~40 alerts, and moved by 100 ms from run to run.
     flat_rounds, story_rounds = [], []
@@ -85,13 +96,10 @@ async def run_all(bootstrap: str, workdir: Path, *, items: int, rate: float, lat
         flat_rounds.append(await latency(False, n))
         story_rounds.append(await latency(True, n))
     flat_latency, story_latency = median_latency(flat_rounds), median_latency(story_rounds)
-    two = await drain(False, processes=2)
-    say(f"(c) two workers: {two:,.0f} items/s")
-    two_storied = await drain(True, processes=2)
-    say(f"(cs) two workers with story grouping: {two_storied:,.0f} items/s")
     limit = min(limits.produce_items_per_s, limits.consume_items_per_s, limits.classify_items_per_s)
-    say(f"ratios: pipeline / peer = {ratio:.2f} (median of {rounds} rounds; with story grouping "
-        f"{storied / peer:.2f}), pipeline / min(limits) = {ours / limit:.2f}")
+    say(f"ratios, medians of {rounds} rounds: pipeline / peer = {ratio:.2f} (with story grouping "
+        f"{median(story_ratios):.2f}), pipeline / min(limits) = {ours / limit:.2f}, two workers / one = "
+        f"{median(two_ratios):.2f} (with story grouping {median(two_story_ratios):.2f})")
     return {
         "items": items,
         "raw_consume_items_per_s": round(limits.consume_items_per_s, 1),
@@ -113,9 +121,17 @@ async def run_all(bootstrap: str, workdir: Path, *, items: int, rate: float, lat
         "latency_classified_p99_seconds": round(flat_latency.classified_p99, 4),
         "latency_alerts": flat_latency.alerts,
         "latency_p99_rounds_seconds": [round(f.p99, 4) for f in flat_rounds],
+        "two_workers_ratio": round(median(two_ratios), 3),
+        "two_workers_ratio_rounds": [round(r, 3) for r in two_ratios],
+        "pipeline_two_workers_rounds_items_per_s": [round(t, 1) for t in two_all],
         "pipeline_stories_items_per_s": round(storied, 1),
+        "pipeline_stories_rounds_items_per_s": [round(t, 1) for t in storied_all],
         "pipeline_stories_two_workers_items_per_s": round(two_storied, 1),
-        "ratio_stories_vs_peer": round(storied / peer, 3),
+        "pipeline_stories_two_workers_rounds_items_per_s": [round(t, 1) for t in two_storied_all],
+        "ratio_stories_vs_peer": round(median(story_ratios), 3),
+        "ratio_stories_vs_peer_rounds": [round(r, 3) for r in story_ratios],
+        "stories_two_workers_ratio": round(median(two_story_ratios), 3),
+        "stories_two_workers_ratio_rounds": [round(r, 3) for r in two_story_ratios],
         "latency_stories_p50_seconds": round(story_latency.p50, 4),
         "latency_stories_p99_seconds": round(story_latency.p99, 4),
         "latency_stories_max_seconds": round(story_latency.max, 4),
