@@ -63,10 +63,8 @@ def with_story(classified: ClassifiedItem, story_id: str) -> ClassifiedItem:
 
 @dataclass(slots=True)
 class Claimed:
-    item_id: str
-    revision: int
-    value: bytes  # the classified record as written
     classified: ClassifiedItem
+    value: bytes  # its record as written
     buckets: list[str]
     sig: list[int]
     at: float
@@ -112,7 +110,7 @@ class StoryAssigner:
             return
         key, record = claim(item.item_id, buckets, sig, at, Match(own, at), open_=True, writer=self.writer)
         out.append(self._record(key, record))
-        self.claimed[key] = Claimed(item.item_id, item.revision, value, classified, buckets, sig, at)
+        self.claimed[key] = Claimed(classified, value, buckets, sig, at)
 
     def _storied(self, classified: ClassifiedItem, value: bytes, story_id: str) -> Output:
         """The item's record on ``items.stories``: the classified record with its story, keyed by story."""
@@ -160,9 +158,10 @@ class StoryAssigner:
         out = []
         for key, c in self.claimed.items():
             story = self.decided[key]
+            item_id = c.classified.item.item_id
             out.append(self._storied(c.classified, c.value, story.story_id))
-            if story.story_id != story_id_for(c.item_id):  # lost: written again as the join it became
-                out.append(self._record(*claim(c.item_id, c.buckets, c.sig, c.at, story, open_=False,
+            if story.story_id != story_id_for(item_id):  # lost: written again as the join it became
+                out.append(self._record(*claim(item_id, c.buckets, c.sig, c.at, story, open_=False,
                                                writer=self.writer)))
         self.claimed.clear()
         self.decided.clear()
