@@ -1,0 +1,63 @@
+"""The bench's reader of a drain's outputs (``kafka_io.read_until``) on the real broker: with
+``quiet_secs`` it stays off the CPU while the measured processes still write, and still reads every
+record once they stop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from core.kafka import start_producer
+from tests.conftest import wait_until
+from watchfloor.bench.kafka_io import read_until
+
+QUIET_SECS = 3.0  # far above the writer's 20 ms between records, so a slow machine does not read early
+
+
+async def write_slowly(settings, topic: str, count: int, every_secs: float) -> float:
+    """Send ``count`` records ``every_secs`` apart, each acknowledged; return when the last was (monotonic)."""
+    producer = await start_producer(settings)
+    try:
+        for i in range(count):
+            await producer.send_and_wait(topic, key=f"k{i}".encode(), value=f"v{i}".encode())
+            await asyncio.sleep(every_secs)
+        return time.monotonic()
+    finally:
+        await producer.stop()
+
+
+async def test_read_until_quiet_reads_nothing_while_the_topic_grows_and_then_every_record(settings, topics):
+    topic = topics["items_classified"]
+    seen: list[tuple[float, bytes]] = []
+    reader = asyncio.create_task(read_until(
+        settings, {topic: 50}, timeout_secs=60.0, on_record=lambda r: seen.append((time.monotonic(), r.value)),
+        quiet_secs=QUIET_SECS))
+    last_written = await write_slowly(settings, topic, 50, every_secs=0.02)
+    counts = await asyncio.wait_for(reader, timeout=60.0)
+
+    assert counts == {topic: 50}
+    assert sorted(value for _, value in seen) == sorted(f"v{i}".encode() for i in range(50))
+    first_read = min(at for at, _ in seen)
+    assert first_read > last_written, f"read {last_written - first_read:.2f}s before the writer stopped"
+
+
+async def test_read_until_quiet_reads_what_comes_while_it_settles(settings, topics):
+    # Records written after the wanted count was met, within settle_secs, are read too.
+    topic = topics["items_classified"]
+    seen: list[bytes] = []
+    await write_slowly(settings, topic, 5, every_secs=0.0)
+    reader = asyncio.create_task(read_until(
+        settings, {topic: 5}, timeout_secs=60.0, on_record=lambda r: seen.append(r.value),
+        settle_secs=5.0, quiet_secs=QUIET_SECS))
+    await wait_until(lambda: len(seen) == 5, timeout_secs=30.0, what="the first five read")
+    await write_slowly(settings, topic, 5, every_secs=0.0)
+    counts = await asyncio.wait_for(reader, timeout=60.0)
+    assert counts == {topic: 10}
+    assert len(seen) == 10
+
+
+async def test_read_until_quiet_still_gives_up_at_its_deadline(settings, topics):
+    with pytest.raises(TimeoutError, match="waited 2s"):
+        await read_until(settings, {topics["items_classified"]: 1}, timeout_secs=2.0, quiet_secs=0.5)
