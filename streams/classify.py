@@ -17,6 +17,7 @@ from typing import Protocol
 from core.kafka import ce_type_for, cloudevent_headers
 from schemas import ClassifiedItem, Item, utcnow
 from streams.deadletter import dead_letter_for
+from streams.rules.built import ModelBuilder
 from streams.rules.runtime import RulesHolder
 from streams.stage import BatchStage, Output, deliver_until_acknowledged
 
@@ -28,17 +29,16 @@ CE_CLASSIFIED = ce_type_for(ClassifiedItem)
 RELEVANT_HEADER = "wf_relevant"
 
 
+_CLASSIFIED = ModelBuilder(ClassifiedItem)
+
+
 def classify_item(item: Item, rules, now=None) -> ClassifiedItem:
     """Judge one item with a compiled rule pack. Pure: tests call it without a broker."""
     result = rules.classify(item.text, title=item.title or None, lang=item.lang)
-    return ClassifiedItem(
-        item=item,
-        themes=result.themes,
-        entities=result.entities,
-        triggers=result.triggers,
-        rules_version=result.version,
-        classified_at=now or utcnow(),
-    )
+    return _CLASSIFIED.build({
+        "schema_version": 1, "item": item, "themes": list(result.themes), "entities": list(result.entities),
+        "triggers": list(result.triggers), "rules_version": result.version, "classified_at": now or utcnow(),
+        "story_id": None})
 
 
 class ChainedStep(Protocol):
@@ -70,7 +70,9 @@ class ClassifyStage(BatchStage):
         now = utcnow()
         # Every header but ce_id is the same for the batch: format them once, not per record.
         base_headers = cloudevent_headers(CE_CLASSIFIED, event_id="-", time=now)
-        counters = {}  # source_type → the counter's child, instead of a labels() lookup per record
+        at = [name for name, _ in base_headers].index("ce_id")
+        before, after = base_headers[:at], base_headers[at + 1:]
+        classified_by_source: dict[str, int] = {}  # counted once a batch, not per record
         out: list[Output] = []
         for record in records:
             item = self.decode(record, Item)
@@ -86,18 +88,16 @@ class ClassifyStage(BatchStage):
                     record, "classify", "processing_error", f"{type(exc).__name__}: {exc}")))
                 continue
             self.metrics.classify_duration.observe(time.perf_counter() - started)
-            counter = counters.get(item.source_type)
-            if counter is None:
-                counter = counters[item.source_type] = self.metrics.items_classified.labels(item.source_type)
-            counter.inc()
-            event_id = f"{item.item_id}#{item.revision}".encode("utf-8")
-            headers = [(k, event_id) if k == "ce_id" else (k, v) for k, v in base_headers]
+            classified_by_source[item.source_type] = classified_by_source.get(item.source_type, 0) + 1
             relevant = bool(classified.themes or classified.triggers)
-            headers.append((RELEVANT_HEADER, b"1" if relevant else b"0"))
+            headers = [*before, ("ce_id", f"{item.item_id}#{item.revision}".encode("utf-8")), *after,
+                       (RELEVANT_HEADER, b"1" if relevant else b"0")]
             value = classified.to_bytes()
             out.append(Output(self.classified_topic, item.item_id.encode("utf-8"), value, headers))
             if relevant:
                 self.run_steps(record, classified, value, out)
+        for source_type, count in classified_by_source.items():
+            self.metrics.items_classified.labels(source_type).inc(count)
         return out
 
     def discard(self) -> None:

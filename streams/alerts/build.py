@@ -13,6 +13,7 @@ from datetime import datetime
 from core.ids import stable_hash
 from schemas import Alert, ClassifiedItem, EntityHit, Match, TriggerHit
 from schemas.item import document_of
+from streams.rules.built import ModelBuilder
 
 SNIPPET_CONTEXT_CHARS = 90
 
@@ -66,36 +67,41 @@ def primary_entity(entities: list[EntityHit]) -> EntityHit | None:
     return max(entities, key=lambda e: (len(e.mentions), -min((m.start for m in e.mentions), default=0)))
 
 
+_ALERT = ModelBuilder(Alert)
+
+
 def build_alert(classified: ClassifiedItem, trigger: TriggerHit, now: datetime, *, folded_count: int = 0,
                 alert_id: str | None = None) -> Alert:
     item = classified.item
     matches = all_matches(classified, trigger)
     snippet, offset = snippet_around(document_of(classified.item.text, classified.item.title), matches)
-    return Alert(
-        alert_id=alert_id or alert_id_for(trigger.id, item.item_id),
-        kind="item",
-        trigger_id=trigger.id,
-        severity=trigger.severity,
-        description=trigger.description,
-        themes=classified.themes,
-        entities=classified.entities,
-        matches=matches,
-        snippet=snippet,
-        snippet_offset=offset,
-        rules_version=classified.rules_version,
-        source_type=item.source_type,
-        source_id=item.source_id,
-        item_id=item.item_id,
-        url=item.url,
-        title=item.title or headline(item.text),
-        lang=item.lang,
-        published_at=item.published_at,
-        fetched_at=item.fetched_at,
-        classified_at=classified.classified_at,
-        alerted_at=now,
-        folded_count=folded_count,
-        story_id=classified.story_id,
-    )
+    return _ALERT.build({
+        "schema_version": 1,
+        "alert_id": alert_id or alert_id_for(trigger.id, item.item_id),
+        "kind": "item",
+        "trigger_id": trigger.id,
+        "severity": trigger.severity,
+        "description": trigger.description,
+        "themes": list(classified.themes),
+        "entities": list(classified.entities),
+        "matches": matches,
+        "snippet": snippet,
+        "snippet_offset": offset,
+        "rules_version": classified.rules_version,
+        "source_type": item.source_type,
+        "source_id": item.source_id,
+        "item_id": item.item_id,
+        "url": item.url,
+        "title": item.title or headline(item.text),
+        "lang": item.lang,
+        "published_at": item.published_at,
+        "fetched_at": item.fetched_at,
+        "classified_at": classified.classified_at,
+        "alerted_at": now,
+        "folded_count": folded_count,
+        "story_id": classified.story_id,
+        "source_count": 1,
+    })
 
 
 def cooldown_subject(classified: ClassifiedItem) -> str:

@@ -269,10 +269,18 @@ done:
     return result;
 }
 
+/* Whether each of the first WORD_TABLE code points (Latin-1 and Cyrillic: nearly every character of an English,
+ * Russian or Ukrainian text) is a word character, filled at import from ``Py_UNICODE_ISALNUM``: a lookup instead
+ * of up to four calls into Python's character database per character (the space after a word runs all four). */
+#define WORD_TABLE 0x500
+static unsigned char word_table[WORD_TABLE];
+
 static inline int
 is_word(Py_UCS4 c)
 {
     /* What ``\\w`` matches in a ``re`` str pattern. */
+    if (c < WORD_TABLE)
+        return word_table[c];
     return c == '_' || Py_UNICODE_ISALNUM(c);
 }
 
@@ -281,7 +289,7 @@ is_word(Py_UCS4 c)
 static inline Py_UCS4
 one_spelling(Py_UCS4 c)
 {
-    if (c < 0x60)
+    if (c < 0x60 || (c >= 0x0400 && c < 0x0500 && c != 0x0451))
         return c;
     switch (c) {
     case 0x02bc: case 0x2019: case 0x2018: case 0x201b: case 0x0060: case 0x00b4: case 0x2032: case 0xff07:
@@ -331,17 +339,20 @@ spaces(PyObject *self, PyObject *arg)
     Py_ssize_t written = 0, run = 0, shift = 0;
     int before = 0;  /* whether the previous input character is a word character */
     int handle = 0;  /* inside an @handle, whose underscores stay part of it (``@\\w+``) */
+    /* Each character is read and spelled once: the next one is carried to the next step. */
+    Py_UCS4 next = n ? one_spelling(PyUnicode_READ(kind, data, 0)) : 0;
     /* i == n ends the last run of spaces like a word character would, and writes nothing. */
     for (Py_ssize_t i = 0; i <= n; i++) {
         Py_UCS4 kept = 0;
         if (i < n) {
-            Py_UCS4 c = one_spelling(PyUnicode_READ(kind, data, i));
-            Py_UCS4 next = i + 1 < n ? one_spelling(PyUnicode_READ(kind, data, i + 1)) : 0;
+            Py_UCS4 c = next;
+            next = i + 1 < n ? one_spelling(PyUnicode_READ(kind, data, i + 1)) : 0;
+            int c_word = is_word(c);
             /* An underscore outside an @handle separates words (a hashtag's: "#ядерний_шантаж"). */
-            int word = c == '_' ? handle : is_word(c);
+            int word = c == '_' ? handle : c_word;
             if (c == '@')
                 handle = i + 1 < n && is_word(next);
-            else if (!is_word(c))
+            else if (!c_word)
                 handle = 0;
             kept = ' ';
             /* After an apostrophe no handle goes on, so an underscore there is a separator. */
@@ -806,5 +817,7 @@ PyInit__native(void)
     no_args = PyTuple_New(0);
     if (s_fields_set == NULL || s_extra == NULL || s_private == NULL || no_args == NULL)
         return NULL;
+    for (Py_UCS4 c = 0; c < WORD_TABLE; c++)
+        word_table[c] = c == '_' || Py_UNICODE_ISALNUM(c);
     return PyModule_Create(&module);
 }

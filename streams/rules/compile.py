@@ -102,6 +102,9 @@ class Tables:
     entity_triggers: list[frozenset[int]] = field(default_factory=list)
     keyword_atoms: dict[int, list[tuple[tuple, CPattern]]] = field(default_factory=lambda: defaultdict(list))
     keyword_patterns: dict[tuple, CPattern] = field(default_factory=dict)
+    # Per trigger, the patterns of its keyword atoms, whose matches a hit of it shows (looked up once here:
+    # hashing an atom hashes its phrases, in Python).
+    trigger_keywords: list[tuple[CPattern, ...]] = field(default_factory=list)
     model: CompiledModel | None = None
     # Phrase id → the model's bucket of each concept it reads (``concept_names``; empty for a model
     # trained without concepts), so scoring a document turns the concepts it hit into buckets at once.
@@ -208,6 +211,8 @@ def _add_triggers(tables: Tables, triggers: list[TriggerRule]) -> None:
                 pattern = tables.keyword_patterns[atom] = tables.chain(atom[1])
                 tables.keyword_atoms[first_phrase(pattern)].append((atom, pattern))
             tables.triggers_by_atom[atom].append(i)
+        tables.trigger_keywords.append(tuple(tables.keyword_patterns[atom] for atom in condition.atoms
+                                             if atom[0] == "keyword"))
         # A condition true with nothing present (NOT-only) must be evaluated on every document.
         if condition.test(set()):
             tables.always_candidates.append(i)

@@ -19,6 +19,7 @@ from schemas.classified import EntityHit, Match, ThemeHit, TriggerHit
 from schemas.item import document_of
 from schemas.rules import RulePack
 from streams.rules import native
+from streams.rules.built import built_as_validated
 from streams.rules.explain import explain
 from streams.rules.lemmas import cyrillic_lang, lemma_words
 from streams.rules.model import ModelScore
@@ -36,28 +37,9 @@ _new_match = Match.__pydantic_validator__.validate_python
 _HIT_LISTS = {cls: TypeAdapter(list[cls]).validator.validate_python for cls in (ThemeHit, EntityHit, TriggerHit)}
 # Each hit's field that holds its matches.
 _HIT_MATCHES = {ThemeHit: "matches", EntityHit: "mentions", TriggerHit: "keywords"}
-# The engine builds every result dict itself, each value already of its field's type, so where the C loops are
-# built the hits are set up from them as pydantic's validator sets an instance up, without the checks
-# (``native.models``: ~0.2 µs an object against ~0.6). Only for models that validation would set up the same way:
-# no validator of any kind (a field or model validator, an ``AfterValidator`` in an annotation: the core schema
-# holds no function step), no post-init hook, no private attributes, extra fields ignored.
-
-
-def _built_as_validated(cls) -> bool:
-    def functions(node) -> bool:
-        if isinstance(node, dict):
-            return str(node.get("type", "")).startswith("function-") or any(map(functions, node.values()))
-        return isinstance(node, (list, tuple)) and any(map(functions, node))
-
-    decorators = cls.__pydantic_decorators__
-    return (cls.__pydantic_post_init__ is None and not cls.__private_attributes__
-            and cls.model_config.get("extra") == "ignore"
-            and not (decorators.validators or decorators.field_validators or decorators.root_validators
-                     or decorators.model_validators)
-            and not functions(cls.__pydantic_core_schema__))
-
-
-_BUILT = all(map(_built_as_validated, (Match, *_HIT_MATCHES)))
+# Where the C loops are built, the hits are set up from the dicts the engine built without validating them again
+# (``built``).
+_BUILT = all(map(built_as_validated, (Match, *_HIT_MATCHES)))
 _FIELDS = {cls: frozenset(cls.model_fields) for cls in (Match, *_HIT_MATCHES)}
 
 
@@ -559,9 +541,8 @@ class CompiledRules:
         t = self.tables
         hits = []
         for i in a.fired:
-            trigger, condition = t.triggers[i]
-            keywords = sorted({span for atom in condition.atoms if atom[0] == "keyword"
-                               for span in self._chain(t.keyword_patterns[atom], a)})
+            trigger = t.triggers[i][0]
+            keywords = sorted({span for pattern in t.trigger_keywords[i] for span in self._chain(pattern, a)})
             hits.append({"id": trigger.id, "severity": trigger.severity, "description": trigger.description,
                          "keywords": _fields(a.norm, keywords, None)})
         return sorted(hit_models(TriggerHit, hits), key=lambda h: -SEVERITY_ORDER[h.severity])

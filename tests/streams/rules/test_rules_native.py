@@ -447,8 +447,8 @@ def test_the_result_models_are_ones_validation_sets_up_as_the_c_builder_does():
     from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
     from schemas.classified import EntityHit, Match, ThemeHit, TriggerHit
-    from streams.rules.engine import _built_as_validated
-    assert all(map(_built_as_validated, (Match, ThemeHit, EntityHit, TriggerHit)))
+    from streams.rules.built import built_as_validated
+    assert all(map(built_as_validated, (Match, ThemeHit, EntityHit, TriggerHit)))
 
     class Checked(BaseModel):
         model_config = ConfigDict(extra="ignore")
@@ -467,4 +467,49 @@ def test_the_result_models_are_ones_validation_sets_up_as_the_c_builder_does():
         model_config = ConfigDict(extra="forbid")
         x: str
 
-    assert not any(map(_built_as_validated, (Checked, Annotation, Forbidding)))
+    assert not any(map(built_as_validated, (Checked, Annotation, Forbidding)))
+
+
+@needs_native
+def test_c_spaces_reads_every_latin1_and_cyrillic_character_as_the_python_twin_does():
+    # Below U+0500 the C loop reads whether a character is a word character from a table of its own.
+    texts = [form.format(chr(c)) for c in range(0x500) for form in ("{0}", "a{0}b", "об{0}єкт", "@a{0}_b", "x {0}{0} y")]
+    assert [native.spaces(t) for t in texts] == [normalize_module._spaces(t) for t in texts]
+
+
+def test_classified_items_and_alerts_built_without_validation_equal_validated_ones_for_every_bench_item():
+    from datetime import datetime, timedelta, timezone
+
+    from schemas import Alert, ClassifiedItem
+    from streams.alerts.build import build_alert
+    from streams.classify import classify_item
+    from streams.rules.built import ModelBuilder, built_as_validated
+    from watchfloor.bench.corpus import make_items
+
+    # Built only where the one validator they hold is the UTC one, which leaves a UTC timestamp as it is.
+    assert built_as_validated(ClassifiedItem, utc=True) and built_as_validated(Alert, utc=True)
+    assert not built_as_validated(ClassifiedItem) and not built_as_validated(Alert)
+    assert ModelBuilder(Alert).timestamps == ("published_at", "fetched_at", "classified_at", "alerted_at")
+
+    rules = compile_pack(load_pack(None))
+    now = datetime(2026, 12, 7, 9, 30, 1, 250_000, tzinfo=timezone.utc)
+    alerts = 0
+    for item in make_items(600):
+        built = classify_item(item, rules, now)
+        result = rules.classify(item.text, title=item.title or None, lang=item.lang)
+        validated = ClassifiedItem(item=item, themes=result.themes, entities=result.entities, triggers=result.triggers,
+                                   rules_version=result.version, classified_at=now)
+        assert built == validated and built.to_bytes() == validated.to_bytes()
+        assert ClassifiedItem.model_validate_json(built.to_bytes()) == built
+        for trigger in built.triggers:
+            alert = build_alert(built, trigger, now)
+            again = Alert.model_validate(alert.model_dump())
+            assert alert == again and alert.to_bytes() == again.to_bytes()
+            alerts += 1
+    assert alerts > 100
+
+    # A timestamp not in UTC is validated, so converted, as before.
+    kyiv = timezone(timedelta(hours=2))
+    classified = classify_item(make_items(1)[0], rules, datetime(2026, 12, 7, 11, 30, tzinfo=kyiv))
+    assert classified.classified_at == now.replace(hour=9, microsecond=0, second=0)
+    assert classified.classified_at.tzinfo is timezone.utc
