@@ -61,3 +61,34 @@ async def test_read_until_quiet_reads_what_comes_while_it_settles(settings, topi
 async def test_read_until_quiet_still_gives_up_at_its_deadline(settings, topics):
     with pytest.raises(TimeoutError, match="waited 2s"):
         await read_until(settings, {topics["items_classified"]: 1}, timeout_secs=2.0, quiet_secs=0.5)
+
+
+async def test_wait_for_groups_returns_once_every_member_joined_and_names_the_states_at_its_deadline(settings, topics):
+    from core.kafka import make_consumer
+    from watchfloor.bench.kafka_io import wait_for_groups
+
+    group = f"{settings.topic_prefix}members"
+    consumers, readers = [], []
+
+    async def join() -> None:
+        consumer = make_consumer(settings, topics["items_raw"], group_id=group)
+        await consumer.start()
+        consumers.append(consumer)
+        readers.append(asyncio.create_task(keep_reading(consumer)))
+
+    async def keep_reading(consumer) -> None:
+        while True:
+            await consumer.getmany(timeout_ms=200)
+
+    try:
+        await join()
+        with pytest.raises(TimeoutError, match=f"{group}.*members"):
+            await wait_for_groups(settings, [group], 2, timeout_secs=3.0)
+        await join()
+        await wait_for_groups(settings, [group], 2, timeout_secs=60.0)
+    finally:
+        for task in readers:
+            task.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
+        for consumer in consumers:
+            await consumer.stop()

@@ -8,9 +8,10 @@ import asyncio
 import time
 
 from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import DefaultPartitioner
 
-from core.kafka import make_consumer, start_producer
+from core.kafka import client_kwargs, make_consumer, start_producer
 from core.settings import Settings
 
 _partition = DefaultPartitioner()
@@ -116,6 +117,40 @@ async def read_until(settings: Settings, wanted: dict[str, int], timeout_secs: f
         return counts
     finally:
         await consumer.stop()
+
+
+async def wait_for_groups(settings: Settings, groups: list[str], members: int, timeout_secs: float,
+                          check=None) -> None:
+    """Until each consumer group of ``groups`` is stable with ``members`` members (the broker's DescribeGroups),
+    so every process measured holds its share of the partitions before the first record is there to read.
+
+    A drain's processes start together, but the embedded broker closes a group's first generation about
+    5 s after the first join: a process that joins after that waits for the next rebalance, and a drain of
+    20,000 items can be over by then, read by the others alone. ``check()`` runs about once a second.
+    """
+    admin = AIOKafkaAdminClient(**client_kwargs(settings))
+    await admin.start()
+    try:
+        deadline = time.monotonic() + timeout_secs
+        last_check = 0.0
+        while True:
+            states = {}
+            for name in groups:  # one group a request: the embedded broker answers several with a malformed response
+                for response in await admin.describe_consumer_groups([name]):
+                    for group in response.to_object()["groups"]:
+                        states[group["group"]] = (group["state"], len(group["members"]))
+            if all(states.get(name) == ("Stable", members) for name in groups):
+                return
+            now = time.monotonic()
+            if now > deadline:
+                raise TimeoutError(f"waited {timeout_secs:.0f}s for {groups} to be stable with {members} members; "
+                                   f"have {states}")
+            if check is not None and now - last_check > 1.0:
+                check()
+                last_check = now
+            await asyncio.sleep(POLL_SECS)
+    finally:
+        await admin.close()
 
 
 def drain_rate(timestamps_ms: list[int], trim: float = 0.05) -> float:

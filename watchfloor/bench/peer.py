@@ -19,9 +19,14 @@ from streams.classify import classify_item
 from streams.rules import compile_pack, load_pack
 
 
+def peer_app_id(settings: Settings) -> str:
+    """The peer's Faust app id, which is also the consumer group its agent reads the raw items in."""
+    return f"{settings.topic_prefix}bench-peer".replace(".", "-")
+
+
 def build_peer(settings: Settings) -> faust.App:
     rules = compile_pack(load_pack(settings.rules_path))
-    app = create_app(settings, app_id=f"{settings.topic_prefix}bench-peer".replace(".", "-"))
+    app = create_app(settings, app_id=peer_app_id(settings))
     raw = app.topic(topic_name(settings, "items_raw"), key_serializer="raw", value_serializer="raw")
     out = app.topic(topic_name(settings, "items_classified"), key_serializer="raw",
                     value_serializer="raw")

@@ -20,9 +20,11 @@ from dataclasses import fields
 from pathlib import Path
 from statistics import median
 
+from core.kafka import worker_group
 from watchfloor.bench.corpus import encode_items, make_items
 from watchfloor.bench.harness import PEER_ARGV, WORKER_ARGV, phase_settings
 from watchfloor.bench.latency import Latency, measure_latency
+from watchfloor.bench.peer import peer_app_id
 from watchfloor.bench.throughput import measure_drain, measure_limits
 from watchfloor.broker import EmbeddedBroker
 
@@ -51,8 +53,10 @@ async def run_all(bootstrap: str, workdir: Path, *, items: int, rate: float, lat
         f"rule engine alone {limits.classify_items_per_s:,.0f}/s")
 
     async def drain(stories: bool, processes: int = 1) -> float:
-        return await measure_drain(phase_settings(bootstrap, workdir, story_grouping=stories), pairs, WORKER_ARGV,
-                                   processes=processes, expected_alerts=limits.expected_alerts)
+        settings = phase_settings(bootstrap, workdir, story_grouping=stories)
+        groups = [worker_group(settings, "classify")] + ([worker_group(settings, "alert")] if stories else [])
+        return await measure_drain(settings, pairs, WORKER_ARGV, groups=groups, processes=processes,
+                                   expected_alerts=limits.expected_alerts)
 
     # The drains alternate for ``rounds`` rounds: the machine is shared and its load drifts over minutes,
     # so each ratio is taken between neighbouring phases of one round, and the median of the rounds kept.
@@ -60,7 +64,8 @@ async def run_all(bootstrap: str, workdir: Path, *, items: int, rate: float, lat
     peers, ours_all, storied_all, two_all, two_storied_all = [], [], [], [], []
     ratios, story_ratios, two_ratios, two_story_ratios = [], [], [], []
     for n in range(rounds):
-        peers.append(await measure_drain(phase_settings(bootstrap, workdir), pairs, PEER_ARGV))
+        settings = phase_settings(bootstrap, workdir)
+        peers.append(await measure_drain(settings, pairs, PEER_ARGV, groups=[peer_app_id(settings)]))
         say(f"(b) plain Faust agent, round {n + 1}: {peers[-1]:,.0f} items/s")
         ours_all.append(await drain(False))
         ratios.append(ours_all[-1] / peers[-1])
