@@ -47,6 +47,8 @@ def test_bench_pipeline_json_ends_with_every_figure_measured(tmp_path):
         assert math.isclose(figures[ratio], figures[numerator] / figures[denominator], rel_tol=0.01, abs_tol=5e-4), ratio
         assert figures[f"{ratio}_rounds"] == [figures[ratio]]
     assert figures["pipeline_stories_rounds_items_per_s"] == [figures["pipeline_stories_items_per_s"]]
+    # Two workers drain twice the items, so that each completes as many batches as one worker alone.
+    assert figures["items"] == 400 and figures["items_two_workers"] == 800
     # The human-readable lines come first, one per phase.
     assert any(line.startswith("(b) plain Faust agent, round 1") for line in lines)
     assert any(line.startswith("(cs) with story grouping") and "round 1" in line for line in lines)

@@ -66,7 +66,8 @@ def _classify(args) -> int:
 def register_pipeline(inner) -> None:
     pipeline = inner.add_parser(
         "pipeline", help="throughput and latency of the worker beside raw Kafka and a plain Faust agent")
-    pipeline.add_argument("--items", type=int, default=20000, help="items per throughput phase (default %(default)s)")
+    pipeline.add_argument("--items", type=int, default=20000,
+                          help="items per throughput phase, twice as many with two workers (default %(default)s)")
     pipeline.add_argument("--rate", type=float, default=1000.0,
                           help="offered load of the latency phase, items/s (default %(default)s)")
     pipeline.add_argument("--latency-secs", type=float, default=10.0,
