@@ -22,42 +22,74 @@ from streams.rules import native
 
 # The UTC validator in each spelling ``UtcDatetime`` may hold (the C function or its twin).
 _UTC_VALIDATORS = tuple(filter(None, (base.to_utc, base.py_to_utc, getattr(base._utc, "to_utc", None))))
+# Settings under which validation changes a value the builder would keep as given.
+_TRANSFORMING_CONFIG = ("str_strip_whitespace", "str_to_lower", "str_to_upper", "use_enum_values",
+                        "coerce_numbers_to_str")
 
 
-def _function_steps(node, allowed: tuple) -> bool:
-    """Whether a core schema holds a function step other than one calling a function of ``allowed``."""
+def _function_steps(node, *, nested_opaque: bool = False) -> bool:
+    """Whether a core schema holds a function step (a validator's call). With ``nested_opaque``, a nested model's
+    schema is not looked into: the builder is given its instance, which validation keeps as it is."""
     if isinstance(node, dict):
+        if nested_opaque and node.get("type") in ("model", "definition-ref"):
+            return False
         if str(node.get("type", "")).startswith("function-"):
-            function = node.get("function")
-            if not (node["type"] == "function-after" and isinstance(function, dict)
-                    and function.get("function") in allowed):
-                return True
-            return _function_steps(node.get("schema"), allowed)
-        return any(_function_steps(value, allowed) for value in node.values())
-    return isinstance(node, (list, tuple)) and any(_function_steps(value, allowed) for value in node)
+            return True
+        return any(_function_steps(value, nested_opaque=nested_opaque) for value in node.values())
+    return isinstance(node, (list, tuple)) and any(_function_steps(value, nested_opaque=nested_opaque)
+                                                   for value in node)
+
+
+def _utc_step(node) -> bool:
+    """Whether a field's schema is the UTC validator around a plain schema (a ``UtcDatetime`` field)."""
+    function = node.get("function") if isinstance(node, dict) else None
+    return (node.get("type") == "function-after" and isinstance(function, dict)
+            and function.get("function") in _UTC_VALIDATORS and not _function_steps(node.get("schema")))
+
+
+def _field_schemas(cls) -> dict[str, dict] | None:
+    """Each field's core schema, or None for a model whose schema is not the plain model-fields kind."""
+    schema = cls.__pydantic_core_schema__
+    if schema.get("type") == "definitions":
+        schema = schema.get("schema", {})
+    fields = schema.get("schema", {}) if schema.get("type") == "model" else {}
+    if fields.get("type") != "model-fields":
+        return None
+    return {name: field["schema"] for name, field in fields["fields"].items()}
+
+
+def utc_fields(cls) -> tuple[str, ...]:
+    """The fields of ``cls`` that are ``UtcDatetime`` (the UTC validator and nothing else)."""
+    return tuple(name for name, schema in (_field_schemas(cls) or {}).items() if _utc_step(schema))
 
 
 def built_as_validated(cls, *, utc: bool = False) -> bool:
-    """Whether ``native.models`` sets ``cls`` up as validation does (module docstring); with ``utc``, a model
-    whose only function steps are the UTC validator counts (for values already in UTC)."""
+    """Whether ``native.models`` sets ``cls`` up as validation does (module docstring). With ``utc``: for values
+    already in UTC given to a ``UtcDatetime`` field, and nested models given as instances, so a field may be a
+    ``UtcDatetime`` or a nested model whatever that model validates, and nothing else may call a function."""
     decorators = cls.__pydantic_decorators__
-    return (cls.__pydantic_post_init__ is None and not cls.__private_attributes__
-            and cls.model_config.get("extra") == "ignore"
-            and not (decorators.validators or decorators.field_validators or decorators.root_validators
-                     or decorators.model_validators)
-            and not _function_steps(cls.__pydantic_core_schema__, _UTC_VALIDATORS if utc else ()))
+    if (cls.__pydantic_post_init__ is not None or cls.__private_attributes__ or cls.__pydantic_custom_init__
+            or cls.model_config.get("extra") != "ignore"
+            or any(cls.model_config.get(key) for key in _TRANSFORMING_CONFIG)
+            or decorators.validators or decorators.field_validators or decorators.root_validators
+            or decorators.model_validators):
+        return False
+    if not utc:
+        return not _function_steps(cls.__pydantic_core_schema__)
+    fields = _field_schemas(cls)
+    return fields is not None and all(_utc_step(schema) or not _function_steps(schema, nested_opaque=True)
+                                      for schema in fields.values())
 
 
 class ModelBuilder:
     """``build(values)``: the ``cls`` instance of ``values``, a fresh dict holding every field of ``cls`` in field
-    order, each value of its field's type (lists as new lists: the instance keeps them). Set up by
-    ``native.models`` where it can (every timestamp in UTC), else validated."""
+    order, each value of its field's type (a nested model as its instance; lists as new lists: the instance keeps
+    them). Set up by ``native.models`` where it can (every timestamp in UTC), else validated."""
 
     def __init__(self, cls):
         self.cls = cls
         self.fields = frozenset(cls.model_fields)
-        self.timestamps = tuple(name for name, info in cls.model_fields.items()
-                                if any(getattr(m, "func", None) in _UTC_VALIDATORS for m in info.metadata))
+        self.timestamps = utc_fields(cls)
         self.validate = cls.__pydantic_validator__.validate_python
         self.native = native.models if native.models is not None and built_as_validated(cls, utc=True) else None
 

@@ -16,25 +16,27 @@ from watchfloor.bench.kafka_io import read_until
 QUIET_SECS = 3.0  # far above the writer's 20 ms between records, so a slow machine does not read early
 
 
-async def write_slowly(settings, topic: str, count: int, every_secs: float) -> float:
-    """Send ``count`` records ``every_secs`` apart, each acknowledged; return when the last was (monotonic)."""
-    producer = await start_producer(settings)
-    try:
-        for i in range(count):
-            await producer.send_and_wait(topic, key=f"k{i}".encode(), value=f"v{i}".encode())
+async def write(producer, topic: str, numbers: range, every_secs: float = 0.0) -> float:
+    """Send one record per number, each acknowledged, ``every_secs`` apart; return when the last was (monotonic)."""
+    for i in numbers:
+        await producer.send_and_wait(topic, key=f"k{i}".encode(), value=f"v{i}".encode())
+        if every_secs:
             await asyncio.sleep(every_secs)
-        return time.monotonic()
-    finally:
-        await producer.stop()
+    return time.monotonic()
 
 
 async def test_read_until_quiet_reads_nothing_while_the_topic_grows_and_then_every_record(settings, topics):
     topic = topics["items_classified"]
     seen: list[tuple[float, bytes]] = []
-    reader = asyncio.create_task(read_until(
-        settings, {topic: 50}, timeout_secs=60.0, on_record=lambda r: seen.append((time.monotonic(), r.value)),
-        quiet_secs=QUIET_SECS))
-    last_written = await write_slowly(settings, topic, 50, every_secs=0.02)
+    producer = await start_producer(settings)
+    try:
+        await write(producer, topic, range(1))  # the topic grows from before the reader starts
+        reader = asyncio.create_task(read_until(
+            settings, {topic: 50}, timeout_secs=60.0, on_record=lambda r: seen.append((time.monotonic(), r.value)),
+            quiet_secs=QUIET_SECS))
+        last_written = await write(producer, topic, range(1, 50), every_secs=0.02)
+    finally:
+        await producer.stop()
     counts = await asyncio.wait_for(reader, timeout=60.0)
 
     assert counts == {topic: 50}
@@ -44,18 +46,23 @@ async def test_read_until_quiet_reads_nothing_while_the_topic_grows_and_then_eve
 
 
 async def test_read_until_quiet_reads_what_comes_while_it_settles(settings, topics):
-    # Records written after the wanted count was met, within settle_secs, are read too.
+    # Records written after the wanted count was met, within settle_secs, are read too; a settle_secs shorter
+    # than quiet_secs is lengthened so that they are.
     topic = topics["items_classified"]
     seen: list[bytes] = []
-    await write_slowly(settings, topic, 5, every_secs=0.0)
-    reader = asyncio.create_task(read_until(
-        settings, {topic: 5}, timeout_secs=60.0, on_record=lambda r: seen.append(r.value),
-        settle_secs=5.0, quiet_secs=QUIET_SECS))
-    await wait_until(lambda: len(seen) == 5, timeout_secs=30.0, what="the first five read")
-    await write_slowly(settings, topic, 5, every_secs=0.0)
+    producer = await start_producer(settings)
+    try:
+        await write(producer, topic, range(5))
+        reader = asyncio.create_task(read_until(
+            settings, {topic: 5}, timeout_secs=60.0, on_record=lambda r: seen.append(r.value),
+            settle_secs=1.0, quiet_secs=QUIET_SECS))
+        await wait_until(lambda: len(seen) == 5, timeout_secs=30.0, what="the first five read")
+        await write(producer, topic, range(5, 10))
+    finally:
+        await producer.stop()
     counts = await asyncio.wait_for(reader, timeout=60.0)
     assert counts == {topic: 10}
-    assert len(seen) == 10
+    assert sorted(seen) == sorted(f"v{i}".encode() for i in range(10))
 
 
 async def test_read_until_quiet_still_gives_up_at_its_deadline(settings, topics):

@@ -18,6 +18,8 @@ _partition = DefaultPartitioner()
 
 POLL_SECS = 0.2
 """How often ``read_until`` with ``quiet_secs`` asks for end offsets."""
+QUIET_READ_SECS = 1.0
+"""What ``read_until`` with ``quiet_secs`` and ``settle_secs`` allows for reading what came, past ``quiet_secs``."""
 
 
 async def produce_batched(settings: Settings, topic: str, pairs: list[tuple[bytes, bytes]]) -> float:
@@ -80,8 +82,13 @@ async def read_until(settings: Settings, wanted: dict[str, int], timeout_secs: f
     With ``quiet_secs``, records are read only once the topics' end offsets have not moved for that
     long: while the processes measured still write, this reader only asks for end offsets (one small
     request every ``POLL_SECS``) instead of taking a share of the CPU they run on. Every record is
-    still read and seen by ``on_record``, later: a drain's rate comes from the records' own timestamps.
+    still read and seen by ``on_record``, later: a drain's rate comes from the records' own timestamps. A
+    ``settle_secs`` shorter than ``quiet_secs`` (+ ``QUIET_READ_SECS``) is lengthened to it, so that records written
+    while it settles are read too.
     """
+    if quiet_secs and settle_secs:
+        # A record seen only as moving end offsets is read ``quiet_secs`` later: settle past that, and a read.
+        settle_secs = max(settle_secs, quiet_secs + QUIET_READ_SECS)
     consumer = make_consumer(settings, group_id=None, fetch_max_bytes=32 * 1024 * 1024)
     await consumer.start()
     try:

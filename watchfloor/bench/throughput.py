@@ -29,9 +29,10 @@ GROUP_TIMEOUT_SECS = 120.0
 WARMUP_ITEMS = 200
 WARMUP_SETTLE_SECS = 2.0
 # The outputs are read once they stopped growing for this long (``read_until``): longer than a worker
-# takes over one batch between two deliveries (~0.6 s for 4,000 items), so the reader does not
-# compete with the drain for the machine's cores (two workers and the broker on two cores).
-QUIET_SECS = 1.0
+# takes over one batch between two deliveries (~0.5 s for 4,000 items without grouping, ~1 s with it),
+# so the reader does not compete with the drain for the machine's cores (two workers and the broker on
+# two cores).
+QUIET_SECS = 2.0
 
 
 @dataclass
@@ -79,11 +80,13 @@ async def measure_drain(settings: Settings, pairs: list[tuple[bytes, bytes]], ar
     await create_topics(settings)
     raw, classified = topic_name(settings, "items_raw"), topic_name(settings, "items_classified")
     alerts = topic_name(settings, "alerts")
-    warmup = encode_items(make_items(WARMUP_ITEMS, seed=5, prefix="warmup"))
+    warmup_items = make_items(WARMUP_ITEMS, seed=5, prefix="warmup")
+    warmup = encode_items(warmup_items)
     measured = {key.decode("utf-8") for key, _ in pairs}
     wanted = {classified: len(warmup) + len(pairs)}
     if expected_alerts is not None:
-        wanted[alerts] = int(expected_alerts * 0.8)
+        _, warmup_alerts = await asyncio.to_thread(classify_only, warmup_items)
+        wanted[alerts] = warmup_alerts + int(expected_alerts * 0.8)
     done: dict[str, int] = {}
 
     def completed(record) -> None:

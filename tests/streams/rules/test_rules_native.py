@@ -469,6 +469,34 @@ def test_the_result_models_are_ones_validation_sets_up_as_the_c_builder_does():
 
     assert not any(map(built_as_validated, (Checked, Annotation, Forbidding)))
 
+    # With ``utc``: a field may be a UtcDatetime, or a nested model given as its instance; nothing else may call
+    # a function, nor may the model's settings or its own __init__ change a value.
+    from schemas import Alert, ClassifiedItem
+    from schemas.base import Message, UtcDatetime
+
+    class MaybeUtc(Message):
+        at: UtcDatetime | None = None
+
+    class ManyUtc(Message):
+        ats: list[UtcDatetime] = []
+
+    class Stripping(Message):
+        model_config = ConfigDict(str_strip_whitespace=True)
+        x: str
+
+    class OwnInit(Message):
+        x: str
+
+        def __init__(self, **values):
+            super().__init__(**values)
+
+    class UpperBeside(Message):
+        at: UtcDatetime
+        x: Annotated[str, AfterValidator(str.upper)]
+
+    assert built_as_validated(Alert, utc=True) and built_as_validated(ClassifiedItem, utc=True)
+    assert not any(built_as_validated(cls, utc=True) for cls in (MaybeUtc, ManyUtc, Stripping, OwnInit, UpperBeside))
+
 
 @needs_native
 def test_c_spaces_reads_every_latin1_and_cyrillic_character_as_the_python_twin_does():
@@ -481,7 +509,8 @@ def test_classified_items_and_alerts_built_without_validation_equal_validated_on
     from datetime import datetime, timedelta, timezone
 
     from schemas import Alert, ClassifiedItem
-    from streams.alerts.build import build_alert
+    from schemas.item import document_of
+    from streams.alerts.build import alert_id_for, all_matches, build_alert, headline, snippet_around
     from streams.classify import classify_item
     from streams.rules.built import ModelBuilder, built_as_validated
     from watchfloor.bench.corpus import make_items
@@ -503,8 +532,18 @@ def test_classified_items_and_alerts_built_without_validation_equal_validated_on
         assert ClassifiedItem.model_validate_json(built.to_bytes()) == built
         for trigger in built.triggers:
             alert = build_alert(built, trigger, now)
-            again = Alert.model_validate(alert.model_dump())
-            assert alert == again and alert.to_bytes() == again.to_bytes()
+            # Validated from the same values, field by field, as build_alert took them before it built alerts.
+            matches = all_matches(built, trigger)
+            snippet, offset = snippet_around(document_of(item.text, item.title), matches)
+            validated_alert = Alert(
+                alert_id=alert_id_for(trigger.id, item.item_id), kind="item", trigger_id=trigger.id,
+                severity=trigger.severity, description=trigger.description, themes=built.themes,
+                entities=built.entities, matches=matches, snippet=snippet, snippet_offset=offset,
+                rules_version=built.rules_version, source_type=item.source_type, source_id=item.source_id,
+                item_id=item.item_id, url=item.url, title=item.title or headline(item.text), lang=item.lang,
+                published_at=item.published_at, fetched_at=item.fetched_at, classified_at=built.classified_at,
+                alerted_at=now, folded_count=0, story_id=built.story_id)
+            assert alert == validated_alert and alert.to_bytes() == validated_alert.to_bytes()
             alerts += 1
     assert alerts > 100
 
