@@ -45,7 +45,9 @@ def machine() -> str:
 
 async def run_all(bootstrap: str, workdir: Path, *, items: int, rate: float, latency_secs: float, rounds: int,
                   say) -> dict:
-    corpus = make_items(items)
+    # Two-worker drains take twice the items (below): the same ones first, then as many new ones.
+    doubled = make_items(items * 2)
+    corpus = doubled[:items]
     pairs = encode_items(corpus)
     say(f"{items} items, {sum(len(v) for _, v in pairs) / items:.0f} bytes each on average; {machine()}")
     limits = await measure_limits(phase_settings(bootstrap, workdir), corpus, pairs)
@@ -55,7 +57,7 @@ async def run_all(bootstrap: str, workdir: Path, *, items: int, rate: float, lat
     # Each of two workers drains as many items as one worker does alone: a drain rate rests on the few batches
     # (up to 4,000 records) each process completes, the first of which is counted without its time, and with
     # half the items each two workers read anywhere from 1.5 to 2.2 times one in a single run.
-    more = make_items(items * 2)[items:]  # the same items first, then as many new ones
+    more = doubled[items:]
     _, more_alerts = await asyncio.to_thread(classify_only, more)
     by_processes = {1: (pairs, limits.expected_alerts),
                     2: (pairs + encode_items(more), limits.expected_alerts + more_alerts)}
