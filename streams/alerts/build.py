@@ -71,7 +71,7 @@ _ALERT = ModelBuilder(Alert)
 
 
 def build_alert(classified: ClassifiedItem, trigger: TriggerHit, now: datetime, *, folded_count: int = 0,
-                alert_id: str | None = None) -> Alert:
+                alert_id: str | None = None, source_count: int = 1) -> Alert:
     item = classified.item
     matches = all_matches(classified, trigger)
     snippet, offset = snippet_around(document_of(classified.item.text, classified.item.title), matches)
@@ -100,7 +100,7 @@ def build_alert(classified: ClassifiedItem, trigger: TriggerHit, now: datetime, 
         "alerted_at": now,
         "folded_count": folded_count,
         "story_id": classified.story_id,
-        "source_count": 1,
+        "source_count": source_count,
     })
 
 

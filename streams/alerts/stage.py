@@ -65,9 +65,8 @@ class Alerter:
         story = self.story_book.observe(classified, now, out) if self.story_book else None
         subject = cooldown_subject(classified) if classified.triggers else "-"  # once, for every trigger
         for trigger in classified.triggers:
-            alert = build_alert(classified, trigger, stamp)
-            if story is not None:
-                alert = self.story_book.story_alert(alert, story[0])
+            alert = build_alert(classified, trigger, stamp) if story is None \
+                else self.story_book.story_alert(classified, trigger, story[0], stamp)
             decision = self.ledger.decide(alert, cooldown_key(trigger.id, subject), now, out)
             if decision.emit:
                 out.append(self.alert_output(alert))

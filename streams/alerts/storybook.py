@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from datetime import datetime
 
-from schemas import Alert, ClassifiedItem
+from schemas import Alert, ClassifiedItem, TriggerHit
 from schemas.story import StoryEntry
 from streams.alerts.build import alert_id_for, build_alert
 from streams.alerts.ledger import AlertLedger
@@ -66,10 +66,11 @@ class StoryBook:
         self._sweep(now, out)
         return entry, grew and len(entry.sources) in self.milestones
 
-    def story_alert(self, alert: Alert, entry: StoryEntry) -> Alert:
+    @staticmethod
+    def story_alert(classified: ClassifiedItem, trigger: TriggerHit, entry: StoryEntry, stamp: datetime) -> Alert:
         """The alert of a story: once per trigger and story, with the sources so far."""
-        return alert.model_copy(update={"alert_id": alert_id_for(alert.trigger_id, entry.story_id),
-                                        "source_count": len(entry.sources)})
+        return build_alert(classified, trigger, stamp, alert_id=alert_id_for(trigger.id, entry.story_id),
+                           source_count=len(entry.sources))
 
     def updates(self, classified: ClassifiedItem, entry: StoryEntry, stamp: datetime, ledger: AlertLedger,
                 now: float, out: list[Output]) -> list[Alert]:

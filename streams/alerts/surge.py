@@ -35,6 +35,7 @@ from schemas.story import MentionEvent, SurgeSettings, SurgeThresholds
 from schemas.topics import TOPICS
 from streams.alerts.build import alert_id_for
 from streams.deadletter import describe_validation_error
+from streams.rules.built import ModelBuilder
 from streams.stage import RoutedOutput
 
 log = logging.getLogger(__name__)
@@ -43,18 +44,23 @@ MAX_LISTED_ITEMS = 20
 MAX_TRACKED_STORIES = 500  # past this a window counts every mention (bounded changelog records)
 CE_ALERT = ce_type_for(Alert)
 _MENTION_LIST = TypeAdapter(list[MentionEvent])
+_MENTION = ModelBuilder(MentionEvent)
 
 
 def mentions_of(classified: ClassifiedItem) -> list[MentionEvent]:
-    """One mention per theme × entity of an item (none without both)."""
+    """One mention per theme × entity of an item (none without both). Every value comes from a validated
+    classified item, so each is built without validating it again (``ModelBuilder``: ~1 µs, not ~5)."""
     item = classified.item
+    if item.revision != 0 or not classified.themes or not classified.entities:
+        return []  # a revision is the same mention again
+    title, at = item.title or item.text[:120], item.fetched_at.timestamp()
     return [
-        MentionEvent(theme=t.theme, entity_id=e.id, entity_name=e.name, entity_type=e.type, item_id=item.item_id,
-                     source_id=item.source_id, source_type=item.source_type, title=item.title or item.text[:120],
-                     url=item.url, rules_version=classified.rules_version, story_id=classified.story_id,
-                     at=item.fetched_at.timestamp())
+        _MENTION.build({"theme": t.theme, "entity_id": e.id, "entity_name": e.name, "entity_type": e.type,
+                        "item_id": item.item_id, "source_id": item.source_id,
+                        "source_type": item.source_type, "title": title, "url": item.url,
+                        "rules_version": classified.rules_version, "story_id": classified.story_id, "at": at})
         for t in classified.themes for e in classified.entities
-    ] if item.revision == 0 else []  # a revision is the same mention again
+    ]
 
 
 def mention_outputs(topic: str | None, storied: list[ClassifiedItem], window_secs: float) -> list[RoutedOutput]:

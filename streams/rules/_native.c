@@ -794,12 +794,104 @@ models(PyObject *self, PyObject *args)
     return build_models(cls, fields, items, nested);
 }
 
+PyDoc_STRVAR(shingles_doc,
+"shingles(text, size, min_words) -> set\n\n"
+"Every run of ``size`` consecutive words of ``text`` (split on whitespace as ``str.split()`` does), its\n"
+"words joined by one space; none when ``text`` has fewer than ``min_words`` words (twin: ``streams/stories/grouping.word_shingles``). Where the words are already\n"
+"one space apart, as in a normalised text, a shingle is a slice of ``text``, not a join.");
+
+static PyObject *
+shingles(PyObject *self, PyObject *args)
+{
+    PyObject *text;
+    Py_ssize_t size, min_words;
+    if (!PyArg_ParseTuple(args, "Unn:shingles", &text, &size, &min_words))
+        return NULL;
+    if (size < 1) {
+        PyErr_SetString(PyExc_ValueError, "shingles() needs a size of at least 1");
+        return NULL;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(text) < 0)
+        return NULL;
+#endif
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    /* At most one word per two characters, plus one. */
+    Py_ssize_t cap = n / 2 + 1, words = 0;
+    Py_ssize_t *starts = PyMem_New(Py_ssize_t, cap), *ends = PyMem_New(Py_ssize_t, cap);
+    PyObject *out = PySet_New(NULL), *space = NULL;
+    if (starts == NULL || ends == NULL || out == NULL) {
+        if (out != NULL)
+            PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < n;) {
+        while (i < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)))
+            i++;
+        if (i == n)
+            break;
+        starts[words] = i;
+        while (i < n && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)))
+            i++;
+        ends[words++] = i;
+    }
+    if (words < min_words)
+        words = 0;
+    for (Py_ssize_t w = 0; w + size <= words; w++) {
+        Py_ssize_t last = w + size - 1;
+        int sliced = 1;
+        for (Py_ssize_t k = w; k < last && sliced; k++)
+            sliced = starts[k + 1] - ends[k] == 1 && PyUnicode_READ(kind, data, ends[k]) == ' ';
+        PyObject *shingle;
+        if (sliced) {
+            shingle = PyUnicode_Substring(text, starts[w], ends[last]);
+        } else {
+            PyObject *parts = PyList_New(size);
+            if (parts == NULL)
+                goto fail;
+            for (Py_ssize_t k = 0; k < size; k++) {
+                PyObject *word = PyUnicode_Substring(text, starts[w + k], ends[w + k]);
+                if (word == NULL) {
+                    Py_DECREF(parts);
+                    goto fail;
+                }
+                PyList_SET_ITEM(parts, k, word);
+            }
+            if (space == NULL && (space = PyUnicode_FromString(" ")) == NULL) {
+                Py_DECREF(parts);
+                goto fail;
+            }
+            shingle = PyUnicode_Join(space, parts);
+            Py_DECREF(parts);
+        }
+        if (shingle == NULL)
+            goto fail;
+        int added = PySet_Add(out, shingle);
+        Py_DECREF(shingle);
+        if (added < 0)
+            goto fail;
+    }
+    PyMem_Free(starts);
+    PyMem_Free(ends);
+    Py_XDECREF(space);
+    return out;
+fail:
+    PyMem_Free(starts);
+    PyMem_Free(ends);
+    Py_XDECREF(space);
+    Py_XDECREF(out);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"spaces", spaces, METH_O, spaces_doc},
     {"model_sums", model_sums, METH_VARARGS, model_sums_doc},
     {"model_gains", model_gains, METH_VARARGS, model_gains_doc},
     {"word_hits", word_hits, METH_VARARGS, word_hits_doc},
     {"models", models, METH_VARARGS, models_doc},
+    {"shingles", shingles, METH_VARARGS, shingles_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -35,6 +35,8 @@ word_hits = _native.word_hits if ENABLED else None
 # The result objects from the dicts the engine built, without validating them again (twin: each model's
 # validator, which ``engine.hit_models`` calls without it).
 models = _native.models if ENABLED else None
+# A text's word n-grams, for story grouping's signatures (twin: ``streams/stories/grouping.word_shingles``).
+shingles = _native.shingles if ENABLED else None
 # A pack's concepts, terms and entities flattened for ``analyse`` (built by ``compile.native_theme_plan``).
 theme_plan = _terms.theme_plan if TERMS else None
 # The steps after the word scan on a document's phrase hits (twins: ``CompiledRules._concepts``,

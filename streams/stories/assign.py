@@ -42,6 +42,9 @@ from streams.stories.replica import Match, StoryReplica, claim
 log = logging.getLogger(__name__)
 
 INDEX_FETCH_WAIT_MS = 10  # the follower's fetch wait: the embedded broker holds every fetch this long
+# Index records this worker wrote and has not read back yet, kept decoded (``StoryAssigner.written``): a
+# batch's claims and joins, twice over.
+WRITTEN_MAX = 8_000
 SETTLE_WARN_SECS = 10.0
 
 STORY_ID_NULL = b',"story_id":null}'
@@ -88,6 +91,9 @@ class StoryAssigner:
         self.claimed: dict[str, Claimed] = {}  # claim key → item, until its record is applied
         self.decided: dict[str, Match] = {}  # claim key → story, applied and not yet settled
         self.tombstones: list[Output] = []
+        # Our own index records as written, so that reading them back skips decoding them (~13 µs a
+        # record, a third of applying one); another worker's record, or ours after a restart, is decoded.
+        self.written = Handoff(max_entries=WRITTEN_MAX)
         self._applied = asyncio.Event()
 
     def handle(self, classified: ClassifiedItem, value: bytes, out: list[Output]) -> None:
@@ -122,13 +128,17 @@ class StoryAssigner:
         return Output(self.stories_topic, key, storied, headers)
 
     def _record(self, key: str, value: dict | None) -> Output:
-        return Output(self.index_topic, key.encode(), to_json(value) if value is not None else None)
+        if value is None:
+            return Output(self.index_topic, key.encode(), None)
+        data = to_json(value)
+        self.written.put(b"", data, dict, value)
+        return Output(self.index_topic, key.encode(), data)
 
     def apply_record(self, record) -> None:
         """The index follower's callback: apply the record; settle a claim of ours; tombstone what
         our records released (raises on a malformed record: the follower skips and counts it)."""
         key = record.key.decode("utf-8")
-        value = json.loads(record.value) if record.value is not None else None
+        value = None if record.value is None else self.written.take(record.value) or json.loads(record.value)
         story, released = self.replica.apply(key, value)
         catching_up = self.following is None or not self.following.caught_up.is_set()
         if value is not None and (catching_up or value.get("w") == self.writer):

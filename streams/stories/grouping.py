@@ -29,6 +29,7 @@ from operator import eq
 from rensa import RMinHash
 
 from core.ids import stable_hash
+from streams.rules import native
 from streams.rules.normalize import normalize
 
 BANDS = 20
@@ -40,11 +41,18 @@ MIN_WORDS = 6  # below this a text is too short to call anything its duplicate
 
 
 def shingles(text: str) -> set[str]:
-    """Word 3-grams of the normalised text (case, script quirks and punctuation folded)."""
-    words = normalize(text).text.split()
-    if len(words) < MIN_WORDS:
+    """Word 3-grams of the normalised text (case, script quirks and punctuation folded); none for a
+    text under ``MIN_WORDS`` words."""
+    return (native.shingles or word_shingles)(normalize(text).text, SHINGLE_WORDS, MIN_WORDS)
+
+
+def word_shingles(text: str, size: int, min_words: int) -> set[str]:
+    """Every run of ``size`` consecutive words of ``text``, joined by one space; none under ``min_words``
+    words. (``native.shingles`` does the same in C, ~5× faster: the join was two thirds of ``shingles``.)"""
+    words = text.split()
+    if len(words) < min_words:
         return set()
-    return {" ".join(words[i:i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
+    return {" ".join(words[i:i + size]) for i in range(len(words) - size + 1)}
 
 
 def signature(grams: set[str]) -> list[int]:

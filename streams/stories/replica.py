@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from streams.stories.grouping import similarity
 
 
-@dataclass(slots=True)  # up to max_buckets live per worker: no __dict__ each
+@dataclass(frozen=True, slots=True)  # one per live record, shared by the buckets it holds
 class Bucket:
     story_id: str
     story_seen_at: float
@@ -140,19 +140,21 @@ class StoryReplica:
         if opened:
             story = self.lookup(buckets, sig, own=story.story_id) or story
         rank = (story.story_seen_at, story.story_id)
+        mark = Bucket(story.story_id, story.story_seen_at, key)  # every bucket the record takes shares it
         held: set[str] = set()
         for bucket_key in buckets:
             bucket = self.buckets.get(bucket_key)
-            if bucket is not None and bucket.story_id != story.story_id \
-                    and rank > (bucket.story_seen_at, bucket.story_id):
-                continue  # an older story keeps it
-            self.buckets[bucket_key] = Bucket(story.story_id, story.story_seen_at, key)
-            self.refs[story.story_id] = self.refs.get(story.story_id, 0) + 1
-            held.add(bucket_key)
-            if bucket is not None:  # taken over: the newest record of a story holds its buckets
+            if bucket is not None:
+                if bucket.story_id != story.story_id and rank > (bucket.story_seen_at, bucket.story_id):
+                    continue  # an older story keeps it
+                # Taken over: the newest record of a story holds its buckets. (Our own story's count may
+                # touch zero here and drop its signature; both are set again below.)
                 self._unref(bucket.story_id)
                 released += self._release(bucket.origin, bucket_key)
+            self.buckets[bucket_key] = mark
+            held.add(bucket_key)
         if held:
+            self.refs[story.story_id] = self.refs.get(story.story_id, 0) + len(held)
             self.records[key] = Held(story.story_id, at, held)
             self.signatures[story.story_id] = sig  # the newest copy stands for the story, as on a replay
             released += self._evict_overflow()
@@ -164,8 +166,9 @@ class StoryReplica:
         """Forget a record and every bucket it holds."""
         record = self.records.pop(key, None)
         if record is not None:
-            for bucket_key in record.buckets:
-                self._unref(self.buckets.pop(bucket_key).story_id)
+            for bucket_key in record.buckets:  # each names the record, hence its story
+                del self.buckets[bucket_key]
+            self._unref(record.story_id, len(record.buckets))
 
     def _expire(self, cutoff: float) -> list[str]:
         released: list[str] = []
@@ -195,9 +198,9 @@ class StoryReplica:
         del self.records[origin]
         return [origin]
 
-    def _unref(self, story_id: str) -> None:
-        """One bucket fewer points to ``story_id``; its signature goes with its last bucket."""
-        left = self.refs.get(story_id, 0) - 1
+    def _unref(self, story_id: str, count: int = 1) -> None:
+        """``count`` buckets fewer point to ``story_id``; its signature goes with its last bucket."""
+        left = self.refs.get(story_id, 0) - count
         if left > 0:
             self.refs[story_id] = left
         else:

@@ -68,6 +68,23 @@ def test_c_spaces_spells_every_apostrophe_quote_dash_and_yo_one_way_as_the_pytho
 
 
 @needs_native
+def test_c_shingles_are_the_python_twins_word_runs_whatever_separates_the_words(monkeypatch):
+    from streams.stories.grouping import shingles, word_shingles
+    # Hard strings as they are (tabs, newlines, no-break spaces, runs) and as normalised (one space apart).
+    texts = _hard_strings(5_000) + [normalize(item.text).text for item in labelled()]
+    texts += ["\u2003a b\u3000c d e f", "a\x1cb c\x1fd e\x85f g", "one two three four five six"]
+    for size, min_words in ((1, 0), (2, 0), (3, 6), (3, 0), (5, 2)):
+        differ = [t for t in texts if native.shingles(t, size, min_words) != word_shingles(t, size, min_words)]
+        assert not differ, f"size {size}, min_words {min_words}: {len(differ)} differ, first: {differ[0]!r}"
+    assert native.shingles("a b c d e", 3, 6) == set() and native.shingles("a b c d e f", 3, 6) >= {"a b c"}
+    with pytest.raises(ValueError):
+        native.shingles("a b", 0, 0)
+    grouped = [shingles(item.text) for item in labelled()]
+    monkeypatch.setattr(native, "shingles", None)
+    assert [shingles(item.text) for item in labelled()] == grouped and sum(map(bool, grouped)) > 1000
+
+
+@needs_native
 def test_c_model_sums_and_gains_equal_the_python_bucket_sets_on_every_labelled_passage():
     rules = compile_pack(load_pack())
     fast = rules.tables.model

@@ -228,3 +228,24 @@ def test_the_handoff_keeps_only_records_on_the_partitions_its_alert_stage_reads(
         handoff.put(key, key + b" value", bytes, key)
     ours = [key for key in keys if key_partition(key, 4) in (1, 3)]
     assert 0 < len(ours) < len(keys) and list(handoff.entries) == [key + b" value" for key in ours]
+
+
+async def test_the_index_records_a_worker_reads_back_are_applied_undecoded_and_leave_the_replica_decoding_leaves():
+    other = "Kremlin officials threatened a nuclear strike on Monday if the sanctions package was signed, {n}."
+    texts = [THEMED.format(n=2), THEMED.format(n=2), other.format(n=6), other.format(n=6), other.format(n=9)]
+    stage = classify_stage()
+    out = await run_batch(stage, IndexLog(stage), [raw(n, text) for n, text in enumerate(texts)])
+    index = [(o.key, o.value) for o in out if o.topic == "index"]
+    written = [value for _, value in index if value is not None]  # the rest are tombstones
+    assert len(written) >= 4 and stage.steps[0].written.taken == len(written), "every own record read back undecoded"
+    assert not stage.steps[0].written.entries
+
+    # Another worker (a writer of its own) decodes every one of those records: the same stories, the same state.
+    reader = StoryAssigner(StoryReplica(window_secs=3600, min_similarity=0.3), index_topic="index",
+                           stories_topic="stories", writer="w2")
+    for offset, (key, value) in enumerate(index):
+        reader.apply_record(Record("index", 0, offset, key, value, ()))
+    assert reader.written.taken == 0
+    mine, theirs = stage.steps[0].replica, reader.replica
+    assert (mine.buckets, mine.records, mine.signatures, mine.refs, mine.now) == \
+        (theirs.buckets, theirs.records, theirs.signatures, theirs.refs, theirs.now)

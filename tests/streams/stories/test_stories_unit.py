@@ -4,6 +4,7 @@ the order, agreement between workers, restore from the compacted log, the window
 from __future__ import annotations
 
 from array import array
+from collections import Counter
 
 import pytest
 
@@ -99,6 +100,22 @@ def test_a_replica_rebuilt_from_the_compacted_log_holds_what_the_original_holds(
     assert list(rebuilt.records) == list(original.records) and rebuilt.signatures == original.signatures
     probe = syndicated_copies(8)[7]
     assert record_for(rebuilt, "late", probe, 60.0) == record_for(original, "late", probe, 60.0)
+
+
+def test_the_buckets_a_live_record_holds_share_one_entry_and_each_story_counts_its_buckets():
+    # Memory: one small object per record, not one per bucket (a record holds up to twenty buckets). Copies
+    # take buckets over, a small cap evicts, a short window expires: the counts hold through each.
+    replica = new_replica(max_buckets=70, window_secs=50)
+    texts = [*syndicated_copies(5), APART_A, APART_B, WIRE, *syndicated_copies(7)[5:]]
+    for n, text in enumerate(texts):
+        replica.apply(*record_for(replica, f"i{n}", text, float(n * 10)))
+        marks = {id(bucket): bucket for bucket in replica.buckets.values()}
+        assert sorted(bucket.origin for bucket in marks.values()) == sorted(replica.records)
+        assert all(replica.buckets[key].origin == origin and replica.buckets[key].story_id == held.story_id
+                   for origin, held in replica.records.items() for key in held.buckets)
+        assert replica.refs == Counter(bucket.story_id for bucket in replica.buckets.values())
+        assert set(replica.signatures) == set(replica.refs)
+    assert len(replica.buckets) > 2 * len(replica.records) and len(replica.records) < len(texts)
 
 
 def test_the_replica_forgets_buckets_older_than_the_window_in_log_time_and_releases_their_record():
@@ -229,7 +246,7 @@ def test_mentions_of_a_batch_are_one_record_per_key_and_window_and_parse_back():
     from datetime import datetime, timezone
 
     from schemas import ClassifiedItem, EntityHit, ThemeHit, utcnow
-    from streams.alerts.surge import mention_outputs, parse_mentions
+    from streams.alerts.surge import mention_outputs, mentions_of, parse_mentions
     from tests.streams.conftest import make_item
 
     def storied(n: int, at: float, entities: list[str]) -> ClassifiedItem:
@@ -248,5 +265,9 @@ def test_mentions_of_a_batch_are_one_record_per_key_and_window_and_parse_back():
     assert [m.item_id for m in records[(b"escalation|person:a", 1_000_000)]] == ["rss:feed-1:1", "rss:feed-2:2"]
     assert [m.story_id for m in records[(b"escalation|person:a", 1_700_000)]] == ["story-3"]
     assert mention_outputs(None, batch, 600.0) == []
+    # Built without validation (every value is a validated item's): what validating the same fields gives.
+    built = [m for c in batch for m in mentions_of(c)]
+    assert len(built) == 4 and all(MentionEvent(**m.model_dump()) == m for m in built)
+    assert all(m.model_dump_json() == MentionEvent(**m.model_dump()).model_dump_json() for m in built)
     single = mention(5, "src")
     assert parse_mentions(single.to_bytes()) == [single]  # one event per record is still read
