@@ -237,7 +237,7 @@ class Settings(BaseSettings):
         "window loses its folded count.")
     story_index_max_buckets: int = Field(
         200_000, ge=1, description="Band buckets the story index keeps in every worker (besides story_window_secs), "
-        "oldest records out first, with their stories' signatures; ~250 bytes each.")
+        "oldest records out first, with their stories' signatures; ~180 bytes each.")
     story_book_max_entries: int = Field(
         50_000, ge=1, description="Stories whose sources are counted (besides story_window_secs), least recently "
         "seen out first; an evicted story counts its sources afresh.")
