@@ -885,6 +885,41 @@ fail:
     return NULL;
 }
 
+PyDoc_STRVAR(agreement_doc,
+"agreement(a, b) -> int\n\n"
+"The number of positions where two MinHash signatures hold the same value: two buffers of 4-byte\n"
+"unsigned integers (``array('I')``) of one length (twin: ``sum(map(operator.eq, a, b))``, in\n"
+"``streams/stories/grouping.similarity``).");
+
+static PyObject *
+agreement(PyObject *self, PyObject *args)
+{
+    PyObject *a, *b;
+    if (!PyArg_ParseTuple(args, "OO:agreement", &a, &b))
+        return NULL;
+    Py_buffer va, vb;
+    if (PyObject_GetBuffer(a, &va, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return NULL;
+    if (PyObject_GetBuffer(b, &vb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyBuffer_Release(&va);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if (va.itemsize != 4 || vb.itemsize != 4 || va.format == NULL || vb.format == NULL
+            || strcmp(va.format, "I") != 0 || strcmp(vb.format, "I") != 0 || va.len != vb.len) {
+        PyErr_SetString(PyExc_ValueError, "agreement() takes two array('I') of one length");
+    } else {
+        const uint32_t *x = va.buf, *y = vb.buf;
+        Py_ssize_t n = va.len / 4, same = 0;
+        for (Py_ssize_t i = 0; i < n; i++)
+            same += x[i] == y[i];
+        result = PyLong_FromSsize_t(same);
+    }
+    PyBuffer_Release(&va);
+    PyBuffer_Release(&vb);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"spaces", spaces, METH_O, spaces_doc},
     {"model_sums", model_sums, METH_VARARGS, model_sums_doc},
@@ -892,6 +927,7 @@ static PyMethodDef methods[] = {
     {"word_hits", word_hits, METH_VARARGS, word_hits_doc},
     {"models", models, METH_VARARGS, models_doc},
     {"shingles", shingles, METH_VARARGS, shingles_doc},
+    {"agreement", agreement, METH_VARARGS, agreement_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -37,6 +37,8 @@ word_hits = _native.word_hits if ENABLED else None
 models = _native.models if ENABLED else None
 # A text's word n-grams, for story grouping's signatures (twin: ``streams/stories/grouping.word_shingles``).
 shingles = _native.shingles if ENABLED else None
+# How many positions two story signatures share (twin: the sum in ``streams/stories/grouping.similarity``).
+agreement = _native.agreement if ENABLED else None
 # A pack's concepts, terms and entities flattened for ``analyse`` (built by ``compile.native_theme_plan``).
 theme_plan = _terms.theme_plan if TERMS else None
 # The steps after the word scan on a document's phrase hits (twins: ``CompiledRules._concepts``,

@@ -28,6 +28,7 @@ import asyncio
 import json
 import logging
 import time
+from array import array
 from dataclasses import dataclass
 
 from pydantic_core import to_json
@@ -107,7 +108,7 @@ class StoryAssigner:
         # The order stories are told apart by: when a worker saw the item, strictly increasing here.
         self.stamped = at = max(time.time(), self.stamped + 1e-6)
         own = story_id_for(item.item_id)
-        found = self.replica.lookup(buckets, sig, own=own)
+        found = self.replica.lookup(buckets, array("I", sig), own=own)  # as the index holds signatures
         if found is not None:
             if self.replica.stale(buckets, found, at):
                 out.append(self._record(*claim(item.item_id, buckets, sig, at, found, open_=False,

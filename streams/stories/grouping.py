@@ -23,6 +23,7 @@ seed fixed: other values would split every story alive across an upgrade
 from __future__ import annotations
 
 import struct
+from array import array
 from base64 import b64encode
 from operator import eq
 
@@ -65,9 +66,13 @@ def signature(grams: set[str]) -> list[int]:
 
 
 def similarity(a, b) -> float:
-    """Estimated Jaccard similarity of two signatures: the share of equal positions."""
+    """Estimated Jaccard similarity of two signatures: the share of equal positions. Two ``array('I')``
+    (as the story index holds them) are compared in C, ~0.2 µs against ~3 for the sum below; the lookups
+    of one item compare ~6 pairs on the bench's items, whose filler phrases collide in buckets."""
     if not a or len(a) != len(b):
         return 0.0
+    if native.agreement is not None and type(a) is array and type(b) is array:
+        return native.agreement(a, b) / len(a)
     return sum(map(eq, a, b)) / len(a)
 
 

@@ -85,6 +85,28 @@ def test_c_shingles_are_the_python_twins_word_runs_whatever_separates_the_words(
 
 
 @needs_native
+def test_c_agreement_counts_the_equal_positions_of_two_signatures_as_the_python_sum_does(monkeypatch):
+    from array import array
+    from operator import eq
+
+    from streams.stories.grouping import similarity
+    rng = random.Random(7)
+    pairs = []
+    for _ in range(2_000):  # values drawn from a few, so that positions agree anywhere from none to all
+        a = [rng.choice((0, 1, 2**32 - 1, rng.getrandbits(32))) for _ in range(60)]
+        pairs.append((a, [v if rng.random() < rng.random() else rng.getrandbits(32) for v in a]))
+    pairs += [([], []), ([5], [5]), ([2**32 - 1] * 60, [2**32 - 1] * 60)]
+    assert [native.agreement(array("I", a), array("I", b)) for a, b in pairs] == [sum(map(eq, a, b)) for a, b in pairs]
+    c_side = [similarity(array("I", a), array("I", b)) for a, b in pairs]
+    assert c_side == [similarity(a, b) for a, b in pairs] and 0.0 in c_side and 1.0 in c_side
+    for a, b in ((array("I", [1, 2]), array("I", [1])), (array("I", [1]), array("i", [1])), (b"abcd", b"abcd")):
+        with pytest.raises(ValueError):
+            native.agreement(a, b)
+    monkeypatch.setattr(native, "agreement", None)
+    assert [similarity(array("I", a), array("I", b)) for a, b in pairs] == c_side
+
+
+@needs_native
 def test_c_model_sums_and_gains_equal_the_python_bucket_sets_on_every_labelled_passage():
     rules = compile_pack(load_pack())
     fast = rules.tables.model
