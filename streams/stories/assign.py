@@ -44,8 +44,8 @@ log = logging.getLogger(__name__)
 
 INDEX_FETCH_WAIT_MS = 10  # the follower's fetch wait: the embedded broker holds every fetch this long
 # Index records this worker wrote and has not read back yet, kept decoded (``StoryAssigner.written``): a
-# batch's claims and joins, twice over.
-WRITTEN_MAX = 8_000
+# batch's claims and joins. ~6 KB each with their bytes, so ~23 MB at most, while the follower is behind.
+WRITTEN_MAX = 4_000
 SETTLE_WARN_SECS = 10.0
 
 STORY_ID_NULL = b',"story_id":null}'
@@ -182,6 +182,7 @@ class StoryAssigner:
 
     def abandon(self) -> None:
         """The batch's outputs are thrown away (it is processed again record by record): forget its
-        claims, which were never written."""
+        claims, which were never written (nor read back: a join of the batch before is then decoded)."""
         self.claimed.clear()
         self.decided.clear()
+        self.written.entries.clear()

@@ -132,7 +132,8 @@ class StoryReplica:
             return None, []
         # Every field is read first: a malformed record raises before anything changed.
         at, opened = float(value["at"]), bool(value["open"])
-        buckets, sig = [str(key) for key in value["buckets"]], array("I", value["sig"])
+        # A bucket named twice counts once (ours never do: each key names its band).
+        buckets, sig = list(dict.fromkeys(str(key) for key in value["buckets"])), array("I", value["sig"])
         story = Match(str(value["story"]), float(value["story_at"]))
         self._drop(key)  # written again (a lost claim, as the join it became): it moves to the end
         self.now = max(self.now, at)

@@ -102,6 +102,7 @@ def test_c_agreement_counts_the_equal_positions_of_two_signatures_as_the_python_
     for a, b in ((array("I", [1, 2]), array("I", [1])), (array("I", [1]), array("i", [1])), (b"abcd", b"abcd")):
         with pytest.raises(ValueError):
             native.agreement(a, b)
+    assert similarity(array("i", [1, 2]), array("I", [1, 3])) == 0.5, "another item type is compared in Python"
     monkeypatch.setattr(native, "agreement", None)
     assert [similarity(array("I", a), array("I", b)) for a, b in pairs] == c_side
 

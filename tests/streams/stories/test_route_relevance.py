@@ -147,6 +147,7 @@ async def test_a_batch_that_fails_and_is_processed_again_record_by_record_waits_
     assert calls == [2, 1, 1]
     assert sorted(o.topic for o in out if o.topic in ("stories", "dl")) == ["dl", "stories"]
     assert len([o for o in out if o.topic == "index"]) == 1, "the thrown-away attempt's claim was never written"
+    assert not stage.steps[0].written.entries, "nor is it kept to be read back"
 
 
 def alert_stage(handoff: Handoff | None) -> AlertStage:
@@ -230,7 +231,7 @@ def test_the_handoff_keeps_only_records_on_the_partitions_its_alert_stage_reads(
     assert 0 < len(ours) < len(keys) and list(handoff.entries) == [key + b" value" for key in ours]
 
 
-async def test_the_index_records_a_worker_reads_back_are_applied_undecoded_and_leave_the_replica_decoding_leaves():
+async def test_the_index_records_a_worker_reads_back_are_applied_undecoded_and_leave_the_replica_decoding_would():
     other = "Kremlin officials threatened a nuclear strike on Monday if the sanctions package was signed, {n}."
     texts = [THEMED.format(n=2), THEMED.format(n=2), other.format(n=6), other.format(n=6), other.format(n=9)]
     stage = classify_stage()

@@ -118,6 +118,15 @@ def test_the_buckets_a_live_record_holds_share_one_entry_and_each_story_counts_i
     assert len(replica.buckets) > 2 * len(replica.records) and len(replica.records) < len(texts)
 
 
+def test_a_record_naming_a_bucket_twice_is_applied_as_if_it_named_it_once():
+    once, twice = new_replica(), new_replica()
+    key, value = record_for(once, "i", WIRE, 1.0)
+    doubled = {**value, "buckets": [*value["buckets"], value["buckets"][0]]}
+    assert once.apply(key, value) == twice.apply(key, doubled)
+    assert (once.buckets, once.records, once.refs, once.signatures) == \
+        (twice.buckets, twice.records, twice.refs, twice.signatures)
+
+
 def test_the_replica_forgets_buckets_older_than_the_window_in_log_time_and_releases_their_record():
     replica = new_replica(window_secs=100)
     old_key, old = record_for(replica, "old", WIRE, 0.0)
@@ -265,9 +274,21 @@ def test_mentions_of_a_batch_are_one_record_per_key_and_window_and_parse_back():
     assert [m.item_id for m in records[(b"escalation|person:a", 1_000_000)]] == ["rss:feed-1:1", "rss:feed-2:2"]
     assert [m.story_id for m in records[(b"escalation|person:a", 1_700_000)]] == ["story-3"]
     assert mention_outputs(None, batch, 600.0) == []
-    # Built without validation (every value is a validated item's): what validating the same fields gives.
-    built = [m for c in batch for m in mentions_of(c)]
-    assert len(built) == 4 and all(MentionEvent(**m.model_dump()) == m for m in built)
-    assert all(m.model_dump_json() == MentionEvent(**m.model_dump()).model_dump_json() for m in built)
+    # Built without validation (every value is a validated item's): the events validating each field gives,
+    # for a titled item with a link and for one with neither.
+    bare = batch[1].model_copy(update={"item": batch[1].item.model_copy(update={"title": "", "url": None})})
+    for classified in (batch[0], bare):
+        item = classified.item
+        expected = [MentionEvent(theme=t.theme, entity_id=e.id, entity_name=e.name, entity_type=e.type,
+                                 item_id=item.item_id, source_id=item.source_id, source_type=item.source_type,
+                                 title=item.title or item.text[:120], url=item.url,
+                                 rules_version=classified.rules_version, story_id=classified.story_id,
+                                 at=item.fetched_at.timestamp())
+                    for t in classified.themes for e in classified.entities]
+        built = mentions_of(classified)
+        assert built == expected and [m.to_bytes() for m in built] == [m.to_bytes() for m in expected]
+        assert all(type(m.at) is float for m in built)
+    assert bare.item.url is None and mentions_of(bare)[0].title == bare.item.text[:120]
+    assert mentions_of(batch[0].model_copy(update={"item": batch[0].item.model_copy(update={"revision": 1})})) == []
     single = mention(5, "src")
     assert parse_mentions(single.to_bytes()) == [single]  # one event per record is still read
