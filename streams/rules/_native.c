@@ -795,10 +795,12 @@ models(PyObject *self, PyObject *args)
 }
 
 PyDoc_STRVAR(shingles_doc,
-"shingles(text, size, min_words) -> set\n\n"
+"shingles(text, size, min_words) -> list\n\n"
 "Every run of ``size`` consecutive words of ``text`` (split on whitespace as ``str.split()`` does), its\n"
-"words joined by one space; none when ``text`` has fewer than ``min_words`` words (twin: ``streams/stories/grouping.word_shingles``). Where the words are already\n"
-"one space apart, as in a normalised text, a shingle is a slice of ``text``, not a join.");
+"words joined by one space, in the text's order and repeated where the text repeats them (a MinHash\n"
+"takes the minimum over them either way: a set would only cost the hashing); none when ``text`` has\n"
+"fewer than ``min_words`` words (twin: ``streams/stories/grouping.word_shingles``). Where the words are\n"
+"already one space apart, as in a normalised text, a shingle is a slice of ``text``, not a join.");
 
 static PyObject *
 shingles(PyObject *self, PyObject *args)
@@ -821,7 +823,7 @@ shingles(PyObject *self, PyObject *args)
     /* At most one word per two characters, plus one. */
     Py_ssize_t cap = n / 2 + 1, words = 0;
     Py_ssize_t *starts = PyMem_New(Py_ssize_t, cap), *ends = PyMem_New(Py_ssize_t, cap);
-    PyObject *out = PySet_New(NULL), *space = NULL;
+    PyObject *out = PyList_New(0), *space = NULL;
     if (starts == NULL || ends == NULL || out == NULL) {
         if (out != NULL)
             PyErr_NoMemory();
@@ -868,7 +870,7 @@ shingles(PyObject *self, PyObject *args)
         }
         if (shingle == NULL)
             goto fail;
-        int added = PySet_Add(out, shingle);
+        int added = PyList_Append(out, shingle);
         Py_DECREF(shingle);
         if (added < 0)
             goto fail;

@@ -41,27 +41,29 @@ SEED = 20261202  # rensa's permutations: part of the persisted format, like PERM
 MIN_WORDS = 6  # below this a text is too short to call anything its duplicate
 
 
-def shingles(text: str) -> set[str]:
-    """Word 3-grams of the normalised text (case, script quirks and punctuation folded); none for a
-    text under ``MIN_WORDS`` words."""
+def shingles(text: str) -> list[str]:
+    """Word 3-grams of the normalised text (case, script quirks and punctuation folded), in text order,
+    a repeated one repeated (the signature's minima are the same: a set only cost hashing them); none
+    for a text under ``MIN_WORDS`` words."""
     return (native.shingles or word_shingles)(normalize(text).text, SHINGLE_WORDS, MIN_WORDS)
 
 
-def word_shingles(text: str, size: int, min_words: int) -> set[str]:
-    """Every run of ``size`` consecutive words of ``text``, joined by one space; none under ``min_words``
-    words. (``native.shingles`` does the same in C, about twice as fast on the bench's texts.)"""
+def word_shingles(text: str, size: int, min_words: int) -> list[str]:
+    """Every run of ``size`` consecutive words of ``text``, joined by one space, in order; none under
+    ``min_words`` words. (``native.shingles`` does the same in C, about twice as fast on the bench's texts.)"""
     words = text.split()
     if len(words) < min_words:
-        return set()
-    return {" ".join(words[i:i + size]) for i in range(len(words) - size + 1)}
+        return []
+    return [" ".join(words[i:i + size]) for i in range(len(words) - size + 1)]
 
 
-def signature(grams: set[str]) -> list[int]:
-    """MinHash signature: per hash function, the minimum over the shingles (rensa, seeded)."""
+def signature(grams) -> list[int]:
+    """MinHash signature: per hash function, the minimum over the shingles (rensa, seeded); a shingle
+    given twice counts once, as in a set."""
     if not grams:
         return []
     minhash = RMinHash(num_perm=PERMUTATIONS, seed=SEED)
-    minhash.update(list(grams))
+    minhash.update(grams if type(grams) is list else list(grams))
     return minhash.digest()
 
 
@@ -78,6 +80,7 @@ def similarity(a, b) -> float:
 
 _PACK = struct.Struct(f">{PERMUTATIONS}I").pack
 _BAND_CHARS = 4 * ROWS * 4 // 3  # base64 of one band's rows: 12 bytes → 16 characters, no padding
+_BANDS = [(f"b{band}:", band * _BAND_CHARS, (band + 1) * _BAND_CHARS) for band in range(BANDS)]
 
 
 def band_buckets(sig: list[int]) -> list[str]:
@@ -85,7 +88,7 @@ def band_buckets(sig: list[int]) -> list[str]:
     is the band's rows themselves (base64 of their big-endian bytes): they are uniform hash values
     already, so hashing them again (blake2b per band, as before) only cost time."""
     rows = b64encode(_PACK(*sig)).decode("ascii")
-    return [f"b{band}:{rows[band * _BAND_CHARS:(band + 1) * _BAND_CHARS]}" for band in range(BANDS)]
+    return [prefix + rows[start:end] for prefix, start, end in _BANDS]
 
 
 def story_id_for(item_id: str) -> str:
@@ -95,4 +98,5 @@ def story_id_for(item_id: str) -> str:
 
 def text_for_grouping(title: str, text: str) -> str:
     """The body; the title joins it only for a short body (titles differ most between outlets)."""
-    return text if len(text.split()) >= 2 * MIN_WORDS else f"{title}\n{text}"
+    # Split at most that far: counting every word of a long body cost more than the check needs.
+    return text if len(text.split(None, 2 * MIN_WORDS - 1)) >= 2 * MIN_WORDS else f"{title}\n{text}"

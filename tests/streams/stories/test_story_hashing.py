@@ -31,6 +31,9 @@ def test_the_signature_of_a_text_is_the_one_the_index_already_holds():
     # Pinned values: a library or seed that hashes differently would split every story alive.
     assert signature(shingles(TEXT))[:6] == [3221989887, 3314753737, 3223855991, 1973835243, 380832197, 173687915]
     assert len(signature(shingles(TEXT))) == BANDS * ROWS and signature(set()) == []
+    # Shingles come as a list, repeats kept: the minima, hence the signature, are those of the set.
+    twice = shingles(f"{TEXT} {TEXT}")
+    assert len(twice) > len(set(twice)) and signature(twice) == signature(set(twice)) == signature(sorted(set(twice)))
 
 
 def pairs_with_jaccard(rng: random.Random, jaccard: float, count: int, size: int = 60):
@@ -56,7 +59,7 @@ def test_the_similarity_of_syndicated_copies_is_read_close_to_their_exact_jaccar
     # Copies of one text share most shingles, unlike independent random sets: an estimator whose
     # hash functions are not independent enough errs here (the old signature by up to 0.14, rensa's
     # CMinHash by up to 0.16, reading copies below story_min_similarity and splitting them).
-    copies = [shingles(t) for t in syndicated_copies(20)]
+    copies = [set(shingles(t)) for t in syndicated_copies(20)]
     first = signature(copies[0])
     errors = [abs(similarity(first, signature(c)) - len(c & copies[0]) / len(c | copies[0])) for c in copies[1:]]
     assert sum(errors) / len(errors) < 0.04 and max(errors) < 0.1, errors
