@@ -24,6 +24,8 @@ DEADLETTER_STAGES = ("decode", "validate", "classify", "alert", "rules")
 WEBHOOK_OUTCOMES = ("delivered", "retry", "failed", "skipped_duplicate")
 WEBSUB_OUTCOMES = ("accepted", "bad_signature", "invalid", "unknown", "refused")
 WEBSUB_STATES = ("pending", "active", "denied", "lapsed")
+STORY_OUTCOMES = ("opened", "joined", "raced", "short")
+BOUNDED_STATES = ("story_index_buckets", "story_book_entries", "alert_ledger_ids", "cooldown_windows")
 
 
 class ConnectorMetrics:
@@ -116,6 +118,28 @@ class WorkerMetrics:
             "watchfloor_rules_reloads_total", "Rule packs loaded, by outcome.", ["outcome"], registry=registry)
         self.rules_info = Gauge(
             "watchfloor_rules_info", "1 for the rule pack in use.", ["version"], registry=registry)
+        self.stories_assigned = Counter(
+            "watchfloor_stories_assigned_total",
+            "Relevant items given a story, by outcome: opened one, joined one found at once, joined another "
+            "claim's after a race, or too short to compare (a story of its own).", ["outcome"], registry=registry)
+        self.story_claim_wait = Histogram(
+            "watchfloor_story_claim_wait_seconds",
+            "Per batch that opened stories: time from its claims' acknowledgement to reading all of them back "
+            "from the story index.", buckets=LATENCY_BUCKETS, registry=registry)
+        self.state_entries = Gauge(
+            "watchfloor_state_entries", "Entries held in a bounded state of the worker, read at each scrape.",
+            ["state"], registry=registry)
+        self.state_max_entries = Gauge(
+            "watchfloor_state_max_entries",
+            "The cap of a bounded state (its setting): at the cap the least recently seen entries are evicted.",
+            ["state"], registry=registry)
+
+    def watch_state(self, state: str, entries, max_entries: int) -> None:
+        """Export the size of a bounded state: ``entries()`` is called at each scrape, nothing per item."""
+        if state not in BOUNDED_STATES:
+            raise ValueError(f"unknown bounded state {state!r}: add it to BOUNDED_STATES")
+        self.state_entries.labels(state).set_function(entries)
+        self.state_max_entries.labels(state).set(max_entries)
 
 
 class DeskMetrics:

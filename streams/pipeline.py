@@ -57,6 +57,7 @@ class Pipeline(Service):
             max_buckets=settings.story_index_max_buckets) if settings.story_grouping else None
         self.alerter: Alerter | None = None
         self.stories: StoryAssigner | None = None
+        self._watch_state()
         self.metrics_port: int | None = None
         self._metrics_runner = None
         super().__init__(**kwargs)
@@ -85,7 +86,7 @@ class Pipeline(Service):
             handoff = Handoff(max_entries=ClassifyStage.max_batch)
             self.stories = StoryAssigner(self.story_replica, index_topic=self.names["story_index"],
                                          stories_topic=self.names["items_stories"], writer=self.ledger.owner,
-                                         handoff=handoff)
+                                         handoff=handoff, metrics=self.metrics)
             self.stories.following = await self._follow(self.names["story_index"], self.stories.apply_record,
                                                         fetch_max_wait_ms=INDEX_FETCH_WAIT_MS)
             steps = (self.stories,)
@@ -102,6 +103,16 @@ class Pipeline(Service):
         # Joining a consumer group takes the broker's initial rebalance delay: join both at once.
         await asyncio.gather(*(self.add_runtime_dependency(stage) for stage in stages))
         log.info("Pipeline running with rule pack %s.", self.rules.current.version)
+
+    def _watch_state(self) -> None:
+        """The bounded states' sizes and caps as gauges, read at each scrape (docs/operations.md)."""
+        ledger, book, replica = self.ledger, self.story_book, self.story_replica
+        self.metrics.watch_state("alert_ledger_ids", lambda: len(ledger.alerted), ledger.max_ids)
+        self.metrics.watch_state("cooldown_windows", lambda: len(ledger.windows), ledger.max_windows)
+        if book is not None:
+            self.metrics.watch_state("story_book_entries", lambda: len(book.entries), book.max_entries)
+        if replica is not None:
+            self.metrics.watch_state("story_index_buckets", lambda: len(replica.buckets), replica.max_buckets)
 
     @Service.timer(1.0)
     async def _flush_cooldowns(self) -> None:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pydantic_core import to_json
 
 from core.kafka import cloudevent_headers
+from core.metrics import STORY_OUTCOMES, WorkerMetrics
 from schemas import ClassifiedItem, utcnow
 from streams.classify import CE_CLASSIFIED
 from streams.stage import Handoff, Output
@@ -81,7 +82,7 @@ class StoryAssigner:
     name = "story-assign"
 
     def __init__(self, replica: StoryReplica, *, index_topic: str, stories_topic: str, writer: str,
-                 handoff: Handoff | None = None):
+                 handoff: Handoff | None = None, metrics: WorkerMetrics | None = None):
         self.replica = replica
         self.handoff = handoff  # the alert stage of this process takes the storied items from it
         self.index_topic = index_topic
@@ -96,11 +97,15 @@ class StoryAssigner:
         # record, a third of applying one); another worker's record, or ours after a restart, is decoded.
         self.written = Handoff(max_entries=WRITTEN_MAX)
         self._applied = asyncio.Event()
+        self.metrics = metrics
+        # Outcomes counted in plain ints per item and added to the counter once a batch (``_count``).
+        self.outcomes = dict.fromkeys(STORY_OUTCOMES, 0)
 
     def handle(self, classified: ClassifiedItem, value: bytes, out: list[Output]) -> None:
         item = classified.item
         grams = shingles(text_for_grouping(item.title, item.text))
         if not grams:
+            self.outcomes["short"] += 1
             out.append(self._storied(classified, value, story_id_for(item.item_id)))
             return
         sig = signature(grams)
@@ -110,6 +115,7 @@ class StoryAssigner:
         own = story_id_for(item.item_id)
         found = self.replica.lookup(buckets, array("I", sig), own=own)  # as the index holds signatures
         if found is not None:
+            self.outcomes["joined"] += 1
             if self.replica.stale(buckets, found, at):
                 out.append(self._record(*claim(item.item_id, buckets, sig, at, found, open_=False,
                                                writer=self.writer)))
@@ -153,6 +159,7 @@ class StoryAssigner:
         first, wait until every claim was applied, then the storied records of those items; and the
         tombstones due."""
         if not self.claimed:
+            self._count()
             outputs.extend(self.tombstones)
             self.tombstones.clear()
             return outputs
@@ -166,23 +173,40 @@ class StoryAssigner:
                 log.warning("Story claims: %d of %d not read back from %s after %.0fs; waiting on.",
                             len(self.claimed) - len(self.decided), len(self.claimed), self.index_topic,
                             time.monotonic() - started)
+        if self.metrics is not None:
+            self.metrics.story_claim_wait.observe(time.monotonic() - started)
         out = []
         for key, c in self.claimed.items():
             story = self.decided[key]
             item_id = c.classified.item.item_id
             out.append(self._storied(c.classified, c.value, story.story_id))
             if story.story_id != story_id_for(item_id):  # lost: written again as the join it became
+                self.outcomes["raced"] += 1
                 out.append(self._record(*claim(item_id, c.buckets, c.sig, c.at, story, open_=False,
                                                writer=self.writer)))
+            else:
+                self.outcomes["opened"] += 1
+        self._count()
         self.claimed.clear()
         self.decided.clear()
         out.extend(self.tombstones)
         self.tombstones.clear()
         return out
 
+    def _count(self) -> None:
+        """Add the batch's outcomes to the counter (a labelled ``inc`` per item cost more than the rest of
+        the bookkeeping)."""
+        for outcome, count in self.outcomes.items():
+            if count:
+                if self.metrics is not None:
+                    self.metrics.stories_assigned.labels(outcome).inc(count)
+                self.outcomes[outcome] = 0
+
     def abandon(self) -> None:
         """The batch's outputs are thrown away (it is processed again record by record): forget its
-        claims, which were never written (nor read back: a join of the batch before is then decoded)."""
+        claims, which were never written (nor read back: a join of the batch before is then decoded), and
+        what it counted."""
+        self.outcomes = dict.fromkeys(STORY_OUTCOMES, 0)
         self.claimed.clear()
         self.decided.clear()
         self.written.entries.clear()

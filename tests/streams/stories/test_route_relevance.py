@@ -32,11 +32,19 @@ Record = namedtuple("Record", "topic partition offset key value headers")
 
 
 def classify_stage() -> ClassifyStage:
+    metrics = WorkerMetrics(CollectorRegistry())
     assigner = StoryAssigner(StoryReplica(window_secs=3600, min_similarity=0.3), index_topic="index",
-                             stories_topic="stories", writer="w1")
+                             stories_topic="stories", writer="w1", metrics=metrics)
     return ClassifyStage(Settings(), rules=RulesHolder(compile_pack(RulePack.model_validate(TEST_PACK))),
                          classified_topic="classified", steps=(assigner,), source_topic="raw", group_id="g",
-                         producer=None, deadletter_topic="dl", metrics=WorkerMetrics(CollectorRegistry()))
+                         producer=None, deadletter_topic="dl", metrics=metrics)
+
+
+def outcomes(stage: ClassifyStage) -> dict[str, float]:
+    """``watchfloor_stories_assigned_total`` by outcome, as /metrics would show it."""
+    registry = stage.metrics.registry
+    return {o: registry.get_sample_value("watchfloor_stories_assigned_total", {"outcome": o}) or 0
+            for o in ("opened", "joined", "raced", "short")}
 
 
 def raw(n: int, text: str) -> Record:
@@ -116,6 +124,20 @@ async def test_a_copy_of_a_known_story_is_storied_in_the_same_pass_and_a_copy_in
     assert [(r["item"], r["open"]) for r in index] == [("rss:feed-a:6", True), ("rss:feed-a:7", True),
                                                        ("rss:feed-a:7", False)]
     assert index[-1]["story"] == story_id_for("rss:feed-a:6")
+    # Counted once a batch: the first batch opened a story; this one joined it (5), opened one (6), and
+    # lost the race to it (7). Both batches waited for claims.
+    assert outcomes(stage) == {"opened": 2, "joined": 1, "raced": 1, "short": 0}
+    assert stage.metrics.registry.get_sample_value("watchfloor_story_claim_wait_seconds_count") == 2
+
+
+async def test_a_text_too_short_to_compare_is_its_own_story_at_once_and_counted_so():
+    stage = classify_stage()
+    log = IndexLog(stage)
+    out = await run_batch(stage, log, [raw(3, "EU sanctions package agreed.")])
+    assert [o.topic for o in out if o.topic in ("index", "stories")] == ["stories"], "no claim, no wait"
+    assert next(o.key for o in out if o.topic == "stories") == story_id_for("rss:feed-a:3").encode()
+    assert outcomes(stage) == {"opened": 0, "joined": 0, "raced": 0, "short": 1}
+    assert stage.metrics.registry.get_sample_value("watchfloor_story_claim_wait_seconds_count") == 0
 
 
 async def test_a_short_text_is_its_own_story_at_once_with_the_story_id_spliced_in():
@@ -132,7 +154,8 @@ async def test_a_short_text_is_its_own_story_at_once_with_the_story_id_spliced_i
 async def test_a_batch_that_fails_and_is_processed_again_record_by_record_waits_only_for_claims_it_wrote():
     stage = classify_stage()
     log = IndexLog(stage)
-    records = [raw(2, THEMED.format(n=2)), Record("raw", 0, 3, b"k", b"{not json", ())]
+    records = [raw(2, THEMED.format(n=2)), Record("raw", 0, 3, b"k", b"{not json", ()),
+               raw(4, "EU sanctions package agreed.")]
     calls = []
     process = stage.process
 
@@ -144,10 +167,11 @@ async def test_a_batch_that_fails_and_is_processed_again_record_by_record_waits_
         return out
     stage.process = flaky
     out = await asyncio.wait_for(run_batch(stage, log, records), 5)
-    assert calls == [2, 1, 1]
-    assert sorted(o.topic for o in out if o.topic in ("stories", "dl")) == ["dl", "stories"]
+    assert calls == [3, 1, 1, 1]
+    assert sorted(o.topic for o in out if o.topic in ("stories", "dl")) == ["dl", "stories", "stories"]
     assert len([o for o in out if o.topic == "index"]) == 1, "the thrown-away attempt's claim was never written"
     assert not stage.steps[0].written.entries, "nor is it kept to be read back"
+    assert outcomes(stage) == {"opened": 1, "joined": 0, "raced": 0, "short": 1}, "nor counted twice"
 
 
 def alert_stage(handoff: Handoff | None) -> AlertStage:

@@ -35,6 +35,20 @@ async def test_twenty_syndicated_copies_raise_one_alert_then_one_update_per_sour
     assert len(alerts) == 1 + len(MILESTONES)
     assert pipeline.stories.handoff.taken > 0, "the alert stage decoded every storied item this worker wrote"
 
+    # What an operator reads on /metrics: each copy counted once, and the bounded states against their caps.
+    def sample(name: str, **labels) -> float | None:
+        return pipeline.registry.get_sample_value(name, labels)
+    outcomes = {o: sample("watchfloor_stories_assigned_total", outcome=o) or 0 for o in ("opened", "joined", "raced")}
+    assert outcomes["opened"] == 1 and outcomes["joined"] + outcomes["raced"] == 19, outcomes
+    assert sample("watchfloor_story_claim_wait_seconds_count") >= 1
+    held = {"story_index_buckets": len(pipeline.story_replica.buckets), "story_book_entries": 1,
+            "alert_ledger_ids": len(pipeline.ledger.alerted)}
+    assert held["story_index_buckets"] > 0 and held["alert_ledger_ids"] >= len(alerts)
+    for state, entries in held.items():
+        assert sample("watchfloor_state_entries", state=state) == entries, state
+    assert sample("watchfloor_state_max_entries", state="story_index_buckets") == settings.story_index_max_buckets
+    assert sample("watchfloor_state_max_entries", state="alert_ledger_ids") == settings.alert_ledger_max_ids
+
 
 async def test_two_stories_sharing_stock_phrases_stay_apart_from_each_other_and_the_wire(
     settings, topics, run_pipeline
